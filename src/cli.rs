@@ -1,0 +1,199 @@
+//! The command line: clap derive types only. `config::RunConfig::from_cli` turns these into
+//! validated settings; nothing past that reads `Cli`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::input::EncodingChoice;
+
+/// Turns scattered customer contact exports into one profile per real person.
+#[derive(Debug, Parser)]
+#[command(name = "omni", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Print nothing on success (errors still go to stderr; the exit code tells the result).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// When to use colour on stdout.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
+    /// When to draw progress bars on stderr [default: auto = only when stderr is a terminal].
+    #[arg(long, value_enum, default_value_t = ProgressChoice::Auto, global = true, hide_short_help = true)]
+    pub progress: ProgressChoice,
+
+    /// Worker threads for reading and normalizing (0 = all cores). Results do not depend on it.
+    #[arg(short = 'j', long, default_value_t = 0, global = true)]
+    pub threads: usize,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Link records across exports into golden profiles and write profiles, links, rejects and a
+    /// match-rate report.
+    #[command(after_long_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
+    /// Show how omni reads each file: columns, detected roles, fill and validity, samples.
+    #[command(after_long_help = INSPECT_EXAMPLES)]
+    Inspect(InspectArgs),
+    /// Show what raw values become after normalization, or why they are rejected.
+    #[command(after_long_help = NORMALIZE_EXAMPLES)]
+    Normalize(NormalizeArgs),
+}
+
+const MERGE_EXAMPLES: &str = "\
+Examples:
+  omni merge exports/*.csv                          # the marketer: zero config
+  omni merge exports/ app.parquet --country RU -o out/
+  omni merge --config omni.toml -o out/ --quiet exports/   # the nightly job
+  omni merge shop.csv --encoding cp1251             # force the encoding";
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  omni inspect exports/
+  omni inspect exports/ --write-config omni.toml    # start a config from what was detected";
+
+const NORMALIZE_EXAMPLES: &str = "\
+Examples:
+  omni normalize --kind phone --country RU '8 916 123-45-67' 7.9161234567E10
+  omni normalize --kind email 'John.Smith+promo@GoogleMail.com'";
+
+/// Options shared by commands that read inputs.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Files (.csv, .tsv, .txt, .csv.gz, .parquet) or folders of them.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Config file [default: ./omni.toml if it exists].
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Default phone region for numbers written without a country code (ISO code, e.g. RU, US).
+    /// Overrides `country` in the config. A per-row country or locale column wins over both.
+    #[arg(long, value_name = "CC")]
+    pub country: Option<String>,
+
+    /// Text encoding of CSV inputs [default: auto: BOM, else UTF-8 if valid, else Windows-1251].
+    #[arg(long, value_enum)]
+    pub encoding: Option<EncodingChoice>,
+
+    /// Field delimiter of CSV inputs [default: sniffed among , ; tab |].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+}
+
+/// `omni merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Inputs and how to read them.
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// Output folder; created if missing. Files in it are replaced only when the run completes.
+    #[arg(short, long, value_name = "DIR", default_value = "omni-out")]
+    pub out: PathBuf,
+}
+
+/// `omni inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Inputs and how to read them.
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    /// Rows to sample per file for fill and validity rates.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub sample_rows: usize,
+
+    /// Write what was detected as an editable omni.toml to FILE (refuses to overwrite).
+    #[arg(long, value_name = "FILE")]
+    pub write_config: Option<PathBuf>,
+}
+
+/// `omni normalize`.
+#[derive(Debug, Args)]
+pub struct NormalizeArgs {
+    /// What kind of identifier the values are.
+    #[arg(long, short, value_enum)]
+    pub kind: NormalizeKind,
+
+    /// Default phone region (ISO code) for `--kind phone`.
+    #[arg(long, value_name = "CC")]
+    pub country: Option<String>,
+
+    /// Config file (for alias tables, card prefixes, blocklist) [default: ./omni.toml if it exists].
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The raw values.
+    #[arg(required = true, value_name = "VALUE")]
+    pub values: Vec<String>,
+}
+
+/// Identifier kinds accepted by `omni normalize`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NormalizeKind {
+    /// Email address.
+    Email,
+    /// Phone number.
+    Phone,
+    /// Loyalty card number.
+    Card,
+    /// Id namespace value.
+    Id,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal, `NO_COLOR` is unset and `TERM` is not `dumb`.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// `--progress`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProgressChoice {
+    /// Bars only when stderr is a terminal and not `--quiet`.
+    Auto,
+    /// Always draw bars (for debugging).
+    Always,
+    /// Never draw bars.
+    Never,
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "\\t" | "tab" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!("invalid delimiter '{s}': give one ASCII character, or 'tab'")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn delimiter_accepts_tab_and_single_chars() {
+        assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert!(parse_delimiter(";;").is_err());
+    }
+}

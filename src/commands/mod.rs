@@ -1,0 +1,6 @@
+//! One file per subcommand. These only orchestrate the stages; loops over records live in the
+//! stage modules.
+
+pub mod inspect;
+pub mod merge;
+pub mod normalize;

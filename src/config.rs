@@ -1,0 +1,273 @@
+//! `omni.toml` plus the command line, turned into validated settings once.
+//!
+//! `FileConfig` is the TOML file as written (serde, unknown keys refused so typos are caught);
+//! `Settings` is what the stages read: the file's values overlaid by command-line flags,
+//! validated (country codes, roles, delimiters). Nothing after this module reads `Cli`.
+//! See docs/config.md for the reference.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::cli::ReadArgs;
+use crate::input::detect::Role;
+use crate::input::{EncodingChoice, ReadOptions};
+use crate::normalize::card::CardRules;
+use crate::normalize::email::EmailRules;
+
+/// The config file as written.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Default phone region (ISO 3166 alpha-2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Default encoding of CSV inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<EncodingChoice>,
+    /// Email rules.
+    #[serde(default)]
+    pub email: EmailSection,
+    /// Card rules.
+    #[serde(default)]
+    pub card: CardSection,
+    /// Junk values.
+    #[serde(default)]
+    pub junk: JunkSection,
+    /// Per-source settings, keyed by file stem (e.g. `web_shop` for `exports/web_shop.csv`).
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceSection>,
+}
+
+/// `[email]`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSection {
+    /// Fold provider aliases (gmail dots and +tags, yandex domains). Default true.
+    #[serde(default = "yes")]
+    pub fold_aliases: bool,
+    /// Extra `alias = "canonical"` domain pairs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub domain_aliases: BTreeMap<String, String>,
+}
+
+impl Default for EmailSection {
+    fn default() -> Self {
+        EmailSection { fold_aliases: true, domain_aliases: BTreeMap::new() }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[card]`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardSection {
+    /// Programme prefixes to strip (case-insensitive), e.g. `["LC-", "CARD"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub strip_prefixes: Vec<String>,
+}
+
+/// `[junk]`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JunkSection {
+    /// Extra values that must never link (e.g. the shop's own phone, `info@shop.ru`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+}
+
+/// `[sources.<stem>]`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSection {
+    /// Source (channel) name used in outputs instead of the file stem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Default phone region for this source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Encoding of this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<EncodingChoice>,
+    /// Delimiter of this file (one character or `tab`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    /// Column name → role (`email`, `phone`, `card`, `id:<ns>`, `key`, `first_name`, ...).
+    /// Columns not named here are detected.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns: BTreeMap<String, String>,
+}
+
+/// Validated per-source settings.
+#[derive(Clone, Debug, Default)]
+pub struct SourceSettings {
+    /// Renamed source, if any.
+    pub name: Option<String>,
+    /// Default phone region for this source.
+    pub country: Option<String>,
+    /// How to read it.
+    pub read: ReadOptions,
+    /// Forced roles by column name.
+    pub columns: BTreeMap<String, Role>,
+}
+
+/// Validated settings for the reading and normalizing stages.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// Where the config came from, if anywhere.
+    pub config_path: Option<PathBuf>,
+    /// Default phone region.
+    pub country: Option<String>,
+    /// Default read options.
+    pub read: ReadOptions,
+    /// Email rules.
+    pub email: EmailRules,
+    /// Card rules.
+    pub card: CardRules,
+    /// Extra junk values.
+    pub junk_values: Vec<String>,
+    /// Per-source settings by file stem.
+    pub sources: BTreeMap<String, SourceSettings>,
+}
+
+impl Settings {
+    /// Settings from the CLI read flags and the config file (explicit, or `./omni.toml`).
+    pub fn from_cli(read: &ReadArgs) -> anyhow::Result<Settings> {
+        let mut settings = Settings::load(read.config.as_deref())?;
+        if let Some(country) = &read.country {
+            settings.country = Some(validate_country(country).context("--country")?);
+        }
+        if let Some(encoding) = read.encoding {
+            settings.read.encoding = encoding;
+            for source in settings.sources.values_mut() {
+                source.read.encoding = encoding;
+            }
+        }
+        if let Some(delimiter) = read.delimiter {
+            settings.read.delimiter = Some(delimiter);
+            for source in settings.sources.values_mut() {
+                source.read.delimiter = Some(delimiter);
+            }
+        }
+        Ok(settings)
+    }
+
+    /// Loads `path`, or `./omni.toml` when `path` is `None` and that file exists, else defaults.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Settings> {
+        let path = match path {
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(PathBuf::from("omni.toml")).filter(|p| p.is_file()),
+        };
+        let Some(path) = path else {
+            return Ok(Settings::default());
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("{}: cannot read config", path.display()))?;
+        let file: FileConfig = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: invalid config: {e}", path.display()))?;
+        let mut settings = Settings::from_file(file)
+            .with_context(|| format!("{}: invalid config", path.display()))?;
+        settings.config_path = Some(path);
+        Ok(settings)
+    }
+
+    /// Validates a parsed config file.
+    pub fn from_file(file: FileConfig) -> anyhow::Result<Settings> {
+        let country = file.country.as_deref().map(validate_country).transpose()?;
+        let read = ReadOptions { encoding: file.encoding.unwrap_or_default(), delimiter: None };
+        let mut sources = BTreeMap::new();
+        for (stem, section) in file.sources {
+            sources.insert(stem.clone(), source_settings(&stem, section, &read)?);
+        }
+        Ok(Settings {
+            config_path: None,
+            country,
+            read,
+            email: EmailRules {
+                fold_aliases: file.email.fold_aliases,
+                extra_domain_aliases: file
+                    .email
+                    .domain_aliases
+                    .into_iter()
+                    .map(|(a, c)| (a.to_lowercase(), c.to_lowercase()))
+                    .collect(),
+            },
+            card: CardRules { strip_prefixes: file.card.strip_prefixes },
+            junk_values: file.junk.values,
+            sources,
+        })
+    }
+
+    /// The settings for the file with this stem (defaults when the config does not name it).
+    pub fn source(&self, stem: &str) -> SourceSettings {
+        self.sources.get(stem).cloned().unwrap_or_else(|| SourceSettings {
+            read: self.read.clone(),
+            ..SourceSettings::default()
+        })
+    }
+}
+
+fn source_settings(
+    stem: &str,
+    section: SourceSection,
+    defaults: &ReadOptions,
+) -> anyhow::Result<SourceSettings> {
+    let country = section
+        .country
+        .as_deref()
+        .map(validate_country)
+        .transpose()
+        .with_context(|| format!("[sources.{stem}] country"))?;
+    let delimiter = match section.delimiter.as_deref() {
+        None => defaults.delimiter,
+        Some("tab" | "\\t" | "\t") => Some(b'\t'),
+        Some(d) if d.len() == 1 && d.is_ascii() => Some(d.as_bytes()[0]),
+        Some(d) => bail!("[sources.{stem}] delimiter '{d}': give one ASCII character, or \"tab\""),
+    };
+    let mut columns = BTreeMap::new();
+    for (column, role) in section.columns {
+        let role = Role::parse(&role)
+            .map_err(|e| anyhow::anyhow!("[sources.{stem}.columns] \"{column}\": {e}"))?;
+        columns.insert(column, role);
+    }
+    Ok(SourceSettings {
+        name: section.name,
+        country,
+        read: ReadOptions {
+            encoding: section.encoding.unwrap_or(defaults.encoding),
+            delimiter,
+        },
+        columns,
+    })
+}
+
+/// Accepts a two-letter ISO 3166 code in any case and returns it uppercased.
+pub fn validate_country(code: &str) -> anyhow::Result<String> {
+    let upper = code.trim().to_ascii_uppercase();
+    if upper.len() != 2 || !upper.bytes().all(|b| b.is_ascii_uppercase()) {
+        bail!("invalid country '{code}': give a two-letter ISO code such as RU, US, GB, DE");
+    }
+    Ok(upper)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_codes_are_uppercased_and_checked() {
+        assert_eq!(validate_country("ru").unwrap(), "RU");
+        assert!(validate_country("Russia").is_err());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = toml::from_str::<FileConfig>("countri = \"RU\"").unwrap_err();
+        assert!(err.to_string().contains("countri"), "{err}");
+    }
+}

@@ -1,0 +1,1 @@
+//! (stub) csv input; to be implemented.

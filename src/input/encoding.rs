@@ -1,0 +1,1 @@
+//! (stub) encoding input; to be implemented.

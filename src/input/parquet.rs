@@ -1,0 +1,1 @@
+//! (stub) parquet input; to be implemented.

@@ -1,0 +1,51 @@
+//! omni: turns scattered customer contact exports into one profile per real person.
+//!
+//! The pipeline (DESIGN.md §2), one module per arrow, data moving forward only:
+//!
+//! ```text
+//! input (files → raw rows) → input::detect (column roles) → extract + normalize (records,
+//! identifiers, rejects) → graph (interning, union-find) → profile (clusters → golden profiles,
+//! ids) → report (metrics) → output (atomic CSV/JSON files) and ui (terminal summary)
+//! ```
+//!
+//! `commands/*` orchestrate the stages for each subcommand; `main.rs` only parses and dispatches.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod exit;
+pub mod extract;
+pub mod graph;
+pub mod input;
+pub mod normalize;
+pub mod output;
+pub mod profile;
+pub mod reject;
+pub mod report;
+#[doc(hidden)]
+pub mod synth;
+pub mod ui;
+
+use cli::{Cli, Command};
+pub use exit::ExitStatus;
+
+/// Runs one command line. Errors are fatal problems (exit 1); row-level problems are rejects.
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    let ui = ui::Ui::new(cli.quiet, cli.color, cli.progress);
+    configure_threads(cli.threads)?;
+    match cli.command {
+        Command::Merge(args) => commands::merge::run(&args, &ui),
+        Command::Inspect(args) => commands::inspect::run(&args, &ui),
+        Command::Normalize(args) => commands::normalize::run(&args, &ui),
+    }
+}
+
+fn configure_threads(threads: usize) -> anyhow::Result<()> {
+    if threads > 0 {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|e| anyhow::anyhow!("cannot start {threads} worker threads: {e}"))?;
+    }
+    Ok(())
+}

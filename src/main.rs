@@ -1,0 +1,13 @@
+//! The `omni` binary: parse arguments, run, map the result to an exit code. Nothing else.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = omni::cli::Cli::parse();
+    match omni::run(cli) {
+        Ok(status) => status.into(),
+        Err(err) => omni::ui::report_error(&err).into(),
+    }
+}

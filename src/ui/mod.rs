@@ -1,0 +1,114 @@
+//! The only module that prints. Results go to stdout, progress, warnings and errors to stderr.
+//!
+//! `Ui` reads the terminal once (`std::io::IsTerminal`) and decides colour (stdout) and progress
+//! (stderr) from the flags, `NO_COLOR` and `TERM=dumb`. Rendering lives in `summary` (pure
+//! functions returning strings) so it can be snapshot-tested without a terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod progress;
+pub mod summary;
+
+use std::io::{IsTerminal, Write};
+
+use indicatif::MultiProgress;
+
+use crate::cli::{ColorChoice, ProgressChoice};
+use crate::exit::ExitStatus;
+
+/// Terminal settings decided once per run.
+#[derive(Clone, Debug)]
+pub struct Ui {
+    quiet: bool,
+    color: bool,
+    progress: bool,
+    bars: MultiProgress,
+}
+
+impl Ui {
+    /// Reads the terminal and the environment once.
+    pub fn new(quiet: bool, color: ColorChoice, progress: ProgressChoice) -> Ui {
+        let env_allows_color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::env::var("TERM").map_or(true, |t| t != "dumb");
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stdout().is_terminal() && env_allows_color,
+        };
+        let progress = match progress {
+            ProgressChoice::Always => true,
+            ProgressChoice::Never => false,
+            ProgressChoice::Auto => !quiet && std::io::stderr().is_terminal(),
+        };
+        console::set_colors_enabled(color);
+        let bars = if progress {
+            MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(8))
+        } else {
+            MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
+        };
+        Ui { quiet, color, progress, bars }
+    }
+
+    /// A quiet, colourless, bar-less Ui (tests, library use).
+    pub fn silent() -> Ui {
+        Ui::new(true, ColorChoice::Never, ProgressChoice::Never)
+    }
+
+    /// True when colour is on for stdout.
+    pub fn color(&self) -> bool {
+        self.color
+    }
+
+    /// True when `--quiet` was given.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
+    /// Prints a command's result on stdout (suppressed by `--quiet`).
+    pub fn result(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        // A closed pipe (`omni ... | head`) is not an error worth reporting.
+        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    }
+
+    /// Prints the output of an inspection command on stdout even under `--quiet`: it is the
+    /// whole point of commands like `normalize` and `inspect`.
+    pub fn data(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    }
+
+    /// A warning on stderr (suppressed by `--quiet`), printed above any progress bars.
+    pub fn warn(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        let line = format!("omni: warning: {text}");
+        if self.progress {
+            let _ = self.bars.println(&line);
+        } else {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// Prints a fatal error as `omni: error: ...` on stderr and returns the exit status for it.
+/// A broken pipe anywhere in the chain is a normal end (exit 0), as in ripgrep.
+pub fn report_error(err: &anyhow::Error) -> ExitStatus {
+    let broken_pipe = err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if broken_pipe {
+        return ExitStatus::Success;
+    }
+    let mut text = format!("{err:#}");
+    if std::io::stderr().is_terminal() {
+        text.retain(|c| !c.is_control() || c == '\n' || c == '\t');
+    }
+    let _ = writeln!(std::io::stderr().lock(), "omni: error: {text}");
+    ExitStatus::Failure
+}
