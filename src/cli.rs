@@ -176,7 +176,9 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
     match s {
         "\\t" | "tab" | "\t" => Ok(b'\t'),
         _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
-        _ => Err(format!("invalid delimiter '{s}': give one ASCII character, or 'tab'")),
+        _ => Err(format!(
+            "invalid delimiter '{s}': give one ASCII character, or 'tab'"
+        )),
     }
 }
 

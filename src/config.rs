@@ -55,7 +55,10 @@ pub struct EmailSection {
 
 impl Default for EmailSection {
     fn default() -> Self {
-        EmailSection { fold_aliases: true, domain_aliases: BTreeMap::new() }
+        EmailSection {
+            fold_aliases: true,
+            domain_aliases: BTreeMap::new(),
+        }
     }
 }
 
@@ -179,7 +182,10 @@ impl Settings {
     /// Validates a parsed config file.
     pub fn from_file(file: FileConfig) -> anyhow::Result<Settings> {
         let country = file.country.as_deref().map(validate_country).transpose()?;
-        let read = ReadOptions { encoding: file.encoding.unwrap_or_default(), delimiter: None };
+        let read = ReadOptions {
+            encoding: file.encoding.unwrap_or_default(),
+            delimiter: None,
+        };
         let mut sources = BTreeMap::new();
         for (stem, section) in file.sources {
             sources.insert(stem.clone(), source_settings(&stem, section, &read)?);
@@ -197,7 +203,9 @@ impl Settings {
                     .map(|(a, c)| (a.to_lowercase(), c.to_lowercase()))
                     .collect(),
             },
-            card: CardRules { strip_prefixes: file.card.strip_prefixes },
+            card: CardRules {
+                strip_prefixes: file.card.strip_prefixes,
+            },
             junk_values: file.junk.values,
             sources,
         })
@@ -205,10 +213,13 @@ impl Settings {
 
     /// The settings for the file with this stem (defaults when the config does not name it).
     pub fn source(&self, stem: &str) -> SourceSettings {
-        self.sources.get(stem).cloned().unwrap_or_else(|| SourceSettings {
-            read: self.read.clone(),
-            ..SourceSettings::default()
-        })
+        self.sources
+            .get(stem)
+            .cloned()
+            .unwrap_or_else(|| SourceSettings {
+                read: self.read.clone(),
+                ..SourceSettings::default()
+            })
     }
 }
 

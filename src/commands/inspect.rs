@@ -1,11 +1,127 @@
-//! `omni inspect` (stub).
+//! `omni inspect`: how each file is read, without linking anything.
+//!
+//! Per file: format, encoding, delimiter, and per column the detected role, why, fill rate and
+//! valid share on the first rows, and a few normalized samples. `--write-config` turns what was
+//! detected into an omni.toml to edit.
+
+use std::fmt::Write as _;
+
+use anyhow::{Context, bail};
 
 use crate::cli::InspectArgs;
+use crate::config::{FileConfig, Settings, SourceSection};
 use crate::exit::ExitStatus;
+use crate::extract::{self, plan};
+use crate::normalize::Normalizers;
 use crate::ui::Ui;
+use crate::ui::summary::percent;
+
+/// Samples shown per column.
+const SAMPLES: usize = 3;
 
 /// Runs `omni inspect`.
 pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
-    let _ = (args, ui);
-    unimplemented!("omni inspect")
+    let settings = Settings::from_cli(&args.read)?;
+    let normalizers = Normalizers::new(&settings)?;
+    let (files, warnings) = extract::resolve_inputs(&args.read.inputs, &settings)?;
+    for warning in &warnings {
+        ui.warn(warning);
+    }
+    let mut text = String::new();
+    let mut config = FileConfig {
+        country: settings.country.clone(),
+        ..FileConfig::default()
+    };
+    for file in &files {
+        let (table, plan, sample) = extract::plan_file(file, args.sample_rows.max(1))?;
+        let f = &table.format;
+        let delimiter = match f.delimiter {
+            Some(b'\t') => ", tab-separated".to_owned(),
+            Some(d) => format!(", '{}'-separated", d as char),
+            None => String::new(),
+        };
+        let encoding = if f.encoding.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", f.encoding)
+        };
+        let _ = writeln!(
+            text,
+            "{} -> source \"{}\" ({}{encoding}{delimiter}; {} rows sampled)",
+            file.path.display(),
+            file.name,
+            f.container,
+            sample.len()
+        );
+        let _ = writeln!(
+            text,
+            "  {:<24} {:<12} {:>7} {:>7}  {:<28} samples",
+            "column", "role", "filled", "valid", "detected by"
+        );
+        let region = file.settings.country.as_deref();
+        for (i, column) in plan.columns.iter().enumerate() {
+            let values = sample
+                .iter()
+                .filter_map(|row| row.get(i))
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty());
+            let filled = values.clone().count() as u64;
+            let (valid, shown) = match plan::identifier_namespace(&column.role) {
+                Some((kind, _)) => {
+                    let outcomes: Vec<_> = values
+                        .filter_map(|v| normalizers.normalize(kind, v, region))
+                        .collect();
+                    let valid = outcomes.iter().filter(|o| o.is_ok()).count() as u64;
+                    let mut shown: Vec<String> = outcomes.into_iter().flatten().collect();
+                    shown.dedup();
+                    shown.truncate(SAMPLES);
+                    (percent(crate::report::share(valid, filled)), shown)
+                }
+                None => (
+                    "-".to_owned(),
+                    values.take(SAMPLES).map(str::to_owned).collect(),
+                ),
+            };
+            let _ = writeln!(
+                text,
+                "  {:<24} {:<12} {:>7} {:>7}  {:<28} {}",
+                column.name,
+                column.role.as_config(),
+                percent(crate::report::share(filled, sample.len() as u64)),
+                valid,
+                column.why,
+                shown.join(", ")
+            );
+        }
+        let _ = writeln!(text);
+        config.sources.insert(
+            file.stem.clone(),
+            SourceSection {
+                name: (file.name != file.stem).then(|| file.name.clone()),
+                columns: plan
+                    .columns
+                    .iter()
+                    .map(|c| (c.name.clone(), c.role.as_config()))
+                    .collect(),
+                ..SourceSection::default()
+            },
+        );
+    }
+    if let Some(path) = &args.write_config {
+        if path.exists() {
+            bail!(
+                "{}: already exists; not overwriting (choose another name or delete it)",
+                path.display()
+            );
+        }
+        let body = toml::to_string_pretty(&config).context("serializing the config")?;
+        let header = "# omni.toml written by `omni inspect --write-config`: the roles omni detected.\n\
+                      # Edit roles (email, phone, card, id:<namespace>, key, first_name, last_name,\n\
+                      # middle_name, full_name, country, timestamp, amount, ignore); see docs/config.md.\n\n";
+        std::fs::write(path, format!("{header}{body}"))
+            .with_context(|| format!("{}: cannot write the config", path.display()))?;
+        let _ = writeln!(text, "wrote {}", path.display());
+    }
+    ui.data(&text);
+    Ok(ExitStatus::Success)
 }

@@ -18,7 +18,17 @@ use crate::reject::RejectReason;
 
 /// Text encodings omni can read. `Auto` sniffs: a BOM decides; else valid UTF-8 is UTF-8, and
 /// anything else is read as Windows-1251 (the encoding Excel uses for Cyrillic exports).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum EncodingChoice {
     /// Detect (BOM, then UTF-8 validity, else Windows-1251).

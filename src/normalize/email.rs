@@ -12,7 +12,10 @@ pub struct EmailRules {
 
 impl Default for EmailRules {
     fn default() -> Self {
-        EmailRules { fold_aliases: true, extra_domain_aliases: Vec::new() }
+        EmailRules {
+            fold_aliases: true,
+            extra_domain_aliases: Vec::new(),
+        }
     }
 }
 

@@ -48,3 +48,30 @@ impl std::fmt::Display for Kind {
         f.write_str(self.as_str())
     }
 }
+
+// TEMPORARY stand-in for the facade being built on the `norm` branch; replaced at merge.
+use crate::reject::RejectReason;
+
+/// All normalizers of a run (stand-in).
+#[derive(Debug)]
+pub struct Normalizers;
+
+impl Normalizers {
+    /// Builds the normalizers from settings (stand-in).
+    pub fn new(settings: &crate::config::Settings) -> anyhow::Result<Normalizers> {
+        let _ = settings;
+        Ok(Normalizers)
+    }
+
+    /// None when empty after trimming (stand-in).
+    pub fn normalize(
+        &self,
+        kind: Kind,
+        raw: &str,
+        region: Option<&str>,
+    ) -> Option<Result<String, RejectReason>> {
+        let _ = (kind, region);
+        let raw = raw.trim();
+        (!raw.is_empty()).then(|| Ok(raw.to_lowercase()))
+    }
+}

@@ -10,7 +10,9 @@ pub struct PhoneNormalizer {
 impl PhoneNormalizer {
     /// `default_region`: ISO 3166 alpha-2 code (e.g. "RU") for numbers written without `+`.
     pub fn new(default_region: Option<&str>) -> anyhow::Result<Self> {
-        Ok(PhoneNormalizer { default_region: default_region.map(str::to_owned) })
+        Ok(PhoneNormalizer {
+            default_region: default_region.map(str::to_owned),
+        })
     }
 
     /// Normalizes one raw value (non-empty after trim). `row_region` is a per-row country or

@@ -45,7 +45,12 @@ impl Ui {
         } else {
             MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
         };
-        Ui { quiet, color, progress, bars }
+        Ui {
+            quiet,
+            color,
+            progress,
+            bars,
+        }
     }
 
     /// A quiet, colourless, bar-less Ui (tests, library use).

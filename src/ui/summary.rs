@@ -1,1 +1,91 @@
-//! Terminal summary rendering (stub).
+//! The terminal summary after `merge`: headline numbers and a per-source table.
+//! A pure function of the report, so it is snapshot-tested without a terminal.
+
+use std::fmt::Write;
+
+use crate::report::Report;
+
+/// Renders the summary printed on stdout after `omni merge`.
+pub fn render(report: &Report, out_dir: &str) -> String {
+    let t = &report.totals;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "omni merge: {} rows from {} sources -> {} profiles, match rate {} ({} profiles in 2+ sources)",
+        t.rows_read,
+        t.sources,
+        t.profiles,
+        percent(report.match_rate.overall),
+        report.match_rate.profiles_in_several_sources,
+    );
+    let _ = writeln!(s);
+    let width = report
+        .sources
+        .iter()
+        .map(|x| x.name.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let _ = writeln!(
+        s,
+        "{:<width$}  {:>9}  {:>11}  {:>13}  {:>10}  {:>8}  {:>8}",
+        "source", "rows", "in profiles", "no identifier", "unreadable", "profiles", "matched"
+    );
+    for src in &report.sources {
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:>9}  {:>11}  {:>13}  {:>10}  {:>8}  {:>8}",
+            src.name,
+            src.rows_read,
+            src.records_in_profiles,
+            src.rows_unidentified,
+            src.rows_unreadable,
+            src.profiles,
+            percent(src.match_rate),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "{:<width$}  {:>9}  {:>11}  {:>13}  {:>10}  {:>8}  {:>8}",
+        "total",
+        t.rows_read,
+        t.records_in_profiles,
+        t.rows_unidentified,
+        t.rows_unreadable,
+        t.profiles,
+        percent(report.match_rate.overall),
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "dedup: {:.2} records per profile; reachable by email {}, by phone {}, by both {}",
+        report.dedup.records_per_profile,
+        report.reachability.email,
+        report.reachability.phone,
+        report.reachability.both,
+    );
+    if let Some(largest) = report.cluster_sizes.largest.first() {
+        let _ = writeln!(
+            s,
+            "largest profile: {} with {} records from {}",
+            largest.profile_id,
+            largest.records,
+            largest.sources.join(", ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "rejected: {} values, {} rows without identifier, {} unreadable rows (see rejects.csv)",
+        t.values_rejected, t.rows_unidentified, t.rows_unreadable
+    );
+    let _ = writeln!(
+        s,
+        "wrote {out_dir}/: profiles.csv, links.csv, rejects.csv, report.json"
+    );
+    s
+}
+
+/// A share as a percentage with one decimal.
+pub fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}

@@ -1,0 +1,574 @@
+//! From raw rows to records: apply each source's column plan, normalize identifiers in
+//! parallel, intern them, and account for every row and rejected value.
+//!
+//! Takes the input files and settings; gives [`Extracted`]: the sources with their per-column
+//! quality counts, the columnar [`Records`], the identifier [`Interner`] and the rejects.
+//! Sources are processed in a fixed order (by source name, then path) and each batch's results
+//! are appended in row order, so the output does not depend on the order of the command-line
+//! arguments or on the number of threads. This module does not link records (see `graph`).
+
+pub mod plan;
+pub mod records;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use anyhow::Context;
+use rayon::prelude::*;
+
+use crate::config::{Settings, SourceSettings};
+use crate::graph::intern::Interner;
+use crate::input::detect::Role;
+use crate::input::{self, Format, RowOutcome};
+use crate::normalize::{Kind, Normalizers, amount, datetime};
+use crate::reject::RejectReason;
+use crate::ui::Ui;
+pub use plan::{Plan, PlannedColumn};
+pub use records::{NO_TIME, RecordFields, RecordStatus, Records};
+
+/// Rows read and normalized per parallel batch.
+const BATCH_ROWS: usize = 32 * 1024;
+/// Rows used to detect column roles.
+const SAMPLE_ROWS: usize = 500;
+
+/// One input file with its resolved source name and settings.
+#[derive(Clone, Debug)]
+pub struct InputFile {
+    /// Path as given or expanded.
+    pub path: PathBuf,
+    /// File stem (the config key).
+    pub stem: String,
+    /// Source name used in outputs.
+    pub name: String,
+    /// Settings for this source.
+    pub settings: SourceSettings,
+}
+
+/// Expands folders, drops repeated paths, names each source and sorts them by name.
+/// Returns the files and warnings for the user (repeated files, renamed duplicates).
+pub fn resolve_inputs(
+    inputs: &[PathBuf],
+    settings: &Settings,
+) -> anyhow::Result<(Vec<InputFile>, Vec<String>)> {
+    let mut warnings = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut files = Vec::new();
+    for path in input::expand(inputs)? {
+        let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if !seen.insert(canonical) {
+            warnings.push(format!(
+                "{}: given more than once; read once",
+                path.display()
+            ));
+            continue;
+        }
+        let stem = input::file_stem(&path);
+        let source = settings.source(&stem);
+        let mut source_settings = source.clone();
+        if source_settings.country.is_none() {
+            source_settings.country = settings.country.clone();
+        }
+        let name = source.name.clone().unwrap_or_else(|| stem.clone());
+        files.push(InputFile {
+            path,
+            stem,
+            name,
+            settings: source_settings,
+        });
+    }
+    files.sort_by(|a, b| (&a.name, &a.path).cmp(&(&b.name, &b.path)));
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for file in &mut files {
+        let n = counts.entry(file.name.clone()).or_default();
+        *n += 1;
+        if *n > 1 {
+            let renamed = format!("{}~{n}", file.name);
+            warnings.push(format!(
+                "{}: source name \"{}\" is taken by another file; using \"{renamed}\" \
+                 (set [sources.{}] name = \"...\" in omni.toml)",
+                file.path.display(),
+                file.name,
+                file.stem
+            ));
+            file.name = renamed;
+        }
+    }
+    Ok((files, warnings))
+}
+
+/// Quality counts for one column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnReport {
+    /// Header name.
+    pub name: String,
+    /// Role used.
+    pub role: Role,
+    /// Why that role.
+    pub why: String,
+    /// Non-empty values (identifier columns only; 0 otherwise).
+    pub filled: u64,
+    /// Values that normalized to a usable identifier.
+    pub valid: u64,
+    /// Rejected values by reason (junk values included as `junk_value`).
+    pub rejected: BTreeMap<RejectReason, u64>,
+}
+
+/// One source after extraction.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// Source (channel) name.
+    pub name: String,
+    /// File stem.
+    pub stem: String,
+    /// Path.
+    pub path: PathBuf,
+    /// How it was read.
+    pub format: Format,
+    /// Per-column roles and quality.
+    pub columns: Vec<ColumnReport>,
+    /// Rows read (every data row, readable or not).
+    pub rows_read: u64,
+    /// Rows that could not be read.
+    pub rows_unreadable: u64,
+    /// Rows without any usable identifier.
+    pub rows_unidentified: u64,
+}
+
+/// A value or row that could not be used.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reject {
+    /// Source index.
+    pub source: u16,
+    /// 1-based data row.
+    pub row: u64,
+    /// Column name; empty for row-level rejects.
+    pub column: String,
+    /// The raw value (or raw row text for unreadable rows).
+    pub value: String,
+    /// Why.
+    pub reason: RejectReason,
+}
+
+/// Everything the later stages need from the inputs.
+#[derive(Debug, Default)]
+pub struct Extracted {
+    /// Sources in run order.
+    pub sources: Vec<Source>,
+    /// All records in run order.
+    pub records: Records,
+    /// Interned identifiers.
+    pub interner: Interner,
+    /// Namespace names by index (`email`, `phone`, `card`, `id:<ns>`).
+    pub namespaces: Vec<String>,
+    /// Rejected values and rows, in run order.
+    pub rejects: Vec<Reject>,
+}
+
+impl Extracted {
+    /// The kind name of a namespace, as written in `matched_by` (`email`, `id:crm`, ...).
+    pub fn namespace_name(&self, namespace: u16) -> &str {
+        &self.namespaces[namespace as usize]
+    }
+}
+
+/// Reads every file and extracts its records.
+pub fn extract(
+    files: &[InputFile],
+    normalizers: &Normalizers,
+    ui: &Ui,
+) -> anyhow::Result<Extracted> {
+    anyhow::ensure!(
+        files.len() < u16::MAX as usize,
+        "at most 65,534 input files per run"
+    );
+    let mut out = Extracted {
+        namespaces: vec!["email".into(), "phone".into(), "card".into()],
+        ..Extracted::default()
+    };
+    let phone_cache = PhoneCache::default();
+    for (index, file) in files.iter().enumerate() {
+        let source = extract_file(index as u16, file, normalizers, &phone_cache, &mut out, ui)
+            .with_context(|| format!("reading {}", file.path.display()))?;
+        out.sources.push(source);
+    }
+    Ok(out)
+}
+
+/// How one identifier column is used.
+#[derive(Clone, Debug)]
+struct IdentifierColumn {
+    column: usize,
+    kind: Kind,
+    namespace: u16,
+}
+
+/// A plan resolved to column indices.
+#[derive(Clone, Debug, Default)]
+struct Compiled {
+    identifiers: Vec<IdentifierColumn>,
+    key: Option<usize>,
+    full_name: Vec<usize>,
+    first_name: Option<usize>,
+    middle_name: Option<usize>,
+    last_name: Option<usize>,
+    country: Option<usize>,
+    timestamps: Vec<usize>,
+    amounts: Vec<usize>,
+    default_region: Option<String>,
+}
+
+fn compile(plan: &Plan, namespaces: &mut Vec<String>, default_region: Option<String>) -> Compiled {
+    let mut compiled = Compiled {
+        default_region,
+        ..Compiled::default()
+    };
+    for (column, planned) in plan.columns.iter().enumerate() {
+        if let Some((kind, name)) = plan::identifier_namespace(&planned.role) {
+            let namespace = match namespaces.iter().position(|n| *n == name) {
+                Some(i) => i,
+                None => {
+                    namespaces.push(name);
+                    namespaces.len() - 1
+                }
+            };
+            compiled.identifiers.push(IdentifierColumn {
+                column,
+                kind,
+                namespace: namespace as u16,
+            });
+            continue;
+        }
+        match planned.role {
+            Role::Key if compiled.key.is_none() => compiled.key = Some(column),
+            Role::FullName => compiled.full_name.push(column),
+            Role::FirstName if compiled.first_name.is_none() => compiled.first_name = Some(column),
+            Role::MiddleName if compiled.middle_name.is_none() => {
+                compiled.middle_name = Some(column)
+            }
+            Role::LastName if compiled.last_name.is_none() => compiled.last_name = Some(column),
+            Role::Country if compiled.country.is_none() => compiled.country = Some(column),
+            Role::Timestamp => compiled.timestamps.push(column),
+            Role::Amount => compiled.amounts.push(column),
+            _ => {}
+        }
+    }
+    compiled
+}
+
+/// The result of one value of an identifier column.
+#[derive(Clone, Debug, PartialEq)]
+enum ValueOutcome {
+    Empty,
+    Valid(String),
+    Rejected(RejectReason, String),
+}
+
+/// One row, processed in parallel.
+#[derive(Debug)]
+struct RowResult {
+    row: u64,
+    fields: RecordFields,
+    /// One outcome per identifier column, in plan order.
+    values: Vec<ValueOutcome>,
+}
+
+fn extract_file(
+    index: u16,
+    file: &InputFile,
+    normalizers: &Normalizers,
+    phone_cache: &PhoneCache,
+    out: &mut Extracted,
+    ui: &Ui,
+) -> anyhow::Result<Source> {
+    let mut table = input::open(&file.path, &file.settings.read)?;
+    let bar = ui.file_bar(&file.name, table.size);
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    let mut more = table.rows.next_batch(BATCH_ROWS, &mut batch)?;
+    let sample: Vec<Vec<String>> = batch
+        .iter()
+        .filter_map(|r| match r {
+            RowOutcome::Row { fields, .. } => Some(fields.clone()),
+            RowOutcome::Bad { .. } => None,
+        })
+        .take(SAMPLE_ROWS)
+        .collect();
+    let path = file.path.display().to_string();
+    let plan = Plan::build(&path, &file.stem, &table.headers, &sample, &file.settings)?;
+    drop(sample);
+    let compiled = compile(&plan, &mut out.namespaces, file.settings.country.clone());
+    let mut source = Source {
+        name: file.name.clone(),
+        stem: file.stem.clone(),
+        path: file.path.clone(),
+        format: table.format.clone(),
+        columns: plan
+            .columns
+            .iter()
+            .map(|c| ColumnReport {
+                name: c.name.clone(),
+                role: c.role.clone(),
+                why: c.why.clone(),
+                filled: 0,
+                valid: 0,
+                rejected: BTreeMap::new(),
+            })
+            .collect(),
+        rows_read: 0,
+        rows_unreadable: 0,
+        rows_unidentified: 0,
+    };
+    loop {
+        let results: Vec<Result<RowResult, (u64, RejectReason, String)>> = batch
+            .par_iter()
+            .map(|outcome| match outcome {
+                RowOutcome::Row { row, fields, .. } => Ok(process_row(
+                    *row,
+                    fields,
+                    &compiled,
+                    normalizers,
+                    phone_cache,
+                )),
+                RowOutcome::Bad {
+                    row, reason, raw, ..
+                } => Err((*row, *reason, raw.clone())),
+            })
+            .collect();
+        for result in results {
+            append(index, result, &compiled, &plan, &mut source, out);
+        }
+        bar.set_position(table.rows.bytes_read());
+        if !more {
+            break;
+        }
+        more = table.rows.next_batch(BATCH_ROWS, &mut batch)?;
+    }
+    bar.finish_and_clear();
+    Ok(source)
+}
+
+/// Appends one processed row to the records, the interner, the stats and the rejects.
+fn append(
+    index: u16,
+    result: Result<RowResult, (u64, RejectReason, String)>,
+    compiled: &Compiled,
+    plan: &Plan,
+    source: &mut Source,
+    out: &mut Extracted,
+) {
+    source.rows_read += 1;
+    let row = match result {
+        Ok(row) => row,
+        Err((row, reason, raw)) => {
+            source.rows_unreadable += 1;
+            let fields = RecordFields {
+                time_min: NO_TIME,
+                time_max: NO_TIME,
+                amount: f64::NAN,
+                ..RecordFields::default()
+            };
+            out.records
+                .push(index, row, RecordStatus::Unreadable, &fields, &[]);
+            out.rejects.push(Reject {
+                source: index,
+                row,
+                column: String::new(),
+                value: raw,
+                reason,
+            });
+            return;
+        }
+    };
+    let mut idents: Vec<u32> = Vec::with_capacity(row.values.len());
+    for (column, value) in compiled.identifiers.iter().zip(row.values) {
+        let report = &mut source.columns[column.column];
+        match value {
+            ValueOutcome::Empty => {}
+            ValueOutcome::Valid(canonical) => {
+                report.filled += 1;
+                report.valid += 1;
+                let id = out.interner.intern(column.namespace, &canonical);
+                if !idents.contains(&id) {
+                    idents.push(id);
+                }
+            }
+            ValueOutcome::Rejected(reason, raw) => {
+                report.filled += 1;
+                *report.rejected.entry(reason).or_default() += 1;
+                out.rejects.push(Reject {
+                    source: index,
+                    row: row.row,
+                    column: plan.columns[column.column].name.clone(),
+                    value: raw,
+                    reason,
+                });
+            }
+        }
+    }
+    let status = if idents.is_empty() {
+        source.rows_unidentified += 1;
+        out.rejects.push(Reject {
+            source: index,
+            row: row.row,
+            column: String::new(),
+            value: String::new(),
+            reason: RejectReason::NoIdentifier,
+        });
+        RecordStatus::Unidentified
+    } else {
+        RecordStatus::Identified
+    };
+    out.records
+        .push(index, row.row, status, &row.fields, &idents);
+}
+
+fn process_row(
+    row: u64,
+    fields: &[String],
+    compiled: &Compiled,
+    normalizers: &Normalizers,
+    phone_cache: &PhoneCache,
+) -> RowResult {
+    let cell = |i: usize| fields.get(i).map(|s| s.trim()).filter(|s| !s.is_empty());
+    let region = compiled
+        .country
+        .and_then(cell)
+        .or(compiled.default_region.as_deref());
+    let values = compiled
+        .identifiers
+        .iter()
+        .map(|column| {
+            let raw = fields.get(column.column).map_or("", String::as_str);
+            let result = if column.kind == Kind::Phone {
+                phone_cache.normalize(normalizers, raw, region)
+            } else {
+                normalizers.normalize(column.kind, raw, region)
+            };
+            match result {
+                None => ValueOutcome::Empty,
+                Some(Ok(canonical)) => ValueOutcome::Valid(canonical),
+                Some(Err(reason)) => ValueOutcome::Rejected(reason, raw.trim().to_owned()),
+            }
+        })
+        .collect();
+    let (time_min, time_max) = compiled
+        .timestamps
+        .iter()
+        .filter_map(|&i| cell(i).and_then(datetime::parse_timestamp))
+        .fold((NO_TIME, NO_TIME), |(lo, hi), t| {
+            (if lo == NO_TIME { t } else { lo.min(t) }, hi.max(t))
+        });
+    let amount = compiled
+        .amounts
+        .iter()
+        .find_map(|&i| cell(i).and_then(amount::parse_amount))
+        .unwrap_or(f64::NAN);
+    RowResult {
+        row,
+        fields: RecordFields {
+            key: compiled.key.and_then(cell).map(str::to_owned),
+            name: display_name(compiled, &cell),
+            time_min,
+            time_max,
+            amount,
+        },
+        values,
+    }
+}
+
+/// The record's name: the first non-empty full-name column, else first, middle and last name
+/// joined; internal whitespace collapsed.
+fn display_name<'a>(
+    compiled: &Compiled,
+    cell: &impl Fn(usize) -> Option<&'a str>,
+) -> Option<String> {
+    let joined = match compiled.full_name.iter().find_map(|&i| cell(i)) {
+        Some(full) => full.to_owned(),
+        None => [
+            compiled.first_name,
+            compiled.middle_name,
+            compiled.last_name,
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(cell)
+        .collect::<Vec<_>>()
+        .join(" "),
+    };
+    let collapsed = joined.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!collapsed.is_empty()).then_some(collapsed)
+}
+
+type PhoneResult = Option<Result<String, RejectReason>>;
+type PhoneShard =
+    Mutex<hashbrown::HashMap<(Box<str>, Box<str>), PhoneResult, foldhash::fast::FixedState>>;
+
+/// Phones repeat a lot (a household, a till); parse each distinct raw string once per region.
+/// Sharded so that rayon workers rarely wait on each other; each shard is bounded and simply
+/// cleared when full, which keeps memory flat on files with millions of distinct numbers.
+struct PhoneCache {
+    shards: Vec<PhoneShard>,
+}
+
+const PHONE_CACHE_SHARDS: usize = 64;
+const PHONE_CACHE_SHARD_CAPACITY: usize = 16 * 1024;
+
+impl Default for PhoneCache {
+    fn default() -> Self {
+        PhoneCache {
+            shards: (0..PHONE_CACHE_SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+impl PhoneCache {
+    fn normalize(
+        &self,
+        normalizers: &Normalizers,
+        raw: &str,
+        region: Option<&str>,
+    ) -> Option<Result<String, RejectReason>> {
+        use std::hash::BuildHasher;
+        let region = region.unwrap_or("");
+        let hash = foldhash::fast::FixedState::default().hash_one((region, raw));
+        let shard = &self.shards[(hash as usize) % PHONE_CACHE_SHARDS];
+        let key = (Box::<str>::from(region), Box::<str>::from(raw));
+        if let Some(hit) = shard
+            .lock()
+            .expect("no worker panics while holding the lock")
+            .get(&key)
+        {
+            return hit.clone();
+        }
+        let result =
+            normalizers.normalize(Kind::Phone, raw, Some(region).filter(|r| !r.is_empty()));
+        let mut map = shard
+            .lock()
+            .expect("no worker panics while holding the lock");
+        if map.len() >= PHONE_CACHE_SHARD_CAPACITY {
+            map.clear();
+        }
+        map.insert(key, result.clone());
+        result
+    }
+}
+
+/// Used by `inspect`: the plan of a file from its first rows, without reading it whole.
+pub fn plan_file(
+    file: &InputFile,
+    sample_rows: usize,
+) -> anyhow::Result<(input::Table, Plan, Vec<Vec<String>>)> {
+    let mut table = input::open(&file.path, &file.settings.read)?;
+    let mut batch = Vec::new();
+    table.rows.next_batch(sample_rows, &mut batch)?;
+    let sample: Vec<Vec<String>> = batch
+        .into_iter()
+        .filter_map(|r| match r {
+            RowOutcome::Row { fields, .. } => Some(fields),
+            RowOutcome::Bad { .. } => None,
+        })
+        .collect();
+    let path = file.path.display().to_string();
+    let plan = Plan::build(&path, &file.stem, &table.headers, &sample, &file.settings)?;
+    Ok((table, plan, sample))
+}

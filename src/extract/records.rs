@@ -1,0 +1,165 @@
+//! The columnar store of all input records: one entry per input row, in run order.
+//!
+//! Strings (record keys, names) live in byte arenas and identifiers as interned `u32` ids in a
+//! compressed-row layout, so a record costs a few dozen bytes plus its text, not a `String` per
+//! field (DESIGN.md §2: compact representations keep large runs in memory).
+
+/// Text values in one arena; empty strings stand for "missing".
+#[derive(Debug, Default)]
+pub struct StrColumn {
+    ends: Vec<u64>,
+    bytes: Vec<u8>,
+}
+
+impl StrColumn {
+    /// Appends a value (`None` and `""` are both stored as missing).
+    pub fn push(&mut self, value: Option<&str>) {
+        if let Some(v) = value {
+            self.bytes.extend_from_slice(v.as_bytes());
+        }
+        self.ends.push(self.bytes.len() as u64);
+    }
+
+    /// The value at `i`, `None` when missing.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = self.ends[i] as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        (end > start).then(|| {
+            std::str::from_utf8(&self.bytes[start..end])
+                .expect("the arena holds only whole UTF-8 strings")
+        })
+    }
+}
+
+/// How a record ended up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordStatus {
+    /// Read, with at least one usable identifier.
+    Identified,
+    /// Read, but no identifier column held a usable value.
+    Unidentified,
+    /// The row could not be read (ragged, broken quoting).
+    Unreadable,
+}
+
+/// Missing timestamp marker.
+pub const NO_TIME: i64 = i64::MIN;
+
+/// All records of a run.
+#[derive(Debug, Default)]
+pub struct Records {
+    /// Source index (into `Extracted::sources`).
+    pub source: Vec<u16>,
+    /// 1-based data-row number in its file.
+    pub row: Vec<u64>,
+    /// Status per record.
+    pub status: Vec<RecordStatus>,
+    /// The source's own record key, if it has a key column.
+    pub key: StrColumn,
+    /// Display name (full name, or first/middle/last joined).
+    pub name: StrColumn,
+    /// Earliest timestamp on the row (seconds since epoch) or `NO_TIME`.
+    pub time_min: Vec<i64>,
+    /// Latest timestamp on the row or `NO_TIME`.
+    pub time_max: Vec<i64>,
+    /// Amount on the row, NaN when none.
+    pub amount: Vec<f64>,
+    ident_ends: Vec<u32>,
+    idents: Vec<u32>,
+}
+
+/// One record's non-identifier fields, as extracted from a row.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RecordFields {
+    /// Record key.
+    pub key: Option<String>,
+    /// Display name.
+    pub name: Option<String>,
+    /// Earliest timestamp or `NO_TIME`.
+    pub time_min: i64,
+    /// Latest timestamp or `NO_TIME`.
+    pub time_max: i64,
+    /// Amount or NaN.
+    pub amount: f64,
+}
+
+impl Records {
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.source.len()
+    }
+
+    /// True when there are no records.
+    pub fn is_empty(&self) -> bool {
+        self.source.is_empty()
+    }
+
+    /// Appends a record; `idents` are interned ids, already de-duplicated, in column order.
+    pub fn push(
+        &mut self,
+        source: u16,
+        row: u64,
+        status: RecordStatus,
+        fields: &RecordFields,
+        idents: &[u32],
+    ) {
+        self.source.push(source);
+        self.row.push(row);
+        self.status.push(status);
+        self.key.push(fields.key.as_deref());
+        self.name.push(fields.name.as_deref());
+        self.time_min.push(fields.time_min);
+        self.time_max.push(fields.time_max);
+        self.amount.push(fields.amount);
+        self.idents.extend_from_slice(idents);
+        let end = u32::try_from(self.idents.len()).expect("fewer than 2^32 identifier occurrences");
+        self.ident_ends.push(end);
+    }
+
+    /// The interned identifiers of record `i`, in column order.
+    pub fn identifiers_of(&self, i: u32) -> &[u32] {
+        let i = i as usize;
+        let end = self.ident_ends[i] as usize;
+        let start = if i == 0 {
+            0
+        } else {
+            self.ident_ends[i - 1] as usize
+        };
+        &self.idents[start..end]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn str_column_keeps_missing_apart_from_values() {
+        let mut col = StrColumn::default();
+        col.push(Some("a"));
+        col.push(None);
+        col.push(Some(""));
+        col.push(Some("Иван"));
+        assert_eq!(col.get(0), Some("a"));
+        assert_eq!(col.get(1), None);
+        assert_eq!(col.get(2), None);
+        assert_eq!(col.get(3), Some("Иван"));
+    }
+
+    #[test]
+    fn identifiers_are_kept_per_record() {
+        let mut records = Records::default();
+        let fields = RecordFields {
+            time_min: NO_TIME,
+            time_max: NO_TIME,
+            amount: f64::NAN,
+            ..Default::default()
+        };
+        records.push(0, 1, RecordStatus::Identified, &fields, &[3, 4]);
+        records.push(0, 2, RecordStatus::Unidentified, &fields, &[]);
+        records.push(1, 1, RecordStatus::Identified, &fields, &[4]);
+        assert_eq!(records.identifiers_of(0), &[3, 4]);
+        assert!(records.identifiers_of(1).is_empty());
+        assert_eq!(records.identifiers_of(2), &[4]);
+    }
+}

@@ -1,0 +1,121 @@
+//! Interning identifiers: `(namespace, canonical value)` → dense `u32` id.
+//!
+//! All values live in one byte arena and the hash table stores only `u32` ids, which takes about
+//! 2.5 times less memory than a `HashMap<String, u32>` (research/deps.md §6). Ids are given in
+//! first-seen order, so the same input in the same order always gets the same ids. This is the
+//! single-table version; a radix-partitioned one is the known remedy once it dominates (scale.md).
+
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+
+/// Dense ids for identifier strings, per namespace (email, phone, card, `id:<ns>`).
+#[derive(Debug, Default)]
+pub struct Interner {
+    table: HashTable<u32>,
+    hasher: foldhash::fast::FixedState,
+    /// End offset of each id's bytes in `bytes` (its start is the previous end).
+    ends: Vec<u64>,
+    namespaces: Vec<u16>,
+    bytes: Vec<u8>,
+}
+
+impl Interner {
+    /// An empty interner.
+    pub fn new() -> Interner {
+        Interner::default()
+    }
+
+    /// The id of `(namespace, value)`, inserting it if new.
+    pub fn intern(&mut self, namespace: u16, value: &str) -> u32 {
+        let hash = self.hasher.hash_one((namespace, value));
+        let Interner {
+            table,
+            hasher,
+            ends,
+            namespaces,
+            bytes,
+        } = self;
+        let found = table.find(hash, |&id| {
+            namespaces[id as usize] == namespace && slice(ends, bytes, id) == value.as_bytes()
+        });
+        if let Some(&id) = found {
+            return id;
+        }
+        let id = u32::try_from(ends.len()).expect("fewer than 2^32 distinct identifiers");
+        bytes.extend_from_slice(value.as_bytes());
+        ends.push(bytes.len() as u64);
+        namespaces.push(namespace);
+        table.insert_unique(hash, id, |&other| {
+            let text = std::str::from_utf8(slice(ends, bytes, other))
+                .expect("the arena holds only whole UTF-8 strings");
+            hasher.hash_one((namespaces[other as usize], text))
+        });
+        id
+    }
+
+    /// The namespace and value of `id`.
+    pub fn get(&self, id: u32) -> (u16, &str) {
+        let text = std::str::from_utf8(slice(&self.ends, &self.bytes, id))
+            .expect("the arena holds only whole UTF-8 strings");
+        (self.namespaces[id as usize], text)
+    }
+
+    /// Number of distinct identifiers.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when nothing was interned.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Bytes held by the arena and tables (for the report and benchmarks).
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.capacity()
+            + self.ends.capacity() * 8
+            + self.namespaces.capacity() * 2
+            + self.table.capacity() * 4
+    }
+}
+
+fn slice<'a>(ends: &[u64], bytes: &'a [u8], id: u32) -> &'a [u8] {
+    let end = ends[id as usize] as usize;
+    let start = if id == 0 {
+        0
+    } else {
+        ends[id as usize - 1] as usize
+    };
+    &bytes[start..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_value_same_id_and_namespaces_are_separate() {
+        let mut interner = Interner::new();
+        let a = interner.intern(0, "a@b.ru");
+        let b = interner.intern(1, "a@b.ru");
+        let c = interner.intern(0, "a@b.ru");
+        assert_eq!(a, c);
+        assert_ne!(a, b);
+        assert_eq!(interner.get(b), (1, "a@b.ru"));
+        assert_eq!(interner.len(), 2);
+    }
+
+    #[test]
+    fn survives_growth() {
+        let mut interner = Interner::new();
+        let ids: Vec<u32> = (0..10_000)
+            .map(|i| interner.intern(2, &format!("card{i}")))
+            .collect();
+        for (i, &id) in ids.iter().enumerate() {
+            assert_eq!(id as usize, i);
+            assert_eq!(interner.intern(2, &format!("card{i}")), id);
+            assert_eq!(interner.get(id).1, format!("card{i}"));
+        }
+    }
+}

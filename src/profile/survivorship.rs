@@ -1,0 +1,105 @@
+//! Survivorship: which record's value becomes the profile's.
+//!
+//! Name rule: when any record with a name carries a timestamp, the name of the most recent such
+//! record wins (its latest timestamp; ties go to the name seen most often, then to the earlier
+//! record in run order). Otherwise the most frequent name wins, comparing names case-
+//! insensitively with whitespace collapsed, ties to the earlier record. The winning record's
+//! spelling is kept as written.
+
+use std::collections::HashMap;
+
+use crate::extract::{NO_TIME, Records};
+
+/// The surviving name among `records` (ascending record indices), if any has one.
+pub fn name(data: &Records, records: &[u32]) -> Option<String> {
+    let named: Vec<(u32, &str)> = records
+        .iter()
+        .filter_map(|&r| data.name.get(r as usize).map(|n| (r, n)))
+        .collect();
+    if named.is_empty() {
+        return None;
+    }
+    let mut frequency: HashMap<String, usize> = HashMap::new();
+    for (_, name) in &named {
+        *frequency.entry(fold(name)).or_default() += 1;
+    }
+    let freq = |name: &str| frequency[&fold(name)];
+    let latest = named
+        .iter()
+        .map(|&(r, _)| data.time_max[r as usize])
+        .max()
+        .unwrap_or(NO_TIME);
+    let winner = if latest != NO_TIME {
+        // Most recent; then most frequent; then earliest record. `max_by_key` keeps the last
+        // maximum, so compare with the record index reversed.
+        named
+            .iter()
+            .filter(|&&(r, _)| data.time_max[r as usize] == latest)
+            .max_by_key(|&&(r, name)| (freq(name), std::cmp::Reverse(r)))
+    } else {
+        named
+            .iter()
+            .max_by_key(|&&(r, name)| (freq(name), std::cmp::Reverse(r)))
+    };
+    winner.map(|&(_, name)| name.to_owned())
+}
+
+fn fold(name: &str) -> String {
+    name.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::{RecordFields, RecordStatus};
+
+    fn records(rows: &[(Option<&str>, i64)]) -> Records {
+        let mut data = Records::default();
+        for (i, (name, time)) in rows.iter().enumerate() {
+            let fields = RecordFields {
+                key: None,
+                name: name.map(str::to_owned),
+                time_min: *time,
+                time_max: *time,
+                amount: f64::NAN,
+            };
+            data.push(0, i as u64 + 1, RecordStatus::Identified, &fields, &[0]);
+        }
+        data
+    }
+
+    #[test]
+    fn most_recent_name_wins_when_timestamps_exist() {
+        let data = records(&[
+            (Some("Ivan Ivanov"), 100),
+            (Some("Иван Иванов"), 200),
+            (Some("Ivan Ivanov"), 50),
+        ]);
+        assert_eq!(name(&data, &[0, 1, 2]).as_deref(), Some("Иван Иванов"));
+    }
+
+    #[test]
+    fn most_frequent_name_wins_without_timestamps() {
+        let data = records(&[
+            (Some("Anna"), NO_TIME),
+            (Some("ANNA  "), NO_TIME),
+            (Some("Ann"), NO_TIME),
+        ]);
+        assert_eq!(name(&data, &[0, 1, 2]).as_deref(), Some("Anna"));
+    }
+
+    #[test]
+    fn ties_go_to_the_earlier_record() {
+        let data = records(&[(Some("B"), NO_TIME), (Some("A"), NO_TIME)]);
+        assert_eq!(name(&data, &[0, 1]).as_deref(), Some("B"));
+    }
+
+    #[test]
+    fn no_names_gives_none() {
+        let data = records(&[(None, 5)]);
+        assert_eq!(name(&data, &[0]), None);
+    }
+}

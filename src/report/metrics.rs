@@ -1,0 +1,449 @@
+//! Computing the report from the run's records and profiles.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{SCHEMA_VERSION, round4, share};
+use crate::extract::Extracted;
+use crate::normalize::Kind;
+use crate::profile::Profiles;
+
+/// The whole report (report.json).
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Layout version.
+    pub schema_version: u32,
+    /// omni's version.
+    pub omni_version: String,
+    /// Run-wide totals.
+    pub totals: Totals,
+    /// Match rate overall and per source.
+    pub match_rate: MatchRate,
+    /// Per source: accounting, identifier quality, dedup.
+    pub sources: Vec<SourceReport>,
+    /// Source × source overlap.
+    pub overlap: Overlap,
+    /// Records per profile.
+    pub dedup: Dedup,
+    /// Number of profiles by the number of sources they appear in (`"1"`, `"2"`, ...).
+    pub channels_per_customer: BTreeMap<String, u64>,
+    /// Cluster sizes.
+    pub cluster_sizes: ClusterSizes,
+    /// Reachability by email and phone.
+    pub reachability: Reachability,
+}
+
+/// Run-wide counts. `rows_read = records_in_profiles + rows_unidentified + rows_unreadable`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Totals {
+    /// Input files.
+    pub sources: u64,
+    /// Data rows read, readable or not.
+    pub rows_read: u64,
+    /// Rows that belong to a profile.
+    pub records_in_profiles: u64,
+    /// Rows read but without any usable identifier.
+    pub rows_unidentified: u64,
+    /// Rows that could not be read.
+    pub rows_unreadable: u64,
+    /// Golden profiles.
+    pub profiles: u64,
+    /// Rejected identifier values (junk included).
+    pub values_rejected: u64,
+    /// Distinct identifiers.
+    pub distinct_identifiers: u64,
+}
+
+/// Match rate: share of profiles present in two or more sources.
+#[derive(Clone, Debug, Serialize)]
+pub struct MatchRate {
+    /// Profiles in 2+ sources / profiles.
+    pub overall: f64,
+    /// Profiles in 2+ sources.
+    pub profiles_in_several_sources: u64,
+    /// Per source: share of its profiled records whose profile also appears in another source.
+    pub per_source: BTreeMap<String, f64>,
+}
+
+/// One source's accounting and quality.
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceReport {
+    /// Source name.
+    pub name: String,
+    /// Path as given.
+    pub path: String,
+    /// `csv`, `csv.gz`, `parquet`.
+    pub format: String,
+    /// Encoding used (CSV).
+    pub encoding: String,
+    /// Delimiter used (CSV).
+    pub delimiter: String,
+    /// Rows read.
+    pub rows_read: u64,
+    /// Rows in profiles.
+    pub records_in_profiles: u64,
+    /// Rows without a usable identifier.
+    pub rows_unidentified: u64,
+    /// Rows that could not be read.
+    pub rows_unreadable: u64,
+    /// Profiles this source's records belong to.
+    pub profiles: u64,
+    /// Records whose profile also appears in another source.
+    pub records_matched: u64,
+    /// `records_matched / records_in_profiles`.
+    pub match_rate: f64,
+    /// Records that share a profile with an earlier record of the same source:
+    /// `records_in_profiles - profiles`.
+    pub duplicates_within: u64,
+    /// Columns with their roles and quality.
+    pub columns: Vec<ColumnQuality>,
+}
+
+/// Identifier quality of one column.
+#[derive(Clone, Debug, Serialize)]
+pub struct ColumnQuality {
+    /// Header name.
+    pub name: String,
+    /// Role (`email`, `phone`, `first_name`, ...).
+    pub role: String,
+    /// Why that role.
+    pub detected_by: String,
+    /// Non-empty values / rows read (identifier columns).
+    pub fill_rate: f64,
+    /// Valid values / non-empty values (identifier columns).
+    pub valid_rate: f64,
+    /// Non-empty values.
+    pub filled: u64,
+    /// Valid values.
+    pub valid: u64,
+    /// Rejected values by reason code.
+    pub rejected: BTreeMap<String, u64>,
+}
+
+/// Profiles in both sources, for each pair.
+#[derive(Clone, Debug, Serialize)]
+pub struct Overlap {
+    /// Source names, in matrix order.
+    pub sources: Vec<String>,
+    /// `profiles[i][j]`: profiles with records in source i and source j (diagonal: profiles in i).
+    pub profiles: Vec<Vec<u64>>,
+    /// `share[i][j]`: `profiles[i][j] / profiles[i][i]` (the share of i's profiles also in j).
+    pub share: Vec<Vec<f64>>,
+}
+
+/// Records per profile.
+#[derive(Clone, Debug, Serialize)]
+pub struct Dedup {
+    /// records_in_profiles / profiles.
+    pub records_per_profile: f64,
+    /// Records merged away: records_in_profiles - profiles.
+    pub records_merged: u64,
+    /// Duplicates found inside one source, summed over sources.
+    pub duplicates_within_sources: u64,
+}
+
+/// Cluster size histogram and the largest profiles.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClusterSizes {
+    /// Buckets `1`, `2`, `3`, `4`, `5-10`, `11-20`, `21+` → profile count.
+    pub histogram: Vec<Bucket>,
+    /// The largest profiles (up to 10), by record count, then id.
+    pub largest: Vec<LargeProfile>,
+}
+
+/// One histogram bucket.
+#[derive(Clone, Debug, Serialize)]
+pub struct Bucket {
+    /// Label.
+    pub size: String,
+    /// Profiles.
+    pub profiles: u64,
+}
+
+/// One of the largest profiles.
+#[derive(Clone, Debug, Serialize)]
+pub struct LargeProfile {
+    /// Profile id.
+    pub profile_id: String,
+    /// Records.
+    pub records: u64,
+    /// Sources it appears in.
+    pub sources: Vec<String>,
+    /// Distinct emails, phones, cards.
+    pub emails: u64,
+    /// Distinct phones.
+    pub phones: u64,
+    /// Distinct cards.
+    pub cards: u64,
+}
+
+/// Who can be reached through which channel.
+#[derive(Clone, Debug, Serialize)]
+pub struct Reachability {
+    /// Profiles with at least one email.
+    pub email: u64,
+    /// Profiles with at least one phone.
+    pub phone: u64,
+    /// With both.
+    pub both: u64,
+    /// With neither (card or id only).
+    pub neither: u64,
+    /// Profiles having a channel (email or phone) that at least one of their records did not
+    /// carry itself: contacts gained through unification.
+    pub gained_a_channel: u64,
+}
+
+/// Computes the report.
+pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Report {
+    let records = &extracted.records;
+    let source_count = extracted.sources.len();
+    let names: Vec<String> = extracted.sources.iter().map(|s| s.name.clone()).collect();
+
+    let multi: Vec<bool> = profiles.list.iter().map(|p| p.sources.len() > 1).collect();
+    let mut in_profiles = vec![0u64; source_count];
+    let mut matched = vec![0u64; source_count];
+    for (record, &profile) in profiles.of_record.iter().enumerate() {
+        if profile == crate::graph::NONE {
+            continue;
+        }
+        let source = records.source[record] as usize;
+        in_profiles[source] += 1;
+        if multi[profile as usize] {
+            matched[source] += 1;
+        }
+    }
+    let mut overlap = vec![vec![0u64; source_count]; source_count];
+    let mut channels: BTreeMap<usize, u64> = BTreeMap::new();
+    for profile in &profiles.list {
+        *channels.entry(profile.sources.len()).or_default() += 1;
+        for &a in &profile.sources {
+            for &b in &profile.sources {
+                overlap[a as usize][b as usize] += 1;
+            }
+        }
+    }
+    let profile_count = profiles.list.len() as u64;
+    let several = multi.iter().filter(|&&m| m).count() as u64;
+
+    let sources: Vec<SourceReport> = extracted
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SourceReport {
+            name: s.name.clone(),
+            path: s.path.display().to_string(),
+            format: s.format.container.clone(),
+            encoding: s.format.encoding.clone(),
+            delimiter: s
+                .format
+                .delimiter
+                .map(display_delimiter)
+                .unwrap_or_default(),
+            rows_read: s.rows_read,
+            records_in_profiles: in_profiles[i],
+            rows_unidentified: s.rows_unidentified,
+            rows_unreadable: s.rows_unreadable,
+            profiles: overlap[i][i],
+            records_matched: matched[i],
+            match_rate: share(matched[i], in_profiles[i]),
+            duplicates_within: in_profiles[i] - overlap[i][i],
+            columns: s
+                .columns
+                .iter()
+                .map(|c| ColumnQuality {
+                    name: c.name.clone(),
+                    role: c.role.as_config(),
+                    detected_by: c.why.clone(),
+                    fill_rate: share(c.filled, s.rows_read - s.rows_unreadable),
+                    valid_rate: share(c.valid, c.filled),
+                    filled: c.filled,
+                    valid: c.valid,
+                    rejected: c
+                        .rejected
+                        .iter()
+                        .map(|(r, n)| (r.code().to_owned(), *n))
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect();
+
+    let records_in_profiles: u64 = in_profiles.iter().sum();
+    let values_rejected = extracted
+        .rejects
+        .iter()
+        .filter(|r| !r.reason.is_row_level())
+        .count() as u64;
+    Report {
+        schema_version: SCHEMA_VERSION,
+        omni_version: env!("CARGO_PKG_VERSION").to_owned(),
+        totals: Totals {
+            sources: source_count as u64,
+            rows_read: extracted.sources.iter().map(|s| s.rows_read).sum(),
+            records_in_profiles,
+            rows_unidentified: extracted.sources.iter().map(|s| s.rows_unidentified).sum(),
+            rows_unreadable: extracted.sources.iter().map(|s| s.rows_unreadable).sum(),
+            profiles: profile_count,
+            values_rejected,
+            distinct_identifiers: extracted.interner.len() as u64,
+        },
+        match_rate: MatchRate {
+            overall: share(several, profile_count),
+            profiles_in_several_sources: several,
+            per_source: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), share(matched[i], in_profiles[i])))
+                .collect(),
+        },
+        overlap: Overlap {
+            share: (0..source_count)
+                .map(|i| {
+                    (0..source_count)
+                        .map(|j| share(overlap[i][j], overlap[i][i]))
+                        .collect()
+                })
+                .collect(),
+            profiles: overlap,
+            sources: names.clone(),
+        },
+        dedup: Dedup {
+            records_per_profile: if profile_count == 0 {
+                0.0
+            } else {
+                round4(records_in_profiles as f64 / profile_count as f64)
+            },
+            records_merged: records_in_profiles - profile_count,
+            duplicates_within_sources: sources.iter().map(|s| s.duplicates_within).sum(),
+        },
+        channels_per_customer: channels
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        cluster_sizes: cluster_sizes(extracted, profiles, &names),
+        reachability: reachability(extracted, profiles),
+        sources,
+    }
+}
+
+fn display_delimiter(d: u8) -> String {
+    match d {
+        b'\t' => "tab".to_owned(),
+        _ => (d as char).to_string(),
+    }
+}
+
+const BUCKETS: [(&str, usize, usize); 7] = [
+    ("1", 1, 1),
+    ("2", 2, 2),
+    ("3", 3, 3),
+    ("4", 4, 4),
+    ("5-10", 5, 10),
+    ("11-20", 11, 20),
+    ("21+", 21, usize::MAX),
+];
+
+fn cluster_sizes(extracted: &Extracted, profiles: &Profiles, names: &[String]) -> ClusterSizes {
+    let mut histogram: Vec<Bucket> = BUCKETS
+        .iter()
+        .map(|(label, _, _)| Bucket {
+            size: (*label).to_owned(),
+            profiles: 0,
+        })
+        .collect();
+    for profile in &profiles.list {
+        let size = profile.records.len();
+        let bucket = BUCKETS
+            .iter()
+            .position(|&(_, lo, hi)| size >= lo && size <= hi)
+            .expect("buckets cover every size >= 1");
+        histogram[bucket].profiles += 1;
+    }
+    let mut by_size: Vec<&crate::profile::Profile> = profiles.list.iter().collect();
+    by_size.sort_by(|a, b| {
+        b.records
+            .len()
+            .cmp(&a.records.len())
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let largest = by_size
+        .into_iter()
+        .take(10)
+        .map(|p| {
+            let count = |kind: Kind| {
+                p.identifiers
+                    .iter()
+                    .filter(|&&i| {
+                        extracted.namespaces[extracted.interner.get(i).0 as usize] == kind.as_str()
+                    })
+                    .count() as u64
+            };
+            LargeProfile {
+                profile_id: p.id.clone(),
+                records: p.records.len() as u64,
+                sources: p
+                    .sources
+                    .iter()
+                    .map(|&s| names[s as usize].clone())
+                    .collect(),
+                emails: count(Kind::Email),
+                phones: count(Kind::Phone),
+                cards: count(Kind::Card),
+            }
+        })
+        .collect();
+    ClusterSizes { histogram, largest }
+}
+
+fn reachability(extracted: &Extracted, profiles: &Profiles) -> Reachability {
+    let namespace_of = |ident: u32| extracted.interner.get(ident).0;
+    let records = &extracted.records;
+    let has = |idents: &[u32], ns: u16| idents.iter().any(|&i| namespace_of(i) == ns);
+    let (email_ns, phone_ns) = (0u16, 1u16);
+    let mut reach = Reachability {
+        email: 0,
+        phone: 0,
+        both: 0,
+        neither: 0,
+        gained_a_channel: 0,
+    };
+    for profile in &profiles.list {
+        let email = has(&profile.identifiers, email_ns);
+        let phone = has(&profile.identifiers, phone_ns);
+        reach.email += u64::from(email);
+        reach.phone += u64::from(phone);
+        reach.both += u64::from(email && phone);
+        reach.neither += u64::from(!email && !phone);
+        let gained = profile.records.iter().any(|&r| {
+            let own = records.identifiers_of(r);
+            (email && !has(own, email_ns)) || (phone && !has(own, phone_ns))
+        });
+        reach.gained_a_channel += u64::from(gained);
+    }
+    reach
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_cover_all_sizes() {
+        for size in 1..100 {
+            assert_eq!(
+                BUCKETS
+                    .iter()
+                    .filter(|&&(_, lo, hi)| size >= lo && size <= hi)
+                    .count(),
+                1
+            );
+        }
+    }
+
+    #[test]
+    fn shares_are_rounded_and_safe() {
+        assert_eq!(share(1, 3), 0.3333);
+        assert_eq!(share(1, 0), 0.0);
+    }
+}
