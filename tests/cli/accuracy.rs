@@ -1,0 +1,1 @@
+//! (accuracy test: written once the generator lands)

@@ -1,0 +1,178 @@
+//! Awkward and broken exports: what omni says, which code it exits with, what it rejects.
+
+use crate::{CliTest, assert_code, parse_csv, stderr};
+
+fn cp1251(text: &str) -> Vec<u8> {
+    encoding_rs::WINDOWS_1251.encode(text).0.into_owned()
+}
+
+#[test]
+fn excel_cp1251_semicolon_export_with_float_phones_links_to_utf8_export() {
+    let t = CliTest::new();
+    t.write(
+        "in/loyalty.csv",
+        cp1251("Номер карты;ФИО;Телефон\r\n0012345678;Иванов Иван;7.9161234567E10\r\n"),
+    );
+    t.write(
+        "in/shop.csv",
+        "email,phone\r\nivan@mail.ru,+7 916 123-45-67\r\n",
+    );
+    let output = t.run(&["merge", "in", "-o", "out", "--country", "RU"]);
+    assert_code(&output, 0);
+    let profiles = parse_csv(&t.read("out/profiles.csv"));
+    assert_eq!(profiles.len(), 2, "one profile: {profiles:?}");
+    assert_eq!(profiles[1][1], "Иванов Иван");
+    assert_eq!(profiles[1][5], "+79161234567");
+    assert_eq!(profiles[1][6], "12345678");
+}
+
+#[test]
+fn utf8_bom_and_blank_lines_are_handled() {
+    let t = CliTest::new();
+    t.write(
+        "in/list.csv",
+        "\u{feff}email;name\n\na@b.ru;A\n\n\nA@B.RU ;A2\n",
+    );
+    let output = t.run(&["merge", "in", "-o", "out"]);
+    assert_code(&output, 0);
+    let links = parse_csv(&t.read("out/links.csv"));
+    assert_eq!(links.len(), 3, "{links:?}");
+    assert_eq!(
+        links[1][3], links[2][3],
+        "same email after normalization links"
+    );
+    assert_eq!(links[2][1], "2", "blank lines are not data rows");
+}
+
+#[test]
+fn a_file_without_any_identifier_column_names_its_columns_and_the_fix() {
+    let t = CliTest::new();
+    t.write("in/odd.csv", "foo,bar\n1,2\n");
+    let output = t.run(&["merge", "in/odd.csv", "-o", "out"]);
+    assert_code(&output, 1);
+    let err = stderr(&output);
+    for needle in [
+        "odd.csv",
+        "\"foo\"",
+        "\"bar\"",
+        "omni.toml",
+        "[sources.odd.columns]",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in: {err}");
+    }
+}
+
+#[test]
+fn config_can_map_an_unrecognised_column() {
+    let t = CliTest::new();
+    t.write("in/odd.csv", "foo,bar\nx@y.ru,2\nX@Y.RU,3\n");
+    t.write(
+        "omni.toml",
+        "[sources.odd.columns]\nfoo = \"email\"\nbar = \"key\"\n",
+    );
+    let output = t.run(&["merge", "in/odd.csv", "-o", "out"]);
+    assert_code(&output, 0);
+    let links = parse_csv(&t.read("out/links.csv"));
+    assert_eq!(links[1][2], "2");
+    assert_eq!(links[1][3], links[2][3]);
+}
+
+#[test]
+fn ragged_rows_are_rejected_with_their_row_number_and_counted() {
+    let t = CliTest::new();
+    t.write(
+        "in/r.csv",
+        "email,name\na@b.ru,A\nc@d.ru,C,extra,fields\ne@f.ru,E\n",
+    );
+    let output = t.run(&["merge", "in", "-o", "out"]);
+    assert_code(&output, 0);
+    let rejects = parse_csv(&t.read("out/rejects.csv"));
+    assert!(
+        rejects.iter().any(|r| r[1] == "2" && r[4] == "ragged_row"),
+        "{rejects:?}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&t.read("out/report.json")).unwrap();
+    assert_eq!(report["totals"]["rows_read"], 3);
+    assert_eq!(report["totals"]["rows_unreadable"], 1);
+    assert_eq!(report["totals"]["records_in_profiles"], 2);
+}
+
+#[test]
+fn bad_values_are_rejected_but_the_row_still_links_through_the_others() {
+    let t = CliTest::new();
+    t.write(
+        "in/a.csv",
+        "email,phone\nnot-an-email,+7 916 123-45-67\ntest@test.com,\n",
+    );
+    t.write("in/b.csv", "phone\n89161234567\n");
+    let output = t.run(&["merge", "in", "-o", "out", "--country", "RU"]);
+    assert_code(&output, 0);
+    let rejects = parse_csv(&t.read("out/rejects.csv"));
+    let reasons: Vec<(&str, &str, &str)> = rejects[1..]
+        .iter()
+        .map(|r| (r[1].as_str(), r[3].as_str(), r[4].as_str()))
+        .collect();
+    assert!(
+        reasons.contains(&("1", "not-an-email", "email_invalid")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&("2", "test@test.com", "junk_value")),
+        "{reasons:?}"
+    );
+    assert!(reasons.contains(&("2", "", "no_identifier")), "{reasons:?}");
+    let profiles = parse_csv(&t.read("out/profiles.csv"));
+    assert_eq!(
+        profiles.len(),
+        2,
+        "a.csv row 1 and b.csv row 1 share the phone: {profiles:?}"
+    );
+}
+
+#[test]
+fn an_empty_file_is_a_clear_error() {
+    let t = CliTest::new();
+    t.write("in/empty.csv", "");
+    let output = t.run(&["merge", "in/empty.csv", "-o", "out"]);
+    assert_code(&output, 1);
+    assert!(stderr(&output).contains("empty.csv"), "{}", stderr(&output));
+}
+
+#[test]
+fn an_unwritable_out_dir_fails_before_reading() {
+    let t = CliTest::new();
+    t.copy("sample", "sample");
+    t.write("blocker", "a file, not a folder");
+    let output = t.run(&["merge", "sample", "-o", "blocker/out"]);
+    assert_code(&output, 1);
+    assert!(stderr(&output).contains("blocker"), "{}", stderr(&output));
+}
+
+#[test]
+fn the_same_file_given_twice_is_read_once() {
+    let t = CliTest::new();
+    t.write("in/a.csv", "email\na@b.ru\n");
+    let output = t.run(&["merge", "in/a.csv", "in/../in/a.csv", "-o", "out"]);
+    assert_code(&output, 0);
+    assert!(
+        stderr(&output).contains("given more than once"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(parse_csv(&t.read("out/links.csv")).len(), 2);
+}
+
+#[test]
+fn gzipped_csv_is_read_transparently() {
+    use std::io::Write;
+    let t = CliTest::new();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"card|phone\n123456789|\n").unwrap();
+    t.write("in/pos.csv.gz", gz.finish().unwrap());
+    t.write("in/loyalty.csv", "card,email\n0123456789,a@b.ru\n");
+    let output = t.run(&["merge", "in", "-o", "out"]);
+    assert_code(&output, 0);
+    let profiles = parse_csv(&t.read("out/profiles.csv"));
+    assert_eq!(profiles.len(), 2, "{profiles:?}");
+    assert_eq!(profiles[1][3], "loyalty|pos");
+}
