@@ -1,1 +1,165 @@
-//! (accuracy test: written once the generator lands)
+//! Accuracy against ground truth on generated data.
+//!
+//! The generator (`omni::synth`) writes five channel exports and a truth file naming, for every
+//! row, the real person and the canonical identifiers actually written in it. Two references
+//! follow from that:
+//!
+//! - the **oracle**: exact matching on correctly normalized identifiers (a union-find over the
+//!   truth file's canonical identifiers). omni must link at least everything the oracle links:
+//!   every oracle pair must share an omni profile. This is checked exactly, with no tolerance.
+//! - the **people**: pairwise precision and recall of omni's profiles against the person ids.
+//!   These cannot reach 1.0 by construction: households share a landline or a family email and
+//!   the till sometimes records the store's own phone (both link different people through a real
+//!   shared identifier: precision loss), and typo'd emails or records whose only identifier is
+//!   junk cannot be linked by any exact method (recall loss). The floors below are therefore the
+//!   oracle's own precision and recall minus a small margin: omni may not be worse than exact
+//!   matching on perfectly normalized values.
+
+use std::collections::HashMap;
+
+use crate::{CliTest, assert_code, parse_csv};
+
+/// Pair counts of a clustering against the person truth.
+#[derive(Debug, Default)]
+struct Pairs {
+    predicted: u64,
+    truth: u64,
+    correct: u64,
+}
+
+impl Pairs {
+    fn precision(&self) -> f64 {
+        if self.predicted == 0 { 1.0 } else { self.correct as f64 / self.predicted as f64 }
+    }
+    fn recall(&self) -> f64 {
+        if self.truth == 0 { 1.0 } else { self.correct as f64 / self.truth as f64 }
+    }
+}
+
+fn pairs_of(n: u64) -> u64 {
+    n * n.saturating_sub(1) / 2
+}
+
+/// Pairwise counts for `cluster[i]` (None = unlinked) against `person[i]`.
+fn pairwise(cluster: &[Option<String>], person: &[String]) -> Pairs {
+    let mut by_cluster: HashMap<&str, u64> = HashMap::new();
+    let mut by_person: HashMap<&str, u64> = HashMap::new();
+    let mut by_both: HashMap<(&str, &str), u64> = HashMap::new();
+    for (c, p) in cluster.iter().zip(person) {
+        *by_person.entry(p).or_default() += 1;
+        if let Some(c) = c {
+            *by_cluster.entry(c).or_default() += 1;
+            *by_both.entry((c, p)).or_default() += 1;
+        }
+    }
+    Pairs {
+        predicted: by_cluster.values().map(|&n| pairs_of(n)).sum(),
+        truth: by_person.values().map(|&n| pairs_of(n)).sum(),
+        correct: by_both.values().map(|&n| pairs_of(n)).sum(),
+    }
+}
+
+/// The oracle: components of the truth file's canonical identifiers (None for rows without any).
+fn oracle(identifiers: &[String]) -> Vec<Option<String>> {
+    let n = identifiers.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (i, ids) in identifiers.iter().enumerate() {
+        for id in ids.split('|').filter(|s| !s.is_empty()) {
+            match first.get(id) {
+                Some(&j) => {
+                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+                    parent[a.max(b)] = a.min(b);
+                }
+                None => {
+                    first.insert(id, i);
+                }
+            }
+        }
+    }
+    (0..n)
+        .map(|i| (!identifiers[i].is_empty()).then(|| find(&mut parent, i).to_string()))
+        .collect()
+}
+
+/// Runs omni on generated data and returns (omni clusters, oracle clusters, persons).
+fn run_generated(people: usize, seed: u64) -> (Vec<Option<String>>, Vec<Option<String>>, Vec<String>) {
+    let t = CliTest::new();
+    let data = t.path().join("data");
+    let truth_path = t.path().join("truth.csv");
+    let config = omni::synth::SynthConfig { people, seed, ..omni::synth::SynthConfig::default() };
+    omni::synth::generate(&config, &data, &truth_path).expect("generating data");
+    let output = t.run(&["merge", "data", "-o", "out", "-q", "--country", "RU"]);
+    assert_code(&output, 0);
+    let links = parse_csv(&t.read("out/links.csv"));
+    let profile_of: HashMap<(String, String), String> = links[1..]
+        .iter()
+        .map(|l| ((l[0].clone(), l[1].clone()), l[3].clone()))
+        .collect();
+    let truth = parse_csv(&t.read("truth.csv"));
+    assert_eq!(truth[0][..4], ["source", "row", "person_id", "identifiers"]);
+    assert_eq!(truth.len(), links.len(), "truth and links.csv cover the same rows");
+    let rows = &truth[1..];
+    let omni_clusters = rows
+        .iter()
+        .map(|r| {
+            let profile = profile_of
+                .get(&(r[0].clone(), r[1].clone()))
+                .unwrap_or_else(|| panic!("{}:{} missing from links.csv", r[0], r[1]));
+            (!profile.is_empty()).then(|| profile.clone())
+        })
+        .collect();
+    let identifiers: Vec<String> = rows.iter().map(|r| r[3].clone()).collect();
+    let persons = rows.iter().map(|r| r[2].clone()).collect();
+    (omni_clusters, oracle(&identifiers), persons)
+}
+
+#[test]
+fn omni_links_everything_exact_matching_links_and_meets_its_precision_and_recall() {
+    // 3,000 people keep the debug-mode test under a few seconds; the closing note of the
+    // foundation issue gives the same figures at 100,000 people (scripts/accuracy.sh).
+    let (omni, oracle, persons) = run_generated(3_000, 7);
+    // 1. Everything the oracle links, omni links.
+    let mut profile_of_oracle: HashMap<&str, &Option<String>> = HashMap::new();
+    for (o, c) in oracle.iter().zip(&omni) {
+        if let Some(o) = o {
+            assert!(c.is_some(), "a row with a valid identifier has no profile");
+            let seen = profile_of_oracle.entry(o).or_insert(c);
+            assert_eq!(*seen, c, "omni split a cluster that exact matching joins");
+        }
+    }
+    // 2. Precision and recall against the people, with the oracle's as the floor.
+    let ours = pairwise(&omni, &persons);
+    let exact = pairwise(&oracle, &persons);
+    eprintln!(
+        "omni: precision {:.4} recall {:.4}; exact matching: precision {:.4} recall {:.4} ({:?} / {:?})",
+        ours.precision(),
+        ours.recall(),
+        exact.precision(),
+        exact.recall(),
+        ours,
+        exact
+    );
+    assert!(ours.recall() >= exact.recall() - 1e-9, "omni recalls less than exact matching");
+    assert!(ours.precision() >= exact.precision() - 0.005, "omni is less precise than exact matching");
+    // Absolute floors from how the data is built (see synth's knobs): households and store
+    // phones touch a few percent of people, so precision stays above 0.9; typos and junk-only
+    // rows cost a few percent of pairs, so recall stays above 0.9.
+    assert!(ours.precision() >= 0.90, "precision {:.4}", ours.precision());
+    assert!(ours.recall() >= 0.90, "recall {:.4}", ours.recall());
+}
+
+#[test]
+fn pairwise_counts_are_right_on_a_tiny_case() {
+    let cluster = [Some("a"), Some("a"), Some("a"), None].map(|c| c.map(str::to_owned));
+    let person = ["x", "x", "y", "y"].map(str::to_owned);
+    let p = pairwise(&cluster, &person);
+    assert_eq!((p.predicted, p.truth, p.correct), (3, 2, 1));
+}
