@@ -136,3 +136,88 @@ impl RowSource for ParquetRows {
         (u128::from(self.size) * self.next as u128 / height) as u64
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::{NamedFrom, ParquetWriter, Series, df};
+
+    use super::*;
+    use crate::input::{ReadOptions, open as open_any};
+
+    fn write(path: &Path, mut df: DataFrame) {
+        let file = File::create(path).unwrap();
+        ParquetWriter::new(file).finish(&mut df).unwrap();
+    }
+
+    #[test]
+    fn parquet_round_trips_as_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.parquet");
+        let df = df!(
+            "email" => [Some("anna@example.com"), None, Some("carl@example.com")],
+            "user_id" => [1i64, 2, 3],
+            "phone" => [Some(79161234567.0f64), Some(79131234567.5), None],
+            "vip" => [true, false, true],
+        )
+        .unwrap();
+        write(&path, df);
+        let mut table = open_any(&path, &ReadOptions::default()).unwrap();
+        assert_eq!(table.headers, ["email", "user_id", "phone", "vip"]);
+        assert_eq!(table.format.container, "parquet");
+        assert_eq!(table.format.delimiter, None);
+        let mut rows = Vec::new();
+        let mut buf = Vec::new();
+        while table.rows.next_batch(2, &mut buf).unwrap() {
+            rows.append(&mut buf);
+        }
+        assert_eq!(table.rows.bytes_read(), table.size);
+        let fields = |i: usize| match &rows[i] {
+            RowOutcome::Row { row, line, fields } => {
+                assert_eq!((*row, *line), (i as u64 + 1, i as u64 + 1));
+                fields.clone()
+            }
+            bad => panic!("{bad:?}"),
+        };
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            fields(0),
+            ["anna@example.com", "1", "79161234567.0", "true"]
+        );
+        assert_eq!(fields(1), ["", "2", "79131234567.5", "false"]);
+        assert_eq!(fields(2), ["carl@example.com", "3", "", "true"]);
+    }
+
+    #[test]
+    fn nested_columns_are_an_error_naming_the_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested.parquet");
+        let tags = Series::new("tags".into(), [Series::new("".into(), ["a", "b"])]);
+        let df = DataFrame::new_infer_height(vec![
+            Series::new("email".into(), ["a@example.com"]).into(),
+            tags.into(),
+        ])
+        .unwrap();
+        write(&path, df);
+        let err = open_any(&path, &ReadOptions::default())
+            .err()
+            .expect("list column");
+        let message = err.to_string();
+        assert!(
+            message.starts_with(&path.display().to_string()),
+            "{message}"
+        );
+        assert!(message.contains("column \"tags\""), "{message}");
+        assert!(message.contains("drop the column"), "{message}");
+    }
+
+    #[test]
+    fn non_parquet_bytes_with_parquet_name_are_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fake.parquet");
+        std::fs::write(&path, "email\nx@y.z\n").unwrap();
+        let err = open_any(&path, &ReadOptions::default())
+            .err()
+            .expect("not parquet");
+        assert!(err.to_string().contains("cannot read as Parquet"), "{err}");
+    }
+}
