@@ -218,6 +218,16 @@ fn io_error(path: &Path, line: Option<u64>, gzip: bool, err: io::Error) -> anyho
     }
 }
 
+/// What `CsvRows::next_record` found.
+enum Next {
+    /// A non-blank record, now in `CsvRows::record`, starting on this line.
+    Record(u64),
+    /// A record the parser rejected: its line and the parser's message.
+    Unreadable(u64, String),
+    /// End of input.
+    End,
+}
+
 /// The CSV row stream behind a [`Table`].
 struct CsvRows {
     path: PathBuf,
@@ -239,17 +249,27 @@ struct CsvRows {
 
 impl CsvRows {
     /// Reads the next non-blank record into `self.record`; returns its start line.
-    fn next_record(&mut self) -> anyhow::Result<Option<u64>> {
+    /// Parse errors other than I/O are returned as `Next::Unreadable` (the reader resumes
+    /// after them); I/O errors are fatal.
+    fn next_record(&mut self) -> anyhow::Result<Next> {
         loop {
             match self.rdr.read_byte_record(&mut self.record) {
-                Ok(false) => return Ok(None),
+                Ok(false) => return Ok(Next::End),
                 Ok(true) => {
                     let line = self.start_line();
                     if !is_blank_record(&self.record) {
-                        return Ok(Some(line));
+                        return Ok(Next::Record(line));
                     }
                 }
-                Err(err) => return Err(self.csv_error(err)),
+                Err(err) => {
+                    let line = err.position().map_or(self.prev_line, |p| p.line());
+                    return match err.into_kind() {
+                        csv::ErrorKind::Io(e) => {
+                            Err(io_error(&self.path, Some(line), self.gzip, e))
+                        }
+                        other => Ok(Next::Unreadable(line, format!("{other:?}"))),
+                    };
+                }
             }
         }
     }
@@ -260,30 +280,30 @@ impl CsvRows {
     /// difference; the fields are scanned for the latter only when the difference is over 1.
     fn start_line(&mut self) -> u64 {
         let end = self.rdr.position().line();
-        let spanned = end.saturating_sub(self.prev_line);
+        let before = self.prev_line;
+        let spanned = end.saturating_sub(before);
         self.prev_line = end;
         let inner = if spanned > 1 {
             memchr::memchr_iter(b'\n', self.record.as_slice()).count() as u64
         } else {
             0
         };
-        end.saturating_sub(1 + inner).max(1)
-    }
-
-    fn csv_error(&self, err: csv::Error) -> anyhow::Error {
-        let line = err
-            .position()
-            .map_or(self.rdr.position().line(), |p| p.line());
-        match err.into_kind() {
-            csv::ErrorKind::Io(e) => io_error(&self.path, Some(line), self.gzip, e),
-            other => anyhow!("{}:{line}: {:?}", self.path.display(), other),
-        }
+        // A quoted field left open at the end of input has no terminator: `before` bounds the
+        // start from below.
+        end.saturating_sub(1 + inner).max(before)
     }
 
     fn read_header(&mut self) -> anyhow::Result<Vec<String>> {
-        let Some(_) = self.next_record()? else {
-            bail!("{}: empty file (no header row)", self.path.display());
-        };
+        match self.next_record()? {
+            Next::Record(_) => {}
+            Next::End => bail!("{}: empty file (no header row)", self.path.display()),
+            Next::Unreadable(line, why) => {
+                bail!(
+                    "{}:{line}: cannot read the header row: {why}",
+                    self.path.display()
+                )
+            }
+        }
         let raw: Vec<String> = self.record.iter().map(field_string).collect();
         self.width = raw.len();
         self.pad_from = raw
@@ -329,10 +349,20 @@ impl RowSource for CsvRows {
         out.clear();
         while !self.done && out.len() < max.max(1) {
             match self.next_record()? {
-                None => self.done = true,
-                Some(line) => {
+                Next::End => self.done = true,
+                Next::Record(line) => {
                     self.row += 1;
                     out.push(self.outcome(self.row, line));
+                }
+                Next::Unreadable(line, why) => {
+                    self.row += 1;
+                    let reason = RejectReason::UnreadableRow;
+                    out.push(RowOutcome::Bad {
+                        row: self.row,
+                        line,
+                        reason,
+                        raw: cap_raw(&why),
+                    });
                 }
             }
         }
@@ -473,6 +503,42 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn unclosed_quote_becomes_one_unreadable_row() {
+        let text = format!("a,b\n1,2\n3,\"open\n{}", "x,y\n".repeat(1_200));
+        let source = Source {
+            path: PathBuf::from("t.csv"),
+            size: text.len() as u64,
+            gzip: false,
+            bytes_read: Arc::default(),
+        };
+        let raw: Box<dyn Read + Send> = Box::new(io::Cursor::new(text.into_bytes()));
+        let mut table = open(source, raw, &ReadOptions::default()).unwrap();
+        let mut out = Vec::new();
+        assert!(table.rows.next_batch(10, &mut out).unwrap());
+        assert!(matches!(
+            out[0],
+            RowOutcome::Row {
+                row: 1,
+                line: 2,
+                ..
+            }
+        ));
+        match &out[1] {
+            RowOutcome::Bad {
+                row: 2,
+                line: 3,
+                reason: RejectReason::UnreadableRow,
+                raw,
+            } => {
+                assert!(raw.starts_with("3,open\nx,y"), "{raw}");
+                assert!(raw.chars().count() <= crate::input::RAW_CAP + 1);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(out.len(), 2);
     }
 
     #[test]

@@ -851,12 +851,8 @@ fn is_date_like(value: &str) -> bool {
         .filter(|c| !c.is_ascii_digit())
         .collect::<String>();
     let one_separator = one_separator.chars().all(|c| one_separator.starts_with(c));
-    let numeric_date = one_separator
-        && match parts[..] {
-            [4, 1 | 2, 1 | 2] => true,
-            [1 | 2, 1 | 2, 2 | 4] => true,
-            _ => false,
-        };
+    let numeric_date =
+        one_separator && matches!(parts[..], [4, 1 | 2, 1 | 2] | [1 | 2, 1 | 2, 2 | 4]);
     let year = |g: &&str| g.len() == 4 && (g.starts_with("19") || g.starts_with("20"));
     let has_letters = value.chars().any(char::is_alphabetic);
     let text_date = has_letters
