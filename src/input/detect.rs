@@ -269,220 +269,83 @@ fn percent(share: f64) -> u32 {
 // ---------------------------------------------------------------------------------------------
 // Header matching
 
-/// Whole names (words joined, no separators) and word runs, mapped to roles.
-const EXACT: &[(&str, Role)] = &[
-    // email
-    ("email", Role::Email),
-    ("emailaddress", Role::Email),
-    ("emailadres", Role::Email),
-    ("mail", Role::Email),
-    ("mailaddress", Role::Email),
-    ("почта", Role::Email),
-    ("элпочта", Role::Email),
-    ("электроннаяпочта", Role::Email),
-    ("адресэлектроннойпочты", Role::Email),
-    ("адресэлпочты", Role::Email),
-    ("емейл", Role::Email),
-    ("емэйл", Role::Email),
-    ("имейл", Role::Email),
-    ("эмейл", Role::Email),
-    ("мейл", Role::Email),
-    ("емаил", Role::Email),
-    // phone
-    ("phone", Role::Phone),
-    ("phonenumber", Role::Phone),
-    ("phoneno", Role::Phone),
-    ("tel", Role::Phone),
-    ("telno", Role::Phone),
-    ("telephone", Role::Phone),
-    ("mobile", Role::Phone),
-    ("mobilephone", Role::Phone),
-    ("mobilenumber", Role::Phone),
-    ("msisdn", Role::Phone),
-    ("cell", Role::Phone),
-    ("cellphone", Role::Phone),
-    ("телефон", Role::Phone),
-    ("тел", Role::Phone),
-    ("моб", Role::Phone),
-    ("мобильный", Role::Phone),
-    ("номертелефона", Role::Phone),
-    ("мобтелефон", Role::Phone),
-    // card
-    ("card", Role::Card),
-    ("cardno", Role::Card),
-    ("cardnum", Role::Card),
-    ("cardnumber", Role::Card),
-    ("loyalty", Role::Card),
-    ("loyaltycard", Role::Card),
-    ("loyaltyid", Role::Card),
-    ("loyaltynumber", Role::Card),
-    ("bonuscard", Role::Card),
-    ("discountcard", Role::Card),
-    ("карта", Role::Card),
-    ("номеркарты", Role::Card),
-    ("бонуснаякарта", Role::Card),
-    ("дисконтнаякарта", Role::Card),
-    // key (rank decided in `key_rank`)
-    ("id", Role::Key),
-    ("uid", Role::Key),
-    ("guid", Role::Key),
-    ("uuid", Role::Key),
-    ("customerid", Role::Key),
-    ("clientid", Role::Key),
-    ("userid", Role::Key),
-    ("subscriberid", Role::Key),
-    ("memberid", Role::Key),
-    ("accountid", Role::Key),
-    ("contactid", Role::Key),
-    ("personid", Role::Key),
-    ("profileid", Role::Key),
-    ("buyerid", Role::Key),
-    ("externalid", Role::Key),
-    ("extid", Role::Key),
-    ("кодклиента", Role::Key),
-    ("idклиента", Role::Key),
-    ("идклиента", Role::Key),
-    ("идентификатор", Role::Key),
-    ("идентификаторклиента", Role::Key),
-    ("кодпокупателя", Role::Key),
-    ("idпокупателя", Role::Key),
-    ("idпользователя", Role::Key),
-    // names
-    ("firstname", Role::FirstName),
-    ("fname", Role::FirstName),
-    ("givenname", Role::FirstName),
-    ("forename", Role::FirstName),
-    ("имя", Role::FirstName),
-    ("lastname", Role::LastName),
-    ("lname", Role::LastName),
-    ("surname", Role::LastName),
-    ("familyname", Role::LastName),
-    ("фамилия", Role::LastName),
-    ("middlename", Role::MiddleName),
-    ("patronymic", Role::MiddleName),
-    ("отчество", Role::MiddleName),
-    ("name", Role::FullName),
-    ("fullname", Role::FullName),
-    ("customer", Role::FullName),
-    ("customername", Role::FullName),
-    ("client", Role::FullName),
-    ("clientname", Role::FullName),
-    ("contactname", Role::FullName),
-    ("displayname", Role::FullName),
-    ("фио", Role::FullName),
-    ("клиент", Role::FullName),
-    ("покупатель", Role::FullName),
-    ("имяфамилия", Role::FullName),
-    ("фамилияимя", Role::FullName),
-    ("фамилияимяотчество", Role::FullName),
-    // country
-    ("country", Role::Country),
-    ("countrycode", Role::Country),
-    ("countryiso", Role::Country),
-    ("locale", Role::Country),
-    ("страна", Role::Country),
-    ("кодстраны", Role::Country),
-    // timestamp
-    ("created", Role::Timestamp),
-    ("createdat", Role::Timestamp),
-    ("createdon", Role::Timestamp),
-    ("updated", Role::Timestamp),
-    ("updatedat", Role::Timestamp),
-    ("modifiedat", Role::Timestamp),
-    ("date", Role::Timestamp),
-    ("datetime", Role::Timestamp),
-    ("timestamp", Role::Timestamp),
-    ("registered", Role::Timestamp),
-    ("registeredat", Role::Timestamp),
-    ("signup", Role::Timestamp),
-    ("signedup", Role::Timestamp),
-    ("subscribed", Role::Timestamp),
-    ("subscribedat", Role::Timestamp),
-    ("lastpurchase", Role::Timestamp),
-    ("lastorder", Role::Timestamp),
-    ("lastlogin", Role::Timestamp),
-    ("lastseen", Role::Timestamp),
-    ("lastvisit", Role::Timestamp),
-    ("дата", Role::Timestamp),
-    ("время", Role::Timestamp),
-    // amount
-    ("amount", Role::Amount),
-    ("total", Role::Amount),
-    ("sum", Role::Amount),
-    ("ordertotal", Role::Amount),
-    ("revenue", Role::Amount),
-    ("price", Role::Amount),
-    ("сумма", Role::Amount),
-    ("итого", Role::Amount),
-    ("стоимость", Role::Amount),
+/// Whole names and word runs (words joined without separators), space-separated per role.
+const EXACT: &[(Role, &str)] = &[
+    (
+        Role::Email,
+        "email emailaddress emailadres mail mailaddress почта элпочта электроннаяпочта \
+         адресэлектроннойпочты адресэлпочты емейл емэйл имейл эмейл мейл емаил",
+    ),
+    (
+        Role::Phone,
+        "phone phonenumber phoneno tel telno telephone mobile mobilephone mobilenumber \
+         msisdn cell cellphone телефон тел моб мобильный номертелефона мобтелефон",
+    ),
+    (
+        Role::Card,
+        "card cardno cardnum cardnumber loyalty loyaltycard loyaltyid loyaltynumber \
+         bonuscard discountcard карта номеркарты бонуснаякарта дисконтнаякарта",
+    ),
+    (
+        Role::Key,
+        "id uid guid uuid customerid clientid userid subscriberid memberid accountid \
+         contactid personid profileid buyerid externalid extid кодклиента idклиента \
+         идклиента идентификатор идентификаторклиента кодпокупателя idпокупателя \
+         idпользователя",
+    ),
+    (Role::FirstName, "firstname fname givenname forename имя"),
+    (Role::LastName, "lastname lname surname familyname фамилия"),
+    (Role::MiddleName, "middlename patronymic отчество"),
+    (
+        Role::FullName,
+        "name fullname customer customername client clientname contactname displayname \
+         фио клиент покупатель имяфамилия фамилияимя фамилияимяотчество",
+    ),
+    (
+        Role::Country,
+        "country countrycode countryiso locale страна кодстраны",
+    ),
+    (
+        Role::Timestamp,
+        "created createdat createdon updated updatedat modifiedat date datetime timestamp \
+         registered registeredat signup signedup subscribed subscribedat lastpurchase \
+         lastorder lastlogin lastseen lastvisit дата время",
+    ),
+    (
+        Role::Amount,
+        "amount total sum ordertotal revenue price сумма итого стоимость",
+    ),
 ];
 
-/// Single words that carry a role inside a longer header. A trailing `*` matches by prefix
+/// Single words that carry a role inside a longer header, space-separated per role, checked in
+/// this order. A trailing `*` matches by prefix
 /// (Russian stems, so that `карты`, `телефона`, `почты` match).
-const WORDS: &[(&str, Role)] = &[
-    ("date", Role::Timestamp),
-    ("datetime", Role::Timestamp),
-    ("time", Role::Timestamp),
-    ("timestamp", Role::Timestamp),
-    ("ts", Role::Timestamp),
-    ("at", Role::Timestamp),
-    ("created", Role::Timestamp),
-    ("updated", Role::Timestamp),
-    ("modified", Role::Timestamp),
-    ("registered", Role::Timestamp),
-    ("signup", Role::Timestamp),
-    ("subscribed", Role::Timestamp),
-    ("дата", Role::Timestamp),
-    ("даты", Role::Timestamp),
-    ("время", Role::Timestamp),
-    ("amount", Role::Amount),
-    ("total", Role::Amount),
-    ("sum", Role::Amount),
-    ("revenue", Role::Amount),
-    ("price", Role::Amount),
-    ("spent", Role::Amount),
-    ("spend", Role::Amount),
-    ("сумм*", Role::Amount),
-    ("итого", Role::Amount),
-    ("стоимост*", Role::Amount),
-    ("email", Role::Email),
-    ("emails", Role::Email),
-    ("mail", Role::Email),
-    ("почт*", Role::Email),
-    ("емейл", Role::Email),
-    ("имейл", Role::Email),
-    ("емэйл", Role::Email),
-    ("мейл", Role::Email),
-    ("phone", Role::Phone),
-    ("phones", Role::Phone),
-    ("telephone", Role::Phone),
-    ("tel", Role::Phone),
-    ("mobile", Role::Phone),
-    ("msisdn", Role::Phone),
-    ("cell", Role::Phone),
-    ("cellphone", Role::Phone),
-    ("телефон*", Role::Phone),
-    ("тел", Role::Phone),
-    ("моб", Role::Phone),
-    ("мобильн*", Role::Phone),
-    ("сотов*", Role::Phone),
-    ("card", Role::Card),
-    ("loyalty", Role::Card),
-    ("карт*", Role::Card),
-    ("id", Role::Key),
-    ("uid", Role::Key),
-    ("guid", Role::Key),
-    ("uuid", Role::Key),
-    ("идентификатор*", Role::Key),
-    ("surname", Role::LastName),
-    ("фамили*", Role::LastName),
-    ("patronymic", Role::MiddleName),
-    ("отчеств*", Role::MiddleName),
-    ("имя", Role::FirstName),
-    ("name", Role::FullName),
-    ("фио", Role::FullName),
-    ("country", Role::Country),
-    ("стран*", Role::Country),
+const WORDS: &[(Role, &str)] = &[
+    (
+        Role::Timestamp,
+        "date datetime time timestamp ts at created updated modified registered signup \
+         subscribed дата даты время",
+    ),
+    (
+        Role::Amount,
+        "amount total sum revenue price spent spend сумм* итого стоимост*",
+    ),
+    (
+        Role::Email,
+        "email emails mail почт* емейл имейл емэйл мейл",
+    ),
+    (
+        Role::Phone,
+        "phone phones telephone tel mobile msisdn cell cellphone телефон* тел моб \
+         мобильн* сотов*",
+    ),
+    (Role::Card, "card loyalty карт*"),
+    (Role::Key, "id uid guid uuid идентификатор*"),
+    (Role::LastName, "surname фамили*"),
+    (Role::MiddleName, "patronymic отчеств*"),
+    (Role::FirstName, "имя"),
+    (Role::FullName, "name фио"),
+    (Role::Country, "country стран*"),
 ];
 
 /// Words that make a header about something other than the customer. Russian entries match by
@@ -595,8 +458,8 @@ fn word_matches(word: &str, entry: &str) -> bool {
 fn exact_role(joined: &str) -> Option<Role> {
     EXACT
         .iter()
-        .find(|(name, _)| *name == joined)
-        .map(|(_, role)| role.clone())
+        .find(|(_, names)| names.split_whitespace().any(|n| n == joined))
+        .map(|(role, _)| role.clone())
 }
 
 /// Matches a header against the synonym tables (see the module docs for the order).
@@ -637,9 +500,12 @@ fn role_of_words(words: &[String]) -> Option<Role> {
             }
         }
     }
-    head_order(words)
-        .find_map(|word| WORDS.iter().find(|(entry, _)| word_matches(word, entry)))
-        .map(|(_, role)| role.clone())
+    head_order(words).find_map(|word| {
+        let entry = WORDS
+            .iter()
+            .find(|(_, entries)| entries.split_whitespace().any(|e| word_matches(word, e)));
+        entry.map(|(role, _)| role.clone())
+    })
 }
 
 /// The first word found in `list`: English words exactly or with a plural `s`, Russian ones by
