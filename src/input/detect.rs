@@ -855,6 +855,63 @@ mod tests {
     }
 
     #[test]
+    fn english_shop_export_is_detected() {
+        let headers = [
+            "Customer ID",
+            "First Name",
+            "Last Name",
+            "Email",
+            "Accepts Email Marketing",
+            "Phone",
+            "Total Spent",
+            "Created At",
+            "Country Code",
+            "Tags",
+        ];
+        let rows: &[&[&str]] = &[
+            &[
+                "1001",
+                "Anna",
+                "Smith",
+                "anna@example.com",
+                "yes",
+                "+1 415 555 0100",
+                "12.50",
+                "2024-01-02 10:00:00 +0000",
+                "US",
+                "vip",
+            ],
+            &[
+                "1002",
+                "Bob",
+                "Jones",
+                "",
+                "no",
+                "(415) 555-0101",
+                "0.00",
+                "2024-01-03 11:00:00 +0000",
+                "US",
+                "",
+            ],
+        ];
+        let expected = [
+            Role::Key,
+            Role::FirstName,
+            Role::LastName,
+            Role::Email,
+            Role::Ignore,
+            Role::Phone,
+            Role::Amount,
+            Role::Timestamp,
+            Role::Country,
+            Role::Ignore,
+        ];
+        for ((detection, role), header) in roles(&headers, rows).iter().zip(expected).zip(headers) {
+            assert_eq!(detection.role, role, "{header}: {}", detection.why);
+        }
+    }
+
+    #[test]
     fn only_the_best_ranked_key_is_kept() {
         let got = roles(&["external_id", "id", "customer_id", "user_id"], &[]);
         let got: Vec<&Role> = got.iter().map(|d| &d.role).collect();
