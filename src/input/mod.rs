@@ -6,13 +6,23 @@
 //! Rows that cannot be read become [`RowOutcome::Bad`] with a reject reason; they are never
 //! dropped. Column roles are decided separately by `detect`; this module knows nothing of emails
 //! or phones.
+//!
+//! Files are streamed: CSV (and gzip) never sits whole in memory. Parquet is the exception, as
+//! polars' eager reader loads the file (see `parquet`). What this module does not do: read
+//! Excel workbooks, zstd or zip archives, or recurse into sub-folders.
 
 pub mod csv;
 pub mod detect;
 pub mod encoding;
 pub mod parquet;
 
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, anyhow, bail};
 
 use crate::reject::RejectReason;
 
@@ -58,12 +68,13 @@ pub struct ReadOptions {
 /// One input row, or the reason it could not be read.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RowOutcome {
-    /// A row with exactly as many fields as the header (shorter rows are padded with empty
-    /// fields only when the trailing fields are missing entirely? No: see `RaggedRow`).
+    /// A row with exactly as many fields as the header. Extra trailing fields that are all empty
+    /// are dropped; a short row is padded only when the missing columns have empty header names
+    /// (the header ended with a delimiter). Anything else is `Bad` with `ragged_row`.
     Row {
         /// 1-based data-row number (header not counted; Parquet: 1-based row index).
         row: u64,
-        /// 1-based line in the file where the row starts (for messages; Parquet: `row + 0`).
+        /// 1-based line in the file where the row starts (for messages; Parquet: `row`).
         line: u64,
         /// The fields, decoded to UTF-8, untrimmed.
         fields: Vec<String>,
@@ -94,7 +105,10 @@ pub struct Format {
 
 /// A stream of rows from one file.
 pub trait RowSource: Send {
-    /// Reads up to `max` rows into `out` (cleared first). Returns false at end of file.
+    /// Reads up to `max` rows into `out` (cleared first). Returns false, with `out` empty, once
+    /// the file is exhausted; a batch that reaches the end still returns true, so
+    /// `while src.next_batch(n, &mut buf)? { ... }` sees every row. Fatal read errors (a
+    /// truncated gzip, an I/O error) name `path:line`.
     fn next_batch(&mut self, max: usize, out: &mut Vec<RowOutcome>) -> anyhow::Result<bool>;
     /// Bytes of the file consumed so far (for progress; compressed bytes for `.gz`).
     fn bytes_read(&self) -> u64;
@@ -114,22 +128,565 @@ pub struct Table {
     pub rows: Box<dyn RowSource>,
 }
 
+/// Extensions picked up inside folders (lowercase; matched case-insensitively).
+const FOLDER_EXTENSIONS: [&str; 7] = [
+    ".csv.gz", ".tsv.gz", ".txt.gz", ".parquet", ".csv", ".tsv", ".txt",
+];
+
+/// Extensions `file_stem` removes, longest first so that `.csv.gz` wins over `.gz`.
+const STEM_EXTENSIONS: [&str; 9] = [
+    ".csv.gz", ".tsv.gz", ".txt.gz", ".parquet", ".csv", ".tsv", ".txt", ".pq", ".gz",
+];
+
+/// Read-buffer size for files (256 KiB).
+const FILE_BUFFER: usize = 256 * 1024;
+
 /// Opens one file. Errors (not found, unreadable, not a table) name the path.
+///
+/// The container is chosen by content first: gzip magic bytes (`1f 8b`) mean gzip whatever the
+/// name, Parquet magic (`PAR1`) or a `.parquet` name means Parquet, anything else is CSV.
 pub fn open(path: &Path, opts: &ReadOptions) -> anyhow::Result<Table> {
-    let _ = (path, opts);
-    unimplemented!("input::open")
+    let file = File::open(path).map_err(|e| not_found_or(path, e))?;
+    let size = file
+        .metadata()
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?
+        .len();
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let counting = Counting {
+        inner: file,
+        count: Arc::clone(&bytes_read),
+    };
+    let mut reader = BufReader::with_capacity(FILE_BUFFER, counting);
+    let magic = reader
+        .fill_buf()
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let is_gzip = magic.starts_with(&[0x1f, 0x8b]);
+    let is_parquet = magic.starts_with(b"PAR1") || has_extension(path, &[".parquet", ".pq"]);
+    if is_parquet && !is_gzip {
+        drop(reader);
+        return parquet::open(path, size);
+    }
+    let source = csv::Source {
+        path: path.to_path_buf(),
+        size,
+        gzip: is_gzip,
+        bytes_read,
+    };
+    let raw: Box<dyn Read + Send> = if is_gzip {
+        Box::new(flate2::read::MultiGzDecoder::new(reader))
+    } else {
+        Box::new(reader)
+    };
+    csv::open(source, raw, opts)
 }
 
 /// Expands folders into the input files inside them (not recursive into hidden entries), sorted
 /// by path; files are returned as given. Unknown extensions inside folders are skipped; a file
 /// named explicitly is always read.
+///
+/// Inside a folder: regular files (symlinks followed) whose names end in `.csv`, `.tsv`, `.txt`,
+/// `.csv.gz`, `.tsv.gz`, `.txt.gz` or `.parquet` (any case), not starting with `.`; sub-folders
+/// are not entered. A missing path, or a folder with no input files, is an error naming it.
 pub fn expand(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let _ = inputs;
-    unimplemented!("input::expand")
+    let mut files = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).map_err(|e| not_found_or(input, e))?;
+        if !meta.is_dir() {
+            files.push(input.clone());
+            continue;
+        }
+        let mut found = folder_inputs(input)?;
+        if found.is_empty() {
+            bail!(
+                "{}: folder has no input files (.csv, .tsv, .txt, .csv.gz, .parquet)",
+                input.display()
+            );
+        }
+        found.sort();
+        files.append(&mut found);
+    }
+    Ok(files)
+}
+
+fn folder_inputs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("reading folder {}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("reading folder {}", dir.display()))?;
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        let is_file = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
+        let known = has_extension(&path, &FOLDER_EXTENSIONS);
+        if !hidden && is_file && known {
+            found.push(path);
+        }
+    }
+    Ok(found)
 }
 
 /// The source name for a file: its stem without `.csv`, `.csv.gz`, `.tsv`, `.parquet`.
+///
+/// Known extensions are removed case-insensitively (`Shop.CSV.GZ` → `Shop`); for any other name
+/// only the last extension goes, as `Path::file_stem` does.
 pub fn file_stem(path: &Path) -> String {
-    let _ = path;
-    unimplemented!("input::file_stem")
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let lower = name.to_lowercase();
+    for ext in STEM_EXTENSIONS {
+        if lower.ends_with(ext)
+            && lower.len() > ext.len()
+            && name.is_char_boundary(name.len() - ext.len())
+        {
+            return name[..name.len() - ext.len()].to_owned();
+        }
+    }
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or(name)
+}
+
+fn has_extension(path: &Path, extensions: &[&str]) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    extensions
+        .iter()
+        .any(|ext| name.ends_with(ext) && name.len() > ext.len())
+}
+
+/// `path: no such file or directory` for a missing path, `path: <error>` otherwise.
+fn not_found_or(path: &Path, err: io::Error) -> anyhow::Error {
+    if err.kind() == io::ErrorKind::NotFound {
+        anyhow!("{}: no such file or directory", path.display())
+    } else {
+        anyhow!("{}: {err}", path.display())
+    }
+}
+
+/// Cleans raw header names: trims, removes BOM remnants and surrounding quotes, and names empty
+/// ones `column_N` (1-based). Duplicates are kept.
+pub(crate) fn clean_headers(raw: Vec<String>) -> Vec<String> {
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let name = name.replace('\u{feff}', "");
+            let mut name = name.trim();
+            for quote in ['"', '\''] {
+                if name.len() >= 2 && name.starts_with(quote) && name.ends_with(quote) {
+                    name = name[1..name.len() - 1].trim();
+                }
+            }
+            if name.is_empty() {
+                format!("column_{}", i + 1)
+            } else {
+                name.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// Characters of a bad row's raw text kept for `rejects.csv`.
+pub const RAW_CAP: usize = 200;
+
+/// Caps `raw` at [`RAW_CAP`] characters, marking a cut with `…`.
+pub(crate) fn cap_raw(raw: &str) -> String {
+    match raw.char_indices().nth(RAW_CAP) {
+        Some((cut, _)) => format!("{}…", &raw[..cut]),
+        None => raw.to_owned(),
+    }
+}
+
+/// Counts the bytes read from the file for `RowSource::bytes_read`; shared through an atomic
+/// because the source must be `Send` and the counter sits under decoders it cannot reach.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn edge(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/edge")
+            .join(name)
+    }
+
+    fn read_all(table: &mut Table, batch: usize) -> Vec<RowOutcome> {
+        let mut all = Vec::new();
+        let mut buf = Vec::new();
+        while table.rows.next_batch(batch, &mut buf).unwrap() {
+            all.append(&mut buf);
+        }
+        all
+    }
+
+    fn open_all(path: &Path) -> (Table, Vec<RowOutcome>) {
+        let mut table = open(path, &ReadOptions::default()).unwrap();
+        let rows = read_all(&mut table, 1000);
+        (table, rows)
+    }
+
+    /// `(row, line, fields)` of good rows; panics on a bad one.
+    fn good(rows: &[RowOutcome]) -> Vec<(u64, u64, Vec<&str>)> {
+        rows.iter()
+            .map(|outcome| match outcome {
+                RowOutcome::Row { row, line, fields } => {
+                    (*row, *line, fields.iter().map(String::as_str).collect())
+                }
+                RowOutcome::Bad { .. } => panic!("unexpected bad row {outcome:?}"),
+            })
+            .collect()
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn fixtures_open_with_sniffed_format() {
+        let cases: [(&str, &str, u8, &[&str]); 7] = [
+            ("bom.csv", "utf-8-bom", b',', &["email", "phone"]),
+            (
+                "excel_semicolon_cp1251.csv",
+                "windows-1251",
+                b';',
+                &[
+                    "ФИО",
+                    "Телефон моб.",
+                    "E-mail клиента",
+                    "Номер карты",
+                    "column_5",
+                ],
+            ),
+            ("utf16.csv", "utf-16le", b',', &["email", "name"]),
+            ("tab.tsv", "utf-8", b'\t', &["email", "name", "city"]),
+            ("pipe.csv", "utf-8", b'|', &["email", "name", "amount"]),
+            ("phones_as_floats.csv", "utf-8", b',', &["name", "phone"]),
+            (
+                "header_only.csv",
+                "utf-8",
+                b',',
+                &["email", "phone", "name"],
+            ),
+        ];
+        for (name, encoding, delimiter, headers) in cases {
+            let (table, _) = open_all(&edge(name));
+            assert_eq!(table.format.encoding, encoding, "{name}");
+            assert_eq!(table.format.delimiter, Some(delimiter), "{name}");
+            assert_eq!(table.format.container, "csv", "{name}");
+            assert_eq!(table.headers, strings(headers), "{name}");
+        }
+    }
+
+    #[test]
+    fn excel_cp1251_rows_keep_trailing_semicolon_and_skip_empty_rows() {
+        let (table, rows) = open_all(&edge("excel_semicolon_cp1251.csv"));
+        assert_eq!(table.size, 204);
+        let rows = good(&rows);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[0],
+            (
+                1,
+                2,
+                vec![
+                    "Иванова Анна",
+                    "+7 (916) 123-45-67",
+                    "anna@example.com",
+                    "2000123456789",
+                    ""
+                ]
+            )
+        );
+        assert_eq!((rows[1].0, rows[1].1), (2, 4));
+        assert_eq!(
+            (rows[2].0, rows[2].1, rows[2].2[0]),
+            (3, 5, "Сидоров, Иван")
+        );
+    }
+
+    #[test]
+    fn cp1251_written_by_encoding_rs_is_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shop.csv");
+        let text = "Имя;Телефон\nЁжик;+7 916 000-00-00\n";
+        std::fs::write(&path, encoding_rs::WINDOWS_1251.encode(text).0).unwrap();
+        let (table, rows) = open_all(&path);
+        assert_eq!(table.format.encoding, "windows-1251");
+        assert_eq!(table.headers, strings(&["Имя", "Телефон"]));
+        assert_eq!(good(&rows), [(1, 2, vec!["Ёжик", "+7 916 000-00-00"])]);
+    }
+
+    #[test]
+    fn utf16_rows_are_decoded() {
+        let (_, rows) = open_all(&edge("utf16.csv"));
+        assert_eq!(good(&rows), [(1, 2, vec!["anna@example.com", "Анна"])]);
+    }
+
+    #[test]
+    fn phones_stored_as_floats_come_through_as_text() {
+        let (_, rows) = open_all(&edge("phones_as_floats.csv"));
+        let phones: Vec<&str> = good(&rows).iter().map(|r| r.2[1]).collect();
+        assert_eq!(phones, ["79161234567.0", "7.9131234567E10"]);
+    }
+
+    #[test]
+    fn blank_lines_are_skipped_and_not_counted() {
+        let (table, rows) = open_all(&edge("blank_lines.csv"));
+        assert_eq!(table.headers, strings(&["email", "name"]));
+        assert_eq!(
+            good(&rows),
+            [
+                (1, 4, vec!["anna@example.com", "Anna"]),
+                (2, 8, vec!["bob@example.com", "Bob"])
+            ]
+        );
+    }
+
+    #[test]
+    fn ragged_rows_are_rejected_but_empty_extras_are_kept() {
+        let (_, rows) = open_all(&edge("ragged.csv"));
+        let ragged = |row: u64, line: u64, raw: &str| RowOutcome::Bad {
+            row,
+            line,
+            reason: RejectReason::RaggedRow,
+            raw: raw.to_owned(),
+        };
+        let expected = vec![
+            RowOutcome::Row {
+                row: 1,
+                line: 2,
+                fields: strings(&["a@example.com", "+79161234567", "Anna"]),
+            },
+            ragged(2, 3, "b@example.com,+79131234567"),
+            ragged(3, 4, "c@example.com,+79031234567,Carl,extra"),
+            RowOutcome::Row {
+                row: 4,
+                line: 5,
+                fields: strings(&["d@example.com", "+79051234567", "Dora"]),
+            },
+        ];
+        assert_eq!(rows, expected);
+    }
+
+    #[test]
+    fn quoted_newlines_keep_row_start_lines() {
+        let (_, rows) = open_all(&edge("quoted_newlines.csv"));
+        assert_eq!(
+            good(&rows),
+            [
+                (1, 2, vec!["a@example.com", "line one\nline two", "Anna"]),
+                (2, 4, vec!["b@example.com", "says \"hi\", twice", "Bob"]),
+                (3, 5, vec!["c@example.com", "x\ny\nz", "Carl"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn lines_stay_exact_across_small_batches_and_a_missing_final_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, "a,b\r\n1,2\r\n\r\n\"3\r\n\",4\r\n\r\n5,6").unwrap();
+        let mut table = open(&path, &ReadOptions::default()).unwrap();
+        let rows = read_all(&mut table, 1);
+        let lines: Vec<(u64, u64)> = good(&rows).iter().map(|r| (r.0, r.1)).collect();
+        assert_eq!(lines, [(1, 2), (2, 4), (3, 7)]);
+        assert_eq!(table.rows.bytes_read(), table.size);
+    }
+
+    #[test]
+    fn header_only_has_no_rows() {
+        let (_, rows) = open_all(&edge("header_only.csv"));
+        assert!(rows.is_empty());
+    }
+
+    #[test]
+    fn empty_files_are_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let blank = dir.path().join("blank.csv");
+        std::fs::write(&blank, "\n\r\n  \n").unwrap();
+        for path in [edge("empty.csv"), blank] {
+            let err = open(&path, &ReadOptions::default())
+                .err()
+                .expect("empty file must fail");
+            assert_eq!(
+                err.to_string(),
+                format!("{}: empty file (no header row)", path.display())
+            );
+        }
+    }
+
+    #[test]
+    fn headers_are_cleaned() {
+        let raw = strings(&[" email ", "\u{feff}phone", "\"name\"", "", "email", "'id'"]);
+        assert_eq!(
+            clean_headers(raw),
+            strings(&["email", "phone", "name", "column_4", "email", "id"])
+        );
+    }
+
+    #[test]
+    fn forced_options_override_sniffing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        std::fs::write(&path, b"a;b,c\n1;2,3\n\xff;x,y\n").unwrap();
+        let opts = ReadOptions {
+            encoding: EncodingChoice::Utf8,
+            delimiter: Some(b';'),
+        };
+        let mut table = open(&path, &opts).unwrap();
+        assert_eq!(table.headers, strings(&["a", "b,c"]));
+        let rows = read_all(&mut table, 10);
+        assert_eq!(good(&rows)[1].2, ["\u{fffd}", "x,y"]);
+    }
+
+    #[test]
+    fn bad_row_raw_text_is_capped() {
+        let long = "x".repeat(500);
+        let capped = cap_raw(&long);
+        assert_eq!(capped.chars().count(), RAW_CAP + 1);
+        assert!(capped.ends_with('…'));
+        assert_eq!(cap_raw("короткий"), "короткий");
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_is_detected_by_magic_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "email;phone\nanna@example.com;+7 916\n";
+        for name in ["shop.csv.gz", "mislabelled.csv"] {
+            let path = dir.path().join(name);
+            let compressed = gzip(text.as_bytes());
+            std::fs::write(&path, &compressed).unwrap();
+            let mut table = open(&path, &ReadOptions::default()).unwrap();
+            assert_eq!(table.format.container, "csv.gz", "{name}");
+            assert_eq!(table.format.delimiter, Some(b';'));
+            let rows = read_all(&mut table, 10);
+            assert_eq!(good(&rows), [(1, 2, vec!["anna@example.com", "+7 916"])]);
+            assert_eq!(
+                table.rows.bytes_read(),
+                compressed.len() as u64,
+                "compressed bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn truncated_gzip_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cut.csv.gz");
+        let body: String = (0..20_000)
+            .map(|i| format!("user{i}@example.com,{i}\n"))
+            .collect();
+        let compressed = gzip(format!("email,n\n{body}").as_bytes());
+        std::fs::write(&path, &compressed[..compressed.len() / 2]).unwrap();
+        let err = match open(&path, &ReadOptions::default()) {
+            Err(err) => err,
+            Ok(mut table) => {
+                let mut buf = Vec::new();
+                loop {
+                    match table.rows.next_batch(1000, &mut buf) {
+                        Err(err) => break err,
+                        Ok(more) => assert!(more, "a truncated gzip must not end cleanly"),
+                    }
+                }
+            }
+        };
+        let message = err.to_string();
+        assert!(
+            message.starts_with(&path.display().to_string()),
+            "{message}"
+        );
+        assert!(
+            message.contains("gzip data is truncated or corrupt"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn file_stems_drop_known_extensions() {
+        let cases = [
+            ("exports/web_shop.csv.gz", "web_shop"),
+            ("Loyalty.CSV", "Loyalty"),
+            ("a/b/app.parquet", "app"),
+            ("tills.tsv", "tills"),
+            ("data.2024.csv", "data.2024"),
+            ("notes.json", "notes"),
+            ("README", "README"),
+        ];
+        for (path, stem) in cases {
+            assert_eq!(file_stem(Path::new(path)), stem, "{path}");
+        }
+    }
+
+    #[test]
+    fn folders_expand_to_sorted_input_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for name in [
+            "b.csv",
+            "a.PARQUET",
+            "c.csv.gz",
+            "d.tsv",
+            ".hidden.csv",
+            "notes.md",
+            "e.txt",
+        ] {
+            std::fs::write(root.join(name), "x").unwrap();
+        }
+        std::fs::create_dir(root.join("sub.csv")).unwrap();
+        let named = root.join("notes.md");
+        let got = expand(&[root.to_path_buf(), named.clone()]).unwrap();
+        let expected: Vec<PathBuf> = ["a.PARQUET", "b.csv", "c.csv.gz", "d.tsv", "e.txt"]
+            .iter()
+            .map(|n| root.join(n))
+            .chain([named])
+            .collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn expand_errors_name_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.csv");
+        let err = expand(std::slice::from_ref(&missing)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{}: no such file or directory", missing.display())
+        );
+        let err = open(&missing, &ReadOptions::default())
+            .err()
+            .expect("missing file");
+        assert_eq!(
+            err.to_string(),
+            format!("{}: no such file or directory", missing.display())
+        );
+        std::fs::write(dir.path().join("notes.md"), "x").unwrap();
+        let err = expand(&[dir.path().to_path_buf()]).unwrap_err();
+        assert!(err.to_string().starts_with(&format!(
+            "{}: folder has no input files",
+            dir.path().display()
+        )));
+    }
 }
