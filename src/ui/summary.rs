@@ -11,7 +11,7 @@ pub fn render(report: &Report, out_dir: &str) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "omni merge: {} rows from {} sources -> {} profiles, match rate {} ({} profiles in 2+ sources)",
+        "omni merge: {} rows from {} sources -> {} profiles, match rate {} ({} in 2+ sources)",
         t.rows_read,
         t.sources,
         t.profiles,
