@@ -141,6 +141,15 @@ static REGION_NAMES: &[(&str, &[&str])] = &[
 
 fn parse_region_hint(hint: &str) -> Option<Region> {
     let hint = hint.trim();
+    if hint.len() == 2 && hint.bytes().all(|b| b.is_ascii_alphabetic()) {
+        // The common case, without allocating.
+        let region = if hint.eq_ignore_ascii_case("uk") {
+            "GB"
+        } else {
+            hint
+        };
+        return Region::from_code(region).ok().filter(is_supported);
+    }
     if hint.is_empty() || hint.len() > 40 {
         return None;
     }
@@ -176,6 +185,12 @@ fn is_supported(region: &Region) -> bool {
 /// path refuses letters.
 fn strip_extension(value: &str) -> &str {
     const MARKERS: [&str; 8] = ["доб", "Доб", "ДОБ", "вн.", "Вн.", "ext", "x", "#"];
+    if !value
+        .bytes()
+        .any(|b| b.is_ascii_alphabetic() || b == b'#' || !b.is_ascii())
+    {
+        return value;
+    }
     for (i, _) in value.char_indices() {
         let rest = &value[i..];
         let hit = MARKERS.iter().any(|m| {
