@@ -1,11 +1,133 @@
-//! `omni normalize` (stub).
+//! `omni normalize`: shows what the normalizers make of a few values, one line per value.
+//!
+//! Output (stdout, stable, snapshot-tested): `raw<TAB>canonical`, `raw<TAB>rejected: <code>
+//! (<explanation>)`, or `raw<TAB>(empty)` for a value that is blank after trimming. Tabs and
+//! line breaks inside `raw` are shown escaped so that each value stays on one line. The same
+//! facade as `merge` is used ([`Normalizers::normalize`]), so placeholders and blocklisted values
+//! are rejected here exactly as they would be in a run.
+//!
+//! A rejected value is a result, not a failure: the command exits 0 whenever it could print.
+//! It fails (exit 1) only on a bad config file or `--country`.
 
-use crate::cli::NormalizeArgs;
+use anyhow::Context;
+
+use crate::cli::{NormalizeArgs, NormalizeKind};
+use crate::config::{Settings, validate_country};
 use crate::exit::ExitStatus;
+use crate::normalize::{Kind, Normalizers};
+use crate::reject::RejectReason;
 use crate::ui::Ui;
 
 /// Runs `omni normalize`.
 pub fn run(args: &NormalizeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
-    let _ = (args, ui);
-    unimplemented!("omni normalize")
+    let mut settings = Settings::load(args.config.as_deref())?;
+    if let Some(country) = &args.country {
+        settings.country = Some(validate_country(country).context("--country")?);
+    }
+    let normalizers = Normalizers::new(&settings)?;
+    let kind = kind_of(args.kind);
+    let mut text = String::new();
+    for raw in &args.values {
+        text.push_str(&render_line(raw, normalizers.normalize(kind, raw, None)));
+        text.push('\n');
+    }
+    ui.data(&text);
+    Ok(ExitStatus::Success)
+}
+
+fn kind_of(kind: NormalizeKind) -> Kind {
+    match kind {
+        NormalizeKind::Email => Kind::Email,
+        NormalizeKind::Phone => Kind::Phone,
+        NormalizeKind::Card => Kind::Card,
+        NormalizeKind::Id => Kind::Id,
+    }
+}
+
+/// One output line, without the newline.
+fn render_line(raw: &str, result: Option<Result<String, RejectReason>>) -> String {
+    let raw = raw
+        .replace('\\', "\\\\")
+        .replace('\t', "\\t")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r");
+    match result {
+        None => format!("{raw}\t(empty)"),
+        Some(Ok(canonical)) => format!("{raw}\t{canonical}"),
+        Some(Err(reason)) => format!("{raw}\trejected: {} ({})", reason.code(), explain(reason)),
+    }
+}
+
+/// A short, stable explanation of a value-level reject for people reading the table.
+fn explain(reason: RejectReason) -> &'static str {
+    match reason {
+        RejectReason::EmailInvalid => "not an email address",
+        RejectReason::EmailBadDomain => "the domain is not a valid domain name",
+        RejectReason::PhoneUnparseable => "no phone number found; a region may be missing",
+        RejectReason::PhoneInvalid => "not a valid number for its country",
+        RejectReason::CardInvalid => "not 4-32 letters and digits with at least one digit",
+        RejectReason::IdInvalid => "control characters or longer than 256 characters",
+        RejectReason::JunkValue => "placeholder or blocklisted value",
+        RejectReason::RaggedRow | RejectReason::UnreadableRow | RejectReason::NoIdentifier => {
+            "row-level reason"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::card::CardRules;
+    use crate::normalize::email::EmailRules;
+
+    fn lines(kind: Kind, country: Option<&str>, values: &[&str]) -> Vec<String> {
+        let settings = Settings {
+            country: country.map(str::to_owned),
+            email: EmailRules::default(),
+            card: CardRules::default(),
+            ..Settings::default()
+        };
+        let normalizers = Normalizers::new(&settings).expect("valid settings");
+        values
+            .iter()
+            .map(|raw| render_line(raw, normalizers.normalize(kind, raw, None)))
+            .collect()
+    }
+
+    #[test]
+    fn phone_table_shows_canonical_values_and_rejects() {
+        let got = lines(
+            Kind::Phone,
+            Some("RU"),
+            &["8 916 123-45-67", "n/a", "  ", "12"],
+        );
+        assert_eq!(
+            got,
+            [
+                "8 916 123-45-67\t+79161234567",
+                "n/a\trejected: junk_value (placeholder or blocklisted value)",
+                "  \t(empty)",
+                "12\trejected: phone_invalid (not a valid number for its country)",
+            ]
+        );
+    }
+
+    #[test]
+    fn email_table_and_escaped_raw_values() {
+        let got = lines(Kind::Email, None, &["John.Smith+x@Gmail.com", "a\tb"]);
+        assert_eq!(
+            got,
+            [
+                "John.Smith+x@Gmail.com\tjohnsmith@gmail.com",
+                "a\\tb\trejected: email_invalid (not an email address)"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_value_level_reason_has_an_explanation() {
+        for reason in RejectReason::ALL.into_iter().filter(|r| !r.is_row_level()) {
+            assert_ne!(explain(reason), "row-level reason", "{reason}");
+        }
+    }
 }

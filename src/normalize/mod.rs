@@ -2,9 +2,13 @@
 //!
 //! One module per kind (`email`, `phone`, `card`, `id`), plus the junk blocklist (`junk`) and the
 //! parsers for the non-identifier values that feed survivorship (`datetime`, `amount`).
+//! [`Normalizers`] is the facade the other stages call: it owns one normalizer per kind and the
+//! blocklist, and turns a raw cell into "not filled" (`None`), a canonical value, or a reject.
+//!
 //! Every normalizer is a pure function of its input and its rules: no I/O, no global state that
-//! changes results, safe to call from many rayon workers at once. Empty input (after trimming)
-//! is *not* handled here: the caller treats it as "not filled", which is not a reject.
+//! changes results, safe to call from many rayon workers at once. Nothing here decides which
+//! column holds which kind (that is `input::detect`) or whether two values belong to one person
+//! (that is `graph`): two records link only when their canonical values are equal.
 
 pub mod amount;
 pub mod card;
@@ -15,6 +19,14 @@ pub mod junk;
 pub mod phone;
 
 use serde::{Deserialize, Serialize};
+
+use crate::config::Settings;
+use crate::reject::RejectReason;
+
+use card::CardNormalizer;
+use email::EmailNormalizer;
+use junk::Blocklist;
+use phone::PhoneNormalizer;
 
 /// The kind of an identifier. Two records link only through identifiers of the same kind and
 /// namespace with the same canonical value.
@@ -49,29 +61,232 @@ impl std::fmt::Display for Kind {
     }
 }
 
-// TEMPORARY stand-in for the facade being built on the `norm` branch; replaced at merge.
-use crate::reject::RejectReason;
-
-/// All normalizers of a run (stand-in).
-#[derive(Debug)]
-pub struct Normalizers;
+/// All normalizers of a run plus the blocklist, built once from [`Settings`] and shared
+/// read-only by the workers.
+#[derive(Clone, Debug)]
+pub struct Normalizers {
+    /// Email canonicalization with the configured alias rules.
+    pub email: EmailNormalizer,
+    /// Phone to E.164 with the default region from `country`.
+    pub phone: PhoneNormalizer,
+    /// Card numbers with the configured programme prefixes.
+    pub card: CardNormalizer,
+    /// Placeholders and junk values (built-in plus `[junk] values`).
+    pub blocklist: Blocklist,
+}
 
 impl Normalizers {
-    /// Builds the normalizers from settings (stand-in).
-    pub fn new(settings: &crate::config::Settings) -> anyhow::Result<Normalizers> {
-        let _ = settings;
-        Ok(Normalizers)
+    /// Builds the normalizers from validated settings (`country`, `[email]`, `[card]`,
+    /// `[junk]`). Fails only when the default country is not a region libphonenumber knows.
+    pub fn new(settings: &Settings) -> anyhow::Result<Normalizers> {
+        let email = EmailNormalizer::new(settings.email.clone());
+        let phone = PhoneNormalizer::new(settings.country.as_deref())?;
+        let card = CardNormalizer::new(settings.card.clone());
+        let blocklist = Blocklist::new(&settings.junk_values, &email, &phone, &card);
+        Ok(Normalizers {
+            email,
+            phone,
+            card,
+            blocklist,
+        })
     }
 
-    /// None when empty after trimming (stand-in).
+    /// Normalizes one raw cell of `kind`.
+    ///
+    /// - `None`: the cell is empty after trimming; that is "not filled", not a reject.
+    /// - `Some(Err(JunkValue))`: a placeholder (`n/a`, `нет`, `-`, ...) or a value whose
+    ///   canonical form is on the blocklist (`test@test.com`, `+70000000000`, ...).
+    /// - `Some(Err(..))`: the kind's own reject (`email_invalid`, `phone_invalid`, ...).
+    /// - `Some(Ok(canonical))`: the value to link on.
+    ///
+    /// `region` is a per-row or per-source hint for phones (`RU`, `ru_RU`, `Россия`, `643`, ...);
+    /// hints that are not recognised fall back to the default region. Other kinds ignore it.
     pub fn normalize(
         &self,
         kind: Kind,
         raw: &str,
         region: Option<&str>,
     ) -> Option<Result<String, RejectReason>> {
-        let _ = (kind, region);
-        let raw = raw.trim();
-        (!raw.is_empty()).then(|| Ok(raw.to_lowercase()))
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return None;
+        }
+        if self.blocklist.is_placeholder(trimmed) {
+            return Some(Err(RejectReason::JunkValue));
+        }
+        let canonical = match kind {
+            Kind::Email => self.email.normalize(trimmed),
+            Kind::Phone => self.phone.normalize(trimmed, region),
+            Kind::Card => self.card.normalize(trimmed),
+            Kind::Id => id::normalize(trimmed),
+        };
+        Some(canonical.and_then(|value| {
+            if self.blocklist.is_junk(kind, &value) {
+                Err(RejectReason::JunkValue)
+            } else {
+                Ok(value)
+            }
+        }))
+    }
+}
+
+/// What [`recover_spreadsheet_integer`] found in a cell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum SpreadsheetNumber {
+    /// Not a number a spreadsheet wrote: use the value as it is.
+    NotFloat,
+    /// The exact digits of an integer written as a float (`79161234567.0`, `7.9161234567E10`).
+    Digits(String),
+    /// A float that is not an exact integer, or whose mantissa is too short for its exponent
+    /// (`7.91612E+10`: the spreadsheet dropped digits when it displayed the number).
+    Lossy,
+}
+
+/// Recovers an integer that a spreadsheet stored as a float, by string manipulation only.
+///
+/// Accepted shapes: `<digits>[.,]0+` and the scientific form `D[.,]DDDD[eE][+]NN` with one
+/// leading digit 1-9 (what Excel writes). The fraction must have exactly `NN` digits: padding a
+/// shorter mantissa with zeros would invent digits, and two different customers whose numbers
+/// were cut to the same mantissa would link. Never goes through `f64`, which cannot hold every
+/// 15+ digit integer exactly.
+pub(crate) fn recover_spreadsheet_integer(value: &str) -> SpreadsheetNumber {
+    let bytes = value.as_bytes();
+    let Some(sep) = bytes.iter().position(|&b| b == b'.' || b == b',') else {
+        return SpreadsheetNumber::NotFloat;
+    };
+    let (int_part, rest) = (&value[..sep], &value[sep + 1..]);
+    if int_part.is_empty() || !int_part.bytes().all(|b| b.is_ascii_digit()) {
+        return SpreadsheetNumber::NotFloat;
+    }
+    if !rest.is_empty() && rest.bytes().all(|b| b == b'0') {
+        return SpreadsheetNumber::Digits(int_part.to_owned());
+    }
+    let Some(e) = rest.find(['e', 'E']) else {
+        return SpreadsheetNumber::NotFloat;
+    };
+    let (fraction, exponent) = (&rest[..e], &rest[e + 1..]);
+    let exponent = exponent.strip_prefix('+').unwrap_or(exponent);
+    let is_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let leading_ok = int_part.len() == 1 && int_part != "0";
+    if !leading_ok || !is_digits(fraction) || !is_digits(exponent) || exponent.len() > 2 {
+        return SpreadsheetNumber::NotFloat;
+    }
+    let exponent: usize = exponent
+        .parse()
+        .expect("one or two ASCII digits always parse");
+    if fraction.len() != exponent {
+        return SpreadsheetNumber::Lossy;
+    }
+    SpreadsheetNumber::Digits(format!("{int_part}{fraction}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::card::CardRules;
+    use crate::normalize::email::EmailRules;
+
+    fn normalizers(country: Option<&str>) -> Normalizers {
+        let settings = Settings {
+            country: country.map(str::to_owned),
+            email: EmailRules::default(),
+            card: CardRules::default(),
+            junk_values: vec!["info@shop.ru".to_owned(), "8 800 555-35-35".to_owned()],
+            ..Settings::default()
+        };
+        Normalizers::new(&settings).expect("RU is a known region")
+    }
+
+    #[test]
+    fn spreadsheet_floats_are_recovered_exactly() {
+        use SpreadsheetNumber::*;
+        let cases = [
+            ("79161234567.0", Digits("79161234567".to_owned())),
+            ("79161234567,00", Digits("79161234567".to_owned())),
+            ("7.9161234567E10", Digits("79161234567".to_owned())),
+            ("7,9161234567E+10", Digits("79161234567".to_owned())),
+            ("7.91612E+10", Lossy),
+            ("7.9161234567E9", Lossy),
+            ("12E45", NotFloat),
+            ("0.5E1", NotFloat),
+            ("916.123.45.67", NotFloat),
+            ("8 916 123-45-67", NotFloat),
+            ("abc.0", NotFloat),
+            (".0", NotFloat),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(recover_spreadsheet_integer(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn empty_cells_are_not_filled_rather_than_rejected() {
+        let n = normalizers(Some("RU"));
+        for kind in [Kind::Email, Kind::Phone, Kind::Card, Kind::Id] {
+            assert_eq!(n.normalize(kind, "", None), None);
+            assert_eq!(n.normalize(kind, " \t ", None), None);
+        }
+    }
+
+    #[test]
+    fn placeholders_are_junk_for_every_kind() {
+        let n = normalizers(Some("RU"));
+        for raw in [
+            "n/a",
+            "N/A",
+            "null",
+            "-",
+            "--",
+            "?",
+            "0",
+            "нет",
+            "Не указан",
+            "unknown",
+        ] {
+            for kind in [Kind::Email, Kind::Phone, Kind::Card, Kind::Id] {
+                assert_eq!(
+                    n.normalize(kind, raw, None),
+                    Some(Err(RejectReason::JunkValue)),
+                    "{kind} {raw}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn facade_dispatches_by_kind() {
+        let n = normalizers(Some("RU"));
+        let ok = |kind, raw, region| n.normalize(kind, raw, region).expect("filled");
+        assert_eq!(
+            ok(Kind::Email, " Ivan@Mail.RU ", None),
+            Ok("ivan@mail.ru".to_owned())
+        );
+        assert_eq!(
+            ok(Kind::Phone, "8 916 123-45-67", None),
+            Ok("+79161234567".to_owned())
+        );
+        assert_eq!(ok(Kind::Card, "№ 0048-1357", None), Ok("481357".to_owned()));
+        assert_eq!(ok(Kind::Id, " CRM-17 ", None), Ok("CRM-17".to_owned()));
+    }
+
+    #[test]
+    fn region_hint_overrides_default_and_unknown_hints_fall_back() {
+        let n = normalizers(Some("RU"));
+        let phone = |region| n.normalize(Kind::Phone, "(415) 555-0100", region);
+        assert_eq!(phone(None), Some(Ok("+74155550100".to_owned())));
+        assert_eq!(phone(Some("en_US")), Some(Ok("+14155550100".to_owned())));
+        assert_eq!(phone(Some("США")), Some(Ok("+14155550100".to_owned())));
+        assert_eq!(phone(Some("Narnia")), Some(Ok("+74155550100".to_owned())));
+    }
+
+    #[test]
+    fn blocklisted_canonical_values_are_junk() {
+        let n = normalizers(Some("RU"));
+        let junk = Some(Err(RejectReason::JunkValue));
+        assert_eq!(n.normalize(Kind::Email, "Test@Test.com", None), junk);
+        assert_eq!(n.normalize(Kind::Email, "INFO@shop.ru", None), junk);
+        assert_eq!(n.normalize(Kind::Phone, "+7 (800) 555-35-35", None), junk);
+        assert_eq!(n.normalize(Kind::Phone, "8 999 999 99 99", None), junk);
+        assert_eq!(n.normalize(Kind::Card, "1111-1111", None), junk);
     }
 }
