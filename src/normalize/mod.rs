@@ -111,7 +111,9 @@ impl Normalizers {
         if trimmed.is_empty() {
             return None;
         }
-        if self.blocklist.is_placeholder(trimmed) {
+        if self.blocklist.is_placeholder(trimmed)
+            || (matches!(kind, Kind::Phone | Kind::Card) && is_one_repeated_digit(trimmed))
+        {
             return Some(Err(RejectReason::JunkValue));
         }
         let canonical = match kind {
@@ -130,6 +132,23 @@ impl Normalizers {
     }
 }
 
+/// `0000000000`, `(999) 999-99-99`: five or more digits, all the same, whatever the punctuation.
+/// A placeholder typed to get past a required field, not a number that failed to parse.
+fn is_one_repeated_digit(value: &str) -> bool {
+    let mut digits = value.bytes().filter(u8::is_ascii_digit);
+    let Some(first) = digits.next() else {
+        return false;
+    };
+    let mut count = 1;
+    for d in digits {
+        if d != first {
+            return false;
+        }
+        count += 1;
+    }
+    count >= 5
+}
+
 /// What [`recover_spreadsheet_integer`] found in a cell.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum SpreadsheetNumber {
@@ -145,10 +164,13 @@ pub(crate) enum SpreadsheetNumber {
 /// Recovers an integer that a spreadsheet stored as a float, by string manipulation only.
 ///
 /// Accepted shapes: `<digits>[.,]0+` and the scientific form `D[.,]DDDD[eE][+]NN` with one
-/// leading digit 1-9 (what Excel writes). The fraction must have exactly `NN` digits: padding a
-/// shorter mantissa with zeros would invent digits, and two different customers whose numbers
-/// were cut to the same mantissa would link. Never goes through `f64`, which cannot hold every
-/// 15+ digit integer exactly.
+/// leading digit 1-9. The fraction must have exactly `NN` digits, or be shorter with at least 10
+/// significant digits in all: writers that print the shortest exact form of a float (Rust,
+/// Python, JavaScript, pandas) drop only *trailing zeros* (`79674335340` → `7.967433534E10`),
+/// while a spreadsheet that rounds for display keeps about 6 (`7.91612E+10`). Padding such a
+/// short mantissa with zeros would invent digits, and two customers whose numbers were cut to
+/// the same mantissa would link, so that stays `Lossy`. Never goes through `f64`, which cannot
+/// hold every 15+ digit integer exactly.
 pub(crate) fn recover_spreadsheet_integer(value: &str) -> SpreadsheetNumber {
     let bytes = value.as_bytes();
     let Some(sep) = bytes.iter().position(|&b| b == b'.' || b == b',') else {
@@ -174,10 +196,15 @@ pub(crate) fn recover_spreadsheet_integer(value: &str) -> SpreadsheetNumber {
     let exponent: usize = exponent
         .parse()
         .expect("one or two ASCII digits always parse");
-    if fraction.len() != exponent {
+    // See the doc comment: below 10 significant digits a short mantissa was rounded, not trimmed.
+    const EXACT_SIGNIFICANT_DIGITS: usize = 10;
+    if fraction.len() > exponent
+        || (fraction.len() < exponent && 1 + fraction.len() < EXACT_SIGNIFICANT_DIGITS)
+    {
         return SpreadsheetNumber::Lossy;
     }
-    SpreadsheetNumber::Digits(format!("{int_part}{fraction}"))
+    let zeros = "0".repeat(exponent - fraction.len());
+    SpreadsheetNumber::Digits(format!("{int_part}{fraction}{zeros}"))
 }
 
 #[cfg(test)]
@@ -198,6 +225,29 @@ mod tests {
     }
 
     #[test]
+    fn repeated_digit_placeholders_are_junk_not_invalid() {
+        let n = normalizers(Some("RU"));
+        for raw in ["0000000000", "(999) 999-99-99", "1111 1111"] {
+            assert_eq!(
+                n.normalize(Kind::Phone, raw, None),
+                Some(Err(RejectReason::JunkValue)),
+                "{raw}"
+            );
+            assert_eq!(
+                n.normalize(Kind::Card, raw, None),
+                Some(Err(RejectReason::JunkValue)),
+                "{raw}"
+            );
+        }
+        assert!(!is_one_repeated_digit("1111"));
+        assert!(
+            n.normalize(Kind::Phone, "+7 916 123-45-67", None)
+                .unwrap()
+                .is_ok()
+        );
+    }
+
+    #[test]
     fn spreadsheet_floats_are_recovered_exactly() {
         use SpreadsheetNumber::*;
         let cases = [
@@ -206,6 +256,8 @@ mod tests {
             ("7.9161234567E10", Digits("79161234567".to_owned())),
             ("7,9161234567E+10", Digits("79161234567".to_owned())),
             ("7.91612E+10", Lossy),
+            ("7.967433534E10", Digits("79674335340".to_owned())),
+            ("7.96743353E10", Lossy),
             ("7.9161234567E9", Lossy),
             ("12E45", NotFloat),
             ("0.5E1", NotFloat),

@@ -29,10 +29,18 @@ struct Pairs {
 
 impl Pairs {
     fn precision(&self) -> f64 {
-        if self.predicted == 0 { 1.0 } else { self.correct as f64 / self.predicted as f64 }
+        if self.predicted == 0 {
+            1.0
+        } else {
+            self.correct as f64 / self.predicted as f64
+        }
     }
     fn recall(&self) -> f64 {
-        if self.truth == 0 { 1.0 } else { self.correct as f64 / self.truth as f64 }
+        if self.truth == 0 {
+            1.0
+        } else {
+            self.correct as f64 / self.truth as f64
+        }
     }
 }
 
@@ -90,11 +98,18 @@ fn oracle(identifiers: &[String]) -> Vec<Option<String>> {
 }
 
 /// Runs omni on generated data and returns (omni clusters, oracle clusters, persons).
-fn run_generated(people: usize, seed: u64) -> (Vec<Option<String>>, Vec<Option<String>>, Vec<String>) {
+fn run_generated(
+    people: usize,
+    seed: u64,
+) -> (Vec<Option<String>>, Vec<Option<String>>, Vec<String>) {
     let t = CliTest::new();
     let data = t.path().join("data");
     let truth_path = t.path().join("truth.csv");
-    let config = omni::synth::SynthConfig { people, seed, ..omni::synth::SynthConfig::default() };
+    let config = omni::synth::SynthConfig {
+        people,
+        seed,
+        ..omni::synth::SynthConfig::default()
+    };
     omni::synth::generate(&config, &data, &truth_path).expect("generating data");
     let output = t.run(&["merge", "data", "-o", "out", "-q", "--country", "RU"]);
     assert_code(&output, 0);
@@ -105,7 +120,11 @@ fn run_generated(people: usize, seed: u64) -> (Vec<Option<String>>, Vec<Option<S
         .collect();
     let truth = parse_csv(&t.read("truth.csv"));
     assert_eq!(truth[0][..4], ["source", "row", "person_id", "identifiers"]);
-    assert_eq!(truth.len(), links.len(), "truth and links.csv cover the same rows");
+    assert_eq!(
+        truth.len(),
+        links.len(),
+        "truth and links.csv cover the same rows"
+    );
     let rows = &truth[1..];
     let omni_clusters = rows
         .iter()
@@ -147,12 +166,22 @@ fn omni_links_everything_exact_matching_links_and_meets_its_precision_and_recall
         ours,
         exact
     );
-    assert!(ours.recall() >= exact.recall() - 1e-9, "omni recalls less than exact matching");
-    assert!(ours.precision() >= exact.precision() - 0.005, "omni is less precise than exact matching");
+    assert!(
+        ours.recall() >= exact.recall() - 1e-9,
+        "omni recalls less than exact matching"
+    );
+    assert!(
+        ours.precision() >= exact.precision() - 0.005,
+        "omni is less precise than exact matching"
+    );
     // Absolute floors from how the data is built (see synth's knobs): households and store
     // phones touch a few percent of people, so precision stays above 0.9; typos and junk-only
     // rows cost a few percent of pairs, so recall stays above 0.9.
-    assert!(ours.precision() >= 0.90, "precision {:.4}", ours.precision());
+    assert!(
+        ours.precision() >= 0.90,
+        "precision {:.4}",
+        ours.precision()
+    );
     assert!(ours.recall() >= 0.90, "recall {:.4}", ours.recall());
 }
 
