@@ -113,6 +113,8 @@ pub struct SourceSettings {
     pub name: Option<String>,
     /// Default phone region for this source.
     pub country: Option<String>,
+    /// Where `country` came from (`--country`, `config`), for reports.
+    pub country_from: String,
     /// How to read it.
     pub read: ReadOptions,
     /// Forced roles by column name.
@@ -126,6 +128,8 @@ pub struct Settings {
     pub config_path: Option<PathBuf>,
     /// Default phone region.
     pub country: Option<String>,
+    /// Where `country` came from (`--country`, `config`).
+    pub country_from: String,
     /// Default read options.
     pub read: ReadOptions,
     /// Email rules.
@@ -144,6 +148,7 @@ impl Settings {
         let mut settings = Settings::load(read.config.as_deref())?;
         if let Some(country) = &read.country {
             settings.country = Some(validate_country(country).context("--country")?);
+            settings.country_from = "--country".to_owned();
         }
         if let Some(encoding) = read.encoding {
             settings.read.encoding = encoding;
@@ -192,6 +197,11 @@ impl Settings {
         }
         Ok(Settings {
             config_path: None,
+            country_from: if country.is_some() {
+                "config".to_owned()
+            } else {
+                String::new()
+            },
             country,
             read,
             email: EmailRules {
@@ -254,6 +264,7 @@ fn source_settings(
             delimiter,
         },
         columns,
+        country_from: String::new(),
     })
 }
 

@@ -19,6 +19,16 @@ use crate::ui::summary::percent;
 /// Samples shown per column.
 const SAMPLES: usize = 3;
 
+/// Cuts `text` to `width` characters, marking the cut with `…`.
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
+}
+
 /// Runs `omni inspect`.
 pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let settings = Settings::from_cli(&args.read)?;
@@ -34,6 +44,7 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     };
     for file in &files {
         let (table, plan, sample) = extract::plan_file(file, args.sample_rows.max(1))?;
+        let region = extract::source_region(file, &plan, &table.headers, &sample, &normalizers);
         let f = &table.format;
         let delimiter = match f.delimiter {
             Some(b'\t') => ", tab-separated".to_owned(),
@@ -55,10 +66,16 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         );
         let _ = writeln!(
             text,
-            "  {:<24} {:<12} {:>7} {:>7}  {:<28} samples",
-            "column", "role", "filled", "valid", "detected by"
+            "  phone region: {} ({})",
+            region.code.as_deref().unwrap_or("none"),
+            region.from
         );
-        let region = file.settings.country.as_deref();
+        let _ = writeln!(
+            text,
+            "  {:<24} {:<12} {:>7} {:>7}  {:<48}  detected by",
+            "column", "role", "filled", "valid", "samples"
+        );
+        let region = region.code.as_deref();
         for (i, column) in plan.columns.iter().enumerate() {
             let values = sample
                 .iter()
@@ -84,13 +101,13 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             };
             let _ = writeln!(
                 text,
-                "  {:<24} {:<12} {:>7} {:>7}  {:<28} {}",
+                "  {:<24} {:<12} {:>7} {:>7}  {:<48}  {}",
                 column.name,
                 column.role.as_config(),
                 percent(crate::report::share(filled, sample.len() as u64)),
                 valid,
+                clip(&shown.join(", "), 48),
                 column.why,
-                shown.join(", ")
             );
         }
         let _ = writeln!(text);

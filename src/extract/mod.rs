@@ -66,8 +66,11 @@ pub fn resolve_inputs(
         let stem = input::file_stem(&path);
         let source = settings.source(&stem);
         let mut source_settings = source.clone();
-        if source_settings.country.is_none() {
+        if source_settings.country.is_some() {
+            source_settings.country_from = format!("config [sources.{stem}]");
+        } else if source_settings.country.is_none() {
             source_settings.country = settings.country.clone();
+            source_settings.country_from = settings.country_from.clone();
         }
         let name = source.name.clone().unwrap_or_else(|| stem.clone());
         files.push(InputFile {
@@ -133,6 +136,8 @@ pub struct Source {
     pub rows_unreadable: u64,
     /// Rows without any usable identifier.
     pub rows_unidentified: u64,
+    /// Default phone region and where it came from.
+    pub region: plan::Region,
 }
 
 /// A value or row that could not be used.
@@ -295,8 +300,9 @@ fn extract_file(
         .collect();
     let path = file.path.display().to_string();
     let plan = Plan::build(&path, &file.stem, &table.headers, &sample, &file.settings)?;
+    let region = source_region(file, &plan, &table.headers, &sample, normalizers);
     drop(sample);
-    let compiled = compile(&plan, &mut out.namespaces, file.settings.country.clone());
+    let compiled = compile(&plan, &mut out.namespaces, region.code.clone());
     let mut source = Source {
         name: file.name.clone(),
         stem: file.stem.clone(),
@@ -317,6 +323,7 @@ fn extract_file(
         rows_read: 0,
         rows_unreadable: 0,
         rows_unidentified: 0,
+        region,
     };
     loop {
         let results: Vec<Result<RowResult, (u64, RejectReason, String)>> = batch
@@ -550,6 +557,23 @@ impl PhoneCache {
         }
         map.insert(key, result.clone());
         result
+    }
+}
+
+/// The source's default phone region: configured (`--country` or config), else inferred.
+pub fn source_region(
+    file: &InputFile,
+    plan: &Plan,
+    headers: &[String],
+    sample: &[Vec<String>],
+    normalizers: &Normalizers,
+) -> plan::Region {
+    match &file.settings.country {
+        Some(code) => plan::Region {
+            code: Some(code.clone()),
+            from: file.settings.country_from.clone(),
+        },
+        None => plan::infer_region(plan, headers, sample, normalizers),
     }
 }
 

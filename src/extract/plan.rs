@@ -100,3 +100,75 @@ fn quoted_list(headers: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The default phone region of a source, and where it came from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Region {
+    /// ISO code, or `None` when numbers without `+` cannot be read.
+    pub code: Option<String>,
+    /// `--country`, `config`, `inferred: ...`, or `none`.
+    pub from: String,
+}
+
+/// Least international numbers needed before their countries are trusted as a vote.
+const MIN_VOTES: usize = 3;
+
+/// Chooses a source's default phone region when neither `--country` nor the config sets one.
+///
+/// Zero config must work on ordinary exports, and a phone written as `8 916 123-45-67` means
+/// nothing without a region. Evidence, strongest first: Cyrillic text in the header or the
+/// sample rows means a Russian-speaking export, so `RU`; otherwise the region of most (over
+/// half) of the sample's international (`+`) numbers. Without evidence: no region, and national
+/// numbers are rejected as `phone_unparseable` (the report shows it; `--country` fixes it).
+pub fn infer_region(
+    plan: &Plan,
+    headers: &[String],
+    sample: &[Vec<String>],
+    normalizers: &crate::normalize::Normalizers,
+) -> Region {
+    let cyrillic = |s: &str| s.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c));
+    if headers.iter().any(|h| cyrillic(h)) || sample.iter().flatten().any(|v| cyrillic(v)) {
+        return Region {
+            code: Some("RU".into()),
+            from: "inferred: Cyrillic text in the file".into(),
+        };
+    }
+    let phone_columns: Vec<usize> = plan
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.role == Role::Phone)
+        .map(|(i, _)| i)
+        .collect();
+    let mut votes: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut total = 0;
+    for row in sample {
+        for &i in &phone_columns {
+            let Some(value) = row.get(i).map(|v| v.trim()).filter(|v| v.starts_with('+')) else {
+                continue;
+            };
+            if let Ok(e164) = normalizers.phone.normalize(value, None) {
+                if let Some(region) = crate::normalize::phone::region_of(&e164) {
+                    *votes.entry(region).or_default() += 1;
+                    total += 1;
+                }
+            }
+        }
+    }
+    let best = votes
+        .iter()
+        .max_by_key(|&(region, n)| (*n, std::cmp::Reverse(region.clone())));
+    match best {
+        Some((region, &n)) if total >= MIN_VOTES && n * 2 > total => Region {
+            code: Some(region.clone()),
+            from: format!(
+                "inferred: {}% of international numbers are {region}",
+                n * 100 / total
+            ),
+        },
+        _ => Region {
+            code: None,
+            from: "none (numbers without + are rejected; set --country)".into(),
+        },
+    }
+}

@@ -87,6 +87,14 @@ pub fn region_code(hint: &str) -> Option<String> {
     parse_region_hint(hint).map(|r| r.as_region_str().as_str().to_owned())
 }
 
+/// The region (`RU`, `KZ`, `US`, ...) an E.164 number belongs to, by libphonenumber's data.
+pub fn region_of(e164: &str) -> Option<String> {
+    let number = PHONE_NUMBER_UTIL.parse(e164, None).ok()?;
+    PHONE_NUMBER_UTIL
+        .get_region_for_number(&number)
+        .map(|r| r.as_region_str().as_str().to_owned())
+}
+
 /// Names, alpha-3 and numeric codes per region, lowercase.
 static REGION_NAMES: &[(&str, &[&str])] = &[
     (

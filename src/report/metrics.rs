@@ -79,6 +79,10 @@ pub struct SourceReport {
     pub encoding: String,
     /// Delimiter used (CSV).
     pub delimiter: String,
+    /// Default phone region for numbers without `+` (empty when none).
+    pub phone_region: String,
+    /// Where that region came from (`--country`, `config`, `inferred: ...`).
+    pub phone_region_from: String,
     /// Rows read.
     pub rows_read: u64,
     /// Rows in profiles.
@@ -240,6 +244,8 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Report {
                 .delimiter
                 .map(display_delimiter)
                 .unwrap_or_default(),
+            phone_region: s.region.code.clone().unwrap_or_default(),
+            phone_region_from: s.region.from.clone(),
             rows_read: s.rows_read,
             records_in_profiles: in_profiles[i],
             rows_unidentified: s.rows_unidentified,
