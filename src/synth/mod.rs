@@ -138,7 +138,7 @@ impl SynthConfig {
     /// that every one of them appears at least once in a file small enough to read.
     pub fn sample() -> Self {
         SynthConfig {
-            household_share: 0.08,
+            household_share: 0.15,
             junk_share: 0.05,
             typo_share: 0.06,
             duplicate_share: 0.03,
@@ -149,7 +149,7 @@ impl SynthConfig {
             store_phone_share: 0.04,
             store_phones: 1,
             max_receipts: 3,
-            ..SynthConfig::new(70, 7)
+            ..SynthConfig::new(70, 15)
         }
     }
 

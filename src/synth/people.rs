@@ -370,7 +370,7 @@ impl<'a> PeopleFactory<'a> {
             };
             let local = match (member.country, self.rng.below(2)) {
                 (Country::Ru, 0) => format!("{last}y{suffix}"),
-                (Country::Ru, _) => format!("semya.{last}{suffix}"),
+                (Country::Ru, _) => format!("semya.{last}ykh{suffix}"),
                 (_, 0) => format!("{last}.family{suffix}"),
                 _ => format!("the{last}s{suffix}"),
             };

@@ -246,7 +246,7 @@ pub fn amount_ru(kopecks: u64) -> String {
     let whole = (kopecks / 100).to_string();
     let mut out = String::with_capacity(whole.len() + 4);
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);
@@ -311,6 +311,6 @@ mod tests {
         assert_eq!(datetime_moscow(1_709_649_185), "2024-03-05T17:33:05+03:00");
         assert_eq!(amount_ru(123_450), "1 234,50");
         assert_eq!(amount_ru(99_000), "990,00");
-        assert_eq!(amount_ru(1_500_000_00), "1 500 000,00");
+        assert_eq!(amount_ru(150_000_000), "1 500 000,00");
     }
 }

@@ -24,14 +24,14 @@ use super::sources::{Owner, Row, Source};
 /// The file writer, one variant per shape.
 enum Out {
     /// Plain CSV (UTF-8, optionally after a BOM).
-    Csv(csv::Writer<BufWriter<File>>),
+    Csv(Box<csv::Writer<BufWriter<File>>>),
     /// CSV encoded to Windows-1251 chunk by chunk.
     Cp1251 {
-        wtr: csv::Writer<Vec<u8>>,
+        wtr: Box<csv::Writer<Vec<u8>>>,
         file: BufWriter<File>,
     },
     /// Gzip-compressed CSV.
-    Gz(csv::Writer<GzEncoder<BufWriter<File>>>),
+    Gz(Box<csv::Writer<GzEncoder<BufWriter<File>>>>),
     /// Parquet, one row group per chunk. Unbuffered: polars writes whole pages at a time, and
     /// its batched writer gives no way to flush a `BufWriter` it owns.
     Parquet(Box<BatchedWriter<File>>),
@@ -52,16 +52,18 @@ fn create(path: &Path) -> anyhow::Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(1 << 20, file))
 }
 
-fn csv_writer<W: Write>(inner: W, delimiter: u8, crlf: bool) -> csv::Writer<W> {
+fn csv_writer<W: Write>(inner: W, delimiter: u8, crlf: bool) -> Box<csv::Writer<W>> {
     let terminator = if crlf {
         csv::Terminator::CRLF
     } else {
         csv::Terminator::Any(b'\n')
     };
-    csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .terminator(terminator)
-        .from_writer(inner)
+    Box::new(
+        csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .terminator(terminator)
+            .from_writer(inner),
+    )
 }
 
 /// The mobile app's Parquet schema: `user_id` Int64, the rest nullable strings.
@@ -171,7 +173,7 @@ impl Sink {
     fn flush_cp1251(&mut self) -> anyhow::Result<()> {
         if let Out::Cp1251 { wtr, file } = &mut self.out {
             let full = std::mem::replace(wtr, csv_writer(Vec::new(), b';', true));
-            let utf8 = full.into_inner().map_err(|e| e.into_error())?;
+            let utf8 = (*full).into_inner().map_err(|e| e.into_error())?;
             let text = std::str::from_utf8(&utf8).expect("the csv writer got only UTF-8 strings");
             let (bytes, _, unmappable) = WINDOWS_1251.encode(text);
             anyhow::ensure!(
@@ -199,9 +201,9 @@ impl Sink {
     pub fn finish(mut self) -> anyhow::Result<(Source, u64, HardCases)> {
         self.flush_cp1251()?;
         match self.out {
-            Out::Csv(wtr) => wtr.into_inner().map_err(|e| e.into_error())?.flush()?,
+            Out::Csv(wtr) => (*wtr).into_inner().map_err(|e| e.into_error())?.flush()?,
             Out::Cp1251 { mut file, .. } => file.flush()?,
-            Out::Gz(wtr) => wtr
+            Out::Gz(wtr) => (*wtr)
                 .into_inner()
                 .map_err(|e| e.into_error())?
                 .finish()?

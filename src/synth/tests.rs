@@ -175,7 +175,7 @@ fn generated_phone_ranges_are_valid_numbers() {
                 Phone::landline(country, &mut rng),
             ] {
                 let parsed = PHONE_NUMBER_UTIL
-                    .parse(&phone.e164(), None)
+                    .parse(phone.e164(), None)
                     .expect("E.164 parses");
                 assert!(
                     PHONE_NUMBER_UTIL.is_valid_number(&parsed),
