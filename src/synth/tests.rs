@@ -70,12 +70,16 @@ fn loyalty_text(dir: &Path) -> String {
     text.into_owned()
 }
 
-fn pos_text(dir: &Path) -> String {
+fn gunzip(path: &Path) -> String {
     let mut text = String::new();
-    GzDecoder::new(File::open(dir.join("out/pos_receipts.csv.gz")).expect("pos"))
+    GzDecoder::new(File::open(path).expect("gzip file"))
         .read_to_string(&mut text)
         .expect("gzip of UTF-8");
     text
+}
+
+fn pos_text(dir: &Path) -> String {
+    gunzip(&dir.join("out/pos_receipts.csv.gz"))
 }
 
 #[test]
@@ -368,4 +372,63 @@ fn sample_preset_contains_every_hard_case() {
     }
     let countries: HashMap<_, _> = summary.people_by_country.iter().collect();
     assert_eq!(countries.len(), 4, "{countries:?}");
+}
+
+#[test]
+fn only_households_and_store_phones_join_different_people() {
+    let (dir, summary) = run(&SynthConfig::new(3000, 23));
+    let mut people_of: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
+    for (_, _, person, identifiers) in truth(dir.path()).into_iter().filter(|t| !t.3.is_empty()) {
+        for id in identifiers.split('|') {
+            people_of
+                .entry(id.to_string())
+                .or_default()
+                .insert(person.clone());
+        }
+    }
+    let shared = people_of.values().filter(|people| people.len() > 1).count() as u64;
+    assert!(shared > 0);
+    assert!(
+        shared <= summary.household_identifiers_shared + summary.store_phones as u64,
+        "{shared} identifiers join different people"
+    );
+}
+
+#[test]
+fn bundled_sample_is_what_the_generator_writes() {
+    let (dir, _) = run(&SynthConfig::sample());
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let regenerate = "regenerate with: cargo run --example gen -- --preset sample \
+                      --out testdata/sample --truth testdata/sample-truth.csv";
+    for name in ["web_shop.csv", "loyalty.csv", "email_list.csv"] {
+        let fresh = fs::read(dir.path().join("out").join(name)).expect("fresh file");
+        let committed = fs::read(bundled.join("sample").join(name)).expect("bundled file");
+        assert!(
+            fresh == committed,
+            "testdata/sample/{name} is stale; {regenerate}"
+        );
+    }
+    let truth = fs::read(dir.path().join("truth.csv")).expect("fresh truth");
+    let committed = fs::read(bundled.join("sample-truth.csv")).expect("bundled truth");
+    assert!(
+        truth == committed,
+        "testdata/sample-truth.csv is stale; {regenerate}"
+    );
+    let fresh_pos = gunzip(&dir.path().join("out/pos_receipts.csv.gz"));
+    let committed_pos = gunzip(&bundled.join("sample/pos_receipts.csv.gz"));
+    assert!(
+        fresh_pos == committed_pos,
+        "testdata/sample/pos_receipts.csv.gz is stale; {regenerate}"
+    );
+    let read_app = |path: &Path| {
+        ParquetReader::new(File::open(path).expect("parquet file"))
+            .finish()
+            .expect("parquet")
+    };
+    let fresh_app = read_app(&dir.path().join("out/mobile_app.parquet"));
+    let committed_app = read_app(&bundled.join("sample/mobile_app.parquet"));
+    assert!(
+        fresh_app.equals_missing(&committed_app),
+        "testdata/sample/mobile_app.parquet is stale; {regenerate}"
+    );
 }
