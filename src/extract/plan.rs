@@ -147,11 +147,14 @@ pub fn infer_region(
             let Some(value) = row.get(i).map(|v| v.trim()).filter(|v| v.starts_with('+')) else {
                 continue;
             };
-            if let Ok(e164) = normalizers.phone.normalize(value, None) {
-                if let Some(region) = crate::normalize::phone::region_of(&e164) {
-                    *votes.entry(region).or_default() += 1;
-                    total += 1;
-                }
+            let region = normalizers
+                .phone
+                .normalize(value, None)
+                .ok()
+                .and_then(|e164| crate::normalize::phone::region_of(&e164));
+            if let Some(region) = region {
+                *votes.entry(region).or_default() += 1;
+                total += 1;
             }
         }
     }

@@ -164,10 +164,10 @@ pub(crate) enum SpreadsheetNumber {
 /// Recovers an integer that a spreadsheet stored as a float, by string manipulation only.
 ///
 /// Accepted shapes: `<digits>[.,]0+` and the scientific form `D[.,]DDDD[eE][+]NN` with one
-/// leading digit 1-9. The fraction must have exactly `NN` digits, or be shorter with at least 10
+/// leading digit 1-9. The fraction must have exactly `NN` digits, or be shorter with at least 7
 /// significant digits in all: writers that print the shortest exact form of a float (Rust,
-/// Python, JavaScript, pandas) drop only *trailing zeros* (`79674335340` → `7.967433534E10`),
-/// while a spreadsheet that rounds for display keeps about 6 (`7.91612E+10`). Padding such a
+/// Python, JavaScript) drop only *trailing zeros* (`79919371000` → `7.9919371E10`), while
+/// Excel's General format, which rounds for display, shows at most 6 (`7.91612E+10`). Padding such a
 /// short mantissa with zeros would invent digits, and two customers whose numbers were cut to
 /// the same mantissa would link, so that stays `Lossy`. Never goes through `f64`, which cannot
 /// hold every 15+ digit integer exactly.
@@ -196,8 +196,8 @@ pub(crate) fn recover_spreadsheet_integer(value: &str) -> SpreadsheetNumber {
     let exponent: usize = exponent
         .parse()
         .expect("one or two ASCII digits always parse");
-    // See the doc comment: below 10 significant digits a short mantissa was rounded, not trimmed.
-    const EXACT_SIGNIFICANT_DIGITS: usize = 10;
+    // See the doc comment: below 7 significant digits a short mantissa was rounded, not trimmed.
+    const EXACT_SIGNIFICANT_DIGITS: usize = 7;
     if fraction.len() > exponent
         || (fraction.len() < exponent && 1 + fraction.len() < EXACT_SIGNIFICANT_DIGITS)
     {
@@ -257,7 +257,8 @@ mod tests {
             ("7,9161234567E+10", Digits("79161234567".to_owned())),
             ("7.91612E+10", Lossy),
             ("7.967433534E10", Digits("79674335340".to_owned())),
-            ("7.96743353E10", Lossy),
+            ("7.9919371E10", Digits("79919371000".to_owned())),
+            ("7.99194E+10", Lossy),
             ("7.9161234567E9", Lossy),
             ("12E45", NotFloat),
             ("0.5E1", NotFloat),

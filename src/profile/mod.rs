@@ -28,7 +28,7 @@ pub struct Profile {
     pub first_seen: i64,
     /// Latest timestamp of any record, or `NO_TIME`.
     pub last_seen: i64,
-    /// Records carrying an amount (orders, receipts).
+    /// Records carrying a non-zero amount (orders, receipts).
     pub purchases: u64,
     /// Sum of amounts.
     pub amount_total: f64,

@@ -1,7 +1,8 @@
 //! Survivorship: which record's value becomes the profile's.
 //!
-//! Name rule: when any record with a name carries a timestamp, the name of the most recent such
-//! record wins (its latest timestamp; ties go to the name seen most often, then to the earlier
+//! Name rule: full names (two words or more) are preferred over single words (an email list
+//! often knows only the first name), so only they are candidates when any exists. Then, when
+//! any candidate record carries a timestamp, the name of the most recent such record wins (its latest timestamp; ties go to the name seen most often, then to the earlier
 //! record in run order). Otherwise the most frequent name wins, comparing names case-
 //! insensitively with whitespace collapsed, ties to the earlier record. The winning record's
 //! spelling is kept as written.
@@ -12,12 +13,16 @@ use crate::extract::{NO_TIME, Records};
 
 /// The surviving name among `records` (ascending record indices), if any has one.
 pub fn name(data: &Records, records: &[u32]) -> Option<String> {
-    let named: Vec<(u32, &str)> = records
+    let mut named: Vec<(u32, &str)> = records
         .iter()
         .filter_map(|&r| data.name.get(r as usize).map(|n| (r, n)))
         .collect();
     if named.is_empty() {
         return None;
+    }
+    let is_full = |name: &str| name.split_whitespace().nth(1).is_some();
+    if named.iter().any(|&(_, n)| is_full(n)) {
+        named.retain(|&(_, n)| is_full(n));
     }
     let mut frequency: HashMap<String, usize> = HashMap::new();
     for (_, name) in &named {
@@ -95,6 +100,12 @@ mod tests {
     fn ties_go_to_the_earlier_record() {
         let data = records(&[(Some("B"), NO_TIME), (Some("A"), NO_TIME)]);
         assert_eq!(name(&data, &[0, 1]).as_deref(), Some("B"));
+    }
+
+    #[test]
+    fn a_full_name_beats_a_more_recent_first_name() {
+        let data = records(&[(Some("Татьяна Галкина"), 100), (Some("Татьяна"), 200)]);
+        assert_eq!(name(&data, &[0, 1]).as_deref(), Some("Татьяна Галкина"));
     }
 
     #[test]

@@ -105,11 +105,7 @@ fn run_generated(
     let t = CliTest::new();
     let data = t.path().join("data");
     let truth_path = t.path().join("truth.csv");
-    let config = omni::synth::SynthConfig {
-        people,
-        seed,
-        ..omni::synth::SynthConfig::default()
-    };
+    let config = omni::synth::SynthConfig::new(people, seed);
     omni::synth::generate(&config, &data, &truth_path).expect("generating data");
     let output = t.run(&["merge", "data", "-o", "out", "-q", "--country", "RU"]);
     assert_code(&output, 0);
@@ -174,15 +170,21 @@ fn omni_links_everything_exact_matching_links_and_meets_its_precision_and_recall
         ours.precision() >= exact.precision() - 0.005,
         "omni is less precise than exact matching"
     );
-    // Absolute floors from how the data is built (see synth's knobs): households and store
-    // phones touch a few percent of people, so precision stays above 0.9; typos and junk-only
-    // rows cost a few percent of pairs, so recall stays above 0.9.
+    // Absolute floors from how the data is built (synth's defaults), with the measured values
+    // of this seed for reference:
+    // - precision: only households (2% of people share a landline or a family email with one
+    //   other person) and the store phone typed on 0.5% of till receipts link different people;
+    //   exact matching measures 0.982 here. Floor 0.97.
+    // - recall: a person's rows in different channels often share no identifier at all (the app
+    //   knows the phone, the loyalty programme the card and email): the generator's
+    //   `linkable_match_rate` is 0.435 against a true match rate of 0.548, and 1% typos and 2%
+    //   junk cells cut more pairs. Exact matching measures 0.758 here. Floor 0.74.
     assert!(
-        ours.precision() >= 0.90,
+        ours.precision() >= 0.97,
         "precision {:.4}",
         ours.precision()
     );
-    assert!(ours.recall() >= 0.90, "recall {:.4}", ours.recall());
+    assert!(ours.recall() >= 0.74, "recall {:.4}", ours.recall());
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //!
 //! One test binary (Cargo discovers `tests/cli/main.rs`); each module covers one concern.
 
+// The accuracy test reports its measured figures on stderr.
+#![allow(clippy::print_stderr)]
+
 mod accuracy; // pairwise precision/recall against the generator's ground truth
 mod bad_input; // broken and awkward files: messages, exit codes, rejects
 mod exit_codes; // one test per exit code
@@ -19,6 +22,7 @@ pub struct CliTest {
 
 impl CliTest {
     /// A fresh, empty working directory.
+    #[allow(clippy::new_without_default)]
     pub fn new() -> CliTest {
         CliTest {
             dir: tempfile::tempdir().expect("temp dir"),

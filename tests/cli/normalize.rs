@@ -49,10 +49,11 @@ fn cards_drop_separators_prefixes_and_leading_zeros() {
         "normalize",
         "--kind",
         "card",
-        "0012 3456 78",
-        "LC-12345678",
-        "12345678.0",
-        "x",
+        "0048 2133 77",
+        "LC-48213377",
+        "48213377.0",
+        "№ 4821-3377",
+        "AB",
     ]);
     assert_code(&output, 0);
     insta::assert_snapshot!("normalize_cards", stdout(&output));
