@@ -42,10 +42,15 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         country: settings.country.clone(),
         ..FileConfig::default()
     };
-    for file in &files {
-        let (table, plan, sample) = extract::plan_file(file, args.sample_rows.max(1))?;
-        let region = extract::source_region(file, &plan, &table.headers, &sample, &normalizers);
-        let f = &table.format;
+    let planned = extract::plan_inputs(&files, &normalizers, args.sample_rows.max(1))?;
+    for (file, planned) in files.iter().zip(planned) {
+        let extract::PlannedFile {
+            plan,
+            region,
+            format,
+            sample,
+        } = planned;
+        let f = &format;
         let delimiter = match f.delimiter {
             Some(b'\t') => ", tab-separated".to_owned(),
             Some(d) => format!(", '{}'-separated", d as char),

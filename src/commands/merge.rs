@@ -1,5 +1,7 @@
 //! `omni merge`: read, normalize, link, build profiles, report, write. Orchestration only.
 
+use std::time::Instant;
+
 use crate::cli::MergeArgs;
 use crate::config::Settings;
 use crate::exit::ExitStatus;
@@ -18,19 +20,54 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     }
     let mut out = OutDir::create(&args.out)?;
 
+    let started = Instant::now();
     let extracted = extract::extract(&files, &normalizers, ui)?;
+    ui.timing("extract", started);
+    warn_about_missing_regions(&extracted, ui);
     let spinner = ui.stage_spinner("linking");
+    let started = Instant::now();
     let clusters = graph::link(&extracted.records, extracted.interner.len());
+    ui.timing("link", started);
+    let started = Instant::now();
     let profiles = profile::build(&extracted, &clusters);
+    ui.timing("profiles", started);
+    let started = Instant::now();
     let report = report::compute(&extracted, &profiles);
+    ui.timing("report", started);
     spinner.set_prefix("writing");
+    let started = Instant::now();
     tables::write_profiles(&mut out, &extracted, &profiles)?;
     tables::write_links(&mut out, &extracted, &clusters, &profiles)?;
     tables::write_rejects(&mut out, &extracted)?;
     write_json(&mut out, "report.json", &report)?;
     out.commit()?;
+    ui.timing("write", started);
     spinner.finish_and_clear();
 
     ui.result(&summary::render(&report, &args.out.display().to_string()));
+    // Freeing millions of small allocations one by one takes seconds at exit and helps nobody:
+    // the process is about to end (ripgrep skips such frees the same way).
+    std::mem::forget((extracted, clusters, profiles));
     Ok(ExitStatus::Success)
+}
+
+/// National numbers cannot be read without a region; say so once per source, with the fix.
+fn warn_about_missing_regions(extracted: &extract::Extracted, ui: &Ui) {
+    for source in extracted.sources.iter().filter(|s| s.region.code.is_none()) {
+        let unparseable: u64 = source
+            .columns
+            .iter()
+            .filter_map(|c| {
+                c.rejected
+                    .get(&crate::reject::RejectReason::PhoneUnparseable)
+            })
+            .sum();
+        if unparseable > 0 {
+            ui.warn(&format!(
+                "{}: {unparseable} phone numbers rejected as unparseable; no phone region is known \
+                 for numbers without a country code (use --country, e.g. --country RU)",
+                source.path.display()
+            ));
+        }
+    }
 }

@@ -191,13 +191,80 @@ pub fn extract(
         namespaces: vec!["email".into(), "phone".into(), "card".into()],
         ..Extracted::default()
     };
+    let planned = plan_inputs(files, normalizers, SAMPLE_ROWS)?;
     let phone_cache = PhoneCache::default();
-    for (index, file) in files.iter().enumerate() {
-        let source = extract_file(index as u16, file, normalizers, &phone_cache, &mut out, ui)
-            .with_context(|| format!("reading {}", file.path.display()))?;
+    for (index, (file, planned)) in files.iter().zip(planned).enumerate() {
+        let source = extract_file(
+            index as u16,
+            file,
+            planned,
+            normalizers,
+            &phone_cache,
+            &mut out,
+            ui,
+        )
+        .with_context(|| format!("reading {}", file.path.display()))?;
         out.sources.push(source);
     }
     Ok(out)
+}
+
+/// What omni decided about one file from its header and first rows.
+#[derive(Clone, Debug)]
+pub struct PlannedFile {
+    /// Column roles.
+    pub plan: Plan,
+    /// Default phone region.
+    pub region: plan::Region,
+    /// How the file is read.
+    pub format: Format,
+    /// The first rows (those that could be read), used for detection.
+    pub sample: Vec<Vec<String>>,
+}
+
+/// Plans every file from its first `sample_rows` rows, then settles phone regions run-wide: a
+/// file with a phone column but no region of its own (no config, no evidence in its sample, such
+/// as a till export of bare national numbers) takes the region most of the run's other files
+/// have, because exports of one business share one market.
+pub fn plan_inputs(
+    files: &[InputFile],
+    normalizers: &Normalizers,
+    sample_rows: usize,
+) -> anyhow::Result<Vec<PlannedFile>> {
+    let mut planned = Vec::with_capacity(files.len());
+    for file in files {
+        let (table, plan, sample) = plan_file(file, sample_rows)
+            .with_context(|| format!("reading {}", file.path.display()))?;
+        let region = source_region(file, &plan, &table.headers, &sample, normalizers);
+        planned.push(PlannedFile {
+            plan,
+            region,
+            format: table.format,
+            sample,
+        });
+    }
+    let mut votes: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in &planned {
+        if let Some(code) = &p.region.code {
+            *votes.entry(code).or_default() += 1;
+        }
+    }
+    let run_region = votes
+        .iter()
+        .max_by_key(|&(code, n)| (*n, std::cmp::Reverse(*code)))
+        .map(|(code, _)| (*code).to_owned());
+    if let Some(code) = run_region {
+        for p in &mut planned {
+            let has_phone = p.plan.columns.iter().any(|c| c.role == Role::Phone);
+            if p.region.code.is_none() && has_phone {
+                p.region = plan::Region {
+                    from: format!("inferred: the run's other sources are {code}"),
+                    code: Some(code.clone()),
+                };
+            }
+        }
+    }
+    Ok(planned)
 }
 
 /// How one identifier column is used.
@@ -281,6 +348,7 @@ struct RowResult {
 fn extract_file(
     index: u16,
     file: &InputFile,
+    planned: PlannedFile,
     normalizers: &Normalizers,
     phone_cache: &PhoneCache,
     out: &mut Extracted,
@@ -290,18 +358,7 @@ fn extract_file(
     let bar = ui.file_bar(&file.name, table.size);
     let mut batch = Vec::with_capacity(BATCH_ROWS);
     let mut more = table.rows.next_batch(BATCH_ROWS, &mut batch)?;
-    let sample: Vec<Vec<String>> = batch
-        .iter()
-        .filter_map(|r| match r {
-            RowOutcome::Row { fields, .. } => Some(fields.clone()),
-            RowOutcome::Bad { .. } => None,
-        })
-        .take(SAMPLE_ROWS)
-        .collect();
-    let path = file.path.display().to_string();
-    let plan = Plan::build(&path, &file.stem, &table.headers, &sample, &file.settings)?;
-    let region = source_region(file, &plan, &table.headers, &sample, normalizers);
-    drop(sample);
+    let PlannedFile { plan, region, .. } = planned;
     let compiled = compile(&plan, &mut out.namespaces, region.code.clone());
     let mut source = Source {
         name: file.name.clone(),

@@ -61,6 +61,20 @@ impl Interner {
         (self.namespaces[id as usize], text)
     }
 
+    /// The namespace of `id` (cheaper than `get` when the value is not needed).
+    pub fn namespace_of(&self, id: u32) -> u16 {
+        self.namespaces[id as usize]
+    }
+
+    /// The namespace and raw bytes of `id`, for ordering without UTF-8 checks. Byte order of
+    /// UTF-8 equals the code point order of the strings.
+    pub fn sort_key(&self, id: u32) -> (u16, &[u8]) {
+        (
+            self.namespaces[id as usize],
+            slice(&self.ends, &self.bytes, id),
+        )
+    }
+
     /// Number of distinct identifiers.
     pub fn len(&self) -> usize {
         self.ends.len()

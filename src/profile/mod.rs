@@ -8,6 +8,8 @@
 pub mod ids;
 pub mod survivorship;
 
+use rayon::prelude::*;
+
 use crate::extract::{Extracted, NO_TIME, RecordStatus};
 use crate::graph::{Clusters, NONE};
 
@@ -67,7 +69,7 @@ pub fn build(extracted: &Extracted, clusters: &Clusters) -> Profiles {
     }
     let ids = ids::assign(extracted, &members);
     let mut list: Vec<Profile> = members
-        .into_iter()
+        .into_par_iter()
         .zip(ids)
         .map(|(records, id)| golden(extracted, id, records))
         .collect();
@@ -105,8 +107,12 @@ fn golden(extracted: &Extracted, id: String, records: Vec<u32>) -> Profile {
         .iter()
         .flat_map(|&r| data.identifiers_of(r).iter().copied())
         .collect();
-    identifiers
-        .sort_unstable_by(|&a, &b| extracted.interner.get(a).cmp(&extracted.interner.get(b)));
+    identifiers.sort_unstable_by(|&a, &b| {
+        extracted
+            .interner
+            .sort_key(a)
+            .cmp(&extracted.interner.sort_key(b))
+    });
     identifiers.dedup();
     let first_seen = records
         .iter()

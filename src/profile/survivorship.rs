@@ -7,8 +7,6 @@
 //! insensitively with whitespace collapsed, ties to the earlier record. The winning record's
 //! spelling is kept as written.
 
-use std::collections::HashMap;
-
 use crate::extract::{NO_TIME, Records};
 
 /// The surviving name among `records` (ascending record indices), if any has one.
@@ -17,21 +15,29 @@ pub fn name(data: &Records, records: &[u32]) -> Option<String> {
         .iter()
         .filter_map(|&r| data.name.get(r as usize).map(|n| (r, n)))
         .collect();
-    if named.is_empty() {
-        return None;
+    match named.len() {
+        0 => return None,
+        1 => return Some(named[0].1.to_owned()),
+        _ => {}
     }
     let is_full = |name: &str| name.split_whitespace().nth(1).is_some();
     if named.iter().any(|&(_, n)| is_full(n)) {
         named.retain(|&(_, n)| is_full(n));
     }
-    let mut frequency: HashMap<String, usize> = HashMap::new();
-    for (_, name) in &named {
-        *frequency.entry(fold(name)).or_default() += 1;
-    }
-    let freq = |name: &str| frequency[&fold(name)];
+    // Profiles hold few names, so counting by comparison beats a hash map and its allocations.
+    let folded: Vec<String> = named.iter().map(|(_, n)| fold(n)).collect();
+    let counts: Vec<usize> = folded
+        .iter()
+        .map(|f| folded.iter().filter(|g| *g == f).count())
+        .collect();
+    let named: Vec<(u32, &str, usize)> = named
+        .iter()
+        .zip(counts)
+        .map(|(&(r, n), c)| (r, n, c))
+        .collect();
     let latest = named
         .iter()
-        .map(|&(r, _)| data.time_max[r as usize])
+        .map(|&(r, _, _)| data.time_max[r as usize])
         .max()
         .unwrap_or(NO_TIME);
     let winner = if latest != NO_TIME {
@@ -39,14 +45,14 @@ pub fn name(data: &Records, records: &[u32]) -> Option<String> {
         // maximum, so compare with the record index reversed.
         named
             .iter()
-            .filter(|&&(r, _)| data.time_max[r as usize] == latest)
-            .max_by_key(|&&(r, name)| (freq(name), std::cmp::Reverse(r)))
+            .filter(|&&(r, _, _)| data.time_max[r as usize] == latest)
+            .max_by_key(|&&(r, _, count)| (count, std::cmp::Reverse(r)))
     } else {
         named
             .iter()
-            .max_by_key(|&&(r, name)| (freq(name), std::cmp::Reverse(r)))
+            .max_by_key(|&&(r, _, count)| (count, std::cmp::Reverse(r)))
     };
-    winner.map(|&(_, name)| name.to_owned())
+    winner.map(|&(_, name, _)| name.to_owned())
 }
 
 fn fold(name: &str) -> String {

@@ -381,7 +381,8 @@ fn cluster_sizes(extracted: &Extracted, profiles: &Profiles, names: &[String]) -
                 p.identifiers
                     .iter()
                     .filter(|&&i| {
-                        extracted.namespaces[extracted.interner.get(i).0 as usize] == kind.as_str()
+                        extracted.namespaces[extracted.interner.namespace_of(i) as usize]
+                            == kind.as_str()
                     })
                     .count() as u64
             };
@@ -403,7 +404,7 @@ fn cluster_sizes(extracted: &Extracted, profiles: &Profiles, names: &[String]) -
 }
 
 fn reachability(extracted: &Extracted, profiles: &Profiles) -> Reachability {
-    let namespace_of = |ident: u32| extracted.interner.get(ident).0;
+    let namespace_of = |ident: u32| extracted.interner.namespace_of(ident);
     let records = &extracted.records;
     let has = |idents: &[u32], ns: u16| idents.iter().any(|&i| namespace_of(i) == ns);
     let (email_ns, phone_ns) = (0u16, 1u16);

@@ -19,6 +19,7 @@ use crate::exit::ExitStatus;
 #[derive(Clone, Debug)]
 pub struct Ui {
     quiet: bool,
+    timings: bool,
     color: bool,
     progress: bool,
     bars: MultiProgress,
@@ -45,8 +46,10 @@ impl Ui {
         } else {
             MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
         };
+        let timings = std::env::var_os("OMNI_TIMINGS").is_some_and(|v| !v.is_empty());
         Ui {
             quiet,
+            timings,
             color,
             progress,
             bars,
@@ -83,6 +86,16 @@ impl Ui {
     pub fn data(&self, text: &str) {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    }
+
+    /// A stage's wall time on stderr, only when `OMNI_TIMINGS` is set (for profiling runs).
+    pub fn timing(&self, stage: &str, started: std::time::Instant) {
+        if self.timings {
+            eprintln!(
+                "omni: timing: {stage:<10} {:>8.3} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
 
     /// A warning on stderr (suppressed by `--quiet`), printed above any progress bars.
