@@ -42,9 +42,41 @@ pub enum Command {
     /// Show how omni reads each file: columns, detected roles, fill and validity, samples.
     #[command(after_long_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
+    /// Explain one profile: its records, the identifiers that joined them (as a tree), and the
+    /// links the over-merge guards refused.
+    #[command(after_long_help = EXPLAIN_EXAMPLES)]
+    Explain(ExplainArgs),
     /// Show what raw values become after normalization, or why they are rejected.
     #[command(after_long_help = NORMALIZE_EXAMPLES)]
     Normalize(NormalizeArgs),
+}
+
+const EXPLAIN_EXAMPLES: &str = "\
+Examples:
+  omni explain out/ P0a782ab700643238          # by profile id
+  omni explain out/ ivan.petrov@mail.ru         # by email (normalized first)
+  omni explain out/ '8 916 123-45-67'           # by phone
+  omni explain out/ web_shop:57                 # by record: source:row";
+
+/// `omni explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The output folder of a previous `omni merge`.
+    #[arg(value_name = "OUT_DIR")]
+    pub out: PathBuf,
+
+    /// A profile id, an email, a phone, a card, or a record as `source:row`.
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+
+    /// Phone region for a phone query without a country code [default: the regions the merge
+    /// used, from report.json].
+    #[arg(long, value_name = "CC")]
+    pub country: Option<String>,
+
+    /// Config file (for email alias rules) [default: ./omni.toml if it exists].
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 const MERGE_EXAMPLES: &str = "\

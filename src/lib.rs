@@ -36,6 +36,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Merge(args) => commands::merge::run(&args, &ui),
         Command::Inspect(args) => commands::inspect::run(&args, &ui),
+        Command::Explain(args) => commands::explain::run(&args, &ui),
         Command::Normalize(args) => commands::normalize::run(&args, &ui),
     }
 }

@@ -1,6 +1,7 @@
 //! One file per subcommand. These only orchestrate the stages; loops over records live in the
 //! stage modules.
 
+pub mod explain;
 pub mod inspect;
 pub mod merge;
 pub mod normalize;

@@ -1,6 +1,7 @@
 //! `omni merge` on the bundled sample exports.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
 
 use crate::{CliTest, assert_code, parse_csv, stderr, stdout};
 
@@ -218,4 +219,34 @@ fn rerun_replaces_outputs_atomically_with_identical_content() {
     let first = t.read("out/links.csv");
     assert_code(&t.run(&["merge", "sample", "-o", "out"]), 0);
     assert_eq!(first, t.read("out/links.csv"));
+}
+
+#[test]
+fn progress_bars_are_drawn_on_a_terminal() {
+    // `script` (util-linux) runs omni on a pseudo-terminal; skip where it is not installed.
+    if Command::new("script").arg("--version").output().is_err() {
+        return;
+    }
+    let t = CliTest::new();
+    t.copy("sample", "sample");
+    let omni = env!("CARGO_BIN_EXE_omni");
+    let output = Command::new("script")
+        .current_dir(t.path())
+        .args([
+            "-q",
+            "-e",
+            "-c",
+            &format!("{omni} merge sample -o out >/dev/null"),
+            "/dev/null",
+        ])
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let screen = stdout(&output);
+    assert!(
+        screen.contains("web_shop") && screen.contains("KiB"),
+        "no bar on a terminal: {screen:?}"
+    );
 }
