@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::ReadArgs;
+use crate::graph::guards::GuardSettings;
 use crate::input::detect::Role;
 use crate::input::{EncodingChoice, ReadOptions};
 use crate::normalize::card::CardRules;
@@ -36,6 +37,9 @@ pub struct FileConfig {
     /// Junk values.
     #[serde(default)]
     pub junk: JunkSection,
+    /// Over-merge guards.
+    #[serde(default)]
+    pub guards: GuardsSection,
     /// Per-source settings, keyed by file stem (e.g. `web_shop` for `exports/web_shop.csv`).
     #[serde(default)]
     pub sources: BTreeMap<String, SourceSection>,
@@ -82,6 +86,37 @@ pub struct JunkSection {
     /// Extra values that must never link (e.g. the shop's own phone, `info@shop.ru`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
+}
+
+/// `[guards]`: over-merge guards (docs/config.md).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardsSection {
+    /// An identifier joining more than this many different names links nobody (0 = off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generic_names: Option<u32>,
+    /// Per-kind overrides of `generic_names` (`email`, `phone`, `card`, `id:<ns>`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub generic_names_by_kind: BTreeMap<String, u32>,
+    /// An identifier joining more than this many otherwise separate groups of records links
+    /// nobody, names or not (0 = off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generic_groups: Option<u32>,
+    /// Jaro-Winkler similarity (0-1) at which two name tokens are the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_similarity: Option<f64>,
+    /// Refuse links made only through a phone when the names disagree (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_name_check: Option<bool>,
+    /// Per-profile caps on distinct values of a kind, e.g. `{ "id:crm" = 1, email = 5 }`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub caps: BTreeMap<String, u32>,
+    /// Linking order of kinds (default `["id", "email", "card", "phone"]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Vec<String>>,
+    /// Profiles above this many records are listed as alarms (default: derived from the data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_size: Option<u32>,
 }
 
 /// `[sources.<stem>]`.
@@ -140,6 +175,8 @@ pub struct Settings {
     pub junk_values: Vec<String>,
     /// Per-source settings by file stem.
     pub sources: BTreeMap<String, SourceSettings>,
+    /// Over-merge guards.
+    pub guards: GuardSettings,
 }
 
 impl Settings {
@@ -218,6 +255,7 @@ impl Settings {
             },
             junk_values: file.junk.values,
             sources,
+            guards: guard_settings(file.guards)?,
         })
     }
 
@@ -265,6 +303,48 @@ fn source_settings(
         },
         columns,
         country_from: String::new(),
+    })
+}
+
+fn guard_settings(section: GuardsSection) -> anyhow::Result<GuardSettings> {
+    let defaults = GuardSettings::default();
+    let kind_ok = |k: &str| {
+        matches!(k, "email" | "phone" | "card")
+            || k.strip_prefix("id:").is_some_and(|ns| !ns.is_empty())
+    };
+    for key in section
+        .generic_names_by_kind
+        .keys()
+        .chain(section.caps.keys())
+    {
+        if !kind_ok(key) {
+            bail!("[guards]: unknown kind \"{key}\" (kinds: email, phone, card, id:<namespace>)");
+        }
+    }
+    if let Some(order) = &section.priority {
+        for kind in order {
+            if !(kind == "id" || kind_ok(kind)) {
+                bail!(
+                    "[guards] priority: unknown kind \"{kind}\" (kinds: id, email, phone, card, id:<namespace>)"
+                );
+            }
+        }
+    }
+    let similarity = section.name_similarity.unwrap_or(defaults.name_similarity);
+    if !(0.0..=1.0).contains(&similarity) {
+        bail!("[guards] name_similarity {similarity}: give a number between 0 and 1");
+    }
+    Ok(GuardSettings {
+        generic_names: section.generic_names.unwrap_or(defaults.generic_names),
+        generic_names_by_kind: section.generic_names_by_kind,
+        generic_groups: section.generic_groups.unwrap_or(defaults.generic_groups),
+        name_similarity: similarity,
+        phone_name_check: section
+            .phone_name_check
+            .unwrap_or(defaults.phone_name_check),
+        caps: section.caps,
+        priority: section.priority.unwrap_or(defaults.priority),
+        alarm_size: section.alarm_size,
     })
 }
 

@@ -26,7 +26,12 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     warn_about_missing_regions(&extracted, ui);
     let spinner = ui.stage_spinner("linking");
     let started = Instant::now();
-    let clusters = graph::link(&extracted.records, extracted.interner.len());
+    let clusters = graph::link(
+        &extracted.records,
+        &extracted.interner,
+        &extracted.namespaces,
+        &settings.guards,
+    );
     ui.timing("link", started);
     let started = Instant::now();
     let profiles = profile::build(&extracted, &clusters);
@@ -39,6 +44,8 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     tables::write_profiles(&mut out, &extracted, &profiles)?;
     tables::write_links(&mut out, &extracted, &clusters, &profiles)?;
     tables::write_rejects(&mut out, &extracted)?;
+    tables::write_edges(&mut out, &extracted, &clusters, &profiles)?;
+    tables::write_refused(&mut out, &extracted, &clusters, &profiles)?;
     write_json(&mut out, "report.json", &report)?;
     out.commit()?;
     ui.timing("write", started);

@@ -1,61 +1,469 @@
 //! Linking: identifiers interned to dense `u32` ids, records joined by a union-find over those
-//! integers.
+//! integers, under the over-merge guards (`guards`).
 //!
-//! Takes the per-record identifier lists from `extract` and gives, for every record, the index
-//! of its cluster root (the smallest record index in its cluster) and the identifier that joined
-//! it. Strings never reach the union-find; it sees only integers.
+//! Takes the per-record identifier lists from `extract`; gives [`Clusters`]: for every record
+//! its cluster root (the smallest record index of its cluster), the spanning tree that explains
+//! the cluster (which record reached which through which identifier), and every link a guard
+//! refused. Strings never reach the union-find; names are folded once per distinct spelling and
+//! only consulted by the guards.
 
+pub mod guards;
 pub mod intern;
+pub mod names;
 pub mod union_find;
 
-use crate::extract::Records;
-use union_find::UnionFind;
+use std::collections::HashMap;
 
-/// The connected components of the record–identifier graph.
-#[derive(Debug)]
-pub struct Clusters {
-    /// For each record, the smallest record index in its cluster; `u32::MAX` for a record with
-    /// no usable identifier (it belongs to no profile).
-    pub root: Vec<u32>,
-    /// For each record, the position (in `Records::identifiers_of`) of the first identifier it
-    /// shares with another record, or `u32::MAX` for singletons and unidentified records.
-    pub matched_by: Vec<u32>,
-}
+use rayon::prelude::*;
+
+use crate::extract::{RecordStatus, Records};
+use guards::{Generic, GuardSettings};
+use intern::Interner;
+use names::{FoldedName, agree};
+use union_find::UnionFind;
 
 /// Sentinel for "none" in the dense `u32` columns.
 pub const NONE: u32 = u32::MAX;
 
-/// Joins every pair of records that share an identifier.
-///
-/// Records are visited in index order and each identifier remembers the first record that held
-/// it, so every union is `(record, first holder)`: one union per occurrence, no pair lists.
-pub fn link(records: &Records, identifier_count: usize) -> Clusters {
-    let n = records.len();
-    let mut first_holder = vec![NONE; identifier_count];
-    let mut holders = vec![0u32; identifier_count];
-    let mut uf = UnionFind::new(n);
-    for record in 0..n as u32 {
-        for &ident in records.identifiers_of(record) {
-            let slot = &mut first_holder[ident as usize];
-            if *slot == NONE {
-                *slot = record;
-            } else {
-                uf.union(record, *slot);
-            }
-            holders[ident as usize] = holders[ident as usize].saturating_add(1);
+/// Names kept per component for the weak-link check (enough to judge, bounded in memory).
+const NAMES_PER_COMPONENT: usize = 8;
+
+/// Which guard refused a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Rule {
+    /// The identifier is generic and links nobody.
+    Generic,
+    /// The link would break a per-profile cap.
+    Cap,
+    /// Joined only through a phone while the names disagree.
+    NameMismatch,
+}
+
+impl Rule {
+    /// The stable code used in `refused.csv` and `report.json`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::Generic => "generic",
+            Rule::Cap => "cap",
+            Rule::NameMismatch => "name_mismatch",
         }
     }
-    let mut root = uf.into_roots();
-    let mut matched_by = vec![NONE; n];
-    for record in 0..n as u32 {
-        let idents = records.identifiers_of(record);
-        if idents.is_empty() {
-            root[record as usize] = NONE;
+}
+
+/// A record–identifier link a guard refused.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Refused {
+    /// The record.
+    pub record: u32,
+    /// The identifier.
+    pub identifier: u32,
+    /// Which guard.
+    pub rule: Rule,
+    /// Why, for people.
+    pub detail: String,
+}
+
+/// The connected components of the record–identifier graph, with their explanation.
+#[derive(Debug, Default)]
+pub struct Clusters {
+    /// For each record, the smallest record index in its cluster; `NONE` for records with no
+    /// usable identifier (they belong to no profile).
+    pub root: Vec<u32>,
+    /// For each record, the record it was reached from in its cluster's spanning tree.
+    pub parent: Vec<u32>,
+    /// For each record, the identifier it was reached through (`NONE` for roots).
+    pub via: Vec<u32>,
+    /// For each record, the identifier that joined it to its profile: `via`, or for a root the
+    /// identifier of its first tree edge; `NONE` for a profile of one record.
+    pub matched_by: Vec<u32>,
+    /// Identified records in spanning-tree order, cluster after cluster (clusters by root).
+    pub order: Vec<u32>,
+    /// Links refused by a guard, by record then identifier.
+    pub refused: Vec<Refused>,
+    /// Generic identifiers, by identifier id.
+    pub generic: Vec<Generic>,
+}
+
+/// Identifier → holding records, in record order, with a flag per link telling if it was used.
+struct Holders {
+    start: Vec<u32>,
+    records: Vec<u32>,
+    accepted: Vec<bool>,
+}
+
+impl Holders {
+    fn build(records: &Records, identifiers: usize) -> Holders {
+        let mut start = vec![0u32; identifiers + 1];
+        for r in 0..records.len() as u32 {
+            for &x in records.identifiers_of(r) {
+                start[x as usize + 1] += 1;
+            }
+        }
+        for i in 0..identifiers {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut holders =
+            vec![0u32; *start.last().expect("start has identifiers + 1 entries") as usize];
+        for r in 0..records.len() as u32 {
+            for &x in records.identifiers_of(r) {
+                holders[fill[x as usize] as usize] = r;
+                fill[x as usize] += 1;
+            }
+        }
+        let accepted = vec![false; holders.len()];
+        Holders {
+            start,
+            records: holders,
+            accepted,
+        }
+    }
+
+    fn range(&self, x: u32) -> std::ops::Range<usize> {
+        self.start[x as usize] as usize..self.start[x as usize + 1] as usize
+    }
+
+    fn of(&self, x: u32) -> &[u32] {
+        &self.records[self.range(x)]
+    }
+
+    fn slot(&self, x: u32, record: u32) -> usize {
+        let range = self.range(x);
+        let offset = self.records[range.clone()]
+            .binary_search(&record)
+            .expect("the record holds the identifier");
+        range.start + offset
+    }
+}
+
+/// Folds every record's name once per distinct spelling. Returns the name id per record
+/// (`NONE` without a usable name) and the folded names.
+fn fold_names(records: &Records) -> (Vec<u32>, Vec<FoldedName>) {
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let mut spellings: Vec<&str> = Vec::new();
+    let raw: Vec<u32> = (0..records.len())
+        .map(|r| match records.name.get(r) {
+            None => NONE,
+            Some(name) => *ids.entry(name).or_insert_with(|| {
+                spellings.push(name);
+                spellings.len() as u32 - 1
+            }),
+        })
+        .collect();
+    let folded: Vec<Option<FoldedName>> =
+        spellings.par_iter().map(|s| FoldedName::new(s)).collect();
+    // Equal folds share one id, so `Иванов Иван` and `IVAN IVANOV` are one name.
+    let mut by_fold: HashMap<&FoldedName, u32> = HashMap::new();
+    let mut table: Vec<FoldedName> = Vec::new();
+    let remap: Vec<u32> = folded
+        .iter()
+        .map(|f| match f {
+            None => NONE,
+            Some(f) => *by_fold.entry(f).or_insert_with(|| {
+                table.push(f.clone());
+                table.len() as u32 - 1
+            }),
+        })
+        .collect();
+    let of_record = raw
+        .into_iter()
+        .map(|s| if s == NONE { NONE } else { remap[s as usize] })
+        .collect();
+    (of_record, table)
+}
+
+/// Joins records that share an identifier no guard refuses.
+pub fn link(
+    records: &Records,
+    interner: &Interner,
+    namespaces: &[String],
+    settings: &GuardSettings,
+) -> Clusters {
+    let n = records.len();
+    let m = interner.len();
+    let mut holders = Holders::build(records, m);
+    let (name_of, folded) = fold_names(records);
+    let generic = detect_generic(
+        records, interner, namespaces, settings, &holders, &name_of, &folded,
+    );
+    let mut is_generic = vec![false; m];
+    for g in &generic {
+        is_generic[g.identifier as usize] = true;
+    }
+
+    // Capped namespaces get a counter slot each.
+    let capped: Vec<(u16, u32)> = namespaces
+        .iter()
+        .enumerate()
+        .filter_map(|(ns, name)| settings.caps.get(name).map(|&cap| (ns as u16, cap)))
+        .collect();
+    let slots = capped.len();
+    let mut counts = vec![0u32; (n + m) * slots];
+    for x in 0..m {
+        if let Some(slot) = capped
+            .iter()
+            .position(|&(ns, _)| ns == interner.namespace_of(x as u32))
+        {
+            counts[(n + x) * slots + slot] = 1;
+        }
+    }
+    let mut comp_names: Vec<Vec<u32>> = name_of
+        .iter()
+        .map(|&id| if id == NONE { Vec::new() } else { vec![id] })
+        .collect();
+    comp_names.resize(n + m, Vec::new());
+
+    // Links are tried in priority order, each kind in first-seen order.
+    let mut order: Vec<u32> = (0..m as u32).collect();
+    order.sort_by_key(|&x| {
+        (
+            settings.rank(&namespaces[interner.namespace_of(x) as usize]),
+            x,
+        )
+    });
+
+    let mut uf = UnionFind::new(n + m);
+    let mut refused = Vec::new();
+    for x in order {
+        let namespace = &namespaces[interner.namespace_of(x) as usize];
+        let is_phone = namespace == "phone";
+        let node = (n + x as usize) as u32;
+        for slot in holders.range(x) {
+            let record = holders.records[slot];
+            if is_generic[x as usize] {
+                let g = generic
+                    .iter()
+                    .find(|g| g.identifier == x)
+                    .expect("generic identifiers are listed");
+                refused.push(Refused {
+                    record,
+                    identifier: x,
+                    rule: Rule::Generic,
+                    detail: g.why.clone(),
+                });
+                continue;
+            }
+            let (a, b) = (uf.find(record), uf.find(node));
+            if a != b {
+                if let Some(detail) = cap_breach(&counts, slots, &capped, namespaces, a, b) {
+                    refused.push(Refused {
+                        record,
+                        identifier: x,
+                        rule: Rule::Cap,
+                        detail,
+                    });
+                    continue;
+                }
+                if is_phone && settings.phone_name_check {
+                    if let Some(detail) = names_disagree(
+                        &comp_names[a as usize],
+                        &comp_names[b as usize],
+                        &folded,
+                        settings.name_similarity,
+                    ) {
+                        refused.push(Refused {
+                            record,
+                            identifier: x,
+                            rule: Rule::NameMismatch,
+                            detail,
+                        });
+                        continue;
+                    }
+                }
+                uf.union(a, b);
+                let (keep, gone) = (a.min(b) as usize, a.max(b) as usize);
+                for s in 0..slots {
+                    counts[keep * slots + s] += counts[gone * slots + s];
+                }
+                let moved = std::mem::take(&mut comp_names[gone]);
+                for name in moved {
+                    let names = &mut comp_names[keep];
+                    if names.len() < NAMES_PER_COMPONENT && !names.contains(&name) {
+                        names.push(name);
+                    }
+                }
+            }
+            holders.accepted[slot] = true;
+        }
+    }
+    refused.sort_by_key(|r| (r.record, r.identifier));
+    let roots = uf.into_roots();
+    spanning_trees(records, &holders, &roots, refused, generic)
+}
+
+fn cap_breach(
+    counts: &[u32],
+    slots: usize,
+    capped: &[(u16, u32)],
+    namespaces: &[String],
+    a: u32,
+    b: u32,
+) -> Option<String> {
+    (0..slots).find_map(|s| {
+        let (ca, cb) = (
+            counts[a as usize * slots + s],
+            counts[b as usize * slots + s],
+        );
+        let (ns, cap) = capped[s];
+        (ca + cb > cap && ca + cb > ca.max(cb)).then(|| {
+            format!(
+                "would give the profile {} {} values (cap {cap})",
+                ca + cb,
+                namespaces[ns as usize]
+            )
+        })
+    })
+}
+
+fn names_disagree(a: &[u32], b: &[u32], folded: &[FoldedName], threshold: f64) -> Option<String> {
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let any_agree = a.iter().any(|&x| {
+        b.iter()
+            .any(|&y| x == y || agree(&folded[x as usize], &folded[y as usize], threshold))
+    });
+    (!any_agree).then(|| {
+        format!(
+            "names disagree: \"{}\" vs \"{}\"",
+            folded[a[0] as usize].tokens().join(" "),
+            folded[b[0] as usize].tokens().join(" ")
+        )
+    })
+}
+
+/// Generic identifiers: more holders than their limit, and more different names over the
+/// clusters they would join (built from every other identifier) than the limit.
+fn detect_generic(
+    records: &Records,
+    interner: &Interner,
+    namespaces: &[String],
+    settings: &GuardSettings,
+    holders: &Holders,
+    name_of: &[u32],
+    folded: &[FoldedName],
+) -> Vec<Generic> {
+    let candidates: Vec<(u32, u32)> = (0..interner.len() as u32)
+        .filter_map(|x| {
+            let limit = settings.generic_limit(&namespaces[interner.namespace_of(x) as usize]);
+            let holding = holders.of(x).len();
+            let by_names = limit > 0 && holding > limit as usize;
+            let by_groups =
+                settings.generic_groups > 0 && holding > settings.generic_groups as usize;
+            (by_names || by_groups).then_some((x, limit))
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+    let mut is_candidate = vec![false; interner.len()];
+    for &(x, _) in &candidates {
+        is_candidate[x as usize] = true;
+    }
+    let n = records.len();
+    let mut uf = UnionFind::new(n);
+    for x in 0..interner.len() as u32 {
+        if let Some((&first, rest)) = holders
+            .of(x)
+            .split_first()
+            .filter(|_| !is_candidate[x as usize])
+        {
+            for &r in rest {
+                uf.union(first, r);
+            }
+        }
+    }
+    let cluster_of = uf.into_roots();
+    // Names per cluster, as a compressed list.
+    let mut start = vec![0u32; n + 1];
+    for r in 0..n {
+        if name_of[r] != NONE {
+            start[cluster_of[r] as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut names = vec![0u32; start[n] as usize];
+    for r in 0..n {
+        if name_of[r] != NONE {
+            let c = cluster_of[r] as usize;
+            names[fill[c] as usize] = name_of[r];
+            fill[c] += 1;
+        }
+    }
+    let holders_of = |x: u32| holders.of(x).to_vec();
+    let cluster_names =
+        |c: u32| names[start[c as usize] as usize..start[c as usize + 1] as usize].to_vec();
+    let mut generic = guards::find_generic(
+        &candidates,
+        settings.generic_groups,
+        &holders_of,
+        &cluster_of,
+        &cluster_names,
+        folded,
+        settings.name_similarity,
+    );
+    generic.sort_by_key(|g| g.identifier);
+    generic
+}
+
+/// Breadth-first spanning trees over the accepted links, one per cluster.
+fn spanning_trees(
+    records: &Records,
+    holders: &Holders,
+    roots: &[u32],
+    refused: Vec<Refused>,
+    generic: Vec<Generic>,
+) -> Clusters {
+    let n = records.len();
+    let mut clusters = Clusters {
+        root: vec![NONE; n],
+        parent: vec![NONE; n],
+        via: vec![NONE; n],
+        matched_by: vec![NONE; n],
+        order: Vec::with_capacity(n),
+        refused,
+        generic,
+    };
+    let mut visited = vec![false; n];
+    let mut expanded = vec![false; holders.start.len() - 1];
+    let mut queue = std::collections::VecDeque::new();
+    for start in 0..n as u32 {
+        if visited[start as usize] || records.status[start as usize] != RecordStatus::Identified {
             continue;
         }
-        if let Some(pos) = idents.iter().position(|&i| holders[i as usize] > 1) {
-            matched_by[record as usize] = pos as u32;
+        let root = roots[start as usize];
+        debug_assert_eq!(
+            root, start,
+            "records are visited in index order, roots first"
+        );
+        visited[start as usize] = true;
+        queue.push_back(start);
+        while let Some(u) = queue.pop_front() {
+            clusters.root[u as usize] = root;
+            clusters.order.push(u);
+            for &x in records.identifiers_of(u) {
+                if expanded[x as usize] || !holders.accepted[holders.slot(x, u)] {
+                    continue;
+                }
+                expanded[x as usize] = true;
+                for slot in holders.range(x) {
+                    let s = holders.records[slot];
+                    if holders.accepted[slot] && !visited[s as usize] {
+                        visited[s as usize] = true;
+                        clusters.parent[s as usize] = u;
+                        clusters.via[s as usize] = x;
+                        clusters.matched_by[s as usize] = x;
+                        if clusters.matched_by[root as usize] == NONE {
+                            clusters.matched_by[root as usize] = x;
+                        }
+                        queue.push_back(s);
+                    }
+                }
+            }
         }
     }
-    Clusters { root, matched_by }
+    clusters
 }

@@ -115,10 +115,7 @@ pub fn write_links(
         };
         let matched_by = match clusters.matched_by[record] {
             NONE => "",
-            pos => {
-                let ident = records.identifiers_of(record as u32)[pos as usize];
-                extracted.namespace_name(extracted.interner.get(ident).0)
-            }
+            ident => extracted.namespace_name(extracted.interner.namespace_of(ident)),
         };
         w.write_record([
             extracted.sources[records.source[record] as usize]
@@ -145,6 +142,118 @@ pub fn write_rejects(out: &mut OutDir, extracted: &Extracted) -> anyhow::Result<
             reject.column.as_str(),
             reject.value.as_str(),
             reject.reason.code(),
+        ])?;
+    }
+    finish(w)
+}
+
+/// `edges.csv`: every profile's spanning tree, one row per record in breadth-first order from
+/// the profile's root: which record it was reached from and through which identifier.
+pub fn write_edges(
+    out: &mut OutDir,
+    extracted: &Extracted,
+    clusters: &Clusters,
+    profiles: &Profiles,
+) -> anyhow::Result<()> {
+    let mut w = csv_writer(out, "edges.csv")?;
+    w.write_record([
+        "profile_id",
+        "source",
+        "row",
+        "record_key",
+        "name",
+        "parent_source",
+        "parent_row",
+        "via_kind",
+        "via_value",
+    ])?;
+    let records = &extracted.records;
+    let source_name = |r: u32| {
+        extracted.sources[records.source[r as usize] as usize]
+            .name
+            .as_str()
+    };
+    // Profiles by id; within a profile, the tree order `graph` produced.
+    let mut start_of_profile: Vec<(u32, usize)> = Vec::new();
+    for (pos, &r) in clusters.order.iter().enumerate() {
+        if clusters.parent[r as usize] == NONE {
+            start_of_profile.push((profiles.of_record[r as usize], pos));
+        }
+    }
+    start_of_profile.sort_unstable();
+    let (mut row, mut parent_row) = (itoa::Buffer::new(), itoa::Buffer::new());
+    for (profile, start) in start_of_profile {
+        let id = profiles.list[profile as usize].id.as_str();
+        for &r in clusters.order[start..]
+            .iter()
+            .take_while(|&&r| profiles.of_record[r as usize] == profile)
+        {
+            let (parent, via) = (clusters.parent[r as usize], clusters.via[r as usize]);
+            let (kind, value) = if via == NONE {
+                ("", "")
+            } else {
+                let (ns, value) = extracted.interner.get(via);
+                (extracted.namespace_name(ns), value)
+            };
+            w.write_record([
+                id,
+                source_name(r),
+                row.format(records.row[r as usize]),
+                records.key.get(r as usize).unwrap_or(""),
+                records.name.get(r as usize).unwrap_or(""),
+                if parent == NONE {
+                    ""
+                } else {
+                    source_name(parent)
+                },
+                if parent == NONE {
+                    ""
+                } else {
+                    parent_row.format(records.row[parent as usize])
+                },
+                kind,
+                value,
+            ])?;
+        }
+    }
+    finish(w)
+}
+
+/// `refused.csv`: every record–identifier link an over-merge guard refused.
+pub fn write_refused(
+    out: &mut OutDir,
+    extracted: &Extracted,
+    clusters: &Clusters,
+    profiles: &Profiles,
+) -> anyhow::Result<()> {
+    let mut w = csv_writer(out, "refused.csv")?;
+    w.write_record([
+        "source",
+        "row",
+        "profile_id",
+        "kind",
+        "value",
+        "rule",
+        "detail",
+    ])?;
+    let records = &extracted.records;
+    let mut row = itoa::Buffer::new();
+    for refused in &clusters.refused {
+        let r = refused.record as usize;
+        let profile = profiles.of_record[r];
+        let (ns, value) = extracted.interner.get(refused.identifier);
+        w.write_record([
+            extracted.sources[records.source[r] as usize].name.as_str(),
+            row.format(records.row[r]),
+            if profile == NONE {
+                ""
+            } else {
+                profiles.list[profile as usize].id.as_str()
+            },
+            extracted.namespace_name(ns),
+            value,
+            refused.rule.code(),
+            refused.detail.as_str(),
         ])?;
     }
     finish(w)

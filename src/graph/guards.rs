@@ -1,0 +1,206 @@
+//! Over-merge guards: settings, and the detection of generic identifiers.
+//!
+//! Real exports are full of identifiers many people share: the shop's own phone typed at the
+//! till, a household landline, a family mailbox. One such value glues thousands of customers
+//! into one "profile". Three guards act while linking (see `graph::link`):
+//!
+//! - **generic identifiers**: an identifier whose records carry more than `generic_names`
+//!   clearly different names (compared with `names::agree`) links nobody. Names are counted
+//!   over the clusters the identifier would join, as built from all other identifiers, because
+//!   the records holding a till phone (receipts) usually carry no name themselves: their cards
+//!   lead to the loyalty programme's names. CDPs default to about 20 given names per email or
+//!   phone, and so does omni.
+//! - **per-profile caps**: at most `caps[kind]` distinct values of a kind per profile; the link
+//!   that would break a cap is refused. Links are tried in `priority` order (ids, then emails,
+//!   cards, phones by default; each kind in first-seen order), so the result does not depend on
+//!   threads or file order, and the weaker identifier is the one refused.
+//! - **weak-link name check**: two groups of records that would be joined only through a phone
+//!   while their names clearly disagree are not joined (on by default: households share
+//!   landlines).
+//!
+//! A cluster-size alarm (in `report`) lists the largest profiles and what bridges them.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use super::names::{FoldedName, agree};
+
+/// Guard settings, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GuardSettings {
+    /// An identifier joining more than this many different names is generic (0 = off).
+    pub generic_names: u32,
+    /// Per-namespace overrides of `generic_names` (`email`, `phone`, `card`, `id:<ns>`).
+    pub generic_names_by_kind: BTreeMap<String, u32>,
+    /// An identifier that would join more than this many otherwise separate groups of records
+    /// is generic too, names or not (0 = off): a store phone typed on anonymous receipts joins
+    /// hundreds of nameless receipts, which the name count cannot see.
+    pub generic_groups: u32,
+    /// Jaro-Winkler similarity at which two name tokens count as the same.
+    pub name_similarity: f64,
+    /// Refuse links made only through a phone when the names disagree.
+    pub phone_name_check: bool,
+    /// At most this many distinct values of a namespace per profile.
+    pub caps: BTreeMap<String, u32>,
+    /// Order in which kinds link: `id` (every id namespace), `email`, `card`, `phone`.
+    pub priority: Vec<String>,
+    /// Profiles with more records than this are listed as alarms; `None` derives it.
+    pub alarm_size: Option<u32>,
+}
+
+impl Default for GuardSettings {
+    fn default() -> Self {
+        GuardSettings {
+            generic_names: 20,
+            generic_names_by_kind: BTreeMap::new(),
+            generic_groups: 100,
+            name_similarity: 0.88,
+            phone_name_check: true,
+            caps: BTreeMap::new(),
+            priority: ["id", "email", "card", "phone"].map(str::to_owned).to_vec(),
+            alarm_size: None,
+        }
+    }
+}
+
+impl GuardSettings {
+    /// The generic-name limit for a namespace (0 = off).
+    pub fn generic_limit(&self, namespace: &str) -> u32 {
+        self.generic_names_by_kind
+            .get(namespace)
+            .copied()
+            .unwrap_or(self.generic_names)
+    }
+
+    /// The rank of a namespace in the linking order (lower links first).
+    pub fn rank(&self, namespace: &str) -> usize {
+        let kind = if namespace.starts_with("id:") {
+            "id"
+        } else {
+            namespace
+        };
+        self.priority
+            .iter()
+            .position(|p| p == kind || p == namespace)
+            .unwrap_or(self.priority.len())
+    }
+}
+
+/// A generic identifier: it links nobody.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Generic {
+    /// Interned identifier.
+    pub identifier: u32,
+    /// Records holding it.
+    pub records: u32,
+    /// Different names it would join (counting stops a little past the limit).
+    pub names: u32,
+    /// Otherwise separate groups of records it would join.
+    pub groups: u32,
+    /// Why it is generic, for people.
+    pub why: String,
+}
+
+/// Counts the clearly different names among `names` (ids into `folded`), stopping once `stop`
+/// is passed. Greedy: each name joins the first group whose representative it agrees with.
+pub fn count_different_names(
+    names: &[u32],
+    folded: &[FoldedName],
+    threshold: f64,
+    stop: u32,
+) -> u32 {
+    let mut representatives: Vec<u32> = Vec::new();
+    for &name in names {
+        let new = !representatives
+            .iter()
+            .any(|&r| r == name || agree(&folded[r as usize], &folded[name as usize], threshold));
+        if new {
+            representatives.push(name);
+            if representatives.len() as u32 > stop {
+                break;
+            }
+        }
+    }
+    representatives.len() as u32
+}
+
+/// Finds the generic identifiers among `candidates` (identifiers with more holders than their
+/// limit). `holders(x)` lists the records holding `x`; `cluster_names(record)` lists the name
+/// ids of the record's cluster as built without the candidates.
+pub fn find_generic(
+    candidates: &[(u32, u32)],
+    group_limit: u32,
+    holders: &(dyn Fn(u32) -> Vec<u32> + Sync),
+    cluster_of: &[u32],
+    cluster_names: &(dyn Fn(u32) -> Vec<u32> + Sync),
+    folded: &[FoldedName],
+    threshold: f64,
+) -> Vec<Generic> {
+    candidates
+        .par_iter()
+        .filter_map(|&(identifier, limit)| {
+            let records = holders(identifier);
+            let mut clusters: Vec<u32> = records.iter().map(|&r| cluster_of[r as usize]).collect();
+            clusters.sort_unstable();
+            clusters.dedup();
+            let mut names: Vec<u32> = clusters.iter().flat_map(|&c| cluster_names(c)).collect();
+            names.sort_unstable();
+            names.dedup();
+            // Counting stops a little past the limit: enough to decide and to report.
+            let stop = limit.saturating_mul(5).max(limit + 1);
+            let different = count_different_names(&names, folded, threshold, stop);
+            let groups = clusters.len() as u32;
+            let why = if limit > 0 && different > limit {
+                format!("joins {different} different names (limit {limit})")
+            } else if group_limit > 0 && groups > group_limit {
+                format!("joins {groups} separate groups of records (limit {group_limit})")
+            } else {
+                return None;
+            };
+            Some(Generic {
+                identifier,
+                records: records.len() as u32,
+                names: different,
+                groups,
+                why,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_namespaces_share_the_id_rank() {
+        let g = GuardSettings::default();
+        assert_eq!(g.rank("id:crm"), 0);
+        assert!(g.rank("email") < g.rank("card"));
+        assert!(g.rank("card") < g.rank("phone"));
+    }
+
+    #[test]
+    fn different_names_are_counted_across_alphabets() {
+        let folded: Vec<FoldedName> = [
+            "Иван Иванов",
+            "IVAN IVANOV",
+            "Мария Петрова",
+            "Maria Petrova",
+            "Олег",
+        ]
+        .iter()
+        .map(|n| FoldedName::new(n).unwrap())
+        .collect();
+        assert_eq!(
+            count_different_names(&[0, 1, 2, 3, 4], &folded, 0.88, 100),
+            3
+        );
+        assert_eq!(
+            count_different_names(&[0, 2, 4], &folded, 0.88, 1),
+            2,
+            "stops past the limit"
+        );
+    }
+}
