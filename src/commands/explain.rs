@@ -46,6 +46,9 @@ pub fn run(args: &ExplainArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         None => out.phone_regions()?,
     };
     let query = args.query.trim();
+    if query.is_empty() {
+        bail!("the query is empty: give a profile id, source:row, an email, a phone or a card");
+    }
     let text = match resolve(&out, query, &normalizers, &regions)? {
         Found::Profile { profile, also } => {
             let edges = out.edges_of(&profile.id)?;

@@ -243,6 +243,12 @@ fn every_sample_profile_can_be_explained() {
             .and_then(|(_, rest)| rest.split_once("\n\n"))
             .map(|(tree, _)| tree)
             .unwrap_or_else(|| panic!("{id}: no tree\n{text}"));
+        let records: usize = row[2].parse().unwrap();
+        assert_eq!(
+            tree.lines().count(),
+            records.min(200) + usize::from(records > 200),
+            "{id}\n{text}"
+        );
         for line in tree.lines().skip(1).filter(|l| !l.starts_with('…')) {
             assert!(names_an_identifier(line), "{id}: {line}\n{text}");
         }
