@@ -254,21 +254,24 @@ pub fn link(
                     });
                     continue;
                 }
-                if is_phone && settings.phone_name_check {
-                    if let Some(detail) = names_disagree(
-                        &comp_names[a as usize],
-                        &comp_names[b as usize],
-                        &folded,
-                        settings.name_similarity,
-                    ) {
-                        refused.push(Refused {
-                            record,
-                            identifier: x,
-                            rule: Rule::NameMismatch,
-                            detail,
-                        });
-                        continue;
-                    }
+                let mismatch = (is_phone && settings.phone_name_check)
+                    .then(|| {
+                        names_disagree(
+                            &comp_names[a as usize],
+                            &comp_names[b as usize],
+                            &folded,
+                            settings.name_similarity,
+                        )
+                    })
+                    .flatten();
+                if let Some(detail) = mismatch {
+                    refused.push(Refused {
+                        record,
+                        identifier: x,
+                        rule: Rule::NameMismatch,
+                        detail,
+                    });
+                    continue;
                 }
                 uf.union(a, b);
                 let (keep, gone) = (a.min(b) as usize, a.max(b) as usize);

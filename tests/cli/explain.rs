@@ -229,7 +229,6 @@ fn names_an_identifier(line: &str) -> bool {
 }
 
 #[test]
-#[ignore = "needs edges.csv from the linking change on main"]
 fn every_sample_profile_can_be_explained() {
     let t = CliTest::new();
     t.copy("sample", "sample");

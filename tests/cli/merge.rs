@@ -5,7 +5,14 @@ use std::process::Command;
 
 use crate::{CliTest, assert_code, parse_csv, stderr, stdout};
 
-const OUTPUTS: [&str; 4] = ["profiles.csv", "links.csv", "rejects.csv", "report.json"];
+const OUTPUTS: [&str; 6] = [
+    "profiles.csv",
+    "links.csv",
+    "rejects.csv",
+    "edges.csv",
+    "refused.csv",
+    "report.json",
+];
 
 fn sample_run(args: &[&str]) -> (CliTest, std::process::Output) {
     let t = CliTest::new();
