@@ -84,6 +84,7 @@ Examples:
   omni merge exports/*.csv                          # the marketer: zero config
   omni merge exports/ app.parquet --country RU -o out/
   omni merge --config omni.toml -o out/ --quiet exports/   # the nightly job
+  omni merge exports/ --fail-on max-profile-size=500 --fail-on rejects=5%   # exit 3 when they hold
   omni merge shop.csv --encoding cp1251             # force the encoding";
 
 const INSPECT_EXAMPLES: &str = "\
@@ -131,6 +132,12 @@ pub struct MergeArgs {
     /// Output folder; created if missing. Files in it are replaced only when the run completes.
     #[arg(short, long, value_name = "DIR", default_value = "omni-out")]
     pub out: PathBuf,
+
+    /// Exit with code 3 (after writing every output) when a condition holds; repeatable:
+    /// max-profile-size=N, rejects=P% (rows that joined no profile), alarms=N (profiles above
+    /// the alarm size), generic=N (generic identifiers), match-rate-below=P%.
+    #[arg(long = "fail-on", value_name = "COND", value_parser = crate::policy::FailOn::parse)]
+    pub fail_on: Vec<crate::policy::FailOn>,
 }
 
 /// `omni inspect`.

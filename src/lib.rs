@@ -19,6 +19,7 @@ pub mod graph;
 pub mod input;
 pub mod normalize;
 pub mod output;
+pub mod policy;
 pub mod profile;
 pub mod reject;
 pub mod report;

@@ -37,7 +37,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let profiles = profile::build(&extracted, &clusters);
     ui.timing("profiles", started);
     let started = Instant::now();
-    let report = report::compute(&extracted, &profiles);
+    let report = report::compute(&extracted, &clusters, &profiles, &settings.guards);
     ui.timing("report", started);
     spinner.set_prefix("writing");
     let started = Instant::now();
@@ -52,10 +52,22 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     spinner.finish_and_clear();
 
     ui.result(&summary::render(&report, &args.out.display().to_string()));
+    let held: Vec<String> = args
+        .fail_on
+        .iter()
+        .filter_map(|c| c.check(&report))
+        .collect();
+    for message in &held {
+        ui.fail_on(message);
+    }
     // Freeing millions of small allocations one by one takes seconds at exit and helps nobody:
     // the process is about to end (ripgrep skips such frees the same way).
     std::mem::forget((extracted, clusters, profiles));
-    Ok(ExitStatus::Success)
+    Ok(if held.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::FailOn
+    })
 }
 
 /// National numbers cannot be read without a region; say so once per source, with the fix.

@@ -32,6 +32,8 @@ pub struct Report {
     pub cluster_sizes: ClusterSizes,
     /// Reachability by email and phone.
     pub reachability: Reachability,
+    /// What the over-merge guards did.
+    pub guards: super::guards::GuardsReport,
 }
 
 /// Run-wide counts. `rows_read = records_in_profiles + rows_unidentified + rows_unreadable`.
@@ -199,7 +201,12 @@ pub struct Reachability {
 }
 
 /// Computes the report.
-pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Report {
+pub fn compute(
+    extracted: &Extracted,
+    clusters: &crate::graph::Clusters,
+    profiles: &Profiles,
+    guards: &crate::graph::guards::GuardSettings,
+) -> Report {
     let records = &extracted.records;
     let source_count = extracted.sources.len();
     let names: Vec<String> = extracted.sources.iter().map(|s| s.name.clone()).collect();
@@ -329,6 +336,7 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Report {
             .collect(),
         cluster_sizes: cluster_sizes(extracted, profiles, &names),
         reachability: reachability(extracted, profiles),
+        guards: super::guards::compute(extracted, clusters, profiles, guards),
         sources,
     }
 }

@@ -98,6 +98,16 @@ impl Ui {
         }
     }
 
+    /// Why the run ends with code 3: on stderr even under `--quiet`, since cron needs the reason.
+    pub fn fail_on(&self, text: &str) {
+        let line = format!("omni: fail-on: {text}");
+        if self.progress {
+            let _ = self.bars.println(&line);
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
     /// A warning on stderr (suppressed by `--quiet`), printed above any progress bars.
     pub fn warn(&self, text: &str) {
         if self.quiet {

@@ -75,3 +75,66 @@ fn help_text_is_stable() {
         insta::assert_snapshot!(name, crate::stdout(&output));
     }
 }
+
+#[test]
+fn code_3_when_a_fail_on_condition_holds_and_outputs_are_written() {
+    let t = CliTest::new();
+    t.copy("sample", "sample");
+    let output = t.run(&[
+        "merge",
+        "sample",
+        "-o",
+        "out",
+        "-q",
+        "--fail-on",
+        "max-profile-size=3",
+        "--fail-on",
+        "rejects=50%",
+    ]);
+    assert_code(&output, 3);
+    let err = stderr(&output);
+    assert!(err.contains("omni: fail-on: largest profile has"), "{err}");
+    assert!(
+        !err.contains("rejects="),
+        "the rejects condition does not hold: {err}"
+    );
+    for name in [
+        "profiles.csv",
+        "links.csv",
+        "report.json",
+        "edges.csv",
+        "refused.csv",
+    ] {
+        assert!(t.path().join("out").join(name).is_file(), "{name} missing");
+    }
+}
+
+#[test]
+fn code_0_when_no_fail_on_condition_holds() {
+    let t = CliTest::new();
+    t.copy("sample", "sample");
+    let output = t.run(&[
+        "merge",
+        "sample",
+        "-o",
+        "out",
+        "-q",
+        "--fail-on",
+        "max-profile-size=500",
+        "--fail-on",
+        "generic=0",
+    ]);
+    assert_code(&output, 0);
+}
+
+#[test]
+fn code_2_on_an_unknown_fail_on_condition() {
+    let t = CliTest::new();
+    let output = t.run(&["merge", "x.csv", "--fail-on", "size=5"]);
+    assert_code(&output, 2);
+    assert!(
+        stderr(&output).contains("unknown condition 'size'"),
+        "{}",
+        stderr(&output)
+    );
+}

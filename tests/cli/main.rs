@@ -9,6 +9,7 @@ mod accuracy; // pairwise precision/recall against the generator's ground truth
 mod bad_input; // broken and awkward files: messages, exit codes, rejects
 mod exit_codes; // one test per exit code
 mod explain; // omni explain
+mod guards; // over-merge guards: generic identifiers, name check, caps
 mod inspect; // `omni inspect` and --write-config
 mod merge; // `omni merge` on the bundled sample: outputs, accounting, determinism
 mod normalize; // `omni normalize`
