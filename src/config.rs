@@ -105,9 +105,10 @@ pub struct GuardsSection {
     /// Jaro-Winkler similarity (0-1) at which two name tokens are the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_similarity: Option<f64>,
-    /// Refuse links made only through a phone when the names disagree (default true).
+    /// Kinds whose links are refused when they are the only tie between groups whose names
+    /// clearly disagree (default `["phone", "email"]`; `[]` switches the check off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone_name_check: Option<bool>,
+    pub name_check: Option<Vec<String>>,
     /// Per-profile caps on distinct values of a kind, e.g. `{ "id:crm" = 1, email = 5 }`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub caps: BTreeMap<String, u32>,
@@ -321,6 +322,13 @@ fn guard_settings(section: GuardsSection) -> anyhow::Result<GuardSettings> {
             bail!("[guards]: unknown kind \"{key}\" (kinds: email, phone, card, id:<namespace>)");
         }
     }
+    for kind in section.name_check.iter().flatten() {
+        if !(kind == "id" || kind_ok(kind)) {
+            bail!(
+                "[guards] name_check: unknown kind \"{kind}\" (kinds: email, phone, card, id, id:<namespace>)"
+            );
+        }
+    }
     if let Some(order) = &section.priority {
         for kind in order {
             if !(kind == "id" || kind_ok(kind)) {
@@ -339,9 +347,7 @@ fn guard_settings(section: GuardsSection) -> anyhow::Result<GuardSettings> {
         generic_names_by_kind: section.generic_names_by_kind,
         generic_groups: section.generic_groups.unwrap_or(defaults.generic_groups),
         name_similarity: similarity,
-        phone_name_check: section
-            .phone_name_check
-            .unwrap_or(defaults.phone_name_check),
+        name_check: section.name_check.unwrap_or(defaults.name_check),
         caps: section.caps,
         priority: section.priority.unwrap_or(defaults.priority),
         alarm_size: section.alarm_size,

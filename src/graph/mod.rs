@@ -226,7 +226,10 @@ pub fn link(
     let mut refused = Vec::new();
     for x in order {
         let namespace = &namespaces[interner.namespace_of(x) as usize];
-        let is_phone = namespace == "phone";
+        let name_checked = settings
+            .name_check
+            .iter()
+            .any(|k| k == namespace || (k == "id" && namespace.starts_with("id:")));
         let node = (n + x as usize) as u32;
         for slot in holders.range(x) {
             let record = holders.records[slot];
@@ -254,7 +257,7 @@ pub fn link(
                     });
                     continue;
                 }
-                let mismatch = (is_phone && settings.phone_name_check)
+                let mismatch = name_checked
                     .then(|| {
                         names_disagree(
                             &comp_names[a as usize],

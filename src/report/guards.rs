@@ -56,8 +56,8 @@ pub struct GuardsUsed {
     pub generic_groups: u32,
     /// Name token similarity threshold.
     pub name_similarity: f64,
-    /// Weak-link name check on phones.
-    pub phone_name_check: bool,
+    /// Kinds under the weak-link name check.
+    pub name_check: Vec<String>,
     /// Per-profile caps.
     pub caps: BTreeMap<String, u32>,
     /// Linking order.
@@ -137,7 +137,7 @@ pub fn compute(
             generic_names_by_kind: settings.generic_names_by_kind.clone(),
             generic_groups: settings.generic_groups,
             name_similarity: settings.name_similarity,
-            phone_name_check: settings.phone_name_check,
+            name_check: settings.name_check.clone(),
             caps: settings.caps.clone(),
             priority: settings.priority.clone(),
             alarm_size,

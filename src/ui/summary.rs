@@ -78,9 +78,30 @@ pub fn render(report: &Report, out_dir: &str) -> String {
         "rejected: {} values, {} rows without identifier, {} unreadable rows (see rejects.csv)",
         t.values_rejected, t.rows_unidentified, t.rows_unreadable
     );
+    let g = &report.guards;
+    let refused: u64 = g.refused_links.values().sum();
+    let by_rule: Vec<String> = g
+        .refused_links
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(rule, n)| format!("{rule} {n}"))
+        .collect();
     let _ = writeln!(
         s,
-        "wrote {out_dir}/: profiles.csv, links.csv, rejects.csv, report.json"
+        "guards: {} generic identifiers, {refused} links refused{}, {} profiles above {} records (see refused.csv)",
+        g.generic_identifiers.total,
+        if by_rule.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by_rule.join(", "))
+        },
+        g.alarms.total,
+        g.settings.alarm_size,
+    );
+    let dir = out_dir.trim_end_matches('/');
+    let _ = writeln!(
+        s,
+        "wrote {dir}/: profiles.csv, links.csv, rejects.csv, edges.csv, refused.csv, report.json"
     );
     s
 }

@@ -112,7 +112,7 @@ fn run_generated(
     if !guards {
         t.write(
             "omni.toml",
-            "[guards]\ngeneric_names = 0\ngeneric_groups = 0\nphone_name_check = false\n",
+            "[guards]\ngeneric_names = 0\ngeneric_groups = 0\nname_check = []\n",
         );
     }
     let output = t.run(&["merge", "data", "-o", "out", "-q", "--country", "RU"]);

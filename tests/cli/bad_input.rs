@@ -31,7 +31,7 @@ fn utf8_bom_and_blank_lines_are_handled() {
     let t = CliTest::new();
     t.write(
         "in/list.csv",
-        "\u{feff}email;name\n\nanna.k@mail.ru;A\n\n\nAnna.K@Mail.RU ;A2\n",
+        "\u{feff}email;name\n\nanna.k@mail.ru;Anna\n\n\nAnna.K@Mail.RU ;Anna K.\n",
     );
     let output = t.run(&["merge", "in", "-o", "out"]);
     assert_code(&output, 0);

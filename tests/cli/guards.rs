@@ -86,7 +86,7 @@ fn a_household_landline_does_not_merge_people_with_different_names() {
 fn the_phone_name_check_can_be_switched_off() {
     let t = CliTest::new();
     t.write("in/loyalty.csv", "card;ФИО;Телефон\n48213377;Петров Иван;8 495 914-93-28\n48213388;Петрова Мария;8 495 914-93-28\n");
-    t.write("omni.toml", "[guards]\nphone_name_check = false\n");
+    t.write("omni.toml", "[guards]\nname_check = []\n");
     let output = t.run(&["merge", "in", "-o", "out", "-q"]);
     assert_code(&output, 0);
     assert_eq!(profiles(&t).len() - 1, 1);
@@ -141,4 +141,26 @@ fn every_tree_edge_of_the_sample_names_its_identifier() {
         assert_eq!(root, e[7].is_empty(), "{e:?}");
         assert_eq!(root, e[8].is_empty(), "{e:?}");
     }
+}
+
+#[test]
+fn profiles_above_the_alarm_size_are_listed_with_their_bridge() {
+    let t = CliTest::new();
+    // Two groups of two records each, bridged by one card on a record of each side.
+    t.write(
+        "in/a.csv",
+        "email,card,name\nolga.k@mail.ru,,Olga K\nolga.k@mail.ru,48213377,Olga K\nboris.l@mail.ru,48213377,Olga K\nboris.l@mail.ru,,Olga K\n",
+    );
+    t.write("omni.toml", "[guards]\nalarm_size = 3\n");
+    let output = t.run(&["merge", "in", "-o", "out", "-q", "--fail-on", "alarms=0"]);
+    assert_code(&output, 3);
+    let report: serde_json::Value = serde_json::from_str(&t.read("out/report.json")).unwrap();
+    let alarms = &report["guards"]["alarms"];
+    assert_eq!(alarms["total"], 1);
+    assert_eq!(alarms["top"][0]["records"], 4);
+    let bridge = &alarms["top"][0]["bridges"][0];
+    assert_eq!(bridge["kind"], "card");
+    assert_eq!(bridge["value"], "48213377");
+    assert_eq!(bridge["parts"], 2);
+    assert_eq!(report["guards"]["settings"]["alarm_size_from"], "config");
 }
