@@ -231,6 +231,19 @@ pub fn link(
             .iter()
             .any(|k| k == namespace || (k == "id" && namespace.starts_with("id:")));
         let node = (n + x as usize) as u32;
+        // An identifier already shared by people whose names disagree (a household landline)
+        // cannot place a record without a name: linking it to either person is a coin toss.
+        let contested = (name_checked && !is_generic[x as usize])
+            .then(|| {
+                contested_by(
+                    holders.of(x),
+                    &mut uf,
+                    &comp_names,
+                    &folded,
+                    settings.name_similarity,
+                )
+            })
+            .flatten();
         for slot in holders.range(x) {
             let record = holders.records[slot];
             if is_generic[x as usize] {
@@ -254,6 +267,15 @@ pub fn link(
                         identifier: x,
                         rule: Rule::Cap,
                         detail,
+                    });
+                    continue;
+                }
+                if let (Some(why), true) = (&contested, comp_names[a as usize].is_empty()) {
+                    refused.push(Refused {
+                        record,
+                        identifier: x,
+                        rule: Rule::NameMismatch,
+                        detail: format!("{why}; a record without a name cannot be placed"),
                     });
                     continue;
                 }
@@ -319,6 +341,32 @@ fn cap_breach(
             )
         })
     })
+}
+
+/// `Some(why)` when the groups holding an identifier carry names that clearly disagree.
+fn contested_by(
+    holding: &[u32],
+    uf: &mut UnionFind,
+    comp_names: &[Vec<u32>],
+    folded: &[FoldedName],
+    threshold: f64,
+) -> Option<String> {
+    let mut first: Option<&[u32]> = None;
+    for &record in holding {
+        let names = &comp_names[uf.find(record) as usize];
+        if names.is_empty() {
+            continue;
+        }
+        match first {
+            None => first = Some(names),
+            Some(seen) => {
+                if let Some(why) = names_disagree(seen, names, folded, threshold) {
+                    return Some(format!("shared by people whose {why}"));
+                }
+            }
+        }
+    }
+    None
 }
 
 fn names_disagree(a: &[u32], b: &[u32], folded: &[FoldedName], threshold: f64) -> Option<String> {

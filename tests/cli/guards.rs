@@ -164,3 +164,24 @@ fn profiles_above_the_alarm_size_are_listed_with_their_bridge() {
     assert_eq!(bridge["parts"], 2);
     assert_eq!(report["guards"]["settings"]["alarm_size_from"], "config");
 }
+
+#[test]
+fn a_record_without_a_name_is_not_placed_on_a_contested_landline() {
+    let t = CliTest::new();
+    t.write("in/loyalty.csv", "card;ФИО;Телефон\n48213377;Петров Иван;8 495 914-93-28\n48213388;Петрова Мария;8 495 914-93-28\n");
+    t.write("in/pos.csv", "receipt,phone,amount\nR1,84959149328,100\n");
+    let output = t.run(&["merge", "in", "-o", "out", "-q"]);
+    assert_code(&output, 0);
+    assert_eq!(
+        profiles(&t).len() - 1,
+        3,
+        "Ivan, Maria and the receipt stay apart"
+    );
+    let refused = parse_csv(&t.read("out/refused.csv"));
+    let receipt = refused
+        .iter()
+        .find(|r| r[0] == "pos")
+        .expect("the receipt's link is refused");
+    assert_eq!(receipt[5], "name_mismatch");
+    assert!(receipt[6].contains("cannot be placed"), "{receipt:?}");
+}
