@@ -425,18 +425,9 @@ impl OutDir {
         &self,
         candidates: &Candidates,
     ) -> anyhow::Result<Option<(Profile, Vec<String>)>> {
-        let columns = [
-            "profile_id",
-            "name",
-            "records",
-            "sources",
-            "emails",
-            "phones",
-            "cards",
-            "ids",
-            "first_seen",
-            "last_seen",
-        ];
+        // Every column but the purchase totals, which explain does not show.
+        let [a, b, c, d, e, f, g, h, i, j, ..] = crate::output::tables::PROFILES_HEADER;
+        let columns = [a, b, c, d, e, f, g, h, i, j];
         let mut best: Option<(usize, Profile, Vec<String>)> = None;
         scan(&self.file("profiles.csv"), columns, |f| {
             let list = |cell: &str| -> Vec<String> {

@@ -10,6 +10,22 @@ use crate::profile::Profiles;
 
 use super::OutDir;
 
+/// The columns of `profiles.csv` (also read back by `omni explain`).
+pub const PROFILES_HEADER: [&str; 12] = [
+    "profile_id",
+    "name",
+    "records",
+    "sources",
+    "emails",
+    "phones",
+    "cards",
+    "ids",
+    "first_seen",
+    "last_seen",
+    "purchases",
+    "amount_total",
+];
+
 /// Separator between the values of a multi-valued cell.
 const LIST_SEPARATOR: &str = "|";
 
@@ -29,20 +45,7 @@ pub fn write_profiles(
     profiles: &Profiles,
 ) -> anyhow::Result<()> {
     let mut w = csv_writer(out, "profiles.csv")?;
-    w.write_record([
-        "profile_id",
-        "name",
-        "records",
-        "sources",
-        "emails",
-        "phones",
-        "cards",
-        "ids",
-        "first_seen",
-        "last_seen",
-        "purchases",
-        "amount_total",
-    ])?;
+    w.write_record(PROFILES_HEADER)?;
     let mut lists: [Vec<&str>; 3] = Default::default();
     let mut ids: Vec<String> = Vec::new();
     for profile in &profiles.list {
