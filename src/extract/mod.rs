@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use anyhow::Context;
 use rayon::prelude::*;
 
 use crate::config::{Settings, SourceSettings};
@@ -202,8 +201,7 @@ pub fn extract(
             &phone_cache,
             &mut out,
             ui,
-        )
-        .with_context(|| format!("reading {}", file.path.display()))?;
+        )?;
         out.sources.push(source);
     }
     Ok(out)
@@ -233,8 +231,7 @@ pub fn plan_inputs(
 ) -> anyhow::Result<Vec<PlannedFile>> {
     let mut planned = Vec::with_capacity(files.len());
     for file in files {
-        let (table, plan, sample) = plan_file(file, sample_rows)
-            .with_context(|| format!("reading {}", file.path.display()))?;
+        let (table, plan, sample) = plan_file(file, sample_rows)?;
         let region = source_region(file, &plan, &table.headers, &sample, normalizers);
         planned.push(PlannedFile {
             plan,

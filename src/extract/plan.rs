@@ -171,7 +171,7 @@ pub fn infer_region(
         },
         _ => Region {
             code: None,
-            from: "none (numbers without + are rejected; set --country)".into(),
+            from: "no evidence: numbers without + are rejected; set --country".into(),
         },
     }
 }
