@@ -8,6 +8,9 @@
 //! `Ivan Ivanof` agrees with `Ivan Ivanov`, but `Иван Петров` and `Мария Петрова` (a household)
 //! disagree. Names never link records; they only let the guards refuse links.
 
+/// Transliterated endings of Russian patronymics.
+const PATRONYMIC_ENDINGS: [&str; 6] = ["ovich", "evich", "ovna", "evna", "ichna", "ich"];
+
 /// A folded name: its tokens, sorted.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FoldedName(Vec<String>);
@@ -28,6 +31,15 @@ impl FoldedName {
             .filter(|t| t.chars().any(char::is_alphabetic))
             .map(str::to_owned)
             .collect();
+        // A Russian patronymic (`Кирилловна`) is its father's first name plus a suffix: left in,
+        // it makes `Алёна Кирилловна` agree with a `Кирилл`. Dropped from full three-part names.
+        if tokens.len() >= 3 {
+            tokens.retain(|t| {
+                !PATRONYMIC_ENDINGS
+                    .iter()
+                    .any(|e| t.len() > e.len() + 2 && t.ends_with(e))
+            });
+        }
         tokens.sort();
         tokens.dedup();
         (!tokens.is_empty()).then_some(FoldedName(tokens))
@@ -105,6 +117,21 @@ mod tests {
         assert!(agree(&f("Татьяна"), &f("Tatyana Galkina"), T));
         assert!(agree(&f("Ivan Ivanof"), &f("Ivan Ivanov"), T));
         assert!(agree(&f("Юлия Смирнова"), &f("Yuliya Smirnova"), T));
+    }
+
+    #[test]
+    fn a_patronymic_does_not_pass_for_a_first_name() {
+        assert!(!agree(
+            &f("Kirill Bolshakov"),
+            &f("БОЛЬШАКОВА АЛЁНА КИРИЛЛОВНА"),
+            T
+        ));
+        assert!(agree(
+            &f("Alena Bolshakova"),
+            &f("БОЛЬШАКОВА АЛЁНА КИРИЛЛОВНА"),
+            T
+        ));
+        assert_eq!(f("Иванов Иван Петрович"), f("Ivan Ivanov"));
     }
 
     #[test]
