@@ -528,17 +528,7 @@ impl OutDir {
 
     /// The `edges.csv` rows of one profile, in file (breadth-first) order.
     fn edges_of(&self, profile_id: &str) -> anyhow::Result<Vec<Edge>> {
-        let columns = [
-            "profile_id",
-            "source",
-            "row",
-            "record_key",
-            "name",
-            "parent_source",
-            "parent_row",
-            "via_kind",
-            "via_value",
-        ];
+        let columns = crate::output::tables::EDGES_HEADER;
         let mut edges = Vec::new();
         scan(&self.file("edges.csv"), columns, |f| {
             if f[0] != profile_id {
@@ -581,15 +571,7 @@ impl OutDir {
 
     /// The rows of `refused.csv` that `keep` accepts, sorted, without duplicates.
     fn refused_matching(&self, keep: impl Fn(&Refused) -> bool) -> anyhow::Result<Vec<Refused>> {
-        let columns = [
-            "source",
-            "row",
-            "profile_id",
-            "kind",
-            "value",
-            "rule",
-            "detail",
-        ];
+        let columns = crate::output::tables::REFUSED_HEADER;
         let mut rows = Vec::new();
         scan(&self.file("refused.csv"), columns, |f| {
             let row = Refused {

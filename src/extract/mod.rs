@@ -561,14 +561,16 @@ fn display_name<'a>(
 }
 
 type PhoneResult = Option<Result<String, RejectReason>>;
-type PhoneShard =
-    Mutex<hashbrown::HashMap<(Box<str>, Box<str>), PhoneResult, foldhash::fast::FixedState>>;
+/// One cached parse: (region, raw value, result).
+type PhoneEntry = (Box<str>, Box<str>, PhoneResult);
 
 /// Phones repeat a lot (a household, a till); parse each distinct raw string once per region.
 /// Sharded so that rayon workers rarely wait on each other; each shard is bounded and simply
-/// cleared when full, which keeps memory flat on files with millions of distinct numbers.
+/// cleared when full, which keeps memory flat on files with millions of distinct numbers. The
+/// table is probed with borrowed strings, so a hit allocates nothing.
 struct PhoneCache {
-    shards: Vec<PhoneShard>,
+    hasher: foldhash::fast::FixedState,
+    shards: Vec<Mutex<hashbrown::HashTable<PhoneEntry>>>,
 }
 
 const PHONE_CACHE_SHARDS: usize = 64;
@@ -577,40 +579,47 @@ const PHONE_CACHE_SHARD_CAPACITY: usize = 16 * 1024;
 impl Default for PhoneCache {
     fn default() -> Self {
         PhoneCache {
+            hasher: foldhash::fast::FixedState::default(),
             shards: (0..PHONE_CACHE_SHARDS).map(|_| Mutex::default()).collect(),
         }
     }
 }
 
 impl PhoneCache {
-    fn normalize(
-        &self,
-        normalizers: &Normalizers,
-        raw: &str,
-        region: Option<&str>,
-    ) -> Option<Result<String, RejectReason>> {
+    fn normalize(&self, normalizers: &Normalizers, raw: &str, region: Option<&str>) -> PhoneResult {
         use std::hash::BuildHasher;
         let region = region.unwrap_or("");
-        let hash = foldhash::fast::FixedState::default().hash_one((region, raw));
+        let hash = self.hasher.hash_one((region, raw));
         let shard = &self.shards[(hash as usize) % PHONE_CACHE_SHARDS];
-        let key = (Box::<str>::from(region), Box::<str>::from(raw));
+        let matches = |e: &PhoneEntry| &*e.0 == region && &*e.1 == raw;
         if let Some(hit) = shard
             .lock()
             .expect("no worker panics while holding the lock")
-            .get(&key)
+            .find(hash, matches)
         {
-            return hit.clone();
+            return hit.2.clone();
         }
         let result =
             normalizers.normalize(Kind::Phone, raw, Some(region).filter(|r| !r.is_empty()));
-        let mut map = shard
+        let mut table = shard
             .lock()
             .expect("no worker panics while holding the lock");
-        if map.len() >= PHONE_CACHE_SHARD_CAPACITY {
-            map.clear();
+        if table.len() >= PHONE_CACHE_SHARD_CAPACITY {
+            table.clear();
         }
-        map.insert(key, result.clone());
+        let hasher = &self.hasher;
+        table.insert_unique(hash, (region.into(), raw.into(), result.clone()), |e| {
+            hasher.hash_one((&*e.0, &*e.1))
+        });
         result
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().expect("test").len())
+            .sum()
     }
 }
 
@@ -649,4 +658,24 @@ pub fn plan_file(
     let path = file.path.display().to_string();
     let plan = Plan::build(&path, &file.stem, &table.headers, &sample, &file.settings)?;
     Ok((table, plan, sample))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_distinct_phone_is_parsed_once_per_region() {
+        let normalizers = Normalizers::new(&crate::config::Settings::default()).unwrap();
+        let cache = PhoneCache::default();
+        for _ in 0..3 {
+            for raw in ["8 916 123-45-67", "8 495 914-93-28"] {
+                let cached = cache.normalize(&normalizers, raw, Some("RU"));
+                assert_eq!(cached, normalizers.normalize(Kind::Phone, raw, Some("RU")));
+            }
+        }
+        assert_eq!(cache.len(), 2, "three passes over two numbers: two parses");
+        let _ = cache.normalize(&normalizers, "8 916 123-45-67", Some("KZ"));
+        assert_eq!(cache.len(), 3, "the region is part of the key");
+    }
 }

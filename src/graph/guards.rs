@@ -26,8 +26,8 @@ use rayon::prelude::*;
 
 use super::names::{FoldedName, agree};
 
-/// Guard settings, validated.
-#[derive(Clone, Debug, PartialEq)]
+/// Guard settings, validated (serialized into the report as applied).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct GuardSettings {
     /// An identifier joining more than this many different names is generic (0 = off).
     pub generic_names: u32,
@@ -48,7 +48,9 @@ pub struct GuardSettings {
     pub caps: BTreeMap<String, u32>,
     /// Order in which kinds link: `id` (every id namespace), `email`, `card`, `phone`.
     pub priority: Vec<String>,
-    /// Profiles with more records than this are listed as alarms; `None` derives it.
+    /// Profiles with more records than this are listed as alarms; `None` derives it. The
+    /// report shows the size actually used instead.
+    #[serde(skip)]
     pub alarm_size: Option<u32>,
 }
 

@@ -84,14 +84,6 @@ impl Interner {
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
-
-    /// Bytes held by the arena and tables (for the report and benchmarks).
-    pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity()
-            + self.ends.capacity() * 8
-            + self.namespaces.capacity() * 2
-            + self.table.capacity() * 4
-    }
 }
 
 fn slice<'a>(ends: &[u64], bytes: &'a [u8], id: u32) -> &'a [u8] {

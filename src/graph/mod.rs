@@ -244,18 +244,20 @@ pub fn link(
                 )
             })
             .flatten();
+        let generic_why = is_generic[x as usize].then(|| {
+            let at = generic
+                .binary_search_by_key(&x, |g| g.identifier)
+                .expect("generic identifiers are listed, by id");
+            &generic[at].why
+        });
         for slot in holders.range(x) {
             let record = holders.records[slot];
-            if is_generic[x as usize] {
-                let g = generic
-                    .iter()
-                    .find(|g| g.identifier == x)
-                    .expect("generic identifiers are listed");
+            if let Some(why) = generic_why {
                 refused.push(Refused {
                     record,
                     identifier: x,
                     rule: Rule::Generic,
-                    detail: g.why.clone(),
+                    detail: why.clone(),
                 });
                 continue;
             }

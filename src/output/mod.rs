@@ -78,11 +78,6 @@ impl OutDir {
         }
         Ok(done)
     }
-
-    /// The folder.
-    pub fn path(&self) -> &Path {
-        &self.dir
-    }
 }
 
 impl Drop for OutDir {

@@ -26,6 +26,30 @@ pub const PROFILES_HEADER: [&str; 12] = [
     "amount_total",
 ];
 
+/// The columns of `edges.csv` (also read back by `omni explain`).
+pub const EDGES_HEADER: [&str; 9] = [
+    "profile_id",
+    "source",
+    "row",
+    "record_key",
+    "name",
+    "parent_source",
+    "parent_row",
+    "via_kind",
+    "via_value",
+];
+
+/// The columns of `refused.csv` (also read back by `omni explain`).
+pub const REFUSED_HEADER: [&str; 7] = [
+    "source",
+    "row",
+    "profile_id",
+    "kind",
+    "value",
+    "rule",
+    "detail",
+];
+
 /// Separator between the values of a multi-valued cell.
 const LIST_SEPARATOR: &str = "|";
 
@@ -159,17 +183,7 @@ pub fn write_edges(
     profiles: &Profiles,
 ) -> anyhow::Result<()> {
     let mut w = csv_writer(out, "edges.csv")?;
-    w.write_record([
-        "profile_id",
-        "source",
-        "row",
-        "record_key",
-        "name",
-        "parent_source",
-        "parent_row",
-        "via_kind",
-        "via_value",
-    ])?;
+    w.write_record(EDGES_HEADER)?;
     let records = &extracted.records;
     let source_name = |r: u32| {
         extracted.sources[records.source[r as usize] as usize]
@@ -230,15 +244,7 @@ pub fn write_refused(
     profiles: &Profiles,
 ) -> anyhow::Result<()> {
     let mut w = csv_writer(out, "refused.csv")?;
-    w.write_record([
-        "source",
-        "row",
-        "profile_id",
-        "kind",
-        "value",
-        "rule",
-        "detail",
-    ])?;
+    w.write_record(REFUSED_HEADER)?;
     let records = &extracted.records;
     let mut row = itoa::Buffer::new();
     for refused in &clusters.refused {

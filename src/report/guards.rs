@@ -48,20 +48,9 @@ pub struct Listed<T> {
 /// Guard settings as applied.
 #[derive(Clone, Debug, Serialize)]
 pub struct GuardsUsed {
-    /// Name limit for generic identifiers (0 = off).
-    pub generic_names: u32,
-    /// Per-kind overrides.
-    pub generic_names_by_kind: BTreeMap<String, u32>,
-    /// Group limit for generic identifiers (0 = off).
-    pub generic_groups: u32,
-    /// Name token similarity threshold.
-    pub name_similarity: f64,
-    /// Kinds under the weak-link name check.
-    pub name_check: Vec<String>,
-    /// Per-profile caps.
-    pub caps: BTreeMap<String, u32>,
-    /// Linking order.
-    pub priority: Vec<String>,
+    /// The configured settings.
+    #[serde(flatten)]
+    pub configured: GuardSettings,
     /// Profiles above this many records are alarms.
     pub alarm_size: u64,
     /// `config`, or how it was derived.
@@ -133,13 +122,7 @@ pub fn compute(
     }
     GuardsReport {
         settings: GuardsUsed {
-            generic_names: settings.generic_names,
-            generic_names_by_kind: settings.generic_names_by_kind.clone(),
-            generic_groups: settings.generic_groups,
-            name_similarity: settings.name_similarity,
-            name_check: settings.name_check.clone(),
-            caps: settings.caps.clone(),
-            priority: settings.priority.clone(),
+            configured: settings.clone(),
             alarm_size,
             alarm_size_from,
         },

@@ -20,7 +20,6 @@ use crate::exit::ExitStatus;
 pub struct Ui {
     quiet: bool,
     timings: bool,
-    color: bool,
     progress: bool,
     bars: MultiProgress,
 }
@@ -50,25 +49,9 @@ impl Ui {
         Ui {
             quiet,
             timings,
-            color,
             progress,
             bars,
         }
-    }
-
-    /// A quiet, colourless, bar-less Ui (tests, library use).
-    pub fn silent() -> Ui {
-        Ui::new(true, ColorChoice::Never, ProgressChoice::Never)
-    }
-
-    /// True when colour is on for stdout.
-    pub fn color(&self) -> bool {
-        self.color
-    }
-
-    /// True when `--quiet` was given.
-    pub fn is_quiet(&self) -> bool {
-        self.quiet
     }
 
     /// Prints a command's result on stdout (suppressed by `--quiet`).

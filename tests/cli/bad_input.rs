@@ -176,3 +176,46 @@ fn gzipped_csv_is_read_transparently() {
     assert_eq!(profiles.len(), 2, "{profiles:?}");
     assert_eq!(profiles[1][3], "loyalty|pos");
 }
+
+#[test]
+fn a_file_without_region_evidence_takes_the_region_of_the_runs_other_files() {
+    let t = CliTest::new();
+    t.write(
+        "in/loyalty.csv",
+        cp1251("Номер карты;ФИО;Телефон\r\n48213377;Иванов Иван;8 916 123-45-67\r\n"),
+    );
+    t.write("in/pos.csv", "receipt,phone\nR1,8-916-123-45-67\n");
+    let output = t.run(&["merge", "in", "-o", "out"]);
+    assert_code(&output, 0);
+    let links = parse_csv(&t.read("out/links.csv"));
+    assert!(
+        !links[1][3].is_empty() && links[1][3] == links[2][3],
+        "the receipt joins Ivan: {links:?}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&t.read("out/report.json")).unwrap();
+    let pos = report["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "pos")
+        .unwrap();
+    assert_eq!(pos["phone_region"], "RU");
+    assert_eq!(
+        pos["phone_region_from"],
+        "inferred: the run's other sources are RU"
+    );
+}
+
+#[test]
+fn national_numbers_without_any_region_are_rejected_with_a_hint() {
+    let t = CliTest::new();
+    t.write("in/pos.csv", "receipt,phone\nR1,8-916-123-45-67\n");
+    let output = t.run(&["merge", "in", "-o", "out"]);
+    assert_code(&output, 0);
+    assert!(stderr(&output).contains("--country"), "{}", stderr(&output));
+    let rejects = parse_csv(&t.read("out/rejects.csv"));
+    assert_eq!(rejects[1][4], "phone_unparseable");
+    let fixed = t.run(&["merge", "in", "-o", "out", "--country", "RU"]);
+    assert_code(&fixed, 0);
+    assert_eq!(parse_csv(&t.read("out/profiles.csv"))[1][5], "+79161234567");
+}
