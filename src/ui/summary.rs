@@ -11,9 +11,10 @@ pub fn render(report: &Report, out_dir: &str) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "omni merge: {} rows from {} sources -> {} profiles, match rate {} ({} in 2+ sources)",
+        "omni merge: {} rows from {} source{} -> {} profiles, match rate {} ({} in 2+ sources)",
         t.rows_read,
         t.sources,
+        if t.sources == 1 { "" } else { "s" },
         t.profiles,
         percent(report.match_rate.overall),
         report.match_rate.profiles_in_several_sources,
