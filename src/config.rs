@@ -109,6 +109,10 @@ pub struct GuardsSection {
     /// clearly disagree (default `["phone", "email"]`; `[]` switches the check off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name_check: Option<Vec<String>>,
+    /// Whether a landline may place a record without a name into a named profile (default
+    /// false: households share landlines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landlines_place_nameless: Option<bool>,
     /// Per-profile caps on distinct values of a kind, e.g. `{ "id:crm" = 1, email = 5 }`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub caps: BTreeMap<String, u32>,
@@ -348,6 +352,9 @@ fn guard_settings(section: GuardsSection) -> anyhow::Result<GuardSettings> {
         generic_groups: section.generic_groups.unwrap_or(defaults.generic_groups),
         name_similarity: similarity,
         name_check: section.name_check.unwrap_or(defaults.name_check),
+        landlines_place_nameless: section
+            .landlines_place_nameless
+            .unwrap_or(defaults.landlines_place_nameless),
         caps: section.caps,
         priority: section.priority.unwrap_or(defaults.priority),
         alarm_size: section.alarm_size,

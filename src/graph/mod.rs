@@ -37,15 +37,21 @@ pub enum Rule {
     Cap,
     /// Joined only through a phone while the names disagree.
     NameMismatch,
+    /// A record without a name reached a named profile only through a landline.
+    Landline,
 }
 
 impl Rule {
+    /// Every rule, in code order of the report.
+    pub const ALL: [Rule; 4] = [Rule::Generic, Rule::Cap, Rule::NameMismatch, Rule::Landline];
+
     /// The stable code used in `refused.csv` and `report.json`.
     pub fn code(self) -> &'static str {
         match self {
             Rule::Generic => "generic",
             Rule::Cap => "cap",
             Rule::NameMismatch => "name_mismatch",
+            Rule::Landline => "landline",
         }
     }
 }
@@ -244,6 +250,17 @@ pub fn link(
                 )
             })
             .flatten();
+        // A landline belongs to a household, not a person: once a named profile holds it, a
+        // record without a name that only it ties there may be anyone in that household.
+        let landline_guard = !settings.landlines_place_nameless
+            && namespace == "phone"
+            && !is_generic[x as usize]
+            && holders.of(x).len() > 1
+            && holders
+                .of(x)
+                .iter()
+                .any(|&r| !comp_names[uf.find(r) as usize].is_empty());
+        let mut fixed_line: Option<bool> = None;
         let generic_why = is_generic[x as usize].then(|| {
             let at = generic
                 .binary_search_by_key(&x, |g| g.identifier)
@@ -278,6 +295,22 @@ pub fn link(
                         identifier: x,
                         rule: Rule::NameMismatch,
                         detail: format!("{why}; a record without a name cannot be placed"),
+                    });
+                    continue;
+                }
+                if landline_guard
+                    && comp_names[a as usize].is_empty()
+                    && *fixed_line.get_or_insert_with(|| {
+                        crate::normalize::phone::is_fixed_line(interner.get(x).1)
+                    })
+                {
+                    refused.push(Refused {
+                        record,
+                        identifier: x,
+                        rule: Rule::Landline,
+                        detail: "a landline is shared by a household; a record without a name \
+                                 cannot be placed by it alone"
+                            .to_owned(),
                     });
                     continue;
                 }

@@ -27,7 +27,7 @@
 
 use std::borrow::Cow;
 
-use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumberFormat, enums::Region};
+use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumberFormat, PhoneNumberType, enums::Region};
 
 use super::{SpreadsheetNumber, recover_spreadsheet_integer};
 use crate::reject::RejectReason;
@@ -93,6 +93,14 @@ pub fn region_of(e164: &str) -> Option<String> {
     PHONE_NUMBER_UTIL
         .get_region_for_number(&number)
         .map(|r| r.as_region_str().as_str().to_owned())
+}
+
+/// Whether an E.164 number is a fixed line (a landline) by libphonenumber's metadata. Numbers
+/// the metadata cannot tell from mobiles (`FIXED_LINE_OR_MOBILE`, as in the US) are not.
+pub fn is_fixed_line(e164: &str) -> bool {
+    PHONE_NUMBER_UTIL.parse(e164, None).is_ok_and(|number| {
+        PHONE_NUMBER_UTIL.get_number_type(&number) == PhoneNumberType::FixedLine
+    })
 }
 
 /// Names, alpha-3 and numeric codes per region, lowercase.
@@ -350,6 +358,20 @@ mod tests {
         PhoneNormalizer::new(Some(region))
             .expect("known region")
             .normalize(raw, None)
+    }
+
+    #[test]
+    fn landlines_are_told_from_mobiles_by_the_metadata() {
+        assert!(is_fixed_line("+74959149328"), "Moscow 495");
+        assert!(is_fixed_line("+493046795263"), "Berlin 030");
+        assert!(is_fixed_line("+442080935988"), "London 020");
+        assert!(!is_fixed_line("+79161234567"), "Russian mobile");
+        assert!(!is_fixed_line("+4915112345678"), "German mobile");
+        assert!(
+            !is_fixed_line("+12065152447"),
+            "US numbers may be either: not treated as landlines"
+        );
+        assert!(!is_fixed_line("not a number"));
     }
 
     #[test]

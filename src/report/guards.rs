@@ -113,9 +113,9 @@ pub fn compute(
     settings: &GuardSettings,
 ) -> GuardsReport {
     let (alarm_size, alarm_size_from) = alarm_size(profiles, settings);
-    let mut refused_links: BTreeMap<String, u64> = ["generic", "cap", "name_mismatch"]
+    let mut refused_links: BTreeMap<String, u64> = crate::graph::Rule::ALL
         .iter()
-        .map(|r| ((*r).to_owned(), 0))
+        .map(|r| (r.code().to_owned(), 0))
         .collect();
     for r in &clusters.refused {
         *refused_links.entry(r.rule.code().to_owned()).or_default() += 1;

@@ -185,3 +185,76 @@ fn a_record_without_a_name_is_not_placed_on_a_contested_landline() {
     assert_eq!(receipt[5], "name_mismatch");
     assert!(receipt[6].contains("cannot be placed"), "{receipt:?}");
 }
+
+#[test]
+fn a_landline_does_not_place_a_nameless_receipt_but_a_mobile_does() {
+    let t = CliTest::new();
+    // Nadezhda registered the household landline and her mobile; the anonymous receipts carry
+    // one of them each. The landline receipt may be her husband's: it stays apart.
+    t.write(
+        "in/loyalty.csv",
+        "card;ФИО;Телефон;Мобильный\n48213377;Кононова Надежда;8 495 914-93-28;8 916 123-45-67\n",
+    );
+    t.write(
+        "in/pos.csv",
+        "receipt,phone,amount\nR1,84959149328,100\nR2,89161234567,250\n",
+    );
+    let output = t.run(&["merge", "in", "-o", "out", "-q"]);
+    assert_code(&output, 0);
+    let links = parse_csv(&t.read("out/links.csv"));
+    let profile_of = |source: &str, row: &str| {
+        links
+            .iter()
+            .find(|l| l[0] == source && l[1] == row)
+            .map(|l| l[3].clone())
+            .expect("every record is linked")
+    };
+    assert_eq!(profile_of("pos", "2"), profile_of("loyalty", "1"), "mobile");
+    assert_ne!(
+        profile_of("pos", "1"),
+        profile_of("loyalty", "1"),
+        "landline"
+    );
+    let refused = parse_csv(&t.read("out/refused.csv"));
+    let landline = refused
+        .iter()
+        .find(|r| r[0] == "pos")
+        .expect("the landline link is refused");
+    assert_eq!(landline[5], "landline");
+    assert_eq!(report(&t)["guards"]["refused_links"]["landline"], 1);
+}
+
+#[test]
+fn anonymous_receipts_sharing_a_landline_still_join_each_other() {
+    let t = CliTest::new();
+    t.write(
+        "in/pos.csv",
+        "receipt,phone,amount\nR1,84959149328,100\nR2,+7 495 914-93-28,250\n",
+    );
+    let output = t.run(&["merge", "in", "-o", "out", "-q"]);
+    assert_code(&output, 0);
+    assert_eq!(
+        profiles(&t).len() - 1,
+        1,
+        "no name anywhere: nothing to guard"
+    );
+}
+
+#[test]
+fn landlines_can_be_allowed_to_place_nameless_records() {
+    let t = CliTest::new();
+    t.write(
+        "in/loyalty.csv",
+        "card;ФИО;Телефон\n48213377;Кононова Надежда;8 495 914-93-28\n",
+    );
+    t.write("in/pos.csv", "receipt,phone,amount\nR1,84959149328,100\n");
+    t.write("omni.toml", "[guards]\nlandlines_place_nameless = true\n");
+    let output = t.run(&["merge", "in", "-o", "out", "-q"]);
+    assert_code(&output, 0);
+    assert_eq!(profiles(&t).len() - 1, 1, "the receipt joins Nadezhda");
+    assert_eq!(
+        parse_csv(&t.read("out/refused.csv")).len(),
+        1,
+        "header only"
+    );
+}
