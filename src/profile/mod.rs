@@ -22,7 +22,8 @@ pub struct Profile {
     pub records: Vec<u32>,
     /// Source indices present, ascending.
     pub sources: Vec<u16>,
-    /// Distinct interned identifiers, ordered by namespace then value.
+    /// Distinct interned identifiers, ordered by namespace then value. Generic identifiers
+    /// (the shop's phone, a shared mailbox) are left out: they are nobody's contact.
     pub identifiers: Vec<u32>,
     /// Name by survivorship (see `survivorship`).
     pub name: Option<String>,
@@ -68,10 +69,14 @@ pub fn build(extracted: &Extracted, clusters: &Clusters) -> Profiles {
         members[group as usize].push(record as u32);
     }
     let ids = ids::assign(extracted, &members);
+    let mut generic = vec![false; extracted.interner.len()];
+    for g in &clusters.generic {
+        generic[g.identifier as usize] = true;
+    }
     let mut list: Vec<Profile> = members
         .into_par_iter()
         .zip(ids)
-        .map(|(records, id)| golden(extracted, id, records))
+        .map(|(records, id)| golden(extracted, &generic, id, records))
         .collect();
     // Order by id; remember where each group went.
     let mut order: Vec<u32> = (0..list.len() as u32).collect();
@@ -98,7 +103,7 @@ pub fn build(extracted: &Extracted, clusters: &Clusters) -> Profiles {
     Profiles { list, of_record }
 }
 
-fn golden(extracted: &Extracted, id: String, records: Vec<u32>) -> Profile {
+fn golden(extracted: &Extracted, generic: &[bool], id: String, records: Vec<u32>) -> Profile {
     let data = &extracted.records;
     let mut sources: Vec<u16> = records.iter().map(|&r| data.source[r as usize]).collect();
     sources.sort_unstable();
@@ -106,6 +111,7 @@ fn golden(extracted: &Extracted, id: String, records: Vec<u32>) -> Profile {
     let mut identifiers: Vec<u32> = records
         .iter()
         .flat_map(|&r| data.identifiers_of(r).iter().copied())
+        .filter(|&x| !generic[x as usize])
         .collect();
     identifiers.sort_unstable_by(|&a, &b| {
         extracted

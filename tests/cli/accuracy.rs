@@ -117,6 +117,9 @@ fn run_generated(
     }
     let output = t.run(&["merge", "data", "-o", "out", "-q", "--country", "RU"]);
     assert_code(&output, 0);
+    if guards {
+        no_profile_is_built_from_a_generic_identifier(&t);
+    }
     let links = parse_csv(&t.read("out/links.csv"));
     let profile_of: HashMap<(String, String), String> = links[1..]
         .iter()
@@ -142,6 +145,42 @@ fn run_generated(
     let identifiers: Vec<String> = rows.iter().map(|r| r[3].clone()).collect();
     let persons = rows.iter().map(|r| r[2].clone()).collect();
     (omni_clusters, oracle(&identifiers), persons)
+}
+
+/// With the guards on, the generated store phones are found generic, no generic value ends up
+/// in any profile, and no profile reaches the alarm size.
+fn no_profile_is_built_from_a_generic_identifier(t: &CliTest) {
+    let report: serde_json::Value =
+        serde_json::from_str(&t.read("out/report.json")).expect("report.json");
+    let guards = &report["guards"];
+    assert_eq!(guards["alarms"]["total"], 0, "{}", guards["alarms"]);
+    let generic = guards["generic_identifiers"]["top"]
+        .as_array()
+        .expect("generic identifiers listed");
+    assert!(!generic.is_empty(), "the store phones are generic");
+    let profiles = parse_csv(&t.read("out/profiles.csv"));
+    let (emails, phones) = (
+        profiles[0].iter().position(|h| h == "emails").unwrap(),
+        profiles[0].iter().position(|h| h == "phones").unwrap(),
+    );
+    for g in generic {
+        let value = g["value"].as_str().unwrap();
+        assert!(
+            profiles[1..].iter().all(|p| !p[emails]
+                .split('|')
+                .chain(p[phones].split('|'))
+                .any(|v| v == value)),
+            "generic {value} is in a profile"
+        );
+    }
+    let alarm = guards["settings"]["alarm_size"].as_u64().unwrap();
+    let largest = report["cluster_sizes"]["largest"][0]["records"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        largest <= alarm,
+        "largest profile {largest} > alarm size {alarm}"
+    );
 }
 
 #[test]

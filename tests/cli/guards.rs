@@ -25,6 +25,12 @@ fn a_store_phone_on_many_anonymous_receipts_links_nobody() {
         150,
         "each receipt stays its own customer"
     );
+    let table = profiles(&t);
+    let phones = table[0].iter().position(|h| h == "phones").unwrap();
+    assert!(
+        table[1..].iter().all(|p| p[phones].is_empty()),
+        "the store's phone is nobody's contact"
+    );
     let report = report(&t);
     let generic = &report["guards"]["generic_identifiers"];
     assert_eq!(generic["total"], 1);
