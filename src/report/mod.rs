@@ -7,6 +7,8 @@
 
 pub mod blocked;
 pub mod guards;
+pub mod html;
+pub mod markdown;
 pub mod metrics;
 pub mod transactions;
 

@@ -5,13 +5,14 @@ use std::process::Command;
 
 use crate::{CliTest, assert_code, parse_csv, stderr, stdout};
 
-const OUTPUTS: [&str; 6] = [
+const OUTPUTS: [&str; 7] = [
     "profiles.csv",
     "links.csv",
     "rejects.csv",
     "edges.csv",
     "refused.csv",
     "report.json",
+    "report.html",
 ];
 
 fn sample_run(args: &[&str]) -> (CliTest, std::process::Output) {
