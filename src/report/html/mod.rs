@@ -14,6 +14,9 @@ use super::Report;
 use super::transactions::Transactions;
 use svg::{Bar, Segment, percent};
 
+/// SVG width of the two histograms drawn side by side.
+const HALF: f64 = 480.0;
+
 /// The page's stylesheet (kept in its own file so that it reads as CSS).
 const STYLE: &str = include_str!("style.css");
 
@@ -51,8 +54,21 @@ pub fn render(report: &Report) -> String {
     transactions(&mut s, &report.transactions);
     guards(&mut s, report);
     definitions(&mut s);
-    s.push_str("</main>\n<footer class=\"muted\">Written by omni merge. The same numbers are in report.json; `omni report OUT_DIR --format markdown` prints them as tables.</footer>\n</body>\n</html>\n");
+    s.push_str("</main>\n<footer class=\"muted\">Written by <code>omni merge</code>. The same numbers are in report.json; <code>omni report OUT_DIR --format markdown</code> prints them as tables.</footer>\n</body>\n</html>\n");
     s
+}
+
+/// Turns `` `command` `` spans of already escaped text into `<code>` elements.
+fn with_code(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len() + 16);
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{part}</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 /// Escapes text for HTML element content and attribute values (`&`, `<`, `>`, `"`, `'`).
@@ -74,7 +90,7 @@ pub fn esc(text: &str) -> String {
 fn section(s: &mut String, id: &str, title: &str, intro: &str) {
     let _ = write!(s, "<section id=\"{id}\"><h2>{}</h2>", esc(title));
     if !intro.is_empty() {
-        let _ = write!(s, "<p class=\"muted\">{}</p>", esc(intro));
+        let _ = write!(s, "<p class=\"muted\">{}</p>", with_code(&esc(intro)));
     }
 }
 
@@ -211,6 +227,7 @@ fn overlap(s: &mut String, report: &Report) {
 
 fn distributions(s: &mut String, report: &Report) {
     let total = report.totals.profiles;
+    s.push_str("<div class=\"pair\">");
     section(
         s,
         "channels",
@@ -223,13 +240,18 @@ fn distributions(s: &mut String, report: &Report) {
         .map(|(k, v)| Bar {
             label: k.clone(),
             value: *v as f64,
-            text: format!("{v} ({})", percent(super::share(*v, total))),
+            text: if report.channels_per_customer.len() <= 5 {
+                format!("{v} ({})", percent(super::share(*v, total)))
+            } else {
+                v.to_string()
+            },
         })
         .collect();
     s.push_str(&svg::columns(
         "Channels per customer",
         &bars,
         "sources per profile",
+        HALF,
     ));
     s.push_str("</section>\n");
     section(
@@ -248,8 +270,13 @@ fn distributions(s: &mut String, report: &Report) {
             text: b.profiles.to_string(),
         })
         .collect();
-    s.push_str(&svg::columns("Cluster sizes", &bars, "records per profile"));
-    s.push_str("</section>\n");
+    s.push_str(&svg::columns(
+        "Cluster sizes",
+        &bars,
+        "records per profile",
+        HALF,
+    ));
+    s.push_str("</section></div>\n");
 }
 
 fn quality(s: &mut String, report: &Report) {
@@ -482,6 +509,7 @@ fn transactions(s: &mut String, tx: &Transactions) {
             "First contact to first purchase",
             &bars,
             "time from first contact to first purchase (0 = the purchase was the first contact)",
+            720.0,
         ));
     }
     if !tx.note.is_empty() {
@@ -695,7 +723,12 @@ impl Cell {
 }
 
 fn table(s: &mut String, header: &[&str], rows: &[Vec<Cell>]) {
-    s.push_str("<div class=\"scroll\"><table><thead><tr>");
+    let class = if header.len() <= 3 {
+        " class=\"narrow\""
+    } else {
+        ""
+    };
+    let _ = write!(s, "<div class=\"scroll\"><table{class}><thead><tr>");
     for h in header {
         let _ = write!(s, "<th>{}</th>", esc(h));
     }
@@ -732,6 +765,14 @@ fn money(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backticks_become_code() {
+        assert_eq!(
+            with_code(&esc("run `omni explain <id>` now")),
+            "run <code>omni explain &lt;id&gt;</code> now"
+        );
+    }
 
     #[test]
     fn escaping_covers_markup_and_quotes() {

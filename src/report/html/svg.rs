@@ -73,20 +73,21 @@ pub fn hbars(title: &str, items: &[Bar], max: f64) -> String {
     s
 }
 
-/// Vertical bars (a histogram): one column per item, scaled to the largest value.
-pub fn columns(title: &str, items: &[Bar], axis_label: &str) -> String {
+/// Vertical bars (a histogram): one column per item, scaled to the largest value, `width` SVG
+/// units wide (narrower for charts drawn side by side, so their text keeps its size).
+pub fn columns(title: &str, items: &[Bar], axis_label: &str, width: f64) -> String {
     let height = 230.0;
     let top = 22.0;
     let bottom = 44.0;
     let plot_h = height - top - bottom;
     let max = items.iter().map(|b| b.value).fold(0.0, f64::max);
-    let slot = WIDTH / items.len().max(1) as f64;
+    let slot = width / items.len().max(1) as f64;
     let bar_w = (slot * 0.62).min(90.0);
-    let mut s = open(title, height);
+    let mut s = open_sized(title, width, height);
     let base = top + plot_h;
     let _ = write!(
         s,
-        r#"<line class="axis-line" x1="0" y1="{base:.1}" x2="{WIDTH:.1}" y2="{base:.1}"/>"#
+        r#"<line class="axis-line" x1="0" y1="{base:.1}" x2="{width:.1}" y2="{base:.1}"/>"#
     );
     for (i, item) in items.iter().enumerate() {
         let h = if max > 0.0 {
@@ -110,7 +111,7 @@ pub fn columns(title: &str, items: &[Bar], axis_label: &str) -> String {
     let _ = write!(
         s,
         r#"<text class="axis" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text></svg>"#,
-        WIDTH / 2.0,
+        width / 2.0,
         height - 4.0,
         esc(axis_label)
     );
@@ -237,8 +238,12 @@ pub fn stacked(title: &str, parts: &[Segment]) -> String {
 }
 
 fn open(title: &str, height: f64) -> String {
+    open_sized(title, WIDTH, height)
+}
+
+fn open_sized(title: &str, width: f64, height: f64) -> String {
     format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH:.0} {height:.1}" role="img" aria-label="{t}"><title>{t}</title>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width:.0} {height:.1}" role="img" aria-label="{t}"><title>{t}</title>"#,
         t = esc(title)
     )
 }
@@ -294,7 +299,7 @@ mod tests {
 
     #[test]
     fn empty_inputs_draw_empty_charts() {
-        assert!(columns("t", &[], "x").ends_with("</svg>"));
+        assert!(columns("t", &[], "x", 400.0).ends_with("</svg>"));
         assert!(stacked("t", &[]).ends_with("</svg>"));
         assert!(heatmap("t", &[], &[], &[]).ends_with("</svg>"));
     }
