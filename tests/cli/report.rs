@@ -321,3 +321,14 @@ fn transactions_agree_with_an_independent_count_from_links() {
         assert_eq!(channels[k.to_string()].as_u64(), Some(*profiles));
     }
 }
+
+#[test]
+fn report_json_reads_back_into_the_report_without_loss() {
+    // `omni report` renders from the deserialized struct: every field must survive the trip.
+    let t = sample();
+    let text = t.read("out/report.json");
+    let parsed: omni::report::Report = serde_json::from_str(&text).unwrap();
+    let again = serde_json::to_value(&parsed).unwrap();
+    let original: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(again, original);
+}
