@@ -66,7 +66,7 @@ pub struct Purchases {
 }
 
 /// One row of the per-channel-count table.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ChannelCountRow {
     /// Sources the profiles appear in.
     pub channels: u64,
@@ -132,27 +132,11 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
         })
         .collect();
     if amount_columns.is_empty() {
-        return Transactions {
-            available: false,
-            note: "no source has an amount column (an order or till export with amounts and \
-                   dates enables these metrics; set a column's role to `amount` in omni.toml \
-                   if it was not detected)"
-                .to_owned(),
-            amount_columns,
-            purchases: None,
-            by_channel_count: Vec::new(),
-            first_purchase: None,
-        };
+        return unavailable(amount_columns);
     }
     let records = &extracted.records;
     let is_purchase = |r: usize| records.amount[r] > 0.0;
-    let mut without_profile = (0u64, 0.0f64);
-    for r in 0..records.len() {
-        if is_purchase(r) && records.status[r] != RecordStatus::Identified {
-            without_profile.0 += 1;
-            without_profile.1 += records.amount[r];
-        }
-    }
+    let without_profile = anonymous_purchases(extracted);
 
     let mut rows: Vec<ChannelCountRow> = Vec::new();
     let mut revenue_all = without_profile.1;
@@ -164,16 +148,7 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
     for profile in &profiles.list {
         let channels = profile.sources.len();
         if rows.len() < channels {
-            rows.resize_with(channels, || ChannelCountRow {
-                channels: 0,
-                profiles: 0,
-                buyers: 0,
-                purchases: 0,
-                revenue: 0.0,
-                purchases_per_profile: 0.0,
-                revenue_per_profile: 0.0,
-                revenue_per_buyer: 0.0,
-            });
+            rows.resize_with(channels, ChannelCountRow::default);
         }
         let row = &mut rows[channels - 1];
         row.profiles += 1;
@@ -210,11 +185,7 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
         }
     }
     for (i, row) in rows.iter_mut().enumerate() {
-        row.channels = i as u64 + 1;
-        row.revenue = round2(row.revenue);
-        row.purchases_per_profile = ratio(row.purchases as f64, row.profiles);
-        row.revenue_per_profile = round2(row.revenue / row.profiles.max(1) as f64);
-        row.revenue_per_buyer = round2(row.revenue / row.buyers.max(1) as f64);
+        finish_row(row, i as u64 + 1);
     }
     let several: u64 = buyers_by_channels
         .iter()
@@ -243,6 +214,38 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
         }),
         by_channel_count: rows,
         first_purchase,
+    }
+}
+
+/// Purchases (count, revenue) of records that belong to no profile.
+fn anonymous_purchases(extracted: &Extracted) -> (u64, f64) {
+    let records = &extracted.records;
+    (0..records.len())
+        .filter(|&r| records.amount[r] > 0.0 && records.status[r] != RecordStatus::Identified)
+        .fold((0, 0.0), |(n, sum), r| (n + 1, sum + records.amount[r]))
+}
+
+/// Numbers the row by its channel count and derives its ratios from the summed counts.
+fn finish_row(row: &mut ChannelCountRow, channels: u64) {
+    row.channels = channels;
+    row.revenue = round2(row.revenue);
+    row.purchases_per_profile = ratio(row.purchases as f64, row.profiles);
+    row.revenue_per_profile = round2(row.revenue / row.profiles.max(1) as f64);
+    row.revenue_per_buyer = round2(row.revenue / row.buyers.max(1) as f64);
+}
+
+/// The section when no source has amounts: a note and no figures.
+fn unavailable(amount_columns: Vec<String>) -> Transactions {
+    Transactions {
+        available: false,
+        note: "no source has an amount column (an order or till export with amounts and \
+               dates enables these metrics; set a column's role to `amount` in omni.toml \
+               if it was not detected)"
+            .to_owned(),
+        amount_columns,
+        purchases: None,
+        by_channel_count: Vec::new(),
+        first_purchase: None,
     }
 }
 
