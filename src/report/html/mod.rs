@@ -6,13 +6,17 @@
 //! system has a font for it) and the page declares UTF-8. Every value from the data (source and
 //! column names, identifiers, notes) goes through [`esc`].
 
+mod definitions;
 mod svg;
+mod tables;
 
 use std::fmt::Write;
 
 use super::Report;
 use super::transactions::Transactions;
+use definitions::definitions;
 use svg::{Bar, Segment, percent};
+use tables::{Cell, money, table};
 
 /// SVG width of the two histograms drawn side by side.
 const HALF: f64 = 480.0;
@@ -592,176 +596,6 @@ fn guards(s: &mut String, report: &Report) {
     s.push_str("</section>\n");
 }
 
-/// Every metric's definition, as in docs/report.md.
-const DEFINITIONS: &[(&str, &str)] = &[
-    (
-        "record, profile, source",
-        "A record is one input row; a profile is one golden profile (the records joined through shared identifiers); a source is one input file (a channel export).",
-    ),
-    (
-        "match rate",
-        "Profiles present in two or more sources ÷ profiles. Per source: the source's records whose profile also appears in another source ÷ the source's records in profiles.",
-    ),
-    (
-        "overlap",
-        "For sources A and B: profiles with records in both. Share: that count ÷ A's profiles (so the matrix is not symmetric).",
-    ),
-    (
-        "records per profile (dedup ratio)",
-        "Records in profiles ÷ profiles.",
-    ),
-    (
-        "duplicates inside a source",
-        "The source's records in profiles − the source's profiles: records that share a profile with another record of the same source.",
-    ),
-    (
-        "channels per customer",
-        "Profiles by the number of distinct sources their records come from.",
-    ),
-    (
-        "fill rate",
-        "Non-empty cells of an identifier column ÷ readable rows of its source.",
-    ),
-    (
-        "valid rate",
-        "Values that normalized to a usable identifier ÷ non-empty cells.",
-    ),
-    (
-        "rejected",
-        "Values that were invalid or junk, by reason code (the rows of rejects.csv).",
-    ),
-    (
-        "blocked",
-        "Valid values whose link an over-merge guard refused (generic, cap, name_mismatch; the rows of refused.csv). With several columns of one kind in a source, counted under the first.",
-    ),
-    (
-        "cluster sizes",
-        "Profiles by their number of records, in the buckets 1, 2, 3, 4, 5–10, 11–20, 21+; the largest profiles by record count.",
-    ),
-    (
-        "reachability",
-        "Profiles with at least one email, with at least one phone, with both, with neither.",
-    ),
-    (
-        "gained a channel",
-        "Profiles in which at least one record lacks an email or phone that the profile has: contact reach won by unification.",
-    ),
-    (
-        "row accounting",
-        "Rows read = records in profiles + rows without identifier + unreadable rows, per source and in total.",
-    ),
-    (
-        "purchase, revenue",
-        "A purchase is a record with an amount above zero; revenue is the sum of those amounts. Purchases of records in no profile are counted apart.",
-    ),
-    (
-        "buyers in several channels",
-        "Profiles with purchases in two or more sources ÷ profiles with any purchase.",
-    ),
-    (
-        "purchases and revenue by channel count",
-        "For the profiles appearing in k sources: purchases ÷ profiles, revenue ÷ profiles, revenue ÷ buyers.",
-    ),
-    (
-        "first contact → first purchase",
-        "Per buyer: the time of the earliest purchase minus the profile's earliest timestamp in any source (0 when the purchase was the first contact). Quantiles are over the buyers first seen before buying (nearest rank).",
-    ),
-    (
-        "guards",
-        "Junk values are rejected before linking; a generic identifier (joining too many different names or groups) links nobody; caps and the name check refuse single links; profiles above the alarm size are listed with the identifiers that bridge their parts.",
-    ),
-];
-
-fn definitions(s: &mut String) {
-    section(s, "definitions", "Definitions", "");
-    s.push_str("<dl>");
-    for (term, text) in DEFINITIONS {
-        let _ = write!(s, "<dt>{}</dt><dd>{}</dd>", esc(term), esc(text));
-    }
-    s.push_str("</dl></section>\n");
-}
-
-/// A table cell: escaped content and a class.
-struct Cell {
-    html: String,
-    class: &'static str,
-}
-
-impl Cell {
-    fn text(v: &str) -> Cell {
-        Cell {
-            html: esc(v),
-            class: "",
-        }
-    }
-    fn right(v: &str) -> Cell {
-        Cell {
-            html: esc(v),
-            class: "num",
-        }
-    }
-    fn num(v: u64) -> Cell {
-        Cell::right(&v.to_string())
-    }
-    fn code(v: &str) -> Cell {
-        Cell {
-            html: format!("<code>{}</code>", esc(v)),
-            class: "",
-        }
-    }
-    /// A share as text over a small bar.
-    fn meter(v: f64) -> Cell {
-        Cell {
-            html: format!(
-                "{}<span class=\"meter\"><span style=\"width:{:.1}%\"></span></span>",
-                percent(v),
-                (v * 100.0).clamp(0.0, 100.0)
-            ),
-            class: "num",
-        }
-    }
-}
-
-fn table(s: &mut String, header: &[&str], rows: &[Vec<Cell>]) {
-    let class = if header.len() <= 3 {
-        " class=\"narrow\""
-    } else {
-        ""
-    };
-    let _ = write!(s, "<div class=\"scroll\"><table{class}><thead><tr>");
-    for h in header {
-        let _ = write!(s, "<th>{}</th>", esc(h));
-    }
-    s.push_str("</tr></thead><tbody>");
-    for row in rows {
-        s.push_str("<tr>");
-        for c in row {
-            if c.class.is_empty() {
-                let _ = write!(s, "<td>{}</td>", c.html);
-            } else {
-                let _ = write!(s, "<td class=\"{}\">{}</td>", c.class, c.html);
-            }
-        }
-        s.push_str("</tr>");
-    }
-    s.push_str("</tbody></table></div>");
-}
-
-/// Money with two decimals and thin-space thousands (`4 822 130.81`).
-fn money(v: f64) -> String {
-    let text = format!("{v:.2}");
-    let (int, frac) = text.split_once('.').unwrap_or((&text, "00"));
-    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push('\u{202f}');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}{grouped}.{frac}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -780,12 +614,5 @@ mod tests {
             esc(r#"<a href="x">'Иван' & Co</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&#39;Иван&#39; &amp; Co&lt;/a&gt;"
         );
-    }
-
-    #[test]
-    fn money_groups_thousands() {
-        assert_eq!(money(4_822_130.806), "4\u{202f}822\u{202f}130.81");
-        assert_eq!(money(-1234.5), "-1\u{202f}234.50");
-        assert_eq!(money(12.0), "12.00");
     }
 }
