@@ -49,6 +49,39 @@ pub enum Command {
     /// Show what raw values become after normalization, or why they are rejected.
     #[command(after_long_help = NORMALIZE_EXAMPLES)]
     Normalize(NormalizeArgs),
+    /// Print the match-rate report of a previous merge again: as the terminal summary, as JSON,
+    /// or as Markdown tables for a ticket or a chat.
+    #[command(after_long_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
+}
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  omni report out/                     # the summary `omni merge` printed
+  omni report out/ --format markdown   # tables to paste into a ticket
+  omni report out/ --format json | jq .match_rate";
+
+/// `omni report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The output folder of a previous `omni merge` (its report.json is read).
+    #[arg(value_name = "OUT_DIR")]
+    pub out: PathBuf,
+
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// `omni report --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// The terminal summary printed by `omni merge`.
+    Text,
+    /// report.json as written.
+    Json,
+    /// Markdown tables (GitHub-flavoured), for tickets and chats.
+    Markdown,
 }
 
 const EXPLAIN_EXAMPLES: &str = "\

@@ -39,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Inspect(args) => commands::inspect::run(&args, &ui),
         Command::Explain(args) => commands::explain::run(&args, &ui),
         Command::Normalize(args) => commands::normalize::run(&args, &ui),
+        Command::Report(args) => commands::report::run(&args, &ui),
     }
 }
 

@@ -6,7 +6,7 @@ use crate::cli::MergeArgs;
 use crate::config::Settings;
 use crate::exit::ExitStatus;
 use crate::normalize::Normalizers;
-use crate::output::{OutDir, tables, write_json};
+use crate::output::{OutDir, tables, write_json, write_text};
 use crate::ui::{Ui, summary};
 use crate::{extract, graph, profile, report};
 
@@ -47,6 +47,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     tables::write_edges(&mut out, &extracted, &clusters, &profiles)?;
     tables::write_refused(&mut out, &extracted, &clusters, &profiles)?;
     write_json(&mut out, "report.json", &report)?;
+    write_text(&mut out, "report.html", &report::html::render(&report))?;
     out.commit()?;
     ui.timing("write", started);
     spinner.finish_and_clear();

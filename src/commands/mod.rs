@@ -5,3 +5,4 @@ pub mod explain;
 pub mod inspect;
 pub mod merge;
 pub mod normalize;
+pub mod report;

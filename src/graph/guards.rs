@@ -27,7 +27,7 @@ use rayon::prelude::*;
 use super::names::{FoldedName, agree};
 
 /// Guard settings, validated (serialized into the report as applied).
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GuardSettings {
     /// An identifier joining more than this many different names is generic (0 = off).
     pub generic_names: u32,

@@ -100,3 +100,10 @@ pub fn write_json<T: serde::Serialize>(
     writer.write_all(b"\n")?;
     OutDir::finish(writer)
 }
+
+/// Writes `text` as a file (UTF-8).
+pub fn write_text(out: &mut OutDir, name: &str, text: &str) -> anyhow::Result<()> {
+    let mut writer = out.file(name)?;
+    writer.write_all(text.as_bytes())?;
+    OutDir::finish(writer)
+}

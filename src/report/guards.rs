@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::extract::Extracted;
 use crate::graph::Clusters;
@@ -22,7 +22,7 @@ const MAX_BRIDGES: usize = 5;
 const MAX_LISTED: usize = 50;
 
 /// What the over-merge guards did.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GuardsReport {
     /// The settings in force.
     pub settings: GuardsUsed,
@@ -37,7 +37,7 @@ pub struct GuardsReport {
 }
 
 /// A total and the first entries.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Listed<T> {
     /// How many in all.
     pub total: u64,
@@ -46,7 +46,7 @@ pub struct Listed<T> {
 }
 
 /// Guard settings as applied.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GuardsUsed {
     /// The configured settings.
     #[serde(flatten)]
@@ -58,7 +58,7 @@ pub struct GuardsUsed {
 }
 
 /// One junk value.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct JunkValue {
     /// The raw value.
     pub value: String,
@@ -67,7 +67,7 @@ pub struct JunkValue {
 }
 
 /// One generic identifier.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GenericIdentifier {
     /// `email`, `phone`, `card`, `id:<ns>`.
     pub kind: String,
@@ -84,7 +84,7 @@ pub struct GenericIdentifier {
 }
 
 /// One alarmed profile.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Alarm {
     /// Profile id.
     pub profile_id: String,
@@ -95,7 +95,7 @@ pub struct Alarm {
 }
 
 /// An identifier bridging parts of a profile.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Bridge {
     /// Kind.
     pub kind: String,

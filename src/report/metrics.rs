@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{SCHEMA_VERSION, round4, share};
 use crate::extract::Extracted;
@@ -10,7 +10,7 @@ use crate::normalize::Kind;
 use crate::profile::Profiles;
 
 /// The whole report (report.json).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     /// Layout version.
     pub schema_version: u32,
@@ -34,10 +34,12 @@ pub struct Report {
     pub reachability: Reachability,
     /// What the over-merge guards did.
     pub guards: super::guards::GuardsReport,
+    /// Omnichannel metrics from amounts and timestamps (a note instead when there are none).
+    pub transactions: super::transactions::Transactions,
 }
 
 /// Run-wide counts. `rows_read = records_in_profiles + rows_unidentified + rows_unreadable`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Totals {
     /// Input files.
     pub sources: u64,
@@ -58,7 +60,7 @@ pub struct Totals {
 }
 
 /// Match rate: share of profiles present in two or more sources.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MatchRate {
     /// Profiles in 2+ sources / profiles.
     pub overall: f64,
@@ -69,7 +71,7 @@ pub struct MatchRate {
 }
 
 /// One source's accounting and quality.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SourceReport {
     /// Source name.
     pub name: String,
@@ -107,7 +109,7 @@ pub struct SourceReport {
 }
 
 /// Identifier quality of one column.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ColumnQuality {
     /// Header name.
     pub name: String,
@@ -125,10 +127,13 @@ pub struct ColumnQuality {
     pub valid: u64,
     /// Rejected values by reason code.
     pub rejected: BTreeMap<String, u64>,
+    /// Valid values whose link a guard refused, by rule code (`generic`, `cap`,
+    /// `name_mismatch`); see `report::blocked`.
+    pub blocked: BTreeMap<String, u64>,
 }
 
 /// Profiles in both sources, for each pair.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Overlap {
     /// Source names, in matrix order.
     pub sources: Vec<String>,
@@ -139,7 +144,7 @@ pub struct Overlap {
 }
 
 /// Records per profile.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Dedup {
     /// records_in_profiles / profiles.
     pub records_per_profile: f64,
@@ -150,7 +155,7 @@ pub struct Dedup {
 }
 
 /// Cluster size histogram and the largest profiles.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClusterSizes {
     /// Buckets `1`, `2`, `3`, `4`, `5-10`, `11-20`, `21+` → profile count.
     pub histogram: Vec<Bucket>,
@@ -159,7 +164,7 @@ pub struct ClusterSizes {
 }
 
 /// One histogram bucket.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Bucket {
     /// Label.
     pub size: String,
@@ -168,7 +173,7 @@ pub struct Bucket {
 }
 
 /// One of the largest profiles.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LargeProfile {
     /// Profile id.
     pub profile_id: String,
@@ -185,7 +190,7 @@ pub struct LargeProfile {
 }
 
 /// Who can be reached through which channel.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Reachability {
     /// Profiles with at least one email.
     pub email: u64,
@@ -237,6 +242,7 @@ pub fn compute(
     let profile_count = profiles.list.len() as u64;
     let several = multi.iter().filter(|&&m| m).count() as u64;
 
+    let blocked = super::blocked::by_column(extracted, clusters);
     let sources: Vec<SourceReport> = extracted
         .sources
         .iter()
@@ -264,7 +270,8 @@ pub fn compute(
             columns: s
                 .columns
                 .iter()
-                .map(|c| ColumnQuality {
+                .zip(&blocked[i])
+                .map(|(c, blocked)| ColumnQuality {
                     name: c.name.clone(),
                     role: c.role.as_config(),
                     detected_by: c.why.clone(),
@@ -277,6 +284,7 @@ pub fn compute(
                         .iter()
                         .map(|(r, n)| (r.code().to_owned(), *n))
                         .collect(),
+                    blocked: blocked.clone(),
                 })
                 .collect(),
         })
@@ -337,6 +345,7 @@ pub fn compute(
         cluster_sizes: cluster_sizes(extracted, profiles, &names),
         reachability: reachability(extracted, profiles),
         guards: super::guards::compute(extracted, clusters, profiles, guards),
+        transactions: super::transactions::compute(extracted, profiles),
         sources,
     }
 }

@@ -5,8 +5,12 @@
 //! are rounded to 4 decimals here so that snapshots are stable. See docs/report.md for the
 //! field-by-field definitions.
 
+pub mod blocked;
 pub mod guards;
+pub mod html;
+pub mod markdown;
 pub mod metrics;
+pub mod transactions;
 
 pub use metrics::{Report, compute};
 
@@ -17,6 +21,15 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub fn round4(x: f64) -> f64 {
     if x.is_finite() {
         (x * 10_000.0).round() / 10_000.0
+    } else {
+        0.0
+    }
+}
+
+/// Rounds to 2 decimals (money).
+pub fn round2(x: f64) -> f64 {
+    if x.is_finite() {
+        (x * 100.0).round() / 100.0
     } else {
         0.0
     }

@@ -485,7 +485,7 @@ impl<'a> Renderer<'a> {
             self.start(Owner::Person(person.index));
             self.receipt_head();
             if self.store_phone_typed() {
-                continue_receipt(self, rows);
+                continue_receipt(self, person.since, rows);
                 continue;
             }
             let card = person.card.filter(|_| self.rng.chance(0.85));
@@ -506,7 +506,7 @@ impl<'a> Renderer<'a> {
                 phone_international
             };
             self.phone_cell(Some(person), phone, spell);
-            continue_receipt(self, rows);
+            continue_receipt(self, person.since, rows);
         }
     }
 
@@ -523,7 +523,7 @@ impl<'a> Renderer<'a> {
                 self.cell(None);
                 self.cell(None);
             }
-            continue_receipt(self, rows);
+            continue_receipt(self, super::people::FIRST_DAY, rows);
         }
     }
 
@@ -577,17 +577,18 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// Amount and time of a receipt, then the row is done.
-fn continue_receipt(renderer: &mut Renderer<'_>, rows: &mut Vec<Row>) {
+/// Amount and time of a receipt, then the row is done. A known customer's receipts are dated
+/// after they first appeared (`since`), as their other rows are, so that the report's time from
+/// first contact to first purchase has something to measure; one draw either way, so the rest of
+/// the generated data does not change.
+fn continue_receipt(renderer: &mut Renderer<'_>, since: i64, rows: &mut Vec<Row>) {
     let kopecks = match renderer.rng.below(10) {
         0..=5 => renderer.rng.range(5_000, 300_000),
         6..=8 => renderer.rng.range(300_000, 1_500_000),
         _ => renderer.rng.range(1_500_000, 10_000_000),
     };
     renderer.cell(Some(amount_ru(kopecks)));
-    let at = renderer
-        .rng
-        .range(super::people::FIRST_DAY as u64, LAST_DAY as u64) as i64;
+    let at = renderer.date_after(since);
     renderer.cell(Some(datetime_iso(at)));
     renderer.finish(rows);
 }

@@ -5,8 +5,20 @@ use std::fmt::Write;
 
 use crate::report::Report;
 
-/// Renders the summary printed on stdout after `omni merge`.
+/// Renders the summary printed on stdout after `omni merge`: the report, then the files written.
 pub fn render(report: &Report, out_dir: &str) -> String {
+    let mut s = render_report(report);
+    let dir = out_dir.trim_end_matches('/');
+    let _ = writeln!(
+        s,
+        "wrote {dir}/: profiles.csv, links.csv, rejects.csv, edges.csv, refused.csv, report.json, \
+         report.html"
+    );
+    s
+}
+
+/// Renders the report's headline numbers and per-source table (also `omni report`'s text).
+pub fn render_report(report: &Report) -> String {
     let t = &report.totals;
     let mut s = String::new();
     let _ = writeln!(
@@ -99,12 +111,31 @@ pub fn render(report: &Report, out_dir: &str) -> String {
         g.alarms.total,
         g.settings.alarm_size,
     );
-    let dir = out_dir.trim_end_matches('/');
-    let _ = writeln!(
-        s,
-        "wrote {dir}/: profiles.csv, links.csv, rejects.csv, edges.csv, refused.csv, report.json"
-    );
+    if let Some(line) = transactions_line(report) {
+        let _ = writeln!(s, "{line}");
+    }
     s
+}
+
+/// One line on buyers, when the exports carry amounts.
+fn transactions_line(report: &Report) -> Option<String> {
+    let tx = &report.transactions;
+    let purchases = tx.purchases.as_ref()?;
+    let mut line = format!(
+        "buyers: {} ({} of them in 2+ channels); {} purchases, {} without a profile",
+        purchases.buyers,
+        percent(purchases.buyers_in_several_channels_share),
+        purchases.records,
+        purchases.records_without_profile,
+    );
+    if let Some(fp) = &tx.first_purchase {
+        let _ = write!(
+            line,
+            "; first seen before buying: {} of {}, median {:.0} days",
+            fp.contact_came_first, fp.buyers_measured, fp.median_days
+        );
+    }
+    Some(line)
 }
 
 /// A share as a percentage with one decimal.

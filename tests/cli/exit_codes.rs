@@ -69,6 +69,7 @@ fn help_text_is_stable() {
         ("help_merge", vec!["merge", "--help"]),
         ("help_inspect", vec!["inspect", "--help"]),
         ("help_normalize", vec!["normalize", "--help"]),
+        ("help_report", vec!["report", "--help"]),
     ] {
         let output = t.run(&args);
         assert_code(&output, 0);

@@ -5,13 +5,14 @@ use std::process::Command;
 
 use crate::{CliTest, assert_code, parse_csv, stderr, stdout};
 
-const OUTPUTS: [&str; 6] = [
+const OUTPUTS: [&str; 7] = [
     "profiles.csv",
     "links.csv",
     "rejects.csv",
     "edges.csv",
     "refused.csv",
     "report.json",
+    "report.html",
 ];
 
 fn sample_run(args: &[&str]) -> (CliTest, std::process::Output) {
@@ -149,6 +150,83 @@ fn report_agrees_with_an_independent_count_from_links() {
     assert_eq!(report["match_rate"]["overall"].as_f64(), Some(rate));
     let profile_rows = parse_csv(&t.read("out/profiles.csv"));
     assert_eq!(profile_rows.len() as u64 - 1, profiles);
+
+    // Per source: records in profiles, profiles, matched records, duplicates; and the overlap.
+    let names: Vec<String> = report["overlap"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    let mut records_of: BTreeMap<&str, (u64, u64, BTreeSet<&str>)> = BTreeMap::new();
+    for l in &links[1..] {
+        if l[3].is_empty() {
+            continue;
+        }
+        let entry = records_of.entry(&l[0]).or_default();
+        entry.0 += 1;
+        entry.1 += u64::from(sources_of[l[3].as_str()].len() > 1);
+        entry.2.insert(&l[3]);
+    }
+    for (i, source) in report["sources"].as_array().unwrap().iter().enumerate() {
+        let name = source["name"].as_str().unwrap();
+        let (in_profiles, matched, own) = &records_of[name];
+        assert_eq!(source["records_in_profiles"].as_u64(), Some(*in_profiles));
+        assert_eq!(source["records_matched"].as_u64(), Some(*matched));
+        assert_eq!(source["profiles"].as_u64(), Some(own.len() as u64));
+        assert_eq!(
+            source["duplicates_within"].as_u64(),
+            Some(in_profiles - own.len() as u64)
+        );
+        let rate = (*matched as f64 / *in_profiles as f64 * 10_000.0).round() / 10_000.0;
+        assert_eq!(source["match_rate"].as_f64(), Some(rate), "{name}");
+        for (j, other) in names.iter().enumerate() {
+            let both = sources_of
+                .values()
+                .filter(|s| s.contains(name) && s.contains(other.as_str()))
+                .count() as u64;
+            assert_eq!(report["overlap"]["profiles"][i][j].as_u64(), Some(both));
+        }
+    }
+
+    // Cluster sizes from links, reachability from profiles.csv.
+    let mut size_of: BTreeMap<&str, u64> = BTreeMap::new();
+    for l in links[1..].iter().filter(|l| !l[3].is_empty()) {
+        *size_of.entry(&l[3]).or_default() += 1;
+    }
+    let buckets = [
+        (1, 1),
+        (2, 2),
+        (3, 3),
+        (4, 4),
+        (5, 10),
+        (11, 20),
+        (21, u64::MAX),
+    ];
+    for (k, &(lo, hi)) in buckets.iter().enumerate() {
+        let n = size_of.values().filter(|&&s| s >= lo && s <= hi).count() as u64;
+        assert_eq!(
+            report["cluster_sizes"]["histogram"][k]["profiles"].as_u64(),
+            Some(n)
+        );
+    }
+    let header = &profile_rows[0];
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (emails, phones) = (col("emails"), col("phones"));
+    let has = |r: &Vec<String>, c: usize| !r[c].is_empty();
+    let rows = &profile_rows[1..];
+    let count = |f: &dyn Fn(&Vec<String>) -> bool| rows.iter().filter(|r| f(r)).count() as u64;
+    let reach = &report["reachability"];
+    assert_eq!(reach["email"].as_u64(), Some(count(&|r| has(r, emails))));
+    assert_eq!(reach["phone"].as_u64(), Some(count(&|r| has(r, phones))));
+    assert_eq!(
+        reach["both"].as_u64(),
+        Some(count(&|r| has(r, emails) && has(r, phones)))
+    );
+    assert_eq!(
+        reach["neither"].as_u64(),
+        Some(count(&|r| !has(r, emails) && !has(r, phones)))
+    );
 }
 
 #[test]

@@ -1,0 +1,298 @@
+//! The report as Markdown (GitHub-flavoured tables), for pasting into a ticket or a chat:
+//! `omni report OUT_DIR --format markdown`. A pure function of [`Report`].
+
+use std::fmt::Write;
+
+use super::transactions::Transactions;
+use super::{Report, share};
+
+/// Renders the whole report as Markdown.
+pub fn render(report: &Report) -> String {
+    let mut s = String::new();
+    let t = &report.totals;
+    let _ = writeln!(s, "## omni match-rate report\n");
+    let _ = writeln!(
+        s,
+        "**{} rows** from {} sources → **{} profiles**; match rate **{}** ({} profiles in 2+ \
+         sources); {:.2} records per profile.\n",
+        t.rows_read,
+        t.sources,
+        t.profiles,
+        pct(report.match_rate.overall),
+        report.match_rate.profiles_in_several_sources,
+        report.dedup.records_per_profile,
+    );
+    sources(&mut s, report);
+    overlap(&mut s, report);
+    let _ = writeln!(s, "### Channels per customer\n");
+    let rows: Vec<Vec<String>> = report
+        .channels_per_customer
+        .iter()
+        .map(|(k, v)| vec![k.clone(), v.to_string(), pct(share(*v, t.profiles))])
+        .collect();
+    table(&mut s, &["sources", "profiles", "share"], &rows);
+    let _ = writeln!(s, "### Cluster sizes\n");
+    let rows: Vec<Vec<String>> = report
+        .cluster_sizes
+        .histogram
+        .iter()
+        .map(|b| vec![b.size.clone(), b.profiles.to_string()])
+        .collect();
+    table(&mut s, &["records", "profiles"], &rows);
+    let rows: Vec<Vec<String>> = report
+        .cluster_sizes
+        .largest
+        .iter()
+        .take(5)
+        .map(|p| {
+            vec![
+                format!("`{}`", p.profile_id),
+                p.records.to_string(),
+                p.sources.join(", "),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        let _ = writeln!(s, "Largest profiles (`omni explain OUT_DIR <id>`):\n");
+        table(&mut s, &["profile", "records", "sources"], &rows);
+    }
+    let r = &report.reachability;
+    let _ = writeln!(s, "### Reachability\n");
+    table(
+        &mut s,
+        &["email", "phone", "both", "neither", "gained a channel"],
+        &[vec![
+            r.email.to_string(),
+            r.phone.to_string(),
+            r.both.to_string(),
+            r.neither.to_string(),
+            r.gained_a_channel.to_string(),
+        ]],
+    );
+    transactions(&mut s, &report.transactions);
+    let g = &report.guards;
+    let _ = writeln!(s, "### Guards\n");
+    let refused: Vec<String> = g
+        .refused_links
+        .iter()
+        .map(|(rule, n)| format!("{rule} {n}"))
+        .collect();
+    let _ = writeln!(
+        s,
+        "{} junk values, {} generic identifiers, refused links: {}; {} profiles above {} records.",
+        g.junk_values.total,
+        g.generic_identifiers.total,
+        refused.join(", "),
+        g.alarms.total,
+        g.settings.alarm_size,
+    );
+    s
+}
+
+fn sources(s: &mut String, report: &Report) {
+    let _ = writeln!(s, "### Sources\n");
+    let rows: Vec<Vec<String>> = report
+        .sources
+        .iter()
+        .map(|x| {
+            vec![
+                x.name.clone(),
+                x.rows_read.to_string(),
+                x.records_in_profiles.to_string(),
+                x.rows_unidentified.to_string(),
+                x.rows_unreadable.to_string(),
+                x.profiles.to_string(),
+                x.duplicates_within.to_string(),
+                pct(x.match_rate),
+            ]
+        })
+        .collect();
+    table(
+        s,
+        &[
+            "source",
+            "rows",
+            "in profiles",
+            "no identifier",
+            "unreadable",
+            "profiles",
+            "duplicates",
+            "match rate",
+        ],
+        &rows,
+    );
+    let _ = writeln!(s, "### Identifier quality\n");
+    let mut rows = Vec::new();
+    for x in &report.sources {
+        for c in x.columns.iter().filter(|c| c.filled > 0 || c.valid > 0) {
+            let reasons = |m: &std::collections::BTreeMap<String, u64>| {
+                if m.is_empty() {
+                    return "-".to_owned();
+                }
+                m.iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            rows.push(vec![
+                x.name.clone(),
+                c.name.clone(),
+                c.role.clone(),
+                pct(c.fill_rate),
+                pct(c.valid_rate),
+                reasons(&c.rejected),
+                reasons(&c.blocked),
+            ]);
+        }
+    }
+    table(
+        s,
+        &[
+            "source", "column", "role", "filled", "valid", "rejected", "blocked",
+        ],
+        &rows,
+    );
+}
+
+fn overlap(s: &mut String, report: &Report) {
+    let o = &report.overlap;
+    let _ = writeln!(
+        s,
+        "### Overlap\n\nProfiles in both sources (share of the row's source).\n"
+    );
+    let mut header = vec![""];
+    header.extend(o.sources.iter().map(String::as_str));
+    let rows: Vec<Vec<String>> = o
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut row = vec![name.clone()];
+            row.extend(
+                (0..o.sources.len())
+                    .map(|j| format!("{} ({})", o.profiles[i][j], pct(o.share[i][j]))),
+            );
+            row
+        })
+        .collect();
+    table(s, &header, &rows);
+}
+
+fn transactions(s: &mut String, tx: &Transactions) {
+    let _ = writeln!(s, "### Transactions\n");
+    let Some(p) = &tx.purchases else {
+        let _ = writeln!(s, "Not computed: {}.\n", tx.note);
+        return;
+    };
+    let _ = writeln!(
+        s,
+        "{} purchases, revenue {:.2} ({} purchases without a profile); {} buyers, {} of them \
+         ({}) in 2+ channels.\n",
+        p.records,
+        p.revenue,
+        p.records_without_profile,
+        p.buyers,
+        p.buyers_in_several_channels,
+        pct(p.buyers_in_several_channels_share),
+    );
+    let rows: Vec<Vec<String>> = tx
+        .by_channel_count
+        .iter()
+        .map(|r| {
+            vec![
+                r.channels.to_string(),
+                r.profiles.to_string(),
+                r.buyers.to_string(),
+                r.purchases.to_string(),
+                format!("{:.2}", r.purchases_per_profile),
+                format!("{:.2}", r.revenue_per_profile),
+                format!("{:.2}", r.revenue_per_buyer),
+            ]
+        })
+        .collect();
+    table(
+        s,
+        &[
+            "sources",
+            "profiles",
+            "buyers",
+            "purchases",
+            "purchases / profile",
+            "revenue / profile",
+            "revenue / buyer",
+        ],
+        &rows,
+    );
+    if let Some(fp) = &tx.first_purchase {
+        let _ = writeln!(
+            s,
+            "First contact → first purchase: {} buyers measured; for {} the purchase was the first \
+             contact; the {} seen before buying waited a median {:.1} days (p25 {:.1}, p75 {:.1}, \
+             p90 {:.1}).\n",
+            fp.buyers_measured,
+            fp.purchase_was_first_contact,
+            fp.contact_came_first,
+            fp.median_days,
+            fp.p25_days,
+            fp.p75_days,
+            fp.p90_days,
+        );
+    }
+    if !tx.note.is_empty() {
+        let _ = writeln!(s, "Note: {}.\n", tx.note);
+    }
+}
+
+/// A GitHub table; `|` in cells is escaped.
+fn table(s: &mut String, header: &[&str], rows: &[Vec<String>]) {
+    let cell = |v: &str| v.replace('|', "\\|").replace('\n', " ");
+    let _ = writeln!(
+        s,
+        "| {} |",
+        header
+            .iter()
+            .map(|h| cell(h))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let _ = writeln!(
+        s,
+        "|{}",
+        (0..header.len())
+            .map(|i| if is_numeric(rows, i) { "---:|" } else { "---|" })
+            .collect::<String>()
+    );
+    for row in rows {
+        let _ = writeln!(
+            s,
+            "| {} |",
+            row.iter().map(|v| cell(v)).collect::<Vec<_>>().join(" | ")
+        );
+    }
+    let _ = writeln!(s);
+}
+
+/// Numbers are right-aligned: a column whose cells all start with a digit.
+fn is_numeric(rows: &[Vec<String>], column: usize) -> bool {
+    !rows.is_empty()
+        && rows.iter().all(|r| {
+            r.get(column)
+                .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+        })
+}
+
+fn pct(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipes_in_cells_are_escaped() {
+        let mut s = String::new();
+        table(&mut s, &["a", "b"], &[vec!["x|y".into(), "1".into()]]);
+        assert_eq!(s, "| a | b |\n|---|---:|\n| x\\|y | 1 |\n\n");
+    }
+}
