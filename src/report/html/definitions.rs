@@ -45,7 +45,7 @@ const DEFINITIONS: &[(&str, &str)] = &[
     ),
     (
         "blocked",
-        "Valid values whose link an over-merge guard refused (generic, cap, name_mismatch; the rows of refused.csv). With several columns of one kind in a source, counted under the first.",
+        "Valid values whose link an over-merge guard refused (generic, cap, name_mismatch, landline; the rows of refused.csv). With several columns of one kind in a source, counted under the first.",
     ),
     (
         "cluster sizes",
@@ -81,7 +81,7 @@ const DEFINITIONS: &[(&str, &str)] = &[
     ),
     (
         "guards",
-        "Junk values are rejected before linking; a generic identifier (joining too many different names or groups) links nobody; caps and the name check refuse single links; profiles above the alarm size are listed with the identifiers that bridge their parts.",
+        "Junk values are rejected before linking; a generic identifier (joining too many different names or groups) links nobody; caps, the name check and the landline guard refuse single links; profiles above the alarm size are listed with the identifiers that bridge their parts.",
     ),
 ];
 
