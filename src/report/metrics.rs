@@ -34,6 +34,9 @@ pub struct Report {
     pub reachability: Reachability,
     /// What the over-merge guards did.
     pub guards: super::guards::GuardsReport,
+    /// With `--state`: the change since the previous run (absent on a first or stateless run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since_previous: Option<super::changes::SincePrevious>,
 }
 
 /// Run-wide counts. `rows_read = records_in_profiles + rows_unidentified + rows_unreadable`.
@@ -338,6 +341,7 @@ pub fn compute(
         reachability: reachability(extracted, profiles),
         guards: super::guards::compute(extracted, clusters, profiles, guards),
         sources,
+        since_previous: None,
     }
 }
 

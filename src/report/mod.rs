@@ -5,6 +5,7 @@
 //! are rounded to 4 decimals here so that snapshots are stable. See docs/report.md for the
 //! field-by-field definitions.
 
+pub mod changes;
 pub mod guards;
 pub mod metrics;
 
