@@ -13,6 +13,7 @@ mod guards; // over-merge guards: generic identifiers, name check, caps
 mod inspect; // `omni inspect` and --write-config
 mod merge; // `omni merge` on the bundled sample: outputs, accounting, determinism
 mod normalize; // `omni normalize`
+mod state; // --state: stable ids, changes, incremental, crash safety, lock
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
