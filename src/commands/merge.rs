@@ -34,7 +34,10 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let mut saved = match args.state.as_deref() {
         Some(dir) => {
             state::remove_stale_temporaries(dir);
-            state::load(dir)?
+            let started = Instant::now();
+            let saved = state::load(dir)?;
+            ui.timing("state-load", started);
+            saved
         }
         None => None,
     };
@@ -140,7 +143,9 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
                 &hashes,
                 snapshot,
             );
+            let started = Instant::now();
             let pending = state::write(dir, &new_state)?;
+            ui.timing("state-save", started);
             std::mem::forget(new_state);
             Some(pending)
         }
