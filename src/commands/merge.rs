@@ -174,7 +174,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     }
     // Freeing millions of small allocations one by one takes seconds at exit and helps nobody:
     // the process is about to end (ripgrep skips such frees the same way).
-    std::mem::forget((clusters, profiles));
+    std::mem::forget((clusters, profiles, saved));
     Ok(if held.is_empty() {
         ExitStatus::Success
     } else {

@@ -74,7 +74,9 @@ impl OutDir {
             }
         }
         remove_dead_staging(&parent, &name);
-        if dir.exists() && !holds_only_outputs(dir)? {
+        // A symlinked out dir stays a symlink: its target is written file by file.
+        let symlink = std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
+        if symlink || (dir.exists() && !holds_only_outputs(dir)?) {
             return OutDir::in_place(dir);
         }
         let staging = parent.join(format!(".{name}.omni-tmp-{}", std::process::id()));

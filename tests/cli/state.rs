@@ -616,3 +616,23 @@ fn quiet_prints_nothing_and_identifier_values_need_verbose() {
     let both = t.run(&["merge", "sample", "-o", "out", "-q", "-v"]);
     assert_code(&both, 2);
 }
+
+#[test]
+fn a_damaged_state_is_an_error_not_wrong_ids() {
+    let t = CliTest::new();
+    t.copy("sample", "sample");
+    assert_code(
+        &t.run(&["merge", "sample", "--state", "st", "-o", "out", "-q"]),
+        0,
+    );
+    let path = t.path().join("st/state.omni");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 20;
+    bytes[last] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+    let output = t.run(&["merge", "sample", "--state", "st", "-o", "out2", "-q"]);
+    assert_code(&output, 1);
+    let err = stderr(&output);
+    assert!(err.contains("state.omni: cannot read the state"), "{err}");
+    assert!(!t.path().join("out2").exists());
+}
