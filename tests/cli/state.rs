@@ -164,6 +164,23 @@ fn ids_survive_added_and_removed_records_and_every_merge_and_split_is_logged() {
             .replacen('.', "_new.", 1);
         std::fs::copy(entry.path(), t.path().join("exports").join(name)).unwrap();
     }
+    // And ten new records that each bridge two existing profiles through their loyalty cards
+    // (cards are not name-checked), so that merges happen too.
+    let single_card: Vec<Vec<String>> = rows(&t, "out1/profiles.csv")
+        .into_iter()
+        .filter(|r| !r[6].is_empty() && !r[6].contains('|'))
+        .take(20)
+        .collect();
+    let mut bridge = String::from("card_a,card_b\n");
+    for pair in single_card.chunks(2) {
+        bridge += &format!("{},{}\n", pair[0][6], pair[1][6]);
+    }
+    t.write("exports/bridge.csv", bridge);
+    t.write(
+        "omni.toml",
+        "[sources.bridge.columns]\ncard_a = \"card\"\ncard_b = \"card\"\n",
+    );
+    let bridged: HashSet<&str> = single_card.iter().map(|r| r[0].as_str()).collect();
     let added = rows(&t, "fresh-truth.csv").len();
     assert!(
         (0.04..0.07).contains(&(added as f64 / truth.len() as f64)),
@@ -190,7 +207,13 @@ fn ids_survive_added_and_removed_records_and_every_merge_and_split_is_logged() {
     }
     let (mut unaffected, mut kept) = (0usize, 0usize);
     for records in records_of.values() {
-        if records.iter().any(|k| removed.contains(k)) {
+        let touched = records.iter().any(|k| {
+            removed.contains(k)
+                || before
+                    .get(k)
+                    .is_some_and(|id| bridged.contains(id.as_str()))
+        });
+        if touched {
             continue;
         }
         unaffected += 1;
@@ -272,6 +295,7 @@ fn ids_survive_added_and_removed_records_and_every_merge_and_split_is_logged() {
         changes.len()
     );
     assert!(changes.iter().any(|r| r[0] == "new"));
+    assert!(merges > 0 && splits > 0, "{merges} merges, {splits} splits");
 }
 
 #[test]
