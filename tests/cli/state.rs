@@ -660,3 +660,39 @@ fn a_damaged_state_is_an_error_not_wrong_ids() {
     assert!(err.contains("state.omni: cannot read the state"), "{err}");
     assert!(!t.path().join("out2").exists());
 }
+
+#[test]
+fn carried_ids_do_not_depend_on_threads_or_file_order() {
+    let t = CliTest::new();
+    t.copy("sample", "sample");
+    assert_code(
+        &t.run(&["merge", "sample", "--state", "st", "-o", "out", "-q"]),
+        0,
+    );
+    std::fs::remove_file(t.path().join("sample/loyalty.csv")).unwrap();
+    copy_dir(&t.path().join("st"), &t.path().join("st2"));
+    let files = [
+        "web_shop.csv",
+        "email_list.csv",
+        "pos_receipts.csv.gz",
+        "mobile_app.parquet",
+    ];
+    let mut one = vec!["merge", "--state", "st", "-o", "a", "-q", "-j", "1"];
+    let forward: Vec<String> = files.iter().map(|f| format!("sample/{f}")).collect();
+    one.extend(forward.iter().map(String::as_str));
+    assert_code(&t.run(&one), 0);
+    let mut many = vec!["merge", "--state", "st2", "-o", "b", "-q", "-j", "3"];
+    many.extend(forward.iter().rev().map(String::as_str));
+    assert_code(&t.run(&many), 0);
+    for file in ["profiles.csv", "links.csv", "changes.csv", "redirects.csv"] {
+        assert_eq!(
+            t.read(&format!("a/{file}")),
+            t.read(&format!("b/{file}")),
+            "{file}"
+        );
+    }
+    assert!(
+        rows(&t, "a/changes.csv").len() > 5,
+        "the run did change things"
+    );
+}
