@@ -183,10 +183,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Option<Saved>> {
 
 /// The record identity hash of every record (parallel; used for votes and for the next state).
 pub fn record_hashes(extracted: &Extracted) -> Vec<u64> {
-    (0..extracted.records.len() as u32)
-        .into_par_iter()
-        .map(|r| stable::record_hash(extracted, r))
-        .collect()
+    stable::record_hashes(extracted)
 }
 
 /// Builds what this run saves: ids, births and sizes in profile order, sorted maps, the

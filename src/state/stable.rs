@@ -130,8 +130,67 @@ pub fn record_hash(extracted: &Extracted, record: u32) -> u64 {
         buf.extend_from_slice(key.as_bytes());
         return xxh3_64(&buf);
     }
+    content_hash(extracted, record, "")
+}
+
+/// Every record's identity, made unique: a key used by several rows of one source falls back to
+/// the content hash (with the key), and rows that are still alike (identical rows, which the
+/// guards may leave in different profiles) are told apart by their order of appearance. Without
+/// this, two profiles would share one identity and one of them would lose its id on every run.
+pub fn record_hashes(extracted: &Extracted) -> Vec<u64> {
+    let mut hashes: Vec<u64> = (0..extracted.records.len() as u32)
+        .into_par_iter()
+        .map(|r| record_hash(extracted, r))
+        .collect();
+    for record in duplicates(&hashes) {
+        if let Some(key) = extracted.records.key.get(record as usize) {
+            hashes[record as usize] = content_hash(extracted, record, key);
+        }
+    }
+    let mut seen: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+    for record in duplicates(&hashes) {
+        let n = seen.entry(hashes[record as usize]).or_default();
+        if *n > 0 {
+            let mut buf = hashes[record as usize].to_le_bytes().to_vec();
+            buf.extend_from_slice(&n.to_le_bytes());
+            hashes[record as usize] = xxh3_64(&buf);
+        }
+        *n += 1;
+    }
+    hashes
+}
+
+/// Records whose hash is shared with another record, in record order.
+fn duplicates(hashes: &[u64]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..hashes.len() as u32).collect();
+    order.par_sort_unstable_by_key(|&r| (hashes[r as usize], r));
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < order.len() {
+        let h = hashes[order[i] as usize];
+        let mut j = i + 1;
+        while j < order.len() && hashes[order[j] as usize] == h {
+            j += 1;
+        }
+        if j - i > 1 {
+            out.extend_from_slice(&order[i..j]);
+        }
+        i = j;
+    }
+    out.sort_unstable();
+    out
+}
+
+/// A hash of a record's normalized content (and `key`, for keys used by several rows).
+fn content_hash(extracted: &Extracted, record: u32, key: &str) -> u64 {
+    let r = record as usize;
+    let records = &extracted.records;
+    let source = &extracted.sources[records.source[r] as usize].name;
+    let mut buf = Vec::with_capacity(96);
     buf.extend_from_slice(b"c\0");
     buf.extend_from_slice(source.as_bytes());
+    buf.push(0);
+    buf.extend_from_slice(key.as_bytes());
     buf.push(0);
     let mut identifiers: Vec<(&str, &[u8])> = records
         .identifiers_of(record)

@@ -696,3 +696,29 @@ fn carried_ids_do_not_depend_on_threads_or_file_order() {
         "the run did change things"
     );
 }
+
+#[test]
+fn a_key_used_by_several_profiles_does_not_churn_ids() {
+    // See: #5. Two people under one customer id (a reused key) once shared one identity, and
+    // one of them lost its id on every run.
+    let t = CliTest::new();
+    t.write(
+        "shop.csv",
+        "customer_id,email\n1,anna@mail.ru\n1,boris@yandex.ru\n2,vera@gmail.com\n1,anna@mail.ru\n",
+    );
+    assert_code(
+        &t.run(&["merge", "shop.csv", "--state", "st", "-o", "a", "-q"]),
+        0,
+    );
+    assert_eq!(rows(&t, "a/profiles.csv").len(), 3);
+    assert_code(
+        &t.run(&["merge", "shop.csv", "--state", "st", "-o", "b", "-q"]),
+        0,
+    );
+    assert!(
+        rows(&t, "b/changes.csv").is_empty(),
+        "{}",
+        t.read("b/changes.csv")
+    );
+    assert_eq!(t.read("a/profiles.csv"), t.read("b/profiles.csv"));
+}
