@@ -19,6 +19,12 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// Also print customer data in messages (the generic identifiers and junk values the guards
+    /// found, the identifiers bridging alarmed profiles). Off by default, so logs kept by cron
+    /// hold no emails, phones or cards.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
     /// When to use colour on stdout.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
@@ -117,6 +123,9 @@ Examples:
   omni merge exports/*.csv                          # the marketer: zero config
   omni merge exports/ app.parquet --country RU -o out/
   omni merge --config omni.toml -o out/ --quiet exports/   # the nightly job
+  omni merge --state state/ -o out/ --quiet exports/       # stable ids, changes.csv
+  omni merge --state state/ --incremental -o out/ new/     # link only the new exports
+  omni merge --state state/ exports/ --fail-on match-rate-drop=2%   # drift alarm: exit 3
   omni merge exports/ --fail-on max-profile-size=500 --fail-on rejects=5%   # exit 3 when they hold
   omni merge shop.csv --encoding cp1251             # force the encoding";
 
@@ -168,9 +177,25 @@ pub struct MergeArgs {
 
     /// Exit with code 3 (after writing every output) when a condition holds; repeatable:
     /// max-profile-size=N, rejects=P% (rows that joined no profile), alarms=N (profiles above
-    /// the alarm size), generic=N (generic identifiers), match-rate-below=P%.
+    /// the alarm size), generic=N (generic identifiers), match-rate-below=P%; and with --state,
+    /// relative to the previous run: match-rate-drop=P% (points), largest-profile-growth=P%,
+    /// reject-share-jump=P% (points).
     #[arg(long = "fail-on", value_name = "COND", value_parser = crate::policy::FailOn::parse)]
     pub fail_on: Vec<crate::policy::FailOn>,
+
+    /// Keep profile ids stable across runs: read the previous run's state from DIR (if any) and
+    /// save this run's there. Also writes changes.csv and redirects.csv, adds
+    /// `since_previous` to report.json and enables the drift conditions of --fail-on
+    /// (match-rate-drop=P%, largest-profile-growth=P%, reject-share-jump=P%). One run at a
+    /// time per DIR (a lock refuses a second).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
+    /// Read only the INPUT files given now and link them with every file saved in --state:
+    /// the same profiles as a full run over all of them, without re-reading the old ones. A
+    /// file given again (same path) replaces its saved records.
+    #[arg(long, requires = "state")]
+    pub incremental: bool,
 }
 
 /// `omni inspect`.

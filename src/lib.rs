@@ -23,6 +23,7 @@ pub mod policy;
 pub mod profile;
 pub mod reject;
 pub mod report;
+pub mod state;
 #[doc(hidden)]
 pub mod synth;
 pub mod ui;
@@ -32,7 +33,7 @@ pub use exit::ExitStatus;
 
 /// Runs one command line. Errors are fatal problems (exit 1); row-level problems are rejects.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
-    let ui = ui::Ui::new(cli.quiet, cli.color, cli.progress);
+    let ui = ui::Ui::new(cli.quiet, cli.color, cli.progress).with_verbose(cli.verbose);
     configure_threads(cli.threads)?;
     match cli.command {
         Command::Merge(args) => commands::merge::run(&args, &ui),

@@ -17,6 +17,15 @@ pub enum FailOn {
     Generic(u64),
     /// `match-rate-below=P%`: the match rate is below this share.
     MatchRateBelow(f64),
+    /// `match-rate-drop=P%`: with `--state`, the match rate fell by more than this many
+    /// percentage points since the previous run (`2%` = 2 points).
+    MatchRateDrop(f64),
+    /// `largest-profile-growth=P%`: with `--state`, the largest profile grew by more than this
+    /// share since the previous run (`50%` = 1.5 times as many records).
+    LargestProfileGrowth(f64),
+    /// `reject-share-jump=P%`: with `--state`, the share of rows that joined no profile rose by
+    /// more than this many percentage points since the previous run.
+    RejectShareJump(f64),
 }
 
 impl FailOn {
@@ -38,16 +47,54 @@ impl FailOn {
             "alarms" => count().map(FailOn::Alarms),
             "generic" => count().map(FailOn::Generic),
             "match-rate-below" => share().map(FailOn::MatchRateBelow),
+            "match-rate-drop" => share().map(FailOn::MatchRateDrop),
+            "largest-profile-growth" => parse_growth(value)
+                .map(FailOn::LargestProfileGrowth)
+                .map_err(|e| format!("invalid --fail-on '{text}': {e}")),
+            "reject-share-jump" => share().map(FailOn::RejectShareJump),
             other => Err(format!(
-                "invalid --fail-on '{text}': unknown condition '{other}' (max-profile-size, rejects, alarms, generic, match-rate-below)"
+                "invalid --fail-on '{text}': unknown condition '{other}' (max-profile-size, rejects, alarms, generic, match-rate-below, match-rate-drop, largest-profile-growth, reject-share-jump)"
             )),
         }
     }
 
-    /// A message when the condition holds for `report`.
+    /// A message when the condition holds for `report`. Conditions relative to the previous
+    /// run never hold without one (a first run, or no `--state`).
     pub fn check(&self, report: &Report) -> Option<String> {
         let t = &report.totals;
+        let since = report.since_previous.as_ref();
         match *self {
+            FailOn::MatchRateDrop(limit) => since.and_then(|s| {
+                let drop = s.match_rate_before - s.match_rate_after;
+                (drop > limit + 1e-9).then(|| {
+                    format!(
+                        "match rate fell from {:.1}% to {:.1}% since the previous run (match-rate-drop={:.1}%)",
+                        s.match_rate_before * 100.0,
+                        s.match_rate_after * 100.0,
+                        limit * 100.0
+                    )
+                })
+            }),
+            FailOn::LargestProfileGrowth(limit) => since.and_then(|s| {
+                let (before, after) = (s.largest_profile_before, s.largest_profile_after);
+                (after as f64 > before as f64 * (1.0 + limit) + 1e-9).then(|| {
+                    format!(
+                        "largest profile grew from {before} to {after} records since the previous run (largest-profile-growth={:.0}%)",
+                        limit * 100.0
+                    )
+                })
+            }),
+            FailOn::RejectShareJump(limit) => since.and_then(|s| {
+                let jump = s.reject_share_after - s.reject_share_before;
+                (jump > limit + 1e-9).then(|| {
+                    format!(
+                        "share of rows that joined no profile rose from {:.1}% to {:.1}% since the previous run (reject-share-jump={:.1}%)",
+                        s.reject_share_before * 100.0,
+                        s.reject_share_after * 100.0,
+                        limit * 100.0
+                    )
+                })
+            }),
             FailOn::MaxProfileSize(limit) => {
                 let largest = report
                     .cluster_sizes
@@ -114,6 +161,19 @@ fn parse_share(value: &str) -> Result<f64, String> {
     Ok(share)
 }
 
+/// A growth like `50%` or `0.5`; unlike a share it may exceed 100%.
+fn parse_growth(value: &str) -> Result<f64, String> {
+    let value = value.trim();
+    let (number, scale) = match value.strip_suffix('%') {
+        Some(n) => (n, 100.0),
+        None => (value, 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n >= 0.0 && n.is_finite() => Ok(n / scale),
+        _ => Err(format!("'{value}' is not a growth like 50% or 0.5")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +201,18 @@ mod tests {
                 .contains("unknown condition")
         );
         assert!(FailOn::parse("alarms").unwrap_err().contains("NAME=VALUE"));
+        assert_eq!(
+            FailOn::parse("match-rate-drop=2%"),
+            Ok(FailOn::MatchRateDrop(0.02))
+        );
+        assert_eq!(
+            FailOn::parse("largest-profile-growth=150%"),
+            Ok(FailOn::LargestProfileGrowth(1.5))
+        );
+        assert_eq!(
+            FailOn::parse("reject-share-jump=0.01"),
+            Ok(FailOn::RejectShareJump(0.01))
+        );
+        assert!(FailOn::parse("largest-profile-growth=-5%").is_err());
     }
 }

@@ -1,12 +1,23 @@
 //! `omni merge`: read, normalize, link, build profiles, report, write. Orchestration only.
+//!
+//! With `--state`, the run holds the state folder's lock from start to end, carries profile ids
+//! forward (`state::stable`), writes changes.csv and redirects.csv, and saves the new state.
+//! Commit order: every output and the new state are first written under temporary names; then
+//! the out dir is switched, then the state file renamed. A run killed at any point leaves the
+//! previous outputs and state whole (at worst new outputs with the old state, from which the
+//! next run derives the same ids again).
 
 use std::time::Instant;
+
+use anyhow::bail;
 
 use crate::cli::MergeArgs;
 use crate::config::Settings;
 use crate::exit::ExitStatus;
 use crate::normalize::Normalizers;
 use crate::output::{OutDir, tables, write_json, write_text};
+use crate::report::changes::SincePrevious;
+use crate::state::{self, Meta, RunMetrics, Saved, incremental};
 use crate::ui::{Ui, summary};
 use crate::{extract, graph, profile, report};
 
@@ -14,6 +25,23 @@ use crate::{extract, graph, profile, report};
 pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let settings = Settings::from_cli(&args.read)?;
     let normalizers = Normalizers::new(&settings)?;
+    // Taken first: a second run on the same state must stop before doing any work.
+    let _lock = args
+        .state
+        .as_deref()
+        .map(state::lock::acquire)
+        .transpose()?;
+    let mut saved = match args.state.as_deref() {
+        Some(dir) => {
+            state::remove_stale_temporaries(dir);
+            let started = Instant::now();
+            let saved = state::load(dir)?;
+            ui.timing("state-load", started);
+            saved
+        }
+        None => None,
+    };
+    let fingerprint = state::fingerprint(&settings);
     let (files, warnings) = extract::resolve_inputs(&args.read.inputs, &settings)?;
     for warning in &warnings {
         ui.warn(warning);
@@ -21,9 +49,33 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let mut out = OutDir::create(&args.out)?;
 
     let started = Instant::now();
-    let extracted = extract::extract(&files, &normalizers, ui)?;
+    let snapshot = if args.incremental {
+        let history = match saved.as_mut() {
+            Some(s) if s.meta.settings_fingerprint != fingerprint => bail!(
+                "{}: the saved records were normalized with other settings or another omni \
+                 version (run {}, {}); run once without --incremental to re-read every file",
+                args.state
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("."))
+                    .display(),
+                s.meta.run,
+                s.meta.written_at
+            ),
+            Some(s) => std::mem::take(&mut s.snapshot),
+            None => state::Snapshot::default(),
+        };
+        let (combined, warnings) = incremental::run(history, files, &settings, &normalizers, ui)?;
+        for warning in &warnings {
+            ui.warn(warning);
+        }
+        combined
+    } else {
+        let extracted = extract::extract(&files, &normalizers, ui)?;
+        incremental::snapshot_of(extracted, &files, &settings)
+    };
+    let extracted = &snapshot.extracted;
     ui.timing("extract", started);
-    warn_about_missing_regions(&extracted, ui);
+    warn_about_missing_regions(extracted, ui);
     let spinner = ui.stage_spinner("linking");
     let started = Instant::now();
     let clusters = graph::link(
@@ -34,25 +86,85 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     );
     ui.timing("link", started);
     let started = Instant::now();
-    let profiles = profile::build(&extracted, &clusters);
+    let mut profiles = profile::build(extracted, &clusters);
+    let carried = args.state.as_ref().map(|_| {
+        let hashes = state::record_hashes(extracted);
+        let previous = saved.as_ref().map(Saved::previous).unwrap_or_default();
+        let run = saved.as_ref().map_or(1, |s| s.meta.run + 1);
+        let carried = state::stable::carry(extracted, &mut profiles, &previous, &hashes, run);
+        (carried, hashes, run)
+    });
     ui.timing("profiles", started);
     let started = Instant::now();
-    let report = report::compute(&extracted, &clusters, &profiles, &settings.guards);
+    let mut report = report::compute(extracted, &clusters, &profiles, &settings.guards);
+    let metrics = RunMetrics::of(&report);
+    if let (Some(previous), Some((carried, _, run))) = (saved.as_ref(), carried.as_ref()) {
+        report.since_previous = Some(SincePrevious::new(
+            *run,
+            &previous.meta.written_at,
+            args.incremental,
+            &previous.meta.metrics,
+            &metrics,
+            carried,
+        ));
+    }
     ui.timing("report", started);
     spinner.set_prefix("writing");
     let started = Instant::now();
-    tables::write_profiles(&mut out, &extracted, &profiles)?;
-    tables::write_links(&mut out, &extracted, &clusters, &profiles)?;
-    tables::write_rejects(&mut out, &extracted)?;
-    tables::write_edges(&mut out, &extracted, &clusters, &profiles)?;
-    tables::write_refused(&mut out, &extracted, &clusters, &profiles)?;
+    tables::write_profiles(&mut out, extracted, &profiles)?;
+    tables::write_links(&mut out, extracted, &clusters, &profiles)?;
+    tables::write_rejects(&mut out, extracted)?;
+    tables::write_edges(&mut out, extracted, &clusters, &profiles)?;
+    tables::write_refused(&mut out, extracted, &clusters, &profiles)?;
+    if let Some((carried, _, _)) = &carried {
+        crate::output::changes::write_changes(&mut out, &carried.changes)?;
+        crate::output::changes::write_redirects(&mut out, &carried.redirects)?;
+    }
     write_json(&mut out, "report.json", &report)?;
     write_text(&mut out, "report.html", &report::html::render(&report))?;
+    let pending_state = match (args.state.as_deref(), carried) {
+        (Some(dir), Some((carried, hashes, run))) => {
+            let meta = Meta {
+                run,
+                written_at: state::now_utc(),
+                settings_fingerprint: fingerprint,
+                inputs: extracted
+                    .sources
+                    .iter()
+                    .map(|s| s.path.display().to_string())
+                    .collect(),
+                metrics,
+                ..Meta::default()
+            };
+            let new_state = state::build(
+                meta,
+                &profiles,
+                carried.births,
+                carried.redirects,
+                &hashes,
+                snapshot,
+            );
+            let started = Instant::now();
+            let pending = state::write(dir, &new_state)?;
+            ui.timing("state-save", started);
+            std::mem::forget(new_state);
+            Some(pending)
+        }
+        _ => {
+            std::mem::forget(snapshot);
+            None
+        }
+    };
     out.commit()?;
+    state::test_hook("outputs-committed");
+    if let Some(pending) = pending_state {
+        pending.commit()?;
+    }
     ui.timing("write", started);
     spinner.finish_and_clear();
 
     ui.result(&summary::render(&report, &args.out.display().to_string()));
+    ui.detail(&summary::render_details(&report));
     let held: Vec<String> = args
         .fail_on
         .iter()
@@ -63,7 +175,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     }
     // Freeing millions of small allocations one by one takes seconds at exit and helps nobody:
     // the process is about to end (ripgrep skips such frees the same way).
-    std::mem::forget((extracted, clusters, profiles));
+    std::mem::forget((clusters, profiles, saved));
     Ok(if held.is_empty() {
         ExitStatus::Success
     } else {

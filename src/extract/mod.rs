@@ -29,7 +29,7 @@ pub use records::{NO_TIME, RecordFields, RecordStatus, Records};
 /// Rows read and normalized per parallel batch.
 const BATCH_ROWS: usize = 32 * 1024;
 /// Rows used to detect column roles.
-const SAMPLE_ROWS: usize = 500;
+pub const SAMPLE_ROWS: usize = 500;
 
 /// One input file with its resolved source name and settings.
 #[derive(Clone, Debug)]
@@ -100,7 +100,7 @@ pub fn resolve_inputs(
 }
 
 /// Quality counts for one column.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ColumnReport {
     /// Header name.
     pub name: String,
@@ -116,8 +116,8 @@ pub struct ColumnReport {
     pub rejected: BTreeMap<RejectReason, u64>,
 }
 
-/// One source after extraction.
-#[derive(Clone, Debug)]
+/// One source after extraction (serialized into the state for incremental runs).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Source {
     /// Source (channel) name.
     pub name: String,
@@ -186,11 +186,21 @@ pub fn extract(
         files.len() < u16::MAX as usize,
         "at most 65,534 input files per run"
     );
+    let planned = plan_inputs(files, normalizers, SAMPLE_ROWS)?;
+    extract_planned(files, planned, normalizers, ui)
+}
+
+/// `extract` with the plans already made (`plan_inputs_with_votes`, for incremental runs).
+pub fn extract_planned(
+    files: &[InputFile],
+    planned: Vec<PlannedFile>,
+    normalizers: &Normalizers,
+    ui: &Ui,
+) -> anyhow::Result<Extracted> {
     let mut out = Extracted {
         namespaces: vec!["email".into(), "phone".into(), "card".into()],
         ..Extracted::default()
     };
-    let planned = plan_inputs(files, normalizers, SAMPLE_ROWS)?;
     let phone_cache = PhoneCache::default();
     for (index, (file, planned)) in files.iter().zip(planned).enumerate() {
         let source = extract_file(
@@ -229,6 +239,18 @@ pub fn plan_inputs(
     normalizers: &Normalizers,
     sample_rows: usize,
 ) -> anyhow::Result<Vec<PlannedFile>> {
+    Ok(plan_inputs_with_votes(files, normalizers, sample_rows, &[])?.0)
+}
+
+/// `plan_inputs` for an incremental run: `prior_votes` are the regions of the sources already
+/// in the state (those not themselves inferred run-wide), so the new files settle on the region
+/// a full run over every file would. Also returns that run-wide region.
+pub fn plan_inputs_with_votes(
+    files: &[InputFile],
+    normalizers: &Normalizers,
+    sample_rows: usize,
+    prior_votes: &[String],
+) -> anyhow::Result<(Vec<PlannedFile>, Option<String>)> {
     let mut planned = Vec::with_capacity(files.len());
     for file in files {
         let (table, plan, sample) = plan_file(file, sample_rows)?;
@@ -241,6 +263,9 @@ pub fn plan_inputs(
         });
     }
     let mut votes: BTreeMap<&str, usize> = BTreeMap::new();
+    for code in prior_votes {
+        *votes.entry(code).or_default() += 1;
+    }
     for p in &planned {
         if let Some(code) = &p.region.code {
             *votes.entry(code).or_default() += 1;
@@ -250,19 +275,22 @@ pub fn plan_inputs(
         .iter()
         .max_by_key(|&(code, n)| (*n, std::cmp::Reverse(*code)))
         .map(|(code, _)| (*code).to_owned());
-    if let Some(code) = run_region {
+    if let Some(code) = &run_region {
         for p in &mut planned {
             let has_phone = p.plan.columns.iter().any(|c| c.role == Role::Phone);
             if p.region.code.is_none() && has_phone {
                 p.region = plan::Region {
-                    from: format!("inferred: the run's other sources are {code}"),
+                    from: format!("{RUN_REGION_PREFIX} are {code}"),
                     code: Some(code.clone()),
                 };
             }
         }
     }
-    Ok(planned)
+    Ok((planned, run_region))
 }
+
+/// Where a region inferred from the run's other sources says so (see `plan_inputs`).
+pub const RUN_REGION_PREFIX: &str = "inferred: the run's other sources";
 
 /// How one identifier column is used.
 #[derive(Clone, Debug)]

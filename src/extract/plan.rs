@@ -102,7 +102,7 @@ fn quoted_list(headers: &[String]) -> String {
 }
 
 /// The default phone region of a source, and where it came from.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Region {
     /// ISO code, or `None` when numbers without `+` cannot be read.
     pub code: Option<String>,

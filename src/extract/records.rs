@@ -20,6 +20,28 @@ impl StrColumn {
         self.ends.push(self.bytes.len() as u64);
     }
 
+    /// The raw arena: end offsets and bytes (for the state file, `state::format`).
+    pub fn parts(&self) -> (&[u64], &[u8]) {
+        (&self.ends, &self.bytes)
+    }
+
+    /// Rebuilds a column from `parts`, checking that offsets and UTF-8 are sound, so a damaged
+    /// state file is an error rather than a panic later.
+    pub fn from_parts(ends: Vec<u64>, bytes: Vec<u8>) -> Result<StrColumn, String> {
+        let text = std::str::from_utf8(&bytes).map_err(|e| format!("text is not UTF-8: {e}"))?;
+        let mut previous = 0u64;
+        for &end in &ends {
+            if end < previous || end > bytes.len() as u64 || !text.is_char_boundary(end as usize) {
+                return Err(format!("bad text offset {end}"));
+            }
+            previous = end;
+        }
+        if previous != bytes.len() as u64 {
+            return Err("text arena has trailing bytes".into());
+        }
+        Ok(StrColumn { ends, bytes })
+    }
+
     /// The value at `i`, `None` when missing.
     pub fn get(&self, i: usize) -> Option<&str> {
         let end = self.ends[i] as usize;
@@ -114,6 +136,39 @@ impl Records {
         self.idents.extend_from_slice(idents);
         let end = u32::try_from(self.idents.len()).expect("fewer than 2^32 identifier occurrences");
         self.ident_ends.push(end);
+    }
+
+    /// The identifier lists in compressed-row form: per-record end offsets and the ids
+    /// (for the state file, `state::format`).
+    pub fn identifier_parts(&self) -> (&[u32], &[u32]) {
+        (&self.ident_ends, &self.idents)
+    }
+
+    /// Replaces the identifier lists with `identifier_parts` read back; checks that there is one
+    /// end per record, that offsets ascend within bounds and that every id is below
+    /// `identifiers` (the interner's size).
+    pub fn set_identifier_parts(
+        &mut self,
+        ends: Vec<u32>,
+        idents: Vec<u32>,
+        identifiers: usize,
+    ) -> Result<(), String> {
+        if ends.len() != self.len() {
+            return Err(format!(
+                "{} identifier lists for {} records",
+                ends.len(),
+                self.len()
+            ));
+        }
+        if !ends.is_sorted() || ends.last().is_some_and(|&e| e as usize != idents.len()) {
+            return Err("bad identifier offsets".into());
+        }
+        if idents.iter().any(|&id| id as usize >= identifiers) {
+            return Err("identifier id out of range".into());
+        }
+        self.ident_ends = ends;
+        self.idents = idents;
+        Ok(())
     }
 
     /// The interned identifiers of record `i`, in column order.

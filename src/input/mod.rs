@@ -93,7 +93,7 @@ pub enum RowOutcome {
 }
 
 /// What a reader found out about the file's format (reported by `inspect` and the report).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Format {
     /// `csv`, `csv.gz`, `parquet`.
     pub container: String,

@@ -1,11 +1,22 @@
 //! Writing the run's files into the out dir, atomically.
 //!
-//! Each file is written to a hidden temporary name in the out dir (same filesystem, so the
-//! final `rename` is atomic) and renamed only after every file has been written and flushed.
-//! A run that fails or is killed before that leaves the previous outputs untouched; leftover
-//! temporary files carry the process id and are removed on the next run. `tables` knows the
-//! column layouts; this module knows only about files.
+//! The whole out dir switches at once. Every file is written into a staging folder next to it
+//! (`.<name>.omni-tmp-<pid>`, same filesystem), flushed and synced; `commit` then swaps the
+//! staging folder with the out dir in one `renameat2(RENAME_EXCHANGE)` call on Linux, so
+//! readers see either the whole previous run or the whole new one, and removes the old files.
+//! Where that call is not available (other systems, some filesystems), the out dir is renamed
+//! aside to `.<name>.omni-old` and the staging folder renamed into place: two renames, with a
+//! window of microseconds in which the out dir does not exist; a run killed inside it is
+//! repaired by the next run, which renames the old folder back before doing anything else.
+//! A run that fails or is killed before `commit` leaves the previous outputs untouched; stale
+//! staging folders of dead runs are removed by the next run.
+//!
+//! Replacing the folder deletes whatever else is in it, so the swap is used only when the out
+//! dir is new or holds nothing but omni's own outputs. Otherwise (say `-o .`) each file is
+//! written to a hidden temporary name inside the out dir and renamed over its final name at
+//! the end, file by file. `tables` knows the column layouts; this module knows only about files.
 
+pub mod changes;
 pub mod tables;
 
 use std::fs::File;
@@ -17,16 +28,76 @@ use anyhow::Context;
 /// Write buffers are large: outputs are written in one sequential pass.
 const BUFFER_BYTES: usize = 1 << 20;
 
-/// A set of files being written into one out dir, all renamed into place by `commit`.
+/// The files omni writes into an out dir; a folder holding only these may be replaced whole.
+pub const OUTPUT_FILES: &[&str] = &[
+    "profiles.csv",
+    "links.csv",
+    "rejects.csv",
+    "edges.csv",
+    "refused.csv",
+    "report.json",
+    "report.html",
+    "changes.csv",
+    "redirects.csv",
+    "profiles.parquet",
+    "links.parquet",
+];
+
+/// A set of files being written into one out dir, all put in place by `commit`.
 #[derive(Debug)]
 pub struct OutDir {
     dir: PathBuf,
+    /// The staging folder when the whole out dir is swapped; `None` for file-by-file renames.
+    staging: Option<PathBuf>,
+    /// File-by-file mode: (temporary, final) paths.
     pending: Vec<(PathBuf, PathBuf)>,
+    committed: bool,
 }
 
 impl OutDir {
-    /// Creates `dir` if needed, checks it is writable and removes stale temporary files.
+    /// Prepares to write into `dir`: repairs a swap interrupted by a crash, removes what dead
+    /// runs left behind and checks that the place is writable, before the long work.
     pub fn create(dir: &Path) -> anyhow::Result<OutDir> {
+        let Some((parent, name)) = split(dir) else {
+            return OutDir::in_place(dir);
+        };
+        std::fs::create_dir_all(&parent)
+            .with_context(|| format!("{}: cannot create the folder", parent.display()))?;
+        let old = parent.join(format!(".{name}.omni-old"));
+        if old.exists() {
+            if dir.exists() {
+                let _ = std::fs::remove_dir_all(&old);
+            } else {
+                std::fs::rename(&old, dir).with_context(|| {
+                    format!("{}: cannot restore the previous outputs", old.display())
+                })?;
+            }
+        }
+        remove_dead_staging(&parent, &name);
+        // A symlinked out dir stays a symlink: its target is written file by file.
+        let symlink = std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
+        if symlink || (dir.exists() && !holds_only_outputs(dir)?) {
+            return OutDir::in_place(dir);
+        }
+        let staging = parent.join(format!(".{name}.omni-tmp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir(&staging).with_context(|| {
+            format!(
+                "{}: cannot create the output folder (is {} writable?)",
+                dir.display(),
+                parent.display()
+            )
+        })?;
+        Ok(OutDir {
+            dir: dir.to_path_buf(),
+            staging: Some(staging),
+            pending: Vec::new(),
+            committed: false,
+        })
+    }
+
+    /// File-by-file mode (see the module docs).
+    fn in_place(dir: &Path) -> anyhow::Result<OutDir> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create the output folder", dir.display()))?;
         if let Ok(entries) = std::fs::read_dir(dir) {
@@ -37,27 +108,33 @@ impl OutDir {
                 }
             }
         }
-        // Fail before the long work, not after it, when the folder is not writable.
         let probe = dir.join(format!(".omni-tmp-{}-probe", std::process::id()));
         File::create(&probe)
             .with_context(|| format!("{}: the output folder is not writable", dir.display()))?;
         let _ = std::fs::remove_file(&probe);
         Ok(OutDir {
             dir: dir.to_path_buf(),
+            staging: None,
             pending: Vec::new(),
+            committed: false,
         })
     }
 
-    /// Opens `name` for writing under a temporary name; the returned writer is buffered.
+    /// Opens `name` for writing where it waits for `commit`; the returned writer is buffered.
     pub fn file(&mut self, name: &str) -> anyhow::Result<BufWriter<File>> {
-        let final_path = self.dir.join(name);
-        let temp = self
-            .dir
-            .join(format!(".omni-tmp-{}-{name}", std::process::id()));
+        let temp = match &self.staging {
+            Some(staging) => staging.join(name),
+            None => {
+                let temp = self
+                    .dir
+                    .join(format!(".omni-tmp-{}-{name}", std::process::id()));
+                self.pending.push((temp.clone(), self.dir.join(name)));
+                temp
+            }
+        };
         let file = File::create(&temp).with_context(|| {
             format!("{}: cannot write (is the folder writable?)", temp.display())
         })?;
-        self.pending.push((temp, final_path));
         Ok(BufWriter::with_capacity(BUFFER_BYTES, file))
     }
 
@@ -68,25 +145,144 @@ impl OutDir {
         Ok(())
     }
 
-    /// Renames every written file into place.
-    pub fn commit(mut self) -> anyhow::Result<Vec<PathBuf>> {
-        let mut done = Vec::new();
-        for (temp, final_path) in std::mem::take(&mut self.pending) {
-            std::fs::rename(&temp, &final_path)
-                .with_context(|| format!("{}: cannot replace", final_path.display()))?;
-            done.push(final_path);
+    /// Puts every written file in place at once (or file by file, see the module docs).
+    pub fn commit(mut self) -> anyhow::Result<()> {
+        crate::state::test_hook("outputs-written");
+        match self.staging.clone() {
+            Some(staging) => self.swap(&staging)?,
+            None => {
+                for (temp, final_path) in std::mem::take(&mut self.pending) {
+                    std::fs::rename(&temp, &final_path)
+                        .with_context(|| format!("{}: cannot replace", final_path.display()))?;
+                }
+                crate::state::sync_dir(&self.dir);
+            }
         }
-        Ok(done)
+        self.committed = true;
+        Ok(())
+    }
+
+    fn swap(&self, staging: &Path) -> anyhow::Result<()> {
+        crate::state::sync_dir(staging);
+        let (parent, name) = split(&self.dir).expect("staging is used only for named folders");
+        let cannot = || format!("{}: cannot replace the output folder", self.dir.display());
+        if !self.dir.exists() {
+            std::fs::rename(staging, &self.dir).with_context(cannot)?;
+        } else if exchange(staging, &self.dir).is_ok() {
+            // The staging path now holds the previous outputs.
+            let _ = std::fs::remove_dir_all(staging);
+        } else {
+            let old = parent.join(format!(".{name}.omni-old"));
+            std::fs::rename(&self.dir, &old).with_context(cannot)?;
+            crate::state::test_hook("out-moved-aside");
+            std::fs::rename(staging, &self.dir).with_context(cannot)?;
+            let _ = std::fs::remove_dir_all(&old);
+        }
+        crate::state::sync_dir(&parent);
+        Ok(())
     }
 }
 
 impl Drop for OutDir {
-    /// An uncommitted out dir (an error mid-way) removes its temporary files.
+    /// An uncommitted out dir (an error mid-way) removes what it wrote.
     fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        if let Some(staging) = &self.staging {
+            let _ = std::fs::remove_dir_all(staging);
+        }
         for (temp, _) in &self.pending {
             let _ = std::fs::remove_file(temp);
         }
     }
+}
+
+/// The parent folder and final name of `dir`, when it has a name (not `.`, `..` or `/`).
+fn split(dir: &Path) -> Option<(PathBuf, String)> {
+    let name = dir.file_name()?.to_str()?.to_owned();
+    if name == "." || name == ".." {
+        return None;
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Some((parent, name))
+}
+
+/// True when every entry of `dir` is one of omni's output files (or an old temporary).
+fn holds_only_outputs(dir: &Path) -> anyhow::Result<bool> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot read the output folder", dir.display()))?;
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = OUTPUT_FILES.contains(&name.as_ref()) || name.starts_with(".omni-tmp-");
+        if !ours || !entry.file_type()?.is_file() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Removes staging folders of runs that are no longer alive (a process id that no longer
+/// exists; where that cannot be checked, staging folders are left alone).
+fn remove_dead_staging(parent: &Path, name: &str) {
+    let prefix = format!(".{name}.omni-tmp-");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_string_lossy()
+            .strip_prefix(&prefix)
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(&pid).exists() || !Path::new("/proc/self").exists();
+        if !alive || pid == std::process::id().to_string() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Atomically exchanges two paths (Linux `renameat2` with `RENAME_EXCHANGE`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both paths are valid NUL-terminated strings that outlive the call; the syscall
+    // only reads them. The raw syscall avoids depending on the C library's wrapper (glibc
+    // 2.28+ only).
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
 /// Writes `value` as pretty JSON with a trailing newline.
@@ -106,4 +302,93 @@ pub fn write_text(out: &mut OutDir, name: &str, text: &str) -> anyhow::Result<()
     let mut writer = out.file(name)?;
     writer.write_all(text.as_bytes())?;
     OutDir::finish(writer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(out: &mut OutDir, name: &str, text: &str) {
+        let mut w = out.file(name).unwrap();
+        w.write_all(text.as_bytes()).unwrap();
+        OutDir::finish(w).unwrap();
+    }
+
+    #[test]
+    fn an_omni_out_dir_is_replaced_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        let mut out = OutDir::create(&dir).unwrap();
+        write(&mut out, "profiles.csv", "one");
+        write(&mut out, "changes.csv", "one");
+        assert!(!dir.exists(), "nothing is visible before commit");
+        out.commit().unwrap();
+        let mut out = OutDir::create(&dir).unwrap();
+        write(&mut out, "profiles.csv", "two");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("profiles.csv")).unwrap(),
+            "one"
+        );
+        out.commit().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("profiles.csv")).unwrap(),
+            "two"
+        );
+        assert!(
+            !dir.join("changes.csv").exists(),
+            "the old run's files go with it"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert_eq!(
+            leftovers.len(),
+            1,
+            "no staging or old folder is left behind"
+        );
+    }
+
+    #[test]
+    fn a_folder_with_other_files_is_written_file_by_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+        let mut out = OutDir::create(tmp.path()).unwrap();
+        write(&mut out, "profiles.csv", "one");
+        out.commit().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("notes.txt")).unwrap(),
+            "mine"
+        );
+        assert!(tmp.path().join("profiles.csv").exists());
+    }
+
+    #[test]
+    fn an_uncommitted_run_leaves_the_previous_outputs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        let mut out = OutDir::create(&dir).unwrap();
+        write(&mut out, "profiles.csv", "one");
+        out.commit().unwrap();
+        let mut out = OutDir::create(&dir).unwrap();
+        write(&mut out, "profiles.csv", "two");
+        drop(out);
+        assert_eq!(
+            std::fs::read_to_string(dir.join("profiles.csv")).unwrap(),
+            "one"
+        );
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_swap_interrupted_between_its_renames_is_repaired() {
+        let tmp = tempfile::tempdir().unwrap();
+        let old = tmp.path().join(".out.omni-old");
+        std::fs::create_dir(&old).unwrap();
+        std::fs::write(old.join("profiles.csv"), "one").unwrap();
+        let out = OutDir::create(&tmp.path().join("out")).unwrap();
+        drop(out);
+        let dir = tmp.path().join("out");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("profiles.csv")).unwrap(),
+            "one"
+        );
+    }
 }

@@ -36,6 +36,9 @@ pub struct Report {
     pub guards: super::guards::GuardsReport,
     /// Omnichannel metrics from amounts and timestamps (a note instead when there are none).
     pub transactions: super::transactions::Transactions,
+    /// With `--state`: the change since the previous run (absent on a first or stateless run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_previous: Option<super::changes::SincePrevious>,
 }
 
 /// Run-wide counts. `rows_read = records_in_profiles + rows_unidentified + rows_unreadable`.
@@ -347,6 +350,7 @@ pub fn compute(
         guards: super::guards::compute(extracted, clusters, profiles, guards),
         transactions: super::transactions::compute(extracted, profiles),
         sources,
+        since_previous: None,
     }
 }
 

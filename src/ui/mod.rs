@@ -19,6 +19,7 @@ use crate::exit::ExitStatus;
 #[derive(Clone, Debug)]
 pub struct Ui {
     quiet: bool,
+    verbose: bool,
     timings: bool,
     progress: bool,
     bars: MultiProgress,
@@ -48,9 +49,28 @@ impl Ui {
         let timings = std::env::var_os("OMNI_TIMINGS").is_some_and(|v| !v.is_empty());
         Ui {
             quiet,
+            verbose: false,
             timings,
             progress,
             bars,
+        }
+    }
+
+    /// With `verbose`, `detail` prints customer data (identifier values); without, nothing.
+    pub fn with_verbose(mut self, verbose: bool) -> Ui {
+        self.verbose = verbose;
+        self
+    }
+
+    /// True under `--verbose`: messages may then include identifier values.
+    pub fn is_verbose(&self) -> bool {
+        self.verbose
+    }
+
+    /// Details that hold customer data (identifier values), on stdout only under `--verbose`.
+    pub fn detail(&self, text: &str) {
+        if self.verbose && !text.is_empty() {
+            self.result(text);
         }
     }
 

@@ -114,6 +114,24 @@ pub fn render_report(report: &Report) -> String {
     if let Some(line) = transactions_line(report) {
         let _ = writeln!(s, "{line}");
     }
+    if let Some(since) = &report.since_previous {
+        let _ = writeln!(
+            s,
+            "since the previous run ({}): {} new, {} grown, {} merged ({} ids absorbed), {} split, {} retired; match rate {} -> {} ({:+.1} pts), largest profile {} -> {} (see changes.csv, redirects.csv)",
+            since.previous_run_at,
+            since.new,
+            since.grown,
+            since.merged,
+            since.absorbed_ids,
+            since.split,
+            since.retired,
+            percent(since.match_rate_before),
+            percent(since.match_rate_after),
+            since.match_rate_change_points,
+            since.largest_profile_before,
+            since.largest_profile_after,
+        );
+    }
     s
 }
 
@@ -136,6 +154,35 @@ fn transactions_line(report: &Report) -> Option<String> {
         );
     }
     Some(line)
+}
+
+/// Under `--verbose` only: the customer data behind the guard counts (generic identifiers, junk
+/// values, identifiers bridging alarmed profiles), which the plain summary leaves out so that
+/// cron logs hold no emails, phones or cards.
+pub fn render_details(report: &Report) -> String {
+    const SHOWN: usize = 10;
+    let g = &report.guards;
+    let mut s = String::new();
+    for x in g.generic_identifiers.top.iter().take(SHOWN) {
+        let _ = writeln!(
+            s,
+            "generic {} {}: {} records, {} names ({})",
+            x.kind, x.value, x.records, x.names, x.why
+        );
+    }
+    for x in g.junk_values.top.iter().take(SHOWN) {
+        let _ = writeln!(s, "junk value {}: {} cells", x.value, x.count);
+    }
+    for alarm in g.alarms.top.iter().take(SHOWN) {
+        for b in &alarm.bridges {
+            let _ = writeln!(
+                s,
+                "profile {} is bridged by {} {} ({} parts without it)",
+                alarm.profile_id, b.kind, b.value, b.parts
+            );
+        }
+    }
+    s
 }
 
 /// A share as a percentage with one decimal.

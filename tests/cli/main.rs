@@ -14,6 +14,7 @@ mod inspect; // `omni inspect` and --write-config
 mod merge; // `omni merge` on the bundled sample: outputs, accounting, determinism
 mod normalize; // `omni normalize`
 mod report; // `omni report`, report.html, the transactions metrics
+mod state; // --state: stable ids, changes, incremental, crash safety, lock
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -49,6 +49,9 @@ pub fn render(report: &Report) -> String {
         rows = report.totals.rows_read,
     );
     headline(&mut s, report);
+    if let Some(since) = &report.since_previous {
+        since_previous(&mut s, since);
+    }
     match_rates(&mut s, report);
     overlap(&mut s, report);
     distributions(&mut s, report);
@@ -333,6 +336,68 @@ fn reasons(m: &std::collections::BTreeMap<String, u64>) -> String {
         .map(|(k, v)| format!("{k} {v}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// With `--state`: what changed since the previous run.
+fn since_previous(s: &mut String, since: &crate::report::changes::SincePrevious) {
+    section(
+        s,
+        "since-previous",
+        "Since the previous run",
+        "Profile ids carried over from the previous run; every event is a row of changes.csv, and redirects.csv maps absorbed ids to current ones.",
+    );
+    let _ = write!(
+        s,
+        "<p>Run {run}{mode}, previous run at {at}: {before} → {after} profiles.</p>",
+        run = since.run,
+        mode = if since.incremental {
+            " (incremental)"
+        } else {
+            ""
+        },
+        at = esc(&since.previous_run_at),
+        before = since.profiles_before,
+        after = since.profiles_after,
+    );
+    let events = [
+        ("new", since.new),
+        ("grown", since.grown),
+        ("merged", since.merged),
+        ("ids absorbed by merges", since.absorbed_ids),
+        ("split", since.split),
+        ("retired", since.retired),
+        ("unchanged", since.unchanged),
+    ];
+    let mut rows: Vec<Vec<Cell>> = events
+        .iter()
+        .map(|(what, n)| vec![Cell::text(what), Cell::num(*n)])
+        .collect();
+    rows.push(vec![
+        Cell::text("match rate"),
+        Cell::text(&format!(
+            "{} → {} ({:+.1} points)",
+            svg::percent(since.match_rate_before),
+            svg::percent(since.match_rate_after),
+            since.match_rate_change_points
+        )),
+    ]);
+    rows.push(vec![
+        Cell::text("largest profile (records)"),
+        Cell::text(&format!(
+            "{} → {}",
+            since.largest_profile_before, since.largest_profile_after
+        )),
+    ]);
+    rows.push(vec![
+        Cell::text("rows in no profile"),
+        Cell::text(&format!(
+            "{} → {}",
+            svg::percent(since.reject_share_before),
+            svg::percent(since.reject_share_after)
+        )),
+    ]);
+    table(s, &["", "profiles"], &rows);
+    s.push_str("</section>\n");
 }
 
 fn largest(s: &mut String, report: &Report) {

@@ -1,0 +1,379 @@
+//! The state file on disk: `OMNI-STATE <version>` line, one line of JSON metadata, then a
+//! gzip-compressed binary body of little-endian columns (docs/state.md has the full layout).
+//!
+//! The header is plain text so that `head -2 state.omni` shows what a state holds without any
+//! tool. The body is columnar (one array per field, length-prefixed) because that is both the
+//! smallest and the fastest shape to write and read back at millions of records; a general
+//! serializer (postcard, bincode) would encode element by element and add a dependency for no
+//! gain. gzip's CRC-32 is checked on read, so a damaged file is an error, never wrong ids.
+//! This module only encodes and decodes; `state` decides what goes in.
+
+use std::io::{BufRead, Read, Write};
+
+use anyhow::{Context, bail};
+
+use crate::extract::records::StrColumn;
+use crate::extract::{Extracted, RecordStatus, Records, Reject, Source};
+use crate::graph::intern::Interner;
+use crate::reject::RejectReason;
+
+use super::{Meta, Redirect, Saved, Snapshot};
+
+/// First line of every state file.
+pub const MAGIC: &str = "OMNI-STATE";
+/// Layout version of the body; bumped on any change, and older versions are refused with a hint.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Writes a whole state file to `w`.
+pub fn write<W: Write>(mut w: W, saved: &Saved) -> anyhow::Result<()> {
+    writeln!(w, "{MAGIC} {FORMAT_VERSION}")?;
+    serde_json::to_writer(&mut w, &saved.meta)?;
+    w.write_all(b"\n")?;
+    // Level 1: the body is mostly ids and hashes that compress little; speed matters more.
+    let mut enc = Enc(flate2::write::GzEncoder::new(
+        w,
+        flate2::Compression::fast(),
+    ));
+    enc.u64s(&saved.ids)?;
+    enc.u32s(&saved.births)?;
+    enc.u32s(&saved.sizes)?;
+    enc.u64s(&saved.record_hashes)?;
+    enc.u32s(&saved.record_profiles)?;
+    enc.u64s(&saved.identifier_hashes)?;
+    enc.u32s(&saved.identifier_profiles)?;
+    let r = &saved.redirects;
+    enc.u64s(&r.iter().map(|x| x.old).collect::<Vec<_>>())?;
+    enc.u64s(&r.iter().map(|x| x.current.unwrap_or(0)).collect::<Vec<_>>())?;
+    enc.u8s(
+        &r.iter()
+            .map(|x| x.current.is_some() as u8)
+            .collect::<Vec<_>>(),
+    )?;
+    enc.u32s(&r.iter().map(|x| x.run).collect::<Vec<_>>())?;
+    write_snapshot(&mut enc, &saved.snapshot)?;
+    enc.0.finish()?.flush()?;
+    Ok(())
+}
+
+/// Reads only the header (magic line and metadata).
+pub fn read_meta<R: BufRead>(r: &mut R) -> anyhow::Result<Meta> {
+    let mut line = String::new();
+    r.read_line(&mut line)?;
+    let version = line
+        .trim_end()
+        .strip_prefix(MAGIC)
+        .map(str::trim)
+        .context("not an omni state file (no OMNI-STATE header)")?;
+    let version: u32 = version
+        .parse()
+        .with_context(|| format!("bad state version '{version}'"))?;
+    if version != FORMAT_VERSION {
+        bail!(
+            "state format version {version} is not supported by this omni (it reads version \
+             {FORMAT_VERSION}); run once with a fresh --state folder"
+        );
+    }
+    line.clear();
+    r.read_line(&mut line)?;
+    serde_json::from_str(&line).context("the state metadata line is not valid JSON")
+}
+
+/// Reads a whole state file.
+pub fn read<R: BufRead>(mut r: R) -> anyhow::Result<Saved> {
+    let meta = read_meta(&mut r)?;
+    let mut dec = Dec(flate2::bufread::GzDecoder::new(r));
+    let ids = dec.u64s()?;
+    let births = dec.u32s()?;
+    let sizes = dec.u32s()?;
+    let record_hashes = dec.u64s()?;
+    let record_profiles = dec.u32s()?;
+    let identifier_hashes = dec.u64s()?;
+    let identifier_profiles = dec.u32s()?;
+    let (old, current, has_current, run) = (dec.u64s()?, dec.u64s()?, dec.u8s()?, dec.u32s()?);
+    let n = ids.len();
+    let sound = births.len() == n
+        && sizes.len() == n
+        && record_hashes.len() == record_profiles.len()
+        && identifier_hashes.len() == identifier_profiles.len()
+        && record_profiles.iter().all(|&p| (p as usize) < n)
+        && identifier_profiles.iter().all(|&p| (p as usize) < n)
+        && [current.len(), has_current.len(), run.len()] == [old.len(); 3];
+    if !sound {
+        bail!("the state body is inconsistent (column lengths or profile references)");
+    }
+    let redirects = (0..old.len())
+        .map(|i| Redirect {
+            old: old[i],
+            current: (has_current[i] != 0).then_some(current[i]),
+            run: run[i],
+        })
+        .collect();
+    let snapshot = read_snapshot(&mut dec)?;
+    // Reading to the end makes the decoder check gzip's CRC-32 and length trailer.
+    let mut rest = Vec::new();
+    dec.0.read_to_end(&mut rest)?;
+    if !rest.is_empty() {
+        bail!("the state body has trailing data");
+    }
+    Ok(Saved {
+        meta,
+        ids,
+        births,
+        sizes,
+        record_hashes,
+        record_profiles,
+        identifier_hashes,
+        identifier_profiles,
+        redirects,
+        snapshot,
+    })
+}
+
+/// The per-source metadata of a snapshot, stored as one JSON blob (small next to the records).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SnapshotSources {
+    sources: Vec<Source>,
+    base_names: Vec<String>,
+    canonical_paths: Vec<String>,
+    namespaces: Vec<String>,
+    reject_reasons: Vec<RejectReason>,
+}
+
+fn status_code(status: RecordStatus) -> u8 {
+    match status {
+        RecordStatus::Identified => 0,
+        RecordStatus::Unidentified => 1,
+        RecordStatus::Unreadable => 2,
+    }
+}
+
+fn write_snapshot<W: Write>(enc: &mut Enc<W>, snapshot: &Snapshot) -> anyhow::Result<()> {
+    let x = &snapshot.extracted;
+    let mut reasons: Vec<RejectReason> = x.rejects.iter().map(|r| r.reason).collect();
+    reasons.sort_unstable();
+    reasons.dedup();
+    let meta = SnapshotSources {
+        sources: x.sources.clone(),
+        base_names: snapshot.base_names.clone(),
+        canonical_paths: snapshot.canonical_paths.clone(),
+        namespaces: x.namespaces.clone(),
+        reject_reasons: reasons.clone(),
+    };
+    enc.bytes(&serde_json::to_vec(&meta)?)?;
+    let rec = &x.records;
+    enc.u16s(&rec.source)?;
+    enc.u64s(&rec.row)?;
+    enc.u8s(
+        &rec.status
+            .iter()
+            .map(|&s| status_code(s))
+            .collect::<Vec<_>>(),
+    )?;
+    enc.str_column(&rec.key)?;
+    enc.str_column(&rec.name)?;
+    enc.i64s(&rec.time_min)?;
+    enc.i64s(&rec.time_max)?;
+    enc.f64s(&rec.amount)?;
+    let (ends, idents) = rec.identifier_parts();
+    enc.u32s(ends)?;
+    enc.u32s(idents)?;
+    let mut namespaces = Vec::with_capacity(x.interner.len());
+    let mut values = StrColumn::default();
+    for id in 0..x.interner.len() as u32 {
+        let (ns, value) = x.interner.get(id);
+        namespaces.push(ns);
+        values.push(Some(value));
+    }
+    enc.u16s(&namespaces)?;
+    enc.str_column(&values)?;
+    let rj = &x.rejects;
+    enc.u16s(&rj.iter().map(|r| r.source).collect::<Vec<_>>())?;
+    enc.u64s(&rj.iter().map(|r| r.row).collect::<Vec<_>>())?;
+    let reason_index = |reason| reasons.binary_search(&reason).expect("listed above") as u8;
+    enc.u8s(
+        &rj.iter()
+            .map(|r| reason_index(r.reason))
+            .collect::<Vec<_>>(),
+    )?;
+    let mut columns = StrColumn::default();
+    let mut raw = StrColumn::default();
+    for r in rj {
+        columns.push(Some(&r.column));
+        raw.push(Some(&r.value));
+    }
+    enc.str_column(&columns)?;
+    Ok(enc.str_column(&raw)?)
+}
+
+fn read_snapshot<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Snapshot> {
+    let meta: SnapshotSources =
+        serde_json::from_slice(&dec.bytes()?).context("the state's source list is damaged")?;
+    let damaged = |e: String| anyhow::anyhow!("the state's records are damaged: {e}");
+    let mut records = Records::default();
+    records.source = dec.u16s()?;
+    records.row = dec.u64s()?;
+    records.status = dec
+        .u8s()?
+        .into_iter()
+        .map(|s| match s {
+            0 => Ok(RecordStatus::Identified),
+            1 => Ok(RecordStatus::Unidentified),
+            2 => Ok(RecordStatus::Unreadable),
+            _ => Err(damaged(format!("record status {s}"))),
+        })
+        .collect::<anyhow::Result<_>>()?;
+    records.key = dec.str_column().map_err(damaged)?;
+    records.name = dec.str_column().map_err(damaged)?;
+    records.time_min = dec.i64s()?;
+    records.time_max = dec.i64s()?;
+    records.amount = dec.f64s()?;
+    let (ends, idents) = (dec.u32s()?, dec.u32s()?);
+    let n = records.source.len();
+    let columns_agree = [
+        records.row.len(),
+        records.status.len(),
+        records.time_min.len(),
+        records.time_max.len(),
+        records.amount.len(),
+    ] == [n; 5];
+    if !columns_agree
+        || records
+            .source
+            .iter()
+            .any(|&s| s as usize >= meta.sources.len())
+    {
+        return Err(damaged("column lengths or source references".into()));
+    }
+    let namespaces = dec.u16s()?;
+    let values = dec.str_column().map_err(damaged)?;
+    let mut interner = Interner::new();
+    for (id, &ns) in namespaces.iter().enumerate() {
+        let value = values.get(id).unwrap_or("");
+        if ns as usize >= meta.namespaces.len() || interner.intern(ns, value) as usize != id {
+            return Err(damaged("identifier table".into()));
+        }
+    }
+    records
+        .set_identifier_parts(ends, idents, interner.len())
+        .map_err(damaged)?;
+    let (sources, rows, reasons) = (dec.u16s()?, dec.u64s()?, dec.u8s()?);
+    let (columns, raw) = (
+        dec.str_column().map_err(damaged)?,
+        dec.str_column().map_err(damaged)?,
+    );
+    if [rows.len(), reasons.len()] != [sources.len(); 2] {
+        return Err(damaged("reject columns".into()));
+    }
+    let rejects = (0..sources.len())
+        .map(|i| {
+            let reason = *meta
+                .reject_reasons
+                .get(reasons[i] as usize)
+                .ok_or_else(|| damaged("reject reason".into()))?;
+            Ok(Reject {
+                source: sources[i],
+                row: rows[i],
+                column: columns.get(i).unwrap_or("").to_owned(),
+                value: raw.get(i).unwrap_or("").to_owned(),
+                reason,
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Snapshot {
+        extracted: Extracted {
+            sources: meta.sources,
+            records,
+            interner,
+            namespaces: meta.namespaces,
+            rejects,
+        },
+        base_names: meta.base_names,
+        canonical_paths: meta.canonical_paths,
+    })
+}
+
+/// Column writer: every array is its element count (u64) followed by little-endian values.
+struct Enc<W: Write>(W);
+
+macro_rules! put_numbers {
+    ($($name:ident: $t:ty),*) => {$(
+        fn $name(&mut self, values: &[$t]) -> std::io::Result<()> {
+            self.0.write_all(&(values.len() as u64).to_le_bytes())?;
+            let mut buf = Vec::with_capacity(64 * 1024);
+            for chunk in values.chunks(8 * 1024) {
+                buf.clear();
+                for v in chunk {
+                    buf.extend_from_slice(&v.to_le_bytes());
+                }
+                self.0.write_all(&buf)?;
+            }
+            Ok(())
+        }
+    )*};
+}
+
+impl<W: Write> Enc<W> {
+    put_numbers!(u8s: u8, u16s: u16, u32s: u32, u64s: u64, i64s: i64, f64s: f64);
+
+    fn bytes(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.u8s(bytes)
+    }
+
+    fn str_column(&mut self, column: &StrColumn) -> std::io::Result<()> {
+        let (ends, bytes) = column.parts();
+        self.u64s(ends)?;
+        self.bytes(bytes)
+    }
+}
+
+/// Column reader, the mirror of `Enc`.
+struct Dec<R: Read>(R);
+
+macro_rules! get_numbers {
+    ($($name:ident: $t:ty),*) => {$(
+        fn $name(&mut self) -> anyhow::Result<Vec<$t>> {
+            const SIZE: usize = std::mem::size_of::<$t>();
+            let raw = self.raw(SIZE)?;
+            Ok(raw
+                .chunks_exact(SIZE)
+                .map(|c| <$t>::from_le_bytes(c.try_into().expect("chunks_exact gives SIZE bytes")))
+                .collect())
+        }
+    )*};
+}
+
+impl<R: Read> Dec<R> {
+    get_numbers!(u16s: u16, u32s: u32, u64s: u64, i64s: i64, f64s: f64);
+
+    /// Reads a count and then `count * size` bytes; grows as it reads, so a damaged count fails
+    /// at the end of the data instead of allocating terabytes up front.
+    fn raw(&mut self, size: usize) -> anyhow::Result<Vec<u8>> {
+        let mut len = [0u8; 8];
+        self.0
+            .read_exact(&mut len)
+            .context("the state body ends early")?;
+        let bytes = u64::from_le_bytes(len)
+            .checked_mul(size as u64)
+            .context("the state body has an impossible length")?;
+        let mut out = Vec::new();
+        (&mut self.0).take(bytes).read_to_end(&mut out)?;
+        if out.len() as u64 != bytes {
+            bail!("the state body ends early");
+        }
+        Ok(out)
+    }
+
+    fn u8s(&mut self) -> anyhow::Result<Vec<u8>> {
+        self.raw(1)
+    }
+
+    fn bytes(&mut self) -> anyhow::Result<Vec<u8>> {
+        self.raw(1)
+    }
+
+    fn str_column(&mut self) -> Result<StrColumn, String> {
+        let ends = self.u64s().map_err(|e| e.to_string())?;
+        let bytes = self.bytes().map_err(|e| e.to_string())?;
+        StrColumn::from_parts(ends, bytes)
+    }
+}

@@ -1,0 +1,274 @@
+//! `--incremental`: the saved normalized records of every file seen so far, plus the new files,
+//! put together exactly as a full run over all of them would have extracted them.
+//!
+//! A full run orders sources by name then path, names duplicates `name~2`, settles phone
+//! regions by a vote of all files, interns identifiers in first-seen order and appends
+//! records and rejects source by source. This module replays those rules over
+//! (saved sources + new files): the new files are read and normalized (the expensive part);
+//! the saved ones are copied record by record, re-interning their identifiers in the combined
+//! order. Linking, guards and profiles then run on the whole, so the result is the same as a
+//! full run, guards included. A new file with the same canonical path as a saved source
+//! replaces it. When the new files would change the region inferred for a saved source, the
+//! saved records are stale and the run stops with a hint to run in full once.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::bail;
+
+use crate::config::Settings;
+use crate::extract::{self, Extracted, InputFile, RUN_REGION_PREFIX, RecordFields, Reject};
+use crate::input::detect::Role;
+use crate::normalize::Normalizers;
+use crate::ui::Ui;
+
+use super::Snapshot;
+
+/// Where one source of the combined run comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// Source `i` of the saved snapshot.
+    Saved(usize),
+    /// File `i` of the new inputs.
+    New(usize),
+}
+
+/// One source of the combined run, before renaming.
+#[derive(Debug)]
+struct Entry {
+    base_name: String,
+    path: String,
+    canonical: String,
+    origin: Origin,
+}
+
+/// The canonical path of a file as text (the path as given when it cannot be resolved).
+pub fn canonical(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// A source's name before `~n` renaming: the config's name or the file stem.
+pub fn base_name(file: &InputFile, settings: &Settings) -> String {
+    settings
+        .source(&file.stem)
+        .name
+        .clone()
+        .unwrap_or_else(|| file.stem.clone())
+}
+
+/// Reads the new files and combines them with the saved records. Returns the combined snapshot
+/// and warnings for the user (replaced files, renamed sources).
+pub fn run(
+    saved: Snapshot,
+    mut files: Vec<InputFile>,
+    settings: &Settings,
+    normalizers: &Normalizers,
+    ui: &Ui,
+) -> anyhow::Result<(Snapshot, Vec<String>)> {
+    let mut warnings = Vec::new();
+    let mut entries: Vec<Entry> = Vec::new();
+    let new_canonical: Vec<String> = files.iter().map(|f| canonical(&f.path)).collect();
+    for (i, source) in saved.extracted.sources.iter().enumerate() {
+        let canonical = saved.canonical_paths[i].clone();
+        if new_canonical.contains(&canonical) {
+            warnings.push(format!(
+                "{}: read again; its records replace those saved in the state",
+                source.path.display()
+            ));
+            continue;
+        }
+        entries.push(Entry {
+            base_name: saved.base_names[i].clone(),
+            path: source.path.display().to_string(),
+            canonical,
+            origin: Origin::Saved(i),
+        });
+    }
+    for (i, file) in files.iter().enumerate() {
+        entries.push(Entry {
+            base_name: base_name(file, settings),
+            path: file.path.display().to_string(),
+            canonical: new_canonical[i].clone(),
+            origin: Origin::New(i),
+        });
+    }
+    // The same order and renaming as `extract::resolve_inputs` over all files.
+    entries.sort_by(|a, b| (&a.base_name, &a.path).cmp(&(&b.base_name, &b.path)));
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let names: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            let n = counts.entry(e.base_name.clone()).or_default();
+            *n += 1;
+            if *n > 1 {
+                format!("{}~{n}", e.base_name)
+            } else {
+                e.base_name.clone()
+            }
+        })
+        .collect();
+    for (entry, name) in entries.iter().zip(&names) {
+        if let Origin::New(i) = entry.origin {
+            files[i].name = name.clone();
+        }
+    }
+    let kept = |i: usize| entries.iter().any(|e| e.origin == Origin::Saved(i));
+    let saved_sources = &saved.extracted.sources;
+    let prior_votes: Vec<String> = (0..saved_sources.len())
+        .filter(|&i| kept(i))
+        .filter(|&i| !saved_sources[i].region.from.starts_with(RUN_REGION_PREFIX))
+        .filter_map(|i| saved_sources[i].region.code.clone())
+        .collect();
+    let (planned, run_region) =
+        extract::plan_inputs_with_votes(&files, normalizers, extract::SAMPLE_ROWS, &prior_votes)?;
+    check_saved_regions(&saved, &entries, run_region.as_deref())?;
+    let new = extract::extract_planned(&files, planned, normalizers, ui)?;
+    let combined = combine(&saved, &new, &entries, &names);
+    Ok((combined, warnings))
+}
+
+/// A saved source whose phone region was (or would now be) inferred from the other sources
+/// must get the same region as before, or its saved phones were normalized differently.
+fn check_saved_regions(
+    saved: &Snapshot,
+    entries: &[Entry],
+    run_region: Option<&str>,
+) -> anyhow::Result<()> {
+    for entry in entries {
+        let Origin::Saved(i) = entry.origin else {
+            continue;
+        };
+        let source = &saved.extracted.sources[i];
+        let has_phone = source.columns.iter().any(|c| c.role == Role::Phone);
+        let follows_run =
+            source.region.code.is_none() || { source.region.from.starts_with(RUN_REGION_PREFIX) };
+        if has_phone && follows_run && source.region.code.as_deref() != run_region {
+            bail!(
+                "{}: with the new files its phone region would become {} (it was {}), so its \
+                 saved records are stale; run once without --incremental, or set its region \
+                 with --country or [sources.{}] country in omni.toml",
+                source.path.display(),
+                run_region.unwrap_or("none"),
+                source.region.code.as_deref().unwrap_or("none"),
+                source.stem,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The record and reject ranges of each source in `extracted` (both are appended source by
+/// source, so each source's rows are contiguous).
+fn ranges(extracted: &Extracted) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let n = extracted.sources.len();
+    let mut records = vec![0..0; n];
+    let mut rejects = vec![0..0; n];
+    let spans = |keys: &mut dyn Iterator<Item = u16>, out: &mut Vec<std::ops::Range<usize>>| {
+        let mut start = 0;
+        let mut current: Option<u16> = None;
+        let mut i = 0;
+        for key in keys {
+            if current != Some(key) {
+                if let Some(c) = current {
+                    out[c as usize] = start..i;
+                }
+                current = Some(key);
+                start = i;
+            }
+            i += 1;
+        }
+        if let Some(c) = current {
+            out[c as usize] = start..i;
+        }
+    };
+    spans(&mut extracted.records.source.iter().copied(), &mut records);
+    spans(
+        &mut extracted.rejects.iter().map(|r| r.source),
+        &mut rejects,
+    );
+    records.into_iter().zip(rejects).collect()
+}
+
+/// Builds the combined extraction in `entries` order.
+fn combine(saved: &Snapshot, new: &Extracted, entries: &[Entry], names: &[String]) -> Snapshot {
+    let mut out = Snapshot {
+        extracted: Extracted {
+            namespaces: vec!["email".into(), "phone".into(), "card".into()],
+            ..Extracted::default()
+        },
+        ..Snapshot::default()
+    };
+    let saved_ranges = ranges(&saved.extracted);
+    let new_ranges = ranges(new);
+    for (index, (entry, name)) in entries.iter().zip(names).enumerate() {
+        let (part, local, spans) = match entry.origin {
+            Origin::Saved(i) => (&saved.extracted, i, &saved_ranges[i]),
+            Origin::New(i) => (new, i, &new_ranges[i]),
+        };
+        let x = &mut out.extracted;
+        let mut source = part.sources[local].clone();
+        source.name = name.clone();
+        // Namespaces are numbered in first-seen order of identifier columns, as `compile` does.
+        for column in &source.columns {
+            if let Some((_, ns)) = extract::plan::identifier_namespace(&column.role)
+                && !x.namespaces.contains(&ns)
+            {
+                x.namespaces.push(ns);
+            }
+        }
+        let ns_map: Vec<u16> = part
+            .namespaces
+            .iter()
+            .map(|ns| {
+                x.namespaces
+                    .iter()
+                    .position(|n| n == ns)
+                    .unwrap_or(u16::MAX as usize) as u16
+            })
+            .collect();
+        x.sources.push(source);
+        let records = &part.records;
+        let mut idents = Vec::new();
+        for r in spans.0.clone() {
+            idents.clear();
+            for &id in records.identifiers_of(r as u32) {
+                let (ns, value) = part.interner.get(id);
+                idents.push(x.interner.intern(ns_map[ns as usize], value));
+            }
+            let fields = RecordFields {
+                key: records.key.get(r).map(str::to_owned),
+                name: records.name.get(r).map(str::to_owned),
+                time_min: records.time_min[r],
+                time_max: records.time_max[r],
+                amount: records.amount[r],
+            };
+            x.records.push(
+                index as u16,
+                records.row[r],
+                records.status[r],
+                &fields,
+                &idents,
+            );
+        }
+        x.rejects
+            .extend(part.rejects[spans.1.clone()].iter().map(|r| Reject {
+                source: index as u16,
+                ..r.clone()
+            }));
+        out.base_names.push(entry.base_name.clone());
+        out.canonical_paths.push(entry.canonical.clone());
+    }
+    out
+}
+
+/// The snapshot of a full run: its extraction plus each source's base name and canonical path.
+pub fn snapshot_of(extracted: Extracted, files: &[InputFile], settings: &Settings) -> Snapshot {
+    Snapshot {
+        base_names: files.iter().map(|f| base_name(f, settings)).collect(),
+        canonical_paths: files.iter().map(|f| canonical(&f.path)).collect(),
+        extracted,
+    }
+}
