@@ -120,6 +120,16 @@ pub struct ReadArgs {
     /// Field delimiter of CSV inputs [default: sniffed among , ; tab |].
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+
+    /// Reject rows with a field longer than N bytes as `field_too_long` [default: 65536, or
+    /// max_field_bytes in [limits] of the config].
+    #[arg(long, value_name = "N", hide_short_help = true)]
+    pub max_field_bytes: Option<usize>,
+
+    /// Fail on a file with more than N data rows (0 = no cap) [default: 0, or max_rows in
+    /// [limits] of the config].
+    #[arg(long, value_name = "N", hide_short_help = true)]
+    pub max_rows: Option<u64>,
 }
 
 /// `omni merge`.
@@ -138,6 +148,11 @@ pub struct MergeArgs {
     /// the alarm size), generic=N (generic identifiers), match-rate-below=P%.
     #[arg(long = "fail-on", value_name = "COND", value_parser = crate::policy::FailOn::parse)]
     pub fail_on: Vec<crate::policy::FailOn>,
+
+    /// Exit with code 1 (after writing every output) when anything was rejected: a value, or a
+    /// row that was ragged, unreadable, too long or without an identifier. Wins over --fail-on.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `omni inspect`.

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::cli::ReadArgs;
 use crate::graph::guards::GuardSettings;
 use crate::input::detect::Role;
+use crate::input::guard::Limits;
 use crate::input::{EncodingChoice, ReadOptions};
 use crate::normalize::card::CardRules;
 use crate::normalize::email::EmailRules;
@@ -43,6 +44,57 @@ pub struct FileConfig {
     /// Per-source settings, keyed by file stem (e.g. `web_shop` for `exports/web_shop.csv`).
     #[serde(default)]
     pub sources: BTreeMap<String, SourceSection>,
+    /// Caps on what one input file may contain (issue 7).
+    #[serde(default)]
+    pub limits: LimitsSection,
+}
+
+/// `[limits]`: caps on one input file (docs/config.md); unset keys keep their defaults.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    /// A row with a longer field (bytes) is rejected as `field_too_long`. Default 65536.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_field_bytes: Option<usize>,
+    /// One CSV record may not grow past this (bytes); reading the file stops with an error.
+    /// Default 16 MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_record_bytes: Option<usize>,
+    /// Data rows per file; more is an error (0 = no cap, the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rows: Option<u64>,
+    /// Columns per file; a wider header is an error. Default 10000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_columns: Option<usize>,
+}
+
+impl LimitsSection {
+    /// The limits, defaults filled in and checked for consistency.
+    pub fn validate(&self) -> anyhow::Result<Limits> {
+        let defaults = Limits::default();
+        let limits = Limits {
+            max_field_bytes: self.max_field_bytes.unwrap_or(defaults.max_field_bytes),
+            max_record_bytes: self.max_record_bytes.unwrap_or(defaults.max_record_bytes),
+            max_rows: self.max_rows.unwrap_or(defaults.max_rows),
+            max_columns: self.max_columns.unwrap_or(defaults.max_columns),
+        };
+        validate_limits(limits).context("[limits]")
+    }
+}
+
+/// Checks that the limits can be met: positive, and a record can hold a full field.
+pub fn validate_limits(limits: Limits) -> anyhow::Result<Limits> {
+    if limits.max_field_bytes == 0 || limits.max_columns == 0 {
+        bail!("max_field_bytes and max_columns must be at least 1");
+    }
+    if limits.max_record_bytes < limits.max_field_bytes {
+        bail!(
+            "max_record_bytes ({}) must be at least max_field_bytes ({})",
+            limits.max_record_bytes,
+            limits.max_field_bytes
+        );
+    }
+    Ok(limits)
 }
 
 /// `[email]`.
@@ -194,6 +246,19 @@ impl Settings {
                 source.read.encoding = encoding;
             }
         }
+        if read.max_field_bytes.is_some() || read.max_rows.is_some() {
+            let mut limits = settings.read.limits;
+            limits.max_field_bytes = read.max_field_bytes.unwrap_or(limits.max_field_bytes);
+            limits.max_rows = read.max_rows.unwrap_or(limits.max_rows);
+            // A smaller field cap than the record cap is always consistent; a larger one
+            // raises the record cap with it.
+            limits.max_record_bytes = limits.max_record_bytes.max(limits.max_field_bytes);
+            let limits = validate_limits(limits).context("--max-field-bytes")?;
+            settings.read.limits = limits;
+            for source in settings.sources.values_mut() {
+                source.read.limits = limits;
+            }
+        }
         if let Some(delimiter) = read.delimiter {
             settings.read.delimiter = Some(delimiter);
             for source in settings.sources.values_mut() {
@@ -228,6 +293,7 @@ impl Settings {
         let read = ReadOptions {
             encoding: file.encoding.unwrap_or_default(),
             delimiter: None,
+            limits: file.limits.validate()?,
         };
         let mut sources = BTreeMap::new();
         for (stem, section) in file.sources {
@@ -301,6 +367,7 @@ fn source_settings(
         read: ReadOptions {
             encoding: section.encoding.unwrap_or(defaults.encoding),
             delimiter,
+            limits: defaults.limits,
         },
         columns,
         country_from: String::new(),
