@@ -440,6 +440,106 @@ mod tests {
         assert!(validate_country("Russia").is_err());
     }
 
+    mod properties {
+        //! Issue 7: the config parser never panics, and a valid config survives a round trip
+        //! through TOML (the fuzz target `fuzz/fuzz_targets/config.rs` explores further).
+        use super::*;
+        use proptest::prelude::*;
+
+        fn limits() -> impl Strategy<Value = LimitsSection> {
+            (
+                proptest::option::of(1usize..100_000),
+                proptest::option::of(0u64..1_000_000),
+                proptest::option::of(1usize..50_000),
+            )
+                .prop_map(|(field, rows, columns)| LimitsSection {
+                    max_field_bytes: field,
+                    max_record_bytes: field.map(|f| f * 4),
+                    max_rows: rows,
+                    max_columns: columns,
+                })
+        }
+
+        fn source() -> impl Strategy<Value = SourceSection> {
+            let role =
+                prop::sample::select(vec!["email", "phone", "card", "id:crm", "key", "ignore"]);
+            (
+                proptest::option::of("[a-z_]{1,8}"),
+                proptest::option::of(prop::sample::select(vec!["RU", "US", "de"])),
+                proptest::option::of(prop::sample::select(vec![",", ";", "tab", "|"])),
+                proptest::collection::btree_map("[a-zA-Zа-я ]{1,10}", role, 0..4),
+            )
+                .prop_map(|(name, country, delimiter, columns)| SourceSection {
+                    name,
+                    country: country.map(str::to_owned),
+                    encoding: None,
+                    delimiter: delimiter.map(str::to_owned),
+                    columns: columns
+                        .into_iter()
+                        .map(|(k, v)| (k, v.to_owned()))
+                        .collect(),
+                })
+        }
+
+        fn config() -> impl Strategy<Value = FileConfig> {
+            (
+                proptest::option::of(prop::sample::select(vec!["RU", "us", "KZ"])),
+                limits(),
+                proptest::collection::btree_map("[a-z0-9_.-]{1,8}", source(), 0..3),
+                proptest::collection::vec("[a-z@.0-9+ ]{1,12}", 0..3),
+            )
+                .prop_map(|(country, limits, sources, junk)| FileConfig {
+                    country: country.map(str::to_owned),
+                    limits,
+                    sources,
+                    junk: JunkSection { values: junk },
+                    ..FileConfig::default()
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_parses_or_fails_cleanly(text in "\\PC{0,200}") {
+                if let Ok(file) = toml::from_str::<FileConfig>(&text) {
+                    let _ = Settings::from_file(file);
+                }
+            }
+
+            #[test]
+            fn toml_shaped_text_parses_or_fails_cleanly(
+                text in "(\\[(limits|sources\\.a|guards|email)\\]\n|[a-z_]{1,16} = (-?[0-9]{1,20}|\"[a-zA-Z;,]{0,4}\"|true|\\[\\])\n){0,8}"
+            ) {
+                if let Ok(file) = toml::from_str::<FileConfig>(&text) {
+                    let _ = Settings::from_file(file);
+                }
+            }
+
+            #[test]
+            fn valid_configs_round_trip(file in config()) {
+                let text = toml::to_string(&file).unwrap();
+                let parsed: FileConfig = toml::from_str(&text).unwrap();
+                prop_assert_eq!(toml::to_string(&parsed).unwrap(), text.clone());
+                let settings = Settings::from_file(parsed).unwrap();
+                let limits = file.limits.validate().unwrap();
+                prop_assert_eq!(settings.read.limits, limits);
+                for stem in file.sources.keys() {
+                    prop_assert_eq!(settings.source(stem).read.limits, limits);
+                }
+            }
+        }
+
+        #[test]
+        fn limits_that_cannot_hold_a_field_are_refused() {
+            let file: FileConfig =
+                toml::from_str("[limits]\nmax_field_bytes = 100\nmax_record_bytes = 10\n").unwrap();
+            let err = format!("{:#}", Settings::from_file(file).unwrap_err());
+            assert_eq!(
+                err,
+                "[limits]: max_record_bytes (10) must be at least max_field_bytes (100)"
+            );
+        }
+    }
+
     #[test]
     fn unknown_keys_are_refused() {
         let err = toml::from_str::<FileConfig>("countri = \"RU\"").unwrap_err();

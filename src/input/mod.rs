@@ -16,6 +16,8 @@ pub mod detect;
 pub mod encoding;
 pub mod guard;
 pub mod parquet;
+#[cfg(test)]
+mod proptests;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};

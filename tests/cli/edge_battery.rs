@@ -334,6 +334,20 @@ fn unrecognised_columns_fail_naming_them_and_the_config_fix() {
 }
 
 #[test]
+fn a_garbage_header_gives_a_short_error() {
+    let t = CliTest::new();
+    let header: Vec<String> = (0..100)
+        .map(|i| format!("{i}{}", "ж".repeat(100)))
+        .collect();
+    t.write("in/wide.csv", format!("{}\n", header.join(";")));
+    let output = t.run(&["merge", "in/wide.csv", "-o", "out"]);
+    assert_code(&output, 1);
+    let err = stderr(&output);
+    assert!(err.contains("and 70 more"), "{err}");
+    assert!(err.len() < 3_000, "{} bytes: {err}", err.len());
+}
+
+#[test]
 fn parquet_with_non_string_columns_reads_and_nested_columns_fail_naming_them() {
     use polars::prelude::*;
     let t = CliTest::new();
