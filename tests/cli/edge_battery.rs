@@ -94,6 +94,47 @@ fn no_header_reads_the_first_line_as_row_one_and_warns() {
     let emails: Vec<&str> = profiles[1..].iter().map(|p| p[4].as_str()).collect();
     assert!(emails.contains(&"anna.k@mail.ru"), "row 1 kept: {emails:?}");
     assert!(rejects(&t).is_empty(), "{:?}", rejects(&t));
+
+    let output = t.run(&["inspect", "in/no_header.csv", "--country", "RU"]);
+    assert_code(&output, 0);
+    let out = crate::stdout(&output);
+    assert!(
+        out.contains("no header row: line 1 is data; 3 rows sampled"),
+        "{out}"
+    );
+    assert!(out.contains("column_1                 email"), "{out}");
+}
+
+#[test]
+fn every_edge_file_gives_a_clean_run_or_a_clear_error_and_never_panics() {
+    let dir = repo_path("testdata/edge");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name == "README.md" {
+            continue;
+        }
+        for command in ["merge", "inspect"] {
+            let t = CliTest::new();
+            t.copy(&format!("edge/{name}"), &format!("in/{name}"));
+            let input = format!("in/{name}");
+            let output = t.run(
+                &[command, input.as_str(), "-o", "out", "--country", "RU"]
+                    [..if command == "merge" { 6 } else { 2 }],
+            );
+            let code = output.status.code();
+            assert!(matches!(code, Some(0 | 1)), "{command} {name}: {code:?}");
+            if code == Some(1) {
+                let err = stderr(&output);
+                assert!(
+                    err.starts_with(&format!("omni: error: {input}")),
+                    "{name}: {err}"
+                );
+            } else if command == "merge" {
+                let rows = parse_csv(&t.read("out/links.csv")).len() as u64 - 1;
+                assert_balanced(&t, rows);
+            }
+        }
+    }
 }
 
 #[test]
