@@ -45,7 +45,7 @@ pub struct FileConfig {
     #[serde(default)]
     pub sources: BTreeMap<String, SourceSection>,
     /// Caps on what one input file may contain (issue 7).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "LimitsSection::is_unset")]
     pub limits: LimitsSection,
 }
 
@@ -69,6 +69,14 @@ pub struct LimitsSection {
 }
 
 impl LimitsSection {
+    /// True when no key is set (the section is left out of written configs).
+    pub fn is_unset(&self) -> bool {
+        self.max_field_bytes.is_none()
+            && self.max_record_bytes.is_none()
+            && self.max_rows.is_none()
+            && self.max_columns.is_none()
+    }
+
     /// The limits, defaults filled in and checked for consistency.
     pub fn validate(&self) -> anyhow::Result<Limits> {
         let defaults = Limits::default();
