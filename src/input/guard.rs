@@ -482,6 +482,92 @@ mod tests {
         assert!(capped(&text, 10).is_ok());
     }
 
+    /// Row sources of fixed outcomes.
+    struct Fixed(Vec<RowOutcome>);
+
+    impl RowSource for Fixed {
+        fn next_batch(&mut self, max: usize, out: &mut Vec<RowOutcome>) -> anyhow::Result<bool> {
+            out.clear();
+            let n = max.min(self.0.len());
+            out.extend(self.0.drain(..n));
+            Ok(!out.is_empty())
+        }
+
+        fn bytes_read(&self) -> u64 {
+            0
+        }
+    }
+
+    fn drain(rows: &mut Guarded) -> anyhow::Result<Vec<RowOutcome>> {
+        let mut all = Vec::new();
+        let mut buf = Vec::new();
+        while rows.next_batch(2, &mut buf)? {
+            all.append(&mut buf);
+        }
+        Ok(all)
+    }
+
+    fn good(row: u64, fields: &[&str]) -> RowOutcome {
+        RowOutcome::Row {
+            row,
+            line: row + 1,
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_headerless_first_line_becomes_row_one_and_the_rest_shift() {
+        let inner = Fixed(vec![good(1, &["b@x.ru", "B"]), good(2, &["c@x.ru", "C"])]);
+        let first = Some(vec!["a@x.ru".to_owned(), "A".to_owned()]);
+        let mut rows = Guarded::new(
+            Box::new(inner),
+            Limits::default(),
+            Path::new("t.csv"),
+            first,
+        );
+        let got: Vec<(u64, u64)> = drain(&mut rows)
+            .unwrap()
+            .iter()
+            .map(|o| match o {
+                RowOutcome::Row { row, line, .. } | RowOutcome::Bad { row, line, .. } => {
+                    (*row, *line)
+                }
+            })
+            .collect();
+        assert_eq!(got, [(1, 1), (2, 2), (3, 3)]);
+
+        // A headerless file of one line is one row.
+        let first = Some(vec!["a@x.ru".to_owned()]);
+        let mut rows = Guarded::new(
+            Box::new(Fixed(vec![])),
+            Limits::default(),
+            Path::new("t.csv"),
+            first,
+        );
+        assert_eq!(drain(&mut rows).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn long_fields_are_rejected_and_the_row_cap_is_an_error() {
+        let limits = Limits {
+            max_field_bytes: 3,
+            max_rows: 2,
+            ..Limits::default()
+        };
+        let inner = Fixed(vec![good(1, &["abc", "d"]), good(2, &["abcd", "e"])]);
+        let mut rows = Guarded::new(Box::new(inner), limits, Path::new("t.csv"), None);
+        let all = drain(&mut rows).unwrap();
+        assert!(matches!(all[0], RowOutcome::Row { .. }));
+        assert!(matches!(
+            &all[1],
+            RowOutcome::Bad { row: 2, reason: RejectReason::FieldTooLong, raw, .. } if raw == "abcd,e"
+        ));
+        let inner = Fixed((1..=3).map(|i| good(i, &["a"])).collect());
+        let mut rows = Guarded::new(Box::new(inner), limits, Path::new("t.csv"), None);
+        let err = drain(&mut rows).unwrap_err().to_string();
+        assert!(err.starts_with("t.csv: more than 2 data rows"), "{err}");
+    }
+
     #[test]
     fn binary_signatures_and_control_bytes_are_refused() {
         let path = Path::new("x.csv");
