@@ -11,7 +11,7 @@ use std::sync::Arc;
 use libfuzzer_sys::fuzz_target;
 use omni::input::csv::{Source, open};
 use omni::input::guard::{Guarded, Limits, header_looks_like_data};
-use omni::input::{EncodingChoice, ReadOptions, RowOutcome};
+use omni::input::{EncodingChoice, ReadOptions, RowOutcome, RowSource};
 
 fuzz_target!(|data: &[u8]| {
     // The first byte picks forced options, so forced encodings and delimiters are covered too.
