@@ -162,6 +162,16 @@ pub struct ReadArgs {
     /// Field delimiter of CSV inputs [default: sniffed among , ; tab |].
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<u8>,
+
+    /// Reject rows with a field longer than N bytes as `field_too_long` [default: 65536, or
+    /// max_field_bytes in [limits] of the config].
+    #[arg(long, value_name = "N", hide_short_help = true)]
+    pub max_field_bytes: Option<usize>,
+
+    /// Fail on a file with more than N data rows (0 = no cap) [default: 0, or max_rows in
+    /// [limits] of the config].
+    #[arg(long, value_name = "N", hide_short_help = true)]
+    pub max_rows: Option<u64>,
 }
 
 /// `omni merge`.
@@ -196,6 +206,11 @@ pub struct MergeArgs {
     /// file given again (same path) replaces its saved records.
     #[arg(long, requires = "state")]
     pub incremental: bool,
+
+    /// Exit with code 1 (after writing every output) when anything was rejected: a value, or a
+    /// row that was ragged, unreadable, too long or without an identifier. Wins over --fail-on.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `omni inspect`.

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::cli::ReadArgs;
 use crate::graph::guards::GuardSettings;
 use crate::input::detect::Role;
+use crate::input::guard::Limits;
 use crate::input::{EncodingChoice, ReadOptions};
 use crate::normalize::card::CardRules;
 use crate::normalize::email::EmailRules;
@@ -43,6 +44,65 @@ pub struct FileConfig {
     /// Per-source settings, keyed by file stem (e.g. `web_shop` for `exports/web_shop.csv`).
     #[serde(default)]
     pub sources: BTreeMap<String, SourceSection>,
+    /// Caps on what one input file may contain (issue 7).
+    #[serde(default, skip_serializing_if = "LimitsSection::is_unset")]
+    pub limits: LimitsSection,
+}
+
+/// `[limits]`: caps on one input file (docs/config.md); unset keys keep their defaults.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    /// A row with a longer field (bytes) is rejected as `field_too_long`. Default 65536.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_field_bytes: Option<usize>,
+    /// One CSV record may not grow past this (bytes); reading the file stops with an error.
+    /// Default 16 MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_record_bytes: Option<usize>,
+    /// Data rows per file; more is an error (0 = no cap, the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rows: Option<u64>,
+    /// Columns per file; a wider header is an error. Default 10000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_columns: Option<usize>,
+}
+
+impl LimitsSection {
+    /// True when no key is set (the section is left out of written configs).
+    pub fn is_unset(&self) -> bool {
+        self.max_field_bytes.is_none()
+            && self.max_record_bytes.is_none()
+            && self.max_rows.is_none()
+            && self.max_columns.is_none()
+    }
+
+    /// The limits, defaults filled in and checked for consistency.
+    pub fn validate(&self) -> anyhow::Result<Limits> {
+        let defaults = Limits::default();
+        let limits = Limits {
+            max_field_bytes: self.max_field_bytes.unwrap_or(defaults.max_field_bytes),
+            max_record_bytes: self.max_record_bytes.unwrap_or(defaults.max_record_bytes),
+            max_rows: self.max_rows.unwrap_or(defaults.max_rows),
+            max_columns: self.max_columns.unwrap_or(defaults.max_columns),
+        };
+        validate_limits(limits).context("[limits]")
+    }
+}
+
+/// Checks that the limits can be met: positive, and a record can hold a full field.
+pub fn validate_limits(limits: Limits) -> anyhow::Result<Limits> {
+    if limits.max_field_bytes == 0 || limits.max_columns == 0 {
+        bail!("max_field_bytes and max_columns must be at least 1");
+    }
+    if limits.max_record_bytes < limits.max_field_bytes {
+        bail!(
+            "max_record_bytes ({}) must be at least max_field_bytes ({})",
+            limits.max_record_bytes,
+            limits.max_field_bytes
+        );
+    }
+    Ok(limits)
 }
 
 /// `[email]`.
@@ -198,6 +258,19 @@ impl Settings {
                 source.read.encoding = encoding;
             }
         }
+        if read.max_field_bytes.is_some() || read.max_rows.is_some() {
+            let mut limits = settings.read.limits;
+            limits.max_field_bytes = read.max_field_bytes.unwrap_or(limits.max_field_bytes);
+            limits.max_rows = read.max_rows.unwrap_or(limits.max_rows);
+            // A smaller field cap than the record cap is always consistent; a larger one
+            // raises the record cap with it.
+            limits.max_record_bytes = limits.max_record_bytes.max(limits.max_field_bytes);
+            let limits = validate_limits(limits).context("--max-field-bytes")?;
+            settings.read.limits = limits;
+            for source in settings.sources.values_mut() {
+                source.read.limits = limits;
+            }
+        }
         if let Some(delimiter) = read.delimiter {
             settings.read.delimiter = Some(delimiter);
             for source in settings.sources.values_mut() {
@@ -232,6 +305,7 @@ impl Settings {
         let read = ReadOptions {
             encoding: file.encoding.unwrap_or_default(),
             delimiter: None,
+            limits: file.limits.validate()?,
         };
         let mut sources = BTreeMap::new();
         for (stem, section) in file.sources {
@@ -305,6 +379,7 @@ fn source_settings(
         read: ReadOptions {
             encoding: section.encoding.unwrap_or(defaults.encoding),
             delimiter,
+            limits: defaults.limits,
         },
         columns,
         country_from: String::new(),
@@ -378,6 +453,106 @@ mod tests {
     fn country_codes_are_uppercased_and_checked() {
         assert_eq!(validate_country("ru").unwrap(), "RU");
         assert!(validate_country("Russia").is_err());
+    }
+
+    mod properties {
+        //! Issue 7: the config parser never panics, and a valid config survives a round trip
+        //! through TOML (the fuzz target `fuzz/fuzz_targets/config.rs` explores further).
+        use super::*;
+        use proptest::prelude::*;
+
+        fn limits() -> impl Strategy<Value = LimitsSection> {
+            (
+                proptest::option::of(1usize..100_000),
+                proptest::option::of(0u64..1_000_000),
+                proptest::option::of(1usize..50_000),
+            )
+                .prop_map(|(field, rows, columns)| LimitsSection {
+                    max_field_bytes: field,
+                    max_record_bytes: field.map(|f| f * 4),
+                    max_rows: rows,
+                    max_columns: columns,
+                })
+        }
+
+        fn source() -> impl Strategy<Value = SourceSection> {
+            let role =
+                prop::sample::select(vec!["email", "phone", "card", "id:crm", "key", "ignore"]);
+            (
+                proptest::option::of("[a-z_]{1,8}"),
+                proptest::option::of(prop::sample::select(vec!["RU", "US", "de"])),
+                proptest::option::of(prop::sample::select(vec![",", ";", "tab", "|"])),
+                proptest::collection::btree_map("[a-zA-Zа-я ]{1,10}", role, 0..4),
+            )
+                .prop_map(|(name, country, delimiter, columns)| SourceSection {
+                    name,
+                    country: country.map(str::to_owned),
+                    encoding: None,
+                    delimiter: delimiter.map(str::to_owned),
+                    columns: columns
+                        .into_iter()
+                        .map(|(k, v)| (k, v.to_owned()))
+                        .collect(),
+                })
+        }
+
+        fn config() -> impl Strategy<Value = FileConfig> {
+            (
+                proptest::option::of(prop::sample::select(vec!["RU", "us", "KZ"])),
+                limits(),
+                proptest::collection::btree_map("[a-z0-9_.-]{1,8}", source(), 0..3),
+                proptest::collection::vec("[a-z@.0-9+ ]{1,12}", 0..3),
+            )
+                .prop_map(|(country, limits, sources, junk)| FileConfig {
+                    country: country.map(str::to_owned),
+                    limits,
+                    sources,
+                    junk: JunkSection { values: junk },
+                    ..FileConfig::default()
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn any_text_parses_or_fails_cleanly(text in "\\PC{0,200}") {
+                if let Ok(file) = toml::from_str::<FileConfig>(&text) {
+                    let _ = Settings::from_file(file);
+                }
+            }
+
+            #[test]
+            fn toml_shaped_text_parses_or_fails_cleanly(
+                text in "(\\[(limits|sources\\.a|guards|email)\\]\n|[a-z_]{1,16} = (-?[0-9]{1,20}|\"[a-zA-Z;,]{0,4}\"|true|\\[\\])\n){0,8}"
+            ) {
+                if let Ok(file) = toml::from_str::<FileConfig>(&text) {
+                    let _ = Settings::from_file(file);
+                }
+            }
+
+            #[test]
+            fn valid_configs_round_trip(file in config()) {
+                let text = toml::to_string(&file).unwrap();
+                let parsed: FileConfig = toml::from_str(&text).unwrap();
+                prop_assert_eq!(toml::to_string(&parsed).unwrap(), text.clone());
+                let settings = Settings::from_file(parsed).unwrap();
+                let limits = file.limits.validate().unwrap();
+                prop_assert_eq!(settings.read.limits, limits);
+                for stem in file.sources.keys() {
+                    prop_assert_eq!(settings.source(stem).read.limits, limits);
+                }
+            }
+        }
+
+        #[test]
+        fn limits_that_cannot_hold_a_field_are_refused() {
+            let file: FileConfig =
+                toml::from_str("[limits]\nmax_field_bytes = 100\nmax_record_bytes = 10\n").unwrap();
+            let err = format!("{:#}", Settings::from_file(file).unwrap_err());
+            assert_eq!(
+                err,
+                "[limits]: max_record_bytes (10) must be at least max_field_bytes (100)"
+            );
+        }
     }
 
     #[test]

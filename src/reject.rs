@@ -34,11 +34,13 @@ pub enum RejectReason {
     UnreadableRow,
     /// The row was read, but none of its identifier columns holds a usable value.
     NoIdentifier,
+    /// A field of the row is longer than `max_field_bytes` (`[limits]` in omni.toml).
+    FieldTooLong,
 }
 
 impl RejectReason {
     /// Every reason, in code order (used by reports to list all reasons, even unseen ones).
-    pub const ALL: [RejectReason; 10] = [
+    pub const ALL: [RejectReason; 11] = [
         RejectReason::EmailInvalid,
         RejectReason::EmailBadDomain,
         RejectReason::PhoneUnparseable,
@@ -49,6 +51,7 @@ impl RejectReason {
         RejectReason::RaggedRow,
         RejectReason::UnreadableRow,
         RejectReason::NoIdentifier,
+        RejectReason::FieldTooLong,
     ];
 
     /// The stable snake_case code written to `rejects.csv` and `report.json`.
@@ -64,6 +67,7 @@ impl RejectReason {
             RejectReason::RaggedRow => "ragged_row",
             RejectReason::UnreadableRow => "unreadable_row",
             RejectReason::NoIdentifier => "no_identifier",
+            RejectReason::FieldTooLong => "field_too_long",
         }
     }
 
@@ -71,7 +75,10 @@ impl RejectReason {
     pub fn is_row_level(self) -> bool {
         matches!(
             self,
-            RejectReason::RaggedRow | RejectReason::UnreadableRow | RejectReason::NoIdentifier
+            RejectReason::RaggedRow
+                | RejectReason::UnreadableRow
+                | RejectReason::NoIdentifier
+                | RejectReason::FieldTooLong
         )
     }
 }

@@ -61,9 +61,15 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         } else {
             format!(", {}", f.encoding)
         };
+        // Issue 7: a file whose first line is data has no header; say how it was read.
+        let header = if f.headerless {
+            ", no header row: line 1 is data"
+        } else {
+            ""
+        };
         let _ = writeln!(
             text,
-            "{} -> source \"{}\" ({}{encoding}{delimiter}; {} rows sampled)",
+            "{} -> source \"{}\" ({}{encoding}{delimiter}{header}; {} rows sampled)",
             file.path.display(),
             file.name,
             f.container,

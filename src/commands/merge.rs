@@ -76,6 +76,8 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let extracted = &snapshot.extracted;
     ui.timing("extract", started);
     warn_about_missing_regions(extracted, ui);
+    warn_about_headerless_files(extracted, ui);
+    warn_about_bad_rows(extracted, ui);
     let spinner = ui.stage_spinner("linking");
     let started = Instant::now();
     let clusters = graph::link(
@@ -122,6 +124,15 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     }
     write_json(&mut out, "report.json", &report)?;
     write_text(&mut out, "report.html", &report::html::render(&report))?;
+    // Counted before the state takes the records (`--strict`, reported after the summary).
+    let strict = (args.strict && !extracted.rejects.is_empty()).then(|| {
+        let rows = extracted
+            .rejects
+            .iter()
+            .filter(|r| r.reason.is_row_level())
+            .count();
+        (extracted.rejects.len(), rows)
+    });
     let pending_state = match (args.state.as_deref(), carried) {
         (Some(dir), Some((carried, hashes, run))) => {
             let meta = Meta {
@@ -173,14 +184,74 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     for message in &held {
         ui.fail_on(message);
     }
+    // `--strict` (issue 7): outputs are written first, so rejects.csv shows what failed it.
+    let strict_failed = strict.is_some();
+    if let Some((total, rows)) = strict {
+        ui.strict(&format!(
+            "{total} rejects ({} values, {rows} rows); see {}",
+            total - rows,
+            args.out.join("rejects.csv").display()
+        ));
+    }
     // Freeing millions of small allocations one by one takes seconds at exit and helps nobody:
     // the process is about to end (ripgrep skips such frees the same way).
     std::mem::forget((clusters, profiles, saved));
-    Ok(if held.is_empty() {
+    Ok(if strict_failed {
+        ExitStatus::Failure
+    } else if held.is_empty() {
         ExitStatus::Success
     } else {
         ExitStatus::FailOn
     })
+}
+
+/// A file whose first line held data was read without a header; say so (issue 7).
+fn warn_about_headerless_files(extracted: &extract::Extracted, ui: &Ui) {
+    for source in extracted.sources.iter().filter(|s| s.format.headerless) {
+        ui.warn(&format!(
+            "{}:1: no header row (the first line holds an email or a phone), so it was read as \
+             row 1 and the columns were named column_1, column_2, ...; add a header row to name \
+             them",
+            source.path.display()
+        ));
+    }
+}
+
+/// Rows that could not be used at all: one line per source and reason, with the first row and
+/// the likely cause (issue 7). Each row is in rejects.csv; this says where to look.
+fn warn_about_bad_rows(extracted: &extract::Extracted, ui: &Ui) {
+    use crate::reject::RejectReason;
+    let mut seen: std::collections::BTreeMap<(u16, RejectReason), (u64, u64)> =
+        std::collections::BTreeMap::new();
+    for reject in &extracted.rejects {
+        if matches!(
+            reject.reason,
+            RejectReason::RaggedRow | RejectReason::UnreadableRow | RejectReason::FieldTooLong
+        ) {
+            let entry = seen
+                .entry((reject.source, reject.reason))
+                .or_insert((reject.row, 0));
+            entry.1 += 1;
+        }
+    }
+    for ((source, reason), (first, count)) in seen {
+        let hint = match reason {
+            RejectReason::RaggedRow => {
+                "a different number of fields than the header: a delimiter inside an unquoted \
+                 value, or a shifted row"
+            }
+            RejectReason::UnreadableRow => {
+                "broken quoting: a quote opened and never closed swallows the lines after it"
+            }
+            _ => {
+                "a field longer than max_field_bytes ([limits] in omni.toml, or --max-field-bytes)"
+            }
+        };
+        ui.warn(&format!(
+            "{}: row {first}: {count} row(s) rejected as {reason} ({hint}); see rejects.csv",
+            extracted.sources[source as usize].path.display()
+        ));
+    }
 }
 
 /// National numbers cannot be read without a region; say so once per source, with the fix.

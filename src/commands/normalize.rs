@@ -68,9 +68,10 @@ fn explain(reason: RejectReason) -> &'static str {
         RejectReason::CardInvalid => "not 4-32 letters and digits with at least one digit",
         RejectReason::IdInvalid => "control characters or longer than 256 characters",
         RejectReason::JunkValue => "placeholder or blocklisted value",
-        RejectReason::RaggedRow | RejectReason::UnreadableRow | RejectReason::NoIdentifier => {
-            "row-level reason"
-        }
+        RejectReason::RaggedRow
+        | RejectReason::UnreadableRow
+        | RejectReason::NoIdentifier
+        | RejectReason::FieldTooLong => "row-level reason",
     }
 }
 

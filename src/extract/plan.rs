@@ -71,11 +71,11 @@ impl Plan {
             bail!(
                 "{path}: no email, phone or card column found among: {}\n\
                  hint: name the column's role in omni.toml, e.g.\n  \
-                 [sources.{stem}.columns]\n  \"{}\" = \"phone\"\n\
+                 [sources.{stem}.columns]\n  {} = \"phone\"\n\
                  (roles: email, phone, card, id:<namespace>, key, first_name, last_name, full_name, \
                  country, timestamp, amount, ignore; `omni inspect {path}` shows what was detected)",
                 quoted_list(headers),
-                headers.first().map_or("column", String::as_str),
+                quoted_list(&headers[..headers.len().min(1)]),
             );
         }
         Ok(plan)
@@ -93,12 +93,30 @@ pub fn identifier_namespace(role: &Role) -> Option<(Kind, String)> {
     }
 }
 
+/// The column names for an error message: at most 30, each cut at 40 characters, control
+/// characters escaped, so a garbage header cannot flood the terminal (issue 7).
 fn quoted_list(headers: &[String]) -> String {
-    headers
+    const MAX_NAMES: usize = 30;
+    const MAX_CHARS: usize = 40;
+    let mut names: Vec<String> = headers
         .iter()
-        .map(|h| format!("\"{h}\""))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .take(MAX_NAMES)
+        .map(|h| {
+            let mut name: String = h
+                .chars()
+                .take(MAX_CHARS)
+                .flat_map(char::escape_debug)
+                .collect();
+            if h.chars().nth(MAX_CHARS).is_some() {
+                name.push('…');
+            }
+            format!("\"{name}\"")
+        })
+        .collect();
+    if headers.len() > MAX_NAMES {
+        names.push(format!("and {} more", headers.len() - MAX_NAMES));
+    }
+    names.join(", ")
 }
 
 /// The default phone region of a source, and where it came from.

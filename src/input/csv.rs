@@ -13,8 +13,9 @@
 //!   header itself ended with a delimiter). Otherwise `ragged_row`: a short row is not padded,
 //!   because a missing field usually means a shifted row rather than an empty value.
 //! - Any other count: `ragged_row`.
-//! - A record over [`MAX_RECORD_BYTES`] or spanning more than [`MAX_RECORD_LINES`] lines is
-//!   `unreadable_row`: almost always an unclosed quote swallowing the lines after it.
+//! - A record spanning more than [`MAX_RECORD_LINES`] lines is `unreadable_row`: almost always
+//!   an unclosed quote swallowing the lines after it. (Record bytes and field length are capped
+//!   by `guard`, configurable in `[limits]`.)
 //!
 //! Quoted fields may contain delimiters and newlines. Line endings are normalized to `\n` before
 //! parsing (CRLF and bare CR alike), which keeps `line` numbers exact and turns embedded CRLFs into
@@ -36,8 +37,6 @@ use crate::reject::RejectReason;
 pub const DELIMITER_SNIFF_LEN: usize = 64 * 1024;
 /// Records the delimiter sniffer parses at most.
 const SNIFF_RECORDS: usize = 100;
-/// A record larger than this is rejected as unreadable (an unclosed quote, most likely).
-pub const MAX_RECORD_BYTES: usize = 1 << 20;
 /// A record spanning more lines than this is rejected as unreadable.
 pub const MAX_RECORD_LINES: u64 = 1_000;
 
@@ -68,6 +67,8 @@ pub fn open(
 
     let (sample, raw) = peek(raw, SNIFF_LEN).map_err(io_context)?;
     let sniffed = encoding::sniff(&sample, sample.len() < SNIFF_LEN, opts.encoding);
+    // Issue 7: refuse workbooks, archives and binaries before their bytes become column names.
+    super::guard::check_text(&path, &sample, sniffed.label.starts_with("utf-16"))?;
     let text = encoding::decode(chain(sample, raw), sniffed).map_err(io_context)?;
 
     let (sample, text) = peek(text, DELIMITER_SNIFF_LEN).map_err(io_context)?;
@@ -75,12 +76,21 @@ pub fn open(
         let truncated = sample.len() == DELIMITER_SNIFF_LEN;
         sniff_delimiter(&sample, truncated, is_tsv_name(&path))
     });
+    // Issue 7: `RecordCap` bounds the bytes one record may buffer (memory on giant lines) and
+    // reports a quote left open at the end of the file.
+    let cap = super::guard::RecordCap::new(
+        LineEnds::new(chain(sample, text)),
+        delimiter,
+        opts.limits.max_record_bytes,
+        opts.limits.max_columns,
+    );
+    let unclosed_quote_line = cap.unclosed_quote_line();
     let rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(DELIMITER_SNIFF_LEN)
-        .from_reader(Box::new(LineEnds::new(chain(sample, text))) as Box<dyn Read + Send>);
+        .from_reader(Box::new(cap) as Box<dyn Read + Send>);
 
     let mut rows = CsvRows {
         path: path.clone(),
@@ -94,12 +104,14 @@ pub fn open(
         bytes_read: source.bytes_read,
         gzip: source.gzip,
         done: false,
+        unclosed_quote_line,
     };
     let headers = rows.read_header()?;
     let format = Format {
         container: if source.gzip { "csv.gz" } else { "csv" }.to_owned(),
         encoding: sniffed.label.to_owned(),
         delimiter: Some(delimiter),
+        headerless: false,
     };
     Ok(Table {
         path,
@@ -245,6 +257,8 @@ struct CsvRows {
     bytes_read: Arc<AtomicU64>,
     gzip: bool,
     done: bool,
+    /// Start line of a last record whose quote never closed (0: none); see `guard::RecordCap`.
+    unclosed_quote_line: Arc<AtomicU64>,
 }
 
 impl CsvRows {
@@ -317,7 +331,11 @@ impl CsvRows {
     fn outcome(&self, row: u64, line: u64) -> RowOutcome {
         let record = &self.record;
         let spanned = self.prev_line.saturating_sub(line);
-        if record.as_slice().len() > MAX_RECORD_BYTES || spanned > MAX_RECORD_LINES {
+        // Issue 7: record size is capped by `guard::RecordCap` (`[limits] max_record_bytes`) and
+        // field length by `guard::Guarded` (`field_too_long`), so only the line span is checked.
+        // A quote open until the end of the file swallowed every line after it (issue 7).
+        let unclosed = self.unclosed_quote_line.load(Ordering::Relaxed) == line;
+        if spanned > MAX_RECORD_LINES || unclosed {
             return self.bad(row, line, RejectReason::UnreadableRow);
         }
         let n = record.len();
@@ -325,7 +343,14 @@ impl CsvRows {
             || (n > self.width && record.iter().skip(self.width).all(<[u8]>::is_empty))
             || (n < self.width && n >= self.pad_from);
         if !fits {
-            return self.bad(row, line, RejectReason::RaggedRow);
+            // Issue 7: a record over several lines with the wrong field count is a quote opened
+            // and never closed (it swallowed the following lines), not a shifted row.
+            let reason = if spanned > 1 {
+                RejectReason::UnreadableRow
+            } else {
+                RejectReason::RaggedRow
+            };
+            return self.bad(row, line, reason);
         }
         let mut fields: Vec<String> = record.iter().take(self.width).map(field_string).collect();
         fields.resize(self.width, String::new());
@@ -334,7 +359,14 @@ impl CsvRows {
 
     fn bad(&self, row: u64, line: u64, reason: RejectReason) -> RowOutcome {
         let delimiter = char::from(self.delimiter).to_string();
-        let joined: Vec<String> = self.record.iter().map(field_string).collect();
+        // At most RAW_CAP fields: every field adds a character, and a row of millions of empty
+        // fields must not become millions of Strings (issue 7).
+        let joined: Vec<String> = self
+            .record
+            .iter()
+            .take(super::RAW_CAP + 1)
+            .map(field_string)
+            .collect();
         RowOutcome::Bad {
             row,
             line,

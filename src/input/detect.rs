@@ -626,7 +626,7 @@ fn is_placeholder(value: &str) -> bool {
 }
 
 /// `local@domain.tld`: one `@`, no spaces, a dot inside the domain.
-fn is_email_like(value: &str) -> bool {
+pub(crate) fn is_email_like(value: &str) -> bool {
     let Some((local, domain)) = value.split_once('@') else {
         return false;
     };
@@ -638,12 +638,16 @@ fn is_email_like(value: &str) -> bool {
 }
 
 /// 7 to 15 digits with optional `+ ( ) - . space`, a spreadsheet float (`79161234567.0`), or
-/// scientific notation (`7.9161234567E10`); dates are excluded.
-fn is_phone_like(value: &str) -> bool {
+/// scientific notation (`7.9161234567E10`, or `7,9161234567E+10` as Russian Excel writes it
+/// with a decimal comma); dates are excluded.
+pub(crate) fn is_phone_like(value: &str) -> bool {
     if let Some(digits) = scientific_digits(value) {
         return (7..=15).contains(&digits);
     }
-    let value = value.strip_suffix(".0").unwrap_or(value);
+    let value = value
+        .strip_suffix(".0")
+        .or_else(|| value.strip_suffix(",0"))
+        .unwrap_or(value);
     let allowed = value
         .chars()
         .all(|c| c.is_ascii_digit() || " +()-.\u{a0}".contains(c));
@@ -660,7 +664,8 @@ fn scientific_digits(value: &str) -> Option<usize> {
         .unwrap_or(exponent)
         .parse()
         .ok()?;
-    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    // A decimal comma (Russian locale) is as common as a point (issue 7).
+    let (int, frac) = mantissa.split_once(['.', ',']).unwrap_or((mantissa, ""));
     let numeric = int.len() == 1 && int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit());
     numeric.then_some(exponent + 1)
 }
@@ -668,7 +673,11 @@ fn scientific_digits(value: &str) -> Option<usize> {
 /// A phone that cannot be mistaken for a numeric id: it has a `+`, brackets, dashes or spaces
 /// between digits, a float form, or is eleven digits starting with 7 or 8 (a Russian number).
 fn is_clearly_phone(value: &str) -> bool {
-    if value.starts_with('+') || value.contains(['(', ')', '-', ' ']) || value.ends_with(".0") {
+    if value.starts_with('+')
+        || value.contains(['(', ')', '-', ' '])
+        || value.ends_with(".0")
+        || value.ends_with(",0")
+    {
         return true;
     }
     if scientific_digits(value).is_some() {

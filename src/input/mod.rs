@@ -14,7 +14,10 @@
 pub mod csv;
 pub mod detect;
 pub mod encoding;
+pub mod guard;
 pub mod parquet;
+#[cfg(test)]
+mod proptests;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -63,6 +66,8 @@ pub struct ReadOptions {
     pub encoding: EncodingChoice,
     /// Forced delimiter; `None` sniffs among `,` `;` tab `|`.
     pub delimiter: Option<u8>,
+    /// Caps on field length, record size, rows and columns (issue 7; `guard`).
+    pub limits: guard::Limits,
 }
 
 /// One input row, or the reason it could not be read.
@@ -101,6 +106,9 @@ pub struct Format {
     pub encoding: String,
     /// The delimiter used, `None` for Parquet.
     pub delimiter: Option<u8>,
+    /// The file had no header row: its first line looked like data (an email or a phone), so
+    /// the columns are named `column_1`, `column_2`, ... and line 1 is row 1 (`guard`).
+    pub headerless: bool,
 }
 
 /// A stream of rows from one file.
@@ -141,11 +149,67 @@ const STEM_EXTENSIONS: [&str; 9] = [
 /// Read-buffer size for files (256 KiB).
 const FILE_BUFFER: usize = 256 * 1024;
 
-/// Opens one file. Errors (not found, unreadable, not a table) name the path.
+/// Opens one file. Errors (not found, unreadable, not a table, over a limit) name the path.
+///
+/// The rows come through [`guard::Guarded`]: over-long fields become `field_too_long` rejects,
+/// `max_rows` is enforced, and a CSV whose header row looks like data (an email or a phone in
+/// it) is read as headerless, its first line becoming row 1 instead of being lost as names.
+pub fn open(path: &Path, opts: &ReadOptions) -> anyhow::Result<Table> {
+    let mut table = open_unguarded(path, opts)?;
+    let limits = opts.limits;
+    if table.headers.len() > limits.max_columns {
+        bail!(
+            "{}: {} columns, more than the limit of {} (max_columns in [limits] of omni.toml); \
+             is the delimiter right? (--delimiter)",
+            path.display(),
+            table.headers.len(),
+            limits.max_columns
+        );
+    }
+    let mut first_row = None;
+    if table.format.container.starts_with("csv") && guard::header_looks_like_data(&table.headers) {
+        let generated = (1..=table.headers.len()).map(|i| format!("column_{i}"));
+        // `clean_headers` named empty cells `column_N`; as data they are empty again.
+        let fields = table
+            .headers
+            .iter()
+            .zip(generated.clone())
+            .map(|(cell, name)| {
+                if *cell == name {
+                    String::new()
+                } else {
+                    cell.clone()
+                }
+            })
+            .collect();
+        first_row = Some(fields);
+        table.headers = generated.collect();
+        table.format.headerless = true;
+    }
+    let rows = std::mem::replace(&mut table.rows, Box::new(NoRows));
+    table.rows = Box::new(guard::Guarded::new(rows, limits, path, first_row));
+    Ok(table)
+}
+
+/// A placeholder row source, swapped out at once in `open`.
+struct NoRows;
+
+impl RowSource for NoRows {
+    fn next_batch(&mut self, _max: usize, out: &mut Vec<RowOutcome>) -> anyhow::Result<bool> {
+        out.clear();
+        Ok(false)
+    }
+
+    fn bytes_read(&self) -> u64 {
+        0
+    }
+}
+
+/// Opens one file without the guards of [`open`].
 ///
 /// The container is chosen by content first: gzip magic bytes (`1f 8b`) mean gzip whatever the
 /// name, Parquet magic (`PAR1`) or a `.parquet` name means Parquet, anything else is CSV.
-pub fn open(path: &Path, opts: &ReadOptions) -> anyhow::Result<Table> {
+fn open_unguarded(path: &Path, opts: &ReadOptions) -> anyhow::Result<Table> {
     let file = File::open(path).map_err(|e| not_found_or(path, e))?;
     let size = file
         .metadata()
@@ -549,6 +613,7 @@ mod tests {
         let opts = ReadOptions {
             encoding: EncodingChoice::Utf8,
             delimiter: Some(b';'),
+            ..ReadOptions::default()
         };
         let mut table = open(&path, &opts).unwrap();
         assert_eq!(table.headers, strings(&["a", "b,c"]));

@@ -36,6 +36,7 @@ pub fn open(path: &Path, size: u64) -> anyhow::Result<Table> {
         container: "parquet".to_owned(),
         encoding: String::new(),
         delimiter: None,
+        headerless: false,
     };
     let rows = ParquetRows {
         path: path.to_path_buf(),

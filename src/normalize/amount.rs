@@ -54,6 +54,11 @@ pub fn parse_amount(raw: &str) -> Option<f64> {
         }
     }
     let value = parse_number(s)?;
+    // A digit string past f64's range parses as infinity, which would poison every total it
+    // joins (found by `cargo fuzz run amount`, issue 7): not an amount.
+    if !value.is_finite() {
+        return None;
+    }
     Some(if negative { -value } else { value })
 }
 
@@ -187,6 +192,14 @@ mod tests {
         ] {
             assert_eq!(parse_amount(raw), None, "{raw}");
         }
+    }
+
+    // See: #7 (fuzz target `amount`).
+    #[test]
+    fn issue_7_amounts_past_the_float_range_are_not_amounts() {
+        assert_eq!(parse_amount(&"4".repeat(375)), None);
+        assert_eq!(parse_amount(&format!("-{}", "9".repeat(400))), None);
+        assert!(parse_amount(&"4".repeat(300)).is_some_and(|a| a > 4.4e299 && a < 4.5e299));
     }
 
     proptest! {

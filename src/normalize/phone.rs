@@ -234,7 +234,10 @@ fn parse_with_library(value: &str, region: Option<Region>) -> Result<String, Rej
         return Err(RejectReason::PhoneInvalid);
     }
     let e164 = number.format_as(PhoneNumberFormat::E164);
-    if e164.len() < 9 {
+    // E.164 allows at most 15 digits; libphonenumber's metadata accepts longer numbers for a few
+    // regions (DE), which would break the canonical `+` and 8-15 digits shape (found by
+    // `cargo fuzz run phone`, issue 7).
+    if e164.len() < 9 || e164.len() > 16 {
         return Err(RejectReason::PhoneInvalid);
     }
     Ok(e164.into_owned())
@@ -435,6 +438,15 @@ mod tests {
             norm("RU", "7.91612E+10"),
             Err(RejectReason::PhoneUnparseable)
         );
+    }
+
+    // See: #7 (fuzz target `phone`, artifact crash-adb93e8f).
+    #[test]
+    fn issue_7_numbers_longer_than_e164_are_invalid() {
+        for raw in ["ŷ+4 99(E44907.. 5 99(E449 7.. 5", "+49 944907599 44975"] {
+            assert_eq!(norm("RU", raw), Err(RejectReason::PhoneInvalid), "{raw}");
+        }
+        assert_eq!(norm("DE", "+49 30 901820"), Ok("+4930901820".to_owned()));
     }
 
     #[test]

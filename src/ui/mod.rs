@@ -111,6 +111,16 @@ impl Ui {
         }
     }
 
+    /// Prints why `--strict` fails the run (always, even with `--quiet`: it explains exit 1).
+    pub fn strict(&self, text: &str) {
+        let line = format!("omni: strict: {text}");
+        if self.progress {
+            let _ = self.bars.println(&line);
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
     /// A warning on stderr (suppressed by `--quiet`), printed above any progress bars.
     pub fn warn(&self, text: &str) {
         if self.quiet {
