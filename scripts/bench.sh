@@ -16,7 +16,8 @@
 # records/s ratio between the first and the last size (linear scaling = 1.0).
 #
 # Environment: BENCH_DATA (default bench-data: data, venv, outputs), PEERS (default
-# "polars_scipy duckdb_sql"), OMNI_ARGS (extra `omni merge` arguments, default "--country RU").
+# "polars_scipy duckdb_sql"), OMNI_ARGS (extra `omni merge` arguments, default "--country RU"),
+# OMNI (an omni binary to measure instead of building this checkout's, e.g. another worktree's).
 # Needs: a Rust toolchain, python3 with venv and pip (the pinned peers of
 # scripts/peers/requirements.txt are installed from PyPI into $BENCH_DATA/venv), GNU time at
 # /usr/bin/time (Debian: apt-get install time). Not part of .ci/run.
@@ -29,10 +30,20 @@ omni_args=(${OMNI_ARGS:---country RU})
 mkdir -p "$data/out"
 [ -x /usr/bin/time ] || { echo "GNU time is missing at /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
-echo "==> building omni and the generator (release)" >&2
-cargo build --release --locked --bin omni --example gen 2>&1 | tail -1 >&2
-omni=target/release/omni
 gen=target/release/examples/gen
+if [ -n "${OMNI:-}" ]; then
+  omni=$OMNI
+  missing=0
+  for n in "${people[@]}"; do [ -f "$data/p$n.truth.csv" ] || missing=1; done
+  if [ $missing = 1 ]; then
+    echo "==> building the generator (release)" >&2
+    cargo build --release --locked --example gen 2>&1 | tail -1 >&2
+  fi
+else
+  echo "==> building omni and the generator (release)" >&2
+  cargo build --release --locked --bin omni --example gen 2>&1 | tail -1 >&2
+  omni=target/release/omni
+fi
 
 venv=$data/venv
 if ! cmp -s scripts/peers/requirements.txt "$venv/requirements.txt"; then
@@ -63,8 +74,10 @@ measure() {
     END { printf "%.2f %d\n", wall, rss }' "$log"
 }
 
-# json_field FILE KEY -> the number after "KEY": in a one-line JSON file
-json_field() { grep -o "\"$2\": *[0-9]*" "$1" | head -1 | grep -o '[0-9]*$'; }
+# profiles FILE -> the profile count in omni's report.json or a peer's JSON line
+profiles() {
+  "$py" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r["totals"]["profiles"] if "totals" in r else r["profiles"])' "$1"
+}
 
 results=$data/out/results.tsv
 printf 'people\ttool\trecords\twall_s\trss_bytes\tid_bytes\tprofiles\n' > "$results"
@@ -83,21 +96,21 @@ for n in "${people[@]}"; do
   row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$1" "$records" "$2" "$3" "$id_bytes" "$4" >> "$results"; }
   out=$data/out/p$n
   read -r wall rss < <(measure "omni-p$n" /dev/null "$omni" merge "$dir" -o "$out-omni" -q "${omni_args[@]}")
-  row omni "$wall" "$rss" "$(json_field "$out-omni/report.json" profiles)"
+  row omni "$wall" "$rss" "$(profiles "$out-omni/report.json")"
   read -r wall rss < <(measure "omni-noguards-p$n" /dev/null \
     "$omni" merge "$dir" -o "$out-omni-noguards" -q --config "$noguards" "${omni_args[@]}")
-  row omni-noguards "$wall" "$rss" "$(json_field "$out-omni-noguards/report.json" profiles)"
+  row omni-noguards "$wall" "$rss" "$(profiles "$out-omni-noguards/report.json")"
   read -r wall rss < <(measure "polars-read-p$n" /dev/null "$py" scripts/baseline_polars_read.py "$dir")
   row polars-read "$wall" "$rss" ""
   for peer in "${peers[@]}"; do
     read -r wall rss < <(measure "$peer-p$n" "$out-$peer.json" "$py" "scripts/peers/$peer.py" "$dir" "$out-$peer")
-    row "$peer" "$wall" "$rss" "$(json_field "$out-$peer.json" profiles)"
+    row "$peer" "$wall" "$rss" "$(profiles "$out-$peer.json")"
   done
 done
 
 # The table, the profile-count check and the scaling line, all from results.tsv.
 echo
-echo "omni commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml || echo ' (modified)'), $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM"
+echo "omni ${OMNI:-commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml || echo ' (modified)')}, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM"
 awk -F'\t' '
   NR == 1 { next }
   { key = $1 SUBSEP $2; wall[key] = $4; order[++rows] = key; tool[key] = $2; people[key] = $1
