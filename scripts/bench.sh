@@ -71,7 +71,7 @@ measure() {
   awk -F': ' '
     /Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; wall = s }
     /Maximum resident set size/ { rss = $2 * 1024 }
-    END { printf "%.2f %d\n", wall, rss }' "$log"
+    END { printf "%.2f %.0f\n", wall, rss }' "$log"
 }
 
 # profiles FILE -> the profile count in omni's report.json or a peer's JSON line
