@@ -1,48 +1,148 @@
 #!/usr/bin/env bash
-# End-to-end benchmark: generate seeded exports, run omni, and run a baseline on the same files
-# in the same run, so results are read as ratios (these machines are noisy).
+# End-to-end benchmark: omni against peers doing the same job on the same files, in one run.
 #
-#   scripts/bench.sh [PEOPLE...]        default: 1000000
+#   scripts/bench.sh [PEOPLE...]          default: 1000000 5000000
 #
-# Needs: a Rust toolchain; python3 with pip (polars is installed from PyPI if missing).
-# Prints wall time, peak RSS (/usr/bin/time -v) and records/s for omni and the baseline, and the
-# omni/baseline ratio. Not part of .ci/run.
+# For each size it generates seeded exports once (examples/gen.rs --seed 42, cached in
+# bench-data/pN/ with the truth in bench-data/pN.truth.csv), then runs, one after another on the
+# same files:
+#   omni            omni merge, default guards (the product as shipped)
+#   omni-noguards   omni merge with the over-merge guards off (the peers' job exactly)
+#   polars-read     polars only parsing every export (the floor: no normalizing, no linking)
+#   polars_scipy    scripts/peers/polars_scipy.py: polars + scipy connected components
+#   duckdb_sql      scripts/peers/duckdb_sql.py: DuckDB SQL min-label propagation
+# and prints wall time and peak RSS (/usr/bin/time -v), records/s, the speed ratio to omni,
+# bytes of peak RSS per record above the identifiers themselves, a profile-count check, and the
+# records/s ratio between the first and the last size (linear scaling = 1.0).
+#
+# Environment: BENCH_DATA (default bench-data: data, venv, outputs), PEERS (default
+# "polars_scipy duckdb_sql"), OMNI_ARGS (extra `omni merge` arguments, default "--country RU"),
+# OMNI (an omni binary to measure instead of building this checkout's, e.g. another worktree's).
+# Needs: a Rust toolchain, python3 with venv and pip (the pinned peers of
+# scripts/peers/requirements.txt are installed from PyPI into $BENCH_DATA/venv), GNU time at
+# /usr/bin/time (Debian: apt-get install time). Not part of .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-people=("${@:-1000000}")
-data=bench-data
-mkdir -p "$data"
+if [ $# -gt 0 ]; then people=("$@"); else people=(1000000 5000000); fi
+data=${BENCH_DATA:-bench-data}
+peers=(${PEERS:-polars_scipy duckdb_sql})
+omni_args=(${OMNI_ARGS:---country RU})
+mkdir -p "$data/out"
+[ -x /usr/bin/time ] || { echo "GNU time is missing at /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
-echo "==> building (release)"
-cargo build --release --locked --bin omni --example gen 2>&1 | tail -1
-omni=target/release/omni
 gen=target/release/examples/gen
+if [ -n "${OMNI:-}" ]; then
+  omni=$OMNI
+  missing=0
+  for n in "${people[@]}"; do [ -f "$data/p$n.truth.csv" ] || missing=1; done
+  if [ $missing = 1 ]; then
+    echo "==> building the generator (release)" >&2
+    cargo build --release --locked --example gen 2>&1 | tail -1 >&2
+  fi
+else
+  echo "==> building omni and the generator (release)" >&2
+  cargo build --release --locked --bin omni --example gen 2>&1 | tail -1 >&2
+  omni=target/release/omni
+fi
 
-python3 -c 'import polars' 2>/dev/null || pip install --quiet polars
+venv=$data/venv
+if ! cmp -s scripts/peers/requirements.txt "$venv/requirements.txt"; then
+  echo "==> installing the pinned peers into $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/peers/requirements.txt
+  cp scripts/peers/requirements.txt "$venv/requirements.txt"
+fi
+py=$venv/bin/python
 
-measure() { # label, command... → prints "label wall_s rss_mb"
-  local label=$1; shift
-  local log; log=$(mktemp)
-  /usr/bin/time -v "$@" >/dev/null 2>"$log" || { cat "$log"; return 1; }
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
-  rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
-  rm -f "$log"
-  echo "$label $wall $rss"
+# The peers link without guards; so does this omni run, for the profile-count check.
+noguards=$data/guards-off.toml
+printf '[guards]\ngeneric_names = 0\ngeneric_groups = 0\nname_check = []\n' > "$noguards"
+
+# measure LABEL STDOUT_FILE COMMAND... -> "wall_s peak_rss_bytes"
+measure() {
+  local label=$1 stdout=$2; shift 2
+  local log=$data/out/$label.time
+  echo "==> $label: $*" >&2
+  if ! /usr/bin/time -v "$@" >"$stdout" 2>"$log"; then
+    tail -20 "$log" >&2
+    echo "$label failed" >&2
+    return 1
+  fi
+  awk -F': ' '
+    /Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; wall = s }
+    /Maximum resident set size/ { rss = $2 * 1024 }
+    END { printf "%.2f %.0f\n", wall, rss }' "$log"
 }
 
-printf '\n%-10s %-9s %10s %9s %9s %12s %8s\n' people records tool wall_s rss_mb records/s ratio
+# profiles FILE -> the profile count in omni's report.json or a peer's JSON line
+profiles() {
+  "$py" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r["totals"]["profiles"] if "totals" in r else r["profiles"])' "$1"
+}
+
+results=$data/out/results.tsv
+printf 'people\ttool\trecords\twall_s\trss_bytes\tid_bytes\tprofiles\n' > "$results"
 for n in "${people[@]}"; do
-  dir="$data/p$n"
+  dir=$data/p$n
   if [ ! -f "$dir.truth.csv" ]; then
-    "$gen" --people "$n" --seed 42 --out "$dir" --truth "$dir.truth.csv" >/dev/null
+    echo "==> generating $n people into $dir" >&2
+    "$gen" --people "$n" --seed 42 --out "$dir" --truth "$dir.truth.csv" > "$dir.summary.json"
   fi
+  if [ ! -f "$dir.idbytes" ]; then
+    "$py" scripts/peers/identifier_bytes.py "$dir.truth.csv" > "$dir.idbytes"
+  fi
+  read -r id_bytes _ < "$dir.idbytes"
   records=$(($(wc -l < "$dir.truth.csv") - 1))
-  read -r _ omni_wall omni_rss < <(measure omni "$omni" merge "$dir" -o "$data/out-p$n" --country RU -q)
-  read -r _ base_wall base_rss < <(measure polars-read python3 scripts/baseline_polars_read.py "$dir")
-  for row in "omni $omni_wall $omni_rss" "polars-read $base_wall $base_rss"; do
-    set -- $row
-    printf '%-10s %-9s %10s %9s %9s %12.0f %8.2f\n' "$n" "$records" "$1" "$2" "$3" \
-      "$(echo "$records / $2" | bc -l)" "$(echo "$2 / $base_wall" | bc -l)"
+
+  row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$1" "$records" "$2" "$3" "$id_bytes" "$4" >> "$results"; }
+  out=$data/out/p$n
+  read -r wall rss < <(measure "omni-p$n" /dev/null "$omni" merge "$dir" -o "$out-omni" -q "${omni_args[@]}")
+  row omni "$wall" "$rss" "$(profiles "$out-omni/report.json")"
+  read -r wall rss < <(measure "omni-noguards-p$n" /dev/null \
+    "$omni" merge "$dir" -o "$out-omni-noguards" -q --config "$noguards" "${omni_args[@]}")
+  row omni-noguards "$wall" "$rss" "$(profiles "$out-omni-noguards/report.json")"
+  read -r wall rss < <(measure "polars-read-p$n" /dev/null "$py" scripts/baseline_polars_read.py "$dir")
+  row polars-read "$wall" "$rss" ""
+  for peer in "${peers[@]}"; do
+    read -r wall rss < <(measure "$peer-p$n" "$out-$peer.json" "$py" "scripts/peers/$peer.py" "$dir" "$out-$peer")
+    row "$peer" "$wall" "$rss" "$(profiles "$out-$peer.json")"
   done
 done
+
+# The table, the profile-count check and the scaling line, all from results.tsv.
+echo
+echo "omni ${OMNI:-commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml || echo ' (modified)')}, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM"
+awk -F'\t' '
+  NR == 1 { next }
+  { key = $1 SUBSEP $2; wall[key] = $4; order[++rows] = key; tool[key] = $2; people[key] = $1
+    recs[key] = $3; rss[key] = $5; idb[key] = $6; prof[key] = $7
+    if (!($1 in seen)) { seen[$1] = 1; sizes[++nsizes] = $1 } }
+  END {
+    printf "\n%-14s %9s %10s %8s %12s %11s %12s %10s\n", "tool", "people", "records", "wall s", "peak RSS MB", "records/s", "omni faster", "B/record*"
+    for (i = 1; i <= rows; i++) {
+      k = order[i]; o = wall[people[k] SUBSEP "omni"]
+      printf "%-14s %9s %10s %8.2f %12.0f %11.0f %11.2fx %10.1f\n", tool[k], people[k], recs[k], wall[k],
+        rss[k] / 1048576, recs[k] / wall[k], wall[k] / o, (rss[k] - idb[k]) / recs[k]
+    }
+    print "* (peak RSS - summed length of the distinct canonical identifiers) / records; \"omni faster\" = wall / omni wall"
+    print "\nProfile counts (peers link without guards: compare with omni-noguards):"
+    for (s = 1; s <= nsizes; s++) {
+      base = prof[sizes[s] SUBSEP "omni-noguards"]
+      for (i = 1; i <= rows; i++) {
+        k = order[i]
+        if (people[k] != sizes[s] || prof[k] == "") continue
+        printf "  %9s people  %-14s %9d profiles  %+7.2f%% vs omni-noguards\n", sizes[s], tool[k], prof[k],
+          base ? 100 * (prof[k] - base) / base : 0
+      }
+    }
+    if (nsizes > 1) {
+      first = sizes[1]; last = sizes[nsizes]
+      printf "\nScaling, records/s at %s people / at %s people (1.00 = linear):\n", last, first
+      for (i = 1; i <= rows; i++) {
+        k = order[i]; if (people[k] != first) continue
+        l = last SUBSEP tool[k]; if (!(l in wall)) continue
+        printf "  %-14s %.2f\n", tool[k], (recs[l] / wall[l]) / (recs[k] / wall[k])
+      }
+    }
+  }' "$results"
+echo
+echo "raw figures: $results; /usr/bin/time logs and outputs: $data/out/"
