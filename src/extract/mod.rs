@@ -628,7 +628,7 @@ fn process_row(
     let amount = compiled
         .amounts
         .iter()
-        .find_map(|&i| cell(i).and_then(amount::parse_amount))
+        .find_map(|&i| cell(i).and_then(parse_amount))
         .unwrap_or(f64::NAN);
     let key = compiled.key.and_then(cell).map(|k| out.push(k));
     let name = display_name(compiled, &cell, &mut out.text);
@@ -642,6 +642,27 @@ fn process_row(
         time_max,
         amount,
     });
+}
+
+/// `amount::parse_amount` with a fast path for the commonest spelling, plain `1234` or
+/// `1234.5`/`1234.56` (which that parser reads as the same decimal number), skipping its
+/// lowercasing and currency scan.
+fn parse_amount(cell: &str) -> Option<f64> {
+    let bytes = cell.as_bytes();
+    let int_len = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    let plain = int_len > 0
+        && match &bytes[int_len..] {
+            [] => true,
+            [b'.', fraction @ ..] => {
+                (1..=2).contains(&fraction.len()) && fraction.iter().all(u8::is_ascii_digit)
+            }
+            _ => false,
+        };
+    if plain {
+        cell.parse().ok()
+    } else {
+        amount::parse_amount(cell)
+    }
 }
 
 /// Appends the record's name to `text` and returns its span: the first non-empty full-name
@@ -779,6 +800,45 @@ pub fn plan_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amount_fast_path_agrees_with_the_parser() {
+        let cases = [
+            "0",
+            "7",
+            "007",
+            "0.00",
+            "1234.5",
+            "1234.56",
+            "1234.567",
+            "1.234",
+            "12.",
+            ".5",
+            "1,5",
+            "2 068,57",
+            "-3.00",
+            "99999999999999999999.99",
+            "1e5",
+            "١٢",
+        ];
+        for case in cases {
+            assert_eq!(
+                parse_amount(case).map(f64::to_bits),
+                amount::parse_amount(case).map(f64::to_bits),
+                "{case}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn amount_fast_path_agrees_on_digit_strings(cell in "[0-9]{1,18}(\\.[0-9]{0,4})?") {
+            proptest::prop_assert_eq!(
+                parse_amount(&cell).map(f64::to_bits),
+                amount::parse_amount(&cell).map(f64::to_bits)
+            );
+        }
+    }
 
     #[test]
     fn each_distinct_phone_is_parsed_once_per_region() {

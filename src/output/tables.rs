@@ -297,7 +297,7 @@ fn write_links(
     let mut row_text = itoa::Buffer::new();
     for record in 0..records.len() {
         let profile = profiles.of_record[record];
-        let profile_id = (profile != NONE).then(|| profiles.get(profile as usize).id.text());
+        let profile_id = (profile != NONE).then(|| profiles.id(profile as usize).text());
         let matched_by = match clusters.matched_by[record] {
             NONE => "",
             ident => extracted.namespace_name(extracted.interner.namespace_of(ident)),
@@ -356,7 +356,7 @@ fn write_edges(
     start_of_profile.sort_unstable();
     let mut number = itoa::Buffer::new();
     for (profile, start) in start_of_profile {
-        let id = profiles.get(profile as usize).id.text();
+        let id = profiles.id(profile as usize).text();
         for &r in clusters.order[start..]
             .iter()
             .take_while(|&&r| profiles.of_record[r as usize] == profile)
@@ -408,7 +408,7 @@ fn write_refused(
                 .as_bytes(),
         );
         w.plain(row.format(records.row[r]).as_bytes());
-        let id = (profile != NONE).then(|| profiles.get(profile as usize).id.text());
+        let id = (profile != NONE).then(|| profiles.id(profile as usize).text());
         w.plain(id.as_ref().map_or(&b""[..], |id| &id[..]));
         w.field(extracted.namespace_name(ns).as_bytes());
         w.field(value.as_bytes());

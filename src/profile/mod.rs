@@ -165,6 +165,11 @@ impl Profiles {
         self.columns.get(i)
     }
 
+    /// The id of profile `i` (cheaper than `get(i).id`).
+    pub fn id(&self, i: usize) -> ids::ProfileId {
+        self.columns.ids[i]
+    }
+
     /// The profiles in id order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Profile<'_>> + '_ {
         (0..self.len()).map(|i| self.get(i))
