@@ -374,8 +374,10 @@ fn cluster_sizes(extracted: &Extracted, profiles: &Profiles, names: &[String]) -
             .expect("buckets cover every size >= 1");
         histogram[bucket].profiles += 1;
     }
-    let mut by_size: Vec<crate::profile::Profile<'_>> = profiles.iter().collect();
-    let larger_first = |a: &crate::profile::Profile<'_>, b: &crate::profile::Profile<'_>| {
+    // Profile indices, not views: a view is about 100 bytes, an index 4.
+    let mut by_size: Vec<u32> = (0..profiles.len() as u32).collect();
+    let larger_first = |&a: &u32, &b: &u32| {
+        let (a, b) = (profiles.get(a as usize), profiles.get(b as usize));
         b.records
             .len()
             .cmp(&a.records.len())
@@ -390,7 +392,7 @@ fn cluster_sizes(extracted: &Extracted, profiles: &Profiles, names: &[String]) -
     by_size.sort_by(larger_first);
     let largest = by_size
         .into_iter()
-        .take(10)
+        .map(|p| profiles.get(p as usize))
         .map(|p| {
             let count = |kind: Kind| {
                 p.identifiers
