@@ -113,11 +113,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     ui.timing("report", started);
     spinner.set_prefix("writing");
     let started = Instant::now();
-    tables::write_profiles(&mut out, extracted, &profiles)?;
-    tables::write_links(&mut out, extracted, &clusters, &profiles)?;
-    tables::write_rejects(&mut out, extracted)?;
-    tables::write_edges(&mut out, extracted, &clusters, &profiles)?;
-    tables::write_refused(&mut out, extracted, &clusters, &profiles)?;
+    tables::write_tables(&mut out, extracted, &clusters, &profiles)?;
     if let Some((carried, _, _)) = &carried {
         crate::output::changes::write_changes(&mut out, &carried.changes)?;
         crate::output::changes::write_redirects(&mut out, &carried.redirects)?;

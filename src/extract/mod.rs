@@ -19,12 +19,12 @@ use rayon::prelude::*;
 use crate::config::{Settings, SourceSettings};
 use crate::graph::intern::Interner;
 use crate::input::detect::Role;
-use crate::input::{self, Format, RowOutcome};
+use crate::input::{self, BatchItem, Fields, Format, RowBatch, RowOutcome};
 use crate::normalize::{Kind, Normalizers, amount, datetime};
 use crate::reject::RejectReason;
 use crate::ui::Ui;
 pub use plan::{Plan, PlannedColumn};
-pub use records::{NO_TIME, RecordFields, RecordStatus, Records};
+pub use records::{NO_TIME, RecordFields, RecordRef, RecordStatus, Records};
 
 /// Rows read and normalized per parallel batch.
 const BATCH_ROWS: usize = 32 * 1024;
@@ -353,22 +353,56 @@ fn compile(plan: &Plan, namespaces: &mut Vec<String>, default_region: Option<Str
     compiled
 }
 
-/// The result of one value of an identifier column.
-#[derive(Clone, Debug, PartialEq)]
-enum ValueOutcome {
+/// One identifier value of a processed row; text spans point into [`Processed::text`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Value {
     Empty,
-    Valid(String),
-    Rejected(RejectReason, String),
+    Valid(Span),
+    /// The reason and the raw value, trimmed.
+    Rejected(RejectReason, Span),
 }
 
-/// One row, processed in parallel.
-#[derive(Debug)]
-struct RowResult {
+/// A byte range of [`Processed::text`].
+type Span = (usize, usize);
+
+/// One row after normalization.
+#[derive(Clone, Copy, Debug)]
+struct ProcessedRow {
     row: u64,
-    fields: RecordFields,
-    /// One outcome per identifier column, in plan order.
-    values: Vec<ValueOutcome>,
+    /// `Some` for a row that could not be read; `raw` is then its text.
+    bad: Option<RejectReason>,
+    raw: Span,
+    key: Option<Span>,
+    name: Option<Span>,
+    time_min: i64,
+    time_max: i64,
+    amount: f64,
 }
+
+/// A run of rows after normalization, their strings gathered in one buffer: the parallel
+/// workers allocate per chunk of rows, not per row or per value.
+#[derive(Debug, Default)]
+struct Processed {
+    text: String,
+    rows: Vec<ProcessedRow>,
+    /// One value per identifier column for each readable row, in row then plan order.
+    values: Vec<Value>,
+}
+
+impl Processed {
+    fn push(&mut self, value: &str) -> Span {
+        let start = self.text.len();
+        self.text.push_str(value);
+        (start, self.text.len())
+    }
+
+    fn str(&self, (start, end): Span) -> &str {
+        &self.text[start..end]
+    }
+}
+
+/// Rows normalized per parallel task.
+const CHUNK_ROWS: usize = 1024;
 
 fn extract_file(
     index: u16,
@@ -381,8 +415,9 @@ fn extract_file(
 ) -> anyhow::Result<Source> {
     let mut table = input::open(&file.path, &file.settings.read)?;
     let bar = ui.file_bar(&file.name, table.size);
-    let mut batch = Vec::with_capacity(BATCH_ROWS);
-    let mut more = table.rows.next_batch(BATCH_ROWS, &mut batch)?;
+    let mut batch = RowBatch::default();
+    let mut next = RowBatch::default();
+    let mut more = table.rows.next_rows(BATCH_ROWS, &mut batch)?;
     let PlannedFile { plan, region, .. } = planned;
     let compiled = compile(&plan, &mut out.namespaces, region.code.clone());
     let mut source = Source {
@@ -407,139 +442,210 @@ fn extract_file(
         rows_unidentified: 0,
         region,
     };
+    let mut idents = Vec::new();
+    let mut pending: Vec<Processed> = Vec::new();
+    // Three stages overlap: reading batch k+1 (parsing, gunzipping), normalizing batch k in
+    // parallel, and appending batch k-1 (interning, in run order).
     loop {
-        let results: Vec<Result<RowResult, (u64, RejectReason, String)>> = batch
-            .par_iter()
-            .map(|outcome| match outcome {
-                RowOutcome::Row { row, fields, .. } => Ok(process_row(
-                    *row,
-                    fields,
-                    &compiled,
-                    normalizers,
-                    phone_cache,
-                )),
-                RowOutcome::Bad {
-                    row, reason, raw, ..
-                } => Err((*row, *reason, raw.clone())),
-            })
-            .collect();
-        for result in results {
-            append(index, result, &compiled, &plan, &mut source, out);
-        }
+        let rows = &mut table.rows;
+        let source = &mut source;
+        let out = &mut *out;
+        let idents = &mut idents;
+        let ((read, processed), ()) = rayon::join(
+            || {
+                rayon::join(
+                    || more.then(|| rows.next_rows(BATCH_ROWS, &mut next)),
+                    || {
+                        let starts: Vec<usize> = (0..batch.len()).step_by(CHUNK_ROWS).collect();
+                        starts
+                            .par_iter()
+                            .map(|&start| {
+                                let end = (start + CHUNK_ROWS).min(batch.len());
+                                let range = start..end;
+                                process_rows(&batch, range, &compiled, normalizers, phone_cache)
+                            })
+                            .collect::<Vec<Processed>>()
+                    },
+                )
+            },
+            || {
+                for chunk in &pending {
+                    append(index, chunk, &compiled, &plan, source, out, idents);
+                }
+            },
+        );
+        pending = processed;
         bar.set_position(table.rows.bytes_read());
-        if !more {
+        match read {
+            Some(read) => {
+                more = read?;
+                std::mem::swap(&mut batch, &mut next);
+            }
+            None => batch.clear(),
+        }
+        if !more && pending.is_empty() {
             break;
         }
-        more = table.rows.next_batch(BATCH_ROWS, &mut batch)?;
     }
     bar.finish_and_clear();
     Ok(source)
 }
 
-/// Appends one processed row to the records, the interner, the stats and the rejects.
+/// Appends processed rows to the records, the interner, the stats and the rejects.
 fn append(
     index: u16,
-    result: Result<RowResult, (u64, RejectReason, String)>,
+    chunk: &Processed,
     compiled: &Compiled,
     plan: &Plan,
     source: &mut Source,
     out: &mut Extracted,
+    idents: &mut Vec<u32>,
 ) {
-    source.rows_read += 1;
-    let row = match result {
-        Ok(row) => row,
-        Err((row, reason, raw)) => {
+    let width = compiled.identifiers.len();
+    let mut values = chunk.values.chunks_exact(width.max(1));
+    for row in &chunk.rows {
+        source.rows_read += 1;
+        if let Some(reason) = row.bad {
             source.rows_unreadable += 1;
-            let fields = RecordFields {
+            let fields = RecordRef {
+                key: None,
+                name: None,
                 time_min: NO_TIME,
                 time_max: NO_TIME,
                 amount: f64::NAN,
-                ..RecordFields::default()
             };
             out.records
-                .push(index, row, RecordStatus::Unreadable, &fields, &[]);
+                .push_ref(index, row.row, RecordStatus::Unreadable, &fields, &[]);
             out.rejects.push(Reject {
                 source: index,
-                row,
+                row: row.row,
                 column: String::new(),
-                value: raw,
+                value: chunk.str(row.raw).to_owned(),
                 reason,
             });
-            return;
+            continue;
         }
-    };
-    let mut idents: Vec<u32> = Vec::with_capacity(row.values.len());
-    for (column, value) in compiled.identifiers.iter().zip(row.values) {
-        let report = &mut source.columns[column.column];
-        match value {
-            ValueOutcome::Empty => {}
-            ValueOutcome::Valid(canonical) => {
-                report.filled += 1;
-                report.valid += 1;
-                let id = out.interner.intern(column.namespace, &canonical);
-                if !idents.contains(&id) {
-                    idents.push(id);
+        let row_values = if width == 0 {
+            &[][..]
+        } else {
+            values.next().expect("one set of values per readable row")
+        };
+        idents.clear();
+        for (column, value) in compiled.identifiers.iter().zip(row_values) {
+            let report = &mut source.columns[column.column];
+            match *value {
+                Value::Empty => {}
+                Value::Valid(span) => {
+                    report.filled += 1;
+                    report.valid += 1;
+                    let id = out.interner.intern(column.namespace, chunk.str(span));
+                    if !idents.contains(&id) {
+                        idents.push(id);
+                    }
+                }
+                Value::Rejected(reason, span) => {
+                    report.filled += 1;
+                    *report.rejected.entry(reason).or_default() += 1;
+                    out.rejects.push(Reject {
+                        source: index,
+                        row: row.row,
+                        column: plan.columns[column.column].name.clone(),
+                        value: chunk.str(span).to_owned(),
+                        reason,
+                    });
                 }
             }
-            ValueOutcome::Rejected(reason, raw) => {
-                report.filled += 1;
-                *report.rejected.entry(reason).or_default() += 1;
-                out.rejects.push(Reject {
-                    source: index,
-                    row: row.row,
-                    column: plan.columns[column.column].name.clone(),
-                    value: raw,
-                    reason,
+        }
+        let status = if idents.is_empty() {
+            source.rows_unidentified += 1;
+            out.rejects.push(Reject {
+                source: index,
+                row: row.row,
+                column: String::new(),
+                value: String::new(),
+                reason: RejectReason::NoIdentifier,
+            });
+            RecordStatus::Unidentified
+        } else {
+            RecordStatus::Identified
+        };
+        let fields = RecordRef {
+            key: row.key.map(|s| chunk.str(s)),
+            name: row.name.map(|s| chunk.str(s)),
+            time_min: row.time_min,
+            time_max: row.time_max,
+            amount: row.amount,
+        };
+        out.records
+            .push_ref(index, row.row, status, &fields, idents);
+    }
+}
+
+/// Normalizes rows `range` of `batch`.
+fn process_rows(
+    batch: &RowBatch,
+    range: std::ops::Range<usize>,
+    compiled: &Compiled,
+    normalizers: &Normalizers,
+    phone_cache: &PhoneCache,
+) -> Processed {
+    let mut out = Processed {
+        text: String::with_capacity(range.len() * 48),
+        rows: Vec::with_capacity(range.len()),
+        values: Vec::with_capacity(range.len() * compiled.identifiers.len()),
+    };
+    for i in range {
+        match batch.get(i) {
+            BatchItem::Bad {
+                row, reason, raw, ..
+            } => {
+                let raw = out.push(raw);
+                out.rows.push(ProcessedRow {
+                    row,
+                    bad: Some(reason),
+                    raw,
+                    key: None,
+                    name: None,
+                    time_min: NO_TIME,
+                    time_max: NO_TIME,
+                    amount: f64::NAN,
                 });
+            }
+            BatchItem::Row { row, fields, .. } => {
+                process_row(row, fields, compiled, normalizers, phone_cache, &mut out);
             }
         }
     }
-    let status = if idents.is_empty() {
-        source.rows_unidentified += 1;
-        out.rejects.push(Reject {
-            source: index,
-            row: row.row,
-            column: String::new(),
-            value: String::new(),
-            reason: RejectReason::NoIdentifier,
-        });
-        RecordStatus::Unidentified
-    } else {
-        RecordStatus::Identified
-    };
-    out.records
-        .push(index, row.row, status, &row.fields, &idents);
+    out
 }
 
 fn process_row(
     row: u64,
-    fields: &[String],
+    fields: Fields<'_>,
     compiled: &Compiled,
     normalizers: &Normalizers,
     phone_cache: &PhoneCache,
-) -> RowResult {
-    let cell = |i: usize| fields.get(i).map(|s| s.trim()).filter(|s| !s.is_empty());
+    out: &mut Processed,
+) {
+    let cell = |i: usize| fields.get(i).map(str::trim).filter(|s| !s.is_empty());
     let region = compiled
         .country
         .and_then(cell)
         .or(compiled.default_region.as_deref());
-    let values = compiled
-        .identifiers
-        .iter()
-        .map(|column| {
-            let raw = fields.get(column.column).map_or("", String::as_str);
-            let result = if column.kind == Kind::Phone {
-                phone_cache.normalize(normalizers, raw, region)
-            } else {
-                normalizers.normalize(column.kind, raw, region)
-            };
-            match result {
-                None => ValueOutcome::Empty,
-                Some(Ok(canonical)) => ValueOutcome::Valid(canonical),
-                Some(Err(reason)) => ValueOutcome::Rejected(reason, raw.trim().to_owned()),
-            }
-        })
-        .collect();
+    for column in &compiled.identifiers {
+        let raw = fields.get(column.column).unwrap_or("");
+        let result = if column.kind == Kind::Phone {
+            phone_cache.normalize(normalizers, raw, region)
+        } else {
+            normalizers.normalize(column.kind, raw, region)
+        };
+        let value = match result {
+            None => Value::Empty,
+            Some(Ok(canonical)) => Value::Valid(out.push(&canonical)),
+            Some(Err(reason)) => Value::Rejected(reason, out.push(raw.trim())),
+        };
+        out.values.push(value);
+    }
     let (time_min, time_max) = compiled
         .timestamps
         .iter()
@@ -550,29 +656,62 @@ fn process_row(
     let amount = compiled
         .amounts
         .iter()
-        .find_map(|&i| cell(i).and_then(amount::parse_amount))
+        .find_map(|&i| cell(i).and_then(parse_amount))
         .unwrap_or(f64::NAN);
-    RowResult {
+    let key = compiled.key.and_then(cell).map(|k| out.push(k));
+    let name = display_name(compiled, &cell, &mut out.text);
+    out.rows.push(ProcessedRow {
         row,
-        fields: RecordFields {
-            key: compiled.key.and_then(cell).map(str::to_owned),
-            name: display_name(compiled, &cell),
-            time_min,
-            time_max,
-            amount,
-        },
-        values,
+        bad: None,
+        raw: (0, 0),
+        key,
+        name,
+        time_min,
+        time_max,
+        amount,
+    });
+}
+
+/// `amount::parse_amount` with a fast path for the commonest spelling, plain `1234` or
+/// `1234.5`/`1234.56` (which that parser reads as the same decimal number), skipping its
+/// lowercasing and currency scan.
+fn parse_amount(cell: &str) -> Option<f64> {
+    let bytes = cell.as_bytes();
+    let int_len = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    let plain = int_len > 0
+        && match &bytes[int_len..] {
+            [] => true,
+            [b'.', fraction @ ..] => {
+                (1..=2).contains(&fraction.len()) && fraction.iter().all(u8::is_ascii_digit)
+            }
+            _ => false,
+        };
+    if plain {
+        cell.parse().ok()
+    } else {
+        amount::parse_amount(cell)
     }
 }
 
-/// The record's name: the first non-empty full-name column, else first, middle and last name
-/// joined; internal whitespace collapsed.
+/// Appends the record's name to `text` and returns its span: the first non-empty full-name
+/// column, else first, middle and last name joined; whitespace runs collapsed to one space
+/// (the words of every part, in order, joined by single spaces).
 fn display_name<'a>(
     compiled: &Compiled,
     cell: &impl Fn(usize) -> Option<&'a str>,
-) -> Option<String> {
-    let joined = match compiled.full_name.iter().find_map(|&i| cell(i)) {
-        Some(full) => full.to_owned(),
+    text: &mut String,
+) -> Option<Span> {
+    let start = text.len();
+    let mut words = |part: &str| {
+        for word in part.split_whitespace() {
+            if text.len() > start {
+                text.push(' ');
+            }
+            text.push_str(word);
+        }
+    };
+    match compiled.full_name.iter().find_map(|&i| cell(i)) {
+        Some(full) => words(full),
         None => [
             compiled.first_name,
             compiled.middle_name,
@@ -581,11 +720,9 @@ fn display_name<'a>(
         .into_iter()
         .flatten()
         .filter_map(cell)
-        .collect::<Vec<_>>()
-        .join(" "),
-    };
-    let collapsed = joined.split_whitespace().collect::<Vec<_>>().join(" ");
-    (!collapsed.is_empty()).then_some(collapsed)
+        .for_each(words),
+    }
+    (text.len() > start).then_some((start, text.len()))
 }
 
 type PhoneResult = Option<Result<String, RejectReason>>;
@@ -691,6 +828,45 @@ pub fn plan_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amount_fast_path_agrees_with_the_parser() {
+        let cases = [
+            "0",
+            "7",
+            "007",
+            "0.00",
+            "1234.5",
+            "1234.56",
+            "1234.567",
+            "1.234",
+            "12.",
+            ".5",
+            "1,5",
+            "2 068,57",
+            "-3.00",
+            "99999999999999999999.99",
+            "1e5",
+            "١٢",
+        ];
+        for case in cases {
+            assert_eq!(
+                parse_amount(case).map(f64::to_bits),
+                amount::parse_amount(case).map(f64::to_bits),
+                "{case}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn amount_fast_path_agrees_on_digit_strings(cell in "[0-9]{1,18}(\\.[0-9]{0,4})?") {
+            proptest::prop_assert_eq!(
+                parse_amount(&cell).map(f64::to_bits),
+                amount::parse_amount(&cell).map(f64::to_bits)
+            );
+        }
+    }
 
     #[test]
     fn each_distinct_phone_is_parsed_once_per_region() {

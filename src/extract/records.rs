@@ -8,27 +8,29 @@
 #[derive(Debug, Default)]
 pub struct StrColumn {
     ends: Vec<u64>,
-    bytes: Vec<u8>,
+    /// A `String`, so `get` slices without a UTF-8 check.
+    bytes: String,
 }
 
 impl StrColumn {
     /// Appends a value (`None` and `""` are both stored as missing).
     pub fn push(&mut self, value: Option<&str>) {
         if let Some(v) = value {
-            self.bytes.extend_from_slice(v.as_bytes());
+            self.bytes.push_str(v);
         }
         self.ends.push(self.bytes.len() as u64);
     }
 
     /// The raw arena: end offsets and bytes (for the state file, `state::format`).
     pub fn parts(&self) -> (&[u64], &[u8]) {
-        (&self.ends, &self.bytes)
+        (&self.ends, self.bytes.as_bytes())
     }
 
     /// Rebuilds a column from `parts`, checking that offsets and UTF-8 are sound, so a damaged
     /// state file is an error rather than a panic later.
     pub fn from_parts(ends: Vec<u64>, bytes: Vec<u8>) -> Result<StrColumn, String> {
-        let text = std::str::from_utf8(&bytes).map_err(|e| format!("text is not UTF-8: {e}"))?;
+        let bytes = String::from_utf8(bytes).map_err(|e| format!("text is not UTF-8: {e}"))?;
+        let text = bytes.as_str();
         let mut previous = 0u64;
         for &end in &ends {
             if end < previous || end > bytes.len() as u64 || !text.is_char_boundary(end as usize) {
@@ -46,10 +48,7 @@ impl StrColumn {
     pub fn get(&self, i: usize) -> Option<&str> {
         let end = self.ends[i] as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        (end > start).then(|| {
-            std::str::from_utf8(&self.bytes[start..end])
-                .expect("the arena holds only whole UTF-8 strings")
-        })
+        (end > start).then(|| &self.bytes[start..end])
     }
 }
 
@@ -105,6 +104,21 @@ pub struct RecordFields {
     pub amount: f64,
 }
 
+/// [`RecordFields`], borrowed: what `extract` appends without allocating.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordRef<'a> {
+    /// Record key.
+    pub key: Option<&'a str>,
+    /// Display name.
+    pub name: Option<&'a str>,
+    /// Earliest timestamp or `NO_TIME`.
+    pub time_min: i64,
+    /// Latest timestamp or `NO_TIME`.
+    pub time_max: i64,
+    /// Amount or NaN.
+    pub amount: f64,
+}
+
 impl Records {
     /// Number of records.
     pub fn len(&self) -> usize {
@@ -125,11 +139,30 @@ impl Records {
         fields: &RecordFields,
         idents: &[u32],
     ) {
+        let fields = RecordRef {
+            key: fields.key.as_deref(),
+            name: fields.name.as_deref(),
+            time_min: fields.time_min,
+            time_max: fields.time_max,
+            amount: fields.amount,
+        };
+        self.push_ref(source, row, status, &fields, idents);
+    }
+
+    /// [`Records::push`] from borrowed fields.
+    pub fn push_ref(
+        &mut self,
+        source: u16,
+        row: u64,
+        status: RecordStatus,
+        fields: &RecordRef<'_>,
+        idents: &[u32],
+    ) {
         self.source.push(source);
         self.row.push(row);
         self.status.push(status);
-        self.key.push(fields.key.as_deref());
-        self.name.push(fields.name.as_deref());
+        self.key.push(fields.key);
+        self.name.push(fields.name);
         self.time_min.push(fields.time_min);
         self.time_max.push(fields.time_max);
         self.amount.push(fields.amount);

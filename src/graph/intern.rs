@@ -17,7 +17,9 @@ pub struct Interner {
     /// End offset of each id's bytes in `bytes` (its start is the previous end).
     ends: Vec<u64>,
     namespaces: Vec<u16>,
-    bytes: Vec<u8>,
+    /// Every value, back to back. A `String`, so values come back as `&str` without a UTF-8
+    /// check (slicing only checks the two char boundaries).
+    bytes: String,
 }
 
 impl Interner {
@@ -37,18 +39,17 @@ impl Interner {
             bytes,
         } = self;
         let found = table.find(hash, |&id| {
-            namespaces[id as usize] == namespace && slice(ends, bytes, id) == value.as_bytes()
+            namespaces[id as usize] == namespace && slice(ends, bytes, id) == value
         });
         if let Some(&id) = found {
             return id;
         }
         let id = u32::try_from(ends.len()).expect("fewer than 2^32 distinct identifiers");
-        bytes.extend_from_slice(value.as_bytes());
+        bytes.push_str(value);
         ends.push(bytes.len() as u64);
         namespaces.push(namespace);
         table.insert_unique(hash, id, |&other| {
-            let text = std::str::from_utf8(slice(ends, bytes, other))
-                .expect("the arena holds only whole UTF-8 strings");
+            let text = slice(ends, bytes, other);
             hasher.hash_one((namespaces[other as usize], text))
         });
         id
@@ -56,8 +57,7 @@ impl Interner {
 
     /// The namespace and value of `id`.
     pub fn get(&self, id: u32) -> (u16, &str) {
-        let text = std::str::from_utf8(slice(&self.ends, &self.bytes, id))
-            .expect("the arena holds only whole UTF-8 strings");
+        let text = slice(&self.ends, &self.bytes, id);
         (self.namespaces[id as usize], text)
     }
 
@@ -71,7 +71,7 @@ impl Interner {
     pub fn sort_key(&self, id: u32) -> (u16, &[u8]) {
         (
             self.namespaces[id as usize],
-            slice(&self.ends, &self.bytes, id),
+            slice(&self.ends, &self.bytes, id).as_bytes(),
         )
     }
 
@@ -86,7 +86,7 @@ impl Interner {
     }
 }
 
-fn slice<'a>(ends: &[u64], bytes: &'a [u8], id: u32) -> &'a [u8] {
+fn slice<'a>(ends: &[u64], bytes: &'a str, id: u32) -> &'a str {
     let end = ends[id as usize] as usize;
     let start = if id == 0 {
         0

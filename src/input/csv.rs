@@ -30,7 +30,7 @@ use anyhow::{anyhow, bail};
 use csv::ByteRecord;
 
 use super::encoding::{self, SNIFF_LEN};
-use super::{Format, ReadOptions, RowOutcome, RowSource, Table, cap_raw, clean_headers};
+use super::{Format, ReadOptions, RowBatch, RowOutcome, RowSource, Table, cap_raw, clean_headers};
 use crate::reject::RejectReason;
 
 /// Bytes of decoded text the delimiter sniffer looks at (64 KiB).
@@ -357,6 +357,53 @@ impl CsvRows {
         RowOutcome::Row { row, line, fields }
     }
 
+    /// `outcome` straight into a batch: the fields are copied once into its text buffer.
+    fn push_outcome(&self, row: u64, line: u64, out: &mut RowBatch) {
+        let record = &self.record;
+        let spanned = self.prev_line.saturating_sub(line);
+        // The same checks as `outcome` (issue 7: sizes are capped by `guard`).
+        let unclosed = self.unclosed_quote_line.load(Ordering::Relaxed) == line;
+        if spanned > MAX_RECORD_LINES || unclosed {
+            return self.push_bad(row, line, RejectReason::UnreadableRow, out);
+        }
+        let n = record.len();
+        let fits = n == self.width
+            || (n > self.width && record.iter().skip(self.width).all(<[u8]>::is_empty))
+            || (n < self.width && n >= self.pad_from);
+        if !fits {
+            let reason = if spanned > 1 {
+                RejectReason::UnreadableRow
+            } else {
+                RejectReason::RaggedRow
+            };
+            return self.push_bad(row, line, reason, out);
+        }
+        // One UTF-8 check for the whole record; a field is then valid when both its ends fall
+        // on character boundaries (the slicing checks that). Otherwise it is decoded lossily
+        // on its own, as `field_string` does.
+        let whole = std::str::from_utf8(record.as_slice()).ok();
+        let (start, first) = out.mark();
+        let mut at = 0;
+        for field in record.iter().take(self.width) {
+            let end = at + field.len();
+            match whole.and_then(|text| text.get(at..end)) {
+                Some(text) => out.push_field(text),
+                None => out.push_field(&String::from_utf8_lossy(field)),
+            }
+            at = end;
+        }
+        for _ in n..self.width {
+            out.push_field("");
+        }
+        out.end_row(row, line, start, first);
+    }
+
+    fn push_bad(&self, row: u64, line: u64, reason: RejectReason, out: &mut RowBatch) {
+        if let RowOutcome::Bad { raw, .. } = self.bad(row, line, reason) {
+            out.push_bad(row, line, reason, &raw);
+        }
+    }
+
     fn bad(&self, row: u64, line: u64, reason: RejectReason) -> RowOutcome {
         let delimiter = char::from(self.delimiter).to_string();
         // At most RAW_CAP fields: every field adds a character, and a row of millions of empty
@@ -401,10 +448,32 @@ impl RowSource for CsvRows {
         Ok(!out.is_empty())
     }
 
+    fn next_rows(&mut self, max: usize, out: &mut RowBatch) -> anyhow::Result<bool> {
+        out.clear();
+        while !self.done && out.len() < max.max(1) && out.text_len() < MAX_BATCH_TEXT {
+            match self.next_record()? {
+                Next::End => self.done = true,
+                Next::Record(line) => {
+                    self.row += 1;
+                    self.push_outcome(self.row, line, out);
+                }
+                Next::Unreadable(line, why) => {
+                    self.row += 1;
+                    let reason = RejectReason::UnreadableRow;
+                    out.push_bad(self.row, line, reason, &cap_raw(&why));
+                }
+            }
+        }
+        Ok(!out.is_empty())
+    }
+
     fn bytes_read(&self) -> u64 {
         self.bytes_read.load(Ordering::Relaxed)
     }
 }
+
+/// A batch stops growing past this much text (64 MiB), whatever its row count.
+const MAX_BATCH_TEXT: usize = 64 << 20;
 
 /// A field as a `String`; invalid UTF-8 (possible only in UTF-8 pass-through) is replaced
 /// lossily with U+FFFD.

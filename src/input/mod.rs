@@ -118,8 +118,198 @@ pub trait RowSource: Send {
     /// `while src.next_batch(n, &mut buf)? { ... }` sees every row. Fatal read errors (a
     /// truncated gzip, an I/O error) name `path:line`.
     fn next_batch(&mut self, max: usize, out: &mut Vec<RowOutcome>) -> anyhow::Result<bool>;
+    /// The same rows as `next_batch`, in one text buffer (`out` is cleared first): no `String`
+    /// or `Vec` per row, which is what `extract` reads millions of rows with. Same contract as
+    /// `next_batch`. The default goes through `next_batch`; CSV fills the batch directly.
+    fn next_rows(&mut self, max: usize, out: &mut RowBatch) -> anyhow::Result<bool> {
+        out.clear();
+        let mut rows = Vec::new();
+        let more = self.next_batch(max, &mut rows)?;
+        for outcome in rows {
+            match outcome {
+                RowOutcome::Row { row, line, fields } => {
+                    out.push_row(row, line, fields.iter().map(String::as_str));
+                }
+                RowOutcome::Bad {
+                    row,
+                    line,
+                    reason,
+                    raw,
+                } => out.push_bad(row, line, reason, &raw),
+            }
+        }
+        Ok(more)
+    }
     /// Bytes of the file consumed so far (for progress; compressed bytes for `.gz`).
     fn bytes_read(&self) -> u64;
+}
+
+/// A batch of rows with every field in one text buffer: what [`RowSource::next_rows`] fills.
+/// Reused from batch to batch, so reading allocates nothing per row once it is warm.
+#[derive(Debug, Default)]
+pub struct RowBatch {
+    /// The fields of every row (and the raw text of bad rows), back to back.
+    text: String,
+    /// End offset in `text` of each field (a bad row has one "field": its raw text).
+    ends: Vec<usize>,
+    rows: Vec<BatchRow>,
+}
+
+/// One row of a [`RowBatch`]: its numbers and where its fields are.
+#[derive(Clone, Copy, Debug)]
+struct BatchRow {
+    row: u64,
+    line: u64,
+    /// `Some(reason)` for a bad row.
+    bad: Option<RejectReason>,
+    /// Its fields are `ends[first..last]`, the first one starting at `start`.
+    start: usize,
+    first: usize,
+    last: usize,
+}
+
+/// A row of a [`RowBatch`], borrowed.
+#[derive(Clone, Copy, Debug)]
+pub enum BatchItem<'a> {
+    /// A readable row (see [`RowOutcome::Row`]).
+    Row {
+        /// 1-based data-row number.
+        row: u64,
+        /// 1-based line where the row starts.
+        line: u64,
+        /// Its fields.
+        fields: Fields<'a>,
+    },
+    /// A row that could not be used (see [`RowOutcome::Bad`]).
+    Bad {
+        /// 1-based data-row number.
+        row: u64,
+        /// 1-based line where the row starts.
+        line: u64,
+        /// Why.
+        reason: RejectReason,
+        /// The raw row as text, capped.
+        raw: &'a str,
+    },
+}
+
+/// The fields of one row in a [`RowBatch`].
+#[derive(Clone, Copy, Debug)]
+pub struct Fields<'a> {
+    text: &'a str,
+    ends: &'a [usize],
+    start: usize,
+}
+
+impl<'a> Fields<'a> {
+    /// Field `i`, untrimmed; `None` past the last field.
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { self.start } else { self.ends[i - 1] };
+        Some(&self.text[start..end])
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True for a row without fields.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+impl RowBatch {
+    /// Empties the batch, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.rows.clear();
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True without rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Bytes of text held (to bound a batch by size as well as by rows).
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Appends a readable row.
+    pub fn push_row<'f>(&mut self, row: u64, line: u64, fields: impl IntoIterator<Item = &'f str>) {
+        let (start, first) = (self.text.len(), self.ends.len());
+        for field in fields {
+            self.push_field(field);
+        }
+        self.end_row(row, line, start, first);
+    }
+
+    /// Appends one field of the row being built (see `end_row`).
+    pub(crate) fn push_field(&mut self, field: &str) {
+        self.text.push_str(field);
+        self.ends.push(self.text.len());
+    }
+
+    /// Where the next row's text and fields start, for `push_field` ... `end_row`.
+    pub(crate) fn mark(&self) -> (usize, usize) {
+        (self.text.len(), self.ends.len())
+    }
+
+    /// Closes the row whose fields were pushed since `mark` returned `(start, first)`.
+    pub(crate) fn end_row(&mut self, row: u64, line: u64, start: usize, first: usize) {
+        self.rows.push(BatchRow {
+            row,
+            line,
+            bad: None,
+            start,
+            first,
+            last: self.ends.len(),
+        });
+    }
+
+    /// Appends a bad row.
+    pub fn push_bad(&mut self, row: u64, line: u64, reason: RejectReason, raw: &str) {
+        let (start, first) = (self.text.len(), self.ends.len());
+        self.push_field(raw);
+        self.rows.push(BatchRow {
+            row,
+            line,
+            bad: Some(reason),
+            start,
+            first,
+            last: self.ends.len(),
+        });
+    }
+
+    /// Row `i`.
+    pub fn get(&self, i: usize) -> BatchItem<'_> {
+        let r = self.rows[i];
+        match r.bad {
+            Some(reason) => BatchItem::Bad {
+                row: r.row,
+                line: r.line,
+                reason,
+                raw: &self.text[r.start..self.ends[r.first]],
+            },
+            None => BatchItem::Row {
+                row: r.row,
+                line: r.line,
+                fields: Fields {
+                    text: &self.text,
+                    ends: &self.ends[r.first..r.last],
+                    start: r.start,
+                },
+            },
+        }
+    }
 }
 
 /// An opened input file.

@@ -1,7 +1,8 @@
 //! The CSV layouts of `profiles.csv`, `links.csv` and `rejects.csv` (documented in the README).
 
+use std::fmt::Write as _;
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{self, BufWriter, Write};
 
 use crate::extract::{Extracted, NO_TIME};
 use crate::graph::{Clusters, NONE};
@@ -51,144 +52,299 @@ pub const REFUSED_HEADER: [&str; 7] = [
 ];
 
 /// Separator between the values of a multi-valued cell.
-const LIST_SEPARATOR: &str = "|";
+const LIST_SEPARATOR: &[u8] = b"|";
 
-fn csv_writer(out: &mut OutDir, name: &str) -> anyhow::Result<csv::Writer<BufWriter<File>>> {
-    Ok(csv::WriterBuilder::new().from_writer(out.file(name)?))
+/// Bytes gathered before a write to the file.
+const FLUSH_AT: usize = 1 << 20;
+
+/// A CSV writer for omni's own tables, in the csv crate's default dialect (comma, `\n` after each
+/// row, a field quoted only when it holds a comma, a quote, `\r` or `\n`, quotes doubled), so
+/// the files are byte for byte what `csv::Writer` wrote before. It gathers rows in one buffer
+/// and hands the file a megabyte at a time; fields are written straight from the slices they
+/// live in, without a `String` or a `ByteRecord` per row.
+pub(crate) struct CsvSink<W: Write> {
+    out: W,
+    buf: Vec<u8>,
+    /// No field written yet on the current row.
+    row_start: bool,
 }
 
-fn finish(writer: csv::Writer<BufWriter<File>>) -> anyhow::Result<()> {
-    let inner = writer.into_inner().map_err(|e| e.into_error())?;
-    OutDir::finish(inner)
-}
-
-/// `profiles.csv`: one row per golden profile, ordered by id.
-pub fn write_profiles(
-    out: &mut OutDir,
-    extracted: &Extracted,
-    profiles: &Profiles,
-) -> anyhow::Result<()> {
-    let mut w = csv_writer(out, "profiles.csv")?;
-    w.write_record(PROFILES_HEADER)?;
-    let mut lists: [Vec<&str>; 3] = Default::default();
-    let mut ids: Vec<String> = Vec::new();
-    for profile in &profiles.list {
-        lists.iter_mut().for_each(Vec::clear);
-        ids.clear();
-        for &ident in &profile.identifiers {
-            let (namespace, value) = extracted.interner.get(ident);
-            match namespace {
-                0..=2 => lists[namespace as usize].push(value),
-                _ => ids.push(format!(
-                    "{}:{value}",
-                    extracted
-                        .namespace_name(namespace)
-                        .trim_start_matches("id:")
-                )),
-            }
+impl<W: Write> CsvSink<W> {
+    pub(crate) fn new(out: W) -> Self {
+        CsvSink {
+            out,
+            buf: Vec::with_capacity(FLUSH_AT + 64 * 1024),
+            row_start: true,
         }
-        let sources: Vec<&str> = profile
-            .sources
-            .iter()
-            .map(|&s| extracted.sources[s as usize].name.as_str())
-            .collect();
-        let time = |t: i64| {
-            if t == NO_TIME {
-                String::new()
-            } else {
-                format_timestamp(t)
-            }
-        };
-        let amount = if profile.purchases == 0 {
-            String::new()
-        } else {
-            format!("{:.2}", profile.amount_total)
-        };
-        w.write_record([
-            profile.id.as_str(),
-            profile.name.as_deref().unwrap_or(""),
-            &profile.records.len().to_string(),
-            &sources.join(LIST_SEPARATOR),
-            &lists[0].join(LIST_SEPARATOR),
-            &lists[1].join(LIST_SEPARATOR),
-            &lists[2].join(LIST_SEPARATOR),
-            &ids.join(LIST_SEPARATOR),
-            &time(profile.first_seen),
-            &time(profile.last_seen),
-            &profile.purchases.to_string(),
-            &amount,
-        ])?;
     }
-    finish(w)
+
+    fn separate(&mut self) {
+        if !self.row_start {
+            self.buf.push(b',');
+        }
+        self.row_start = false;
+    }
+
+    /// Appends a field.
+    pub(crate) fn field(&mut self, value: &[u8]) {
+        self.separate();
+        if value.iter().any(|&b| NEEDS_QUOTES[b as usize]) {
+            self.buf.push(b'"');
+            for &b in value {
+                if b == b'"' {
+                    self.buf.push(b'"');
+                }
+                self.buf.push(b);
+            }
+            self.buf.push(b'"');
+        } else {
+            self.buf.extend_from_slice(value);
+        }
+    }
+
+    /// Appends a field that never needs quotes (numbers, ids, reason codes).
+    fn plain(&mut self, value: &[u8]) {
+        debug_assert!(
+            !value
+                .iter()
+                .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        );
+        self.separate();
+        self.buf.extend_from_slice(value);
+    }
+
+    /// Appends a field assembled by `build` in `scratch` (lists, formatted numbers).
+    fn built(&mut self, scratch: &mut Vec<u8>, build: impl FnOnce(&mut Vec<u8>)) {
+        scratch.clear();
+        build(scratch);
+        self.field(scratch);
+    }
+
+    /// Ends the row.
+    pub(crate) fn end_row(&mut self) -> io::Result<()> {
+        self.buf.push(b'\n');
+        self.row_start = true;
+        if self.buf.len() >= FLUSH_AT {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes one row of fields.
+    pub(crate) fn row<'a>(&mut self, fields: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+        for f in fields {
+            self.field(f.as_bytes());
+        }
+        self.end_row()
+    }
+
+    /// Writes out what is buffered and returns the inner writer.
+    pub(crate) fn into_inner(mut self) -> io::Result<W> {
+        self.out.write_all(&self.buf)?;
+        Ok(self.out)
+    }
 }
 
-/// `links.csv`: one row per input record, in run order (sources by name, then row).
-pub fn write_links(
+/// Bytes that make a field quoted: the delimiter, the quote and line ends.
+static NEEDS_QUOTES: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b',' as usize] = true;
+    table[b'"' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[b'\r' as usize] = true;
+    table
+};
+
+type Sink = CsvSink<BufWriter<File>>;
+
+fn finish(sink: Sink) -> anyhow::Result<()> {
+    OutDir::finish(sink.into_inner()?)
+}
+
+/// Joins `items` into `out` with `|`.
+fn join_into<'a>(out: &mut Vec<u8>, items: impl IntoIterator<Item = &'a [u8]>) {
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(LIST_SEPARATOR);
+        }
+        out.extend_from_slice(item);
+    }
+}
+
+/// Writes `profiles.csv`, `links.csv`, `rejects.csv`, `edges.csv` and `refused.csv`, each on
+/// its own thread (they are independent; the largest ones take about the same time).
+pub fn write_tables(
     out: &mut OutDir,
     extracted: &Extracted,
     clusters: &Clusters,
     profiles: &Profiles,
 ) -> anyhow::Result<()> {
-    let mut w = csv_writer(out, "links.csv")?;
-    w.write_record(["source", "row", "record_key", "profile_id", "matched_by"])?;
+    let files = [
+        "profiles.csv",
+        "links.csv",
+        "rejects.csv",
+        "edges.csv",
+        "refused.csv",
+    ];
+    let mut sinks = Vec::with_capacity(files.len());
+    for name in files {
+        sinks.push(Some(CsvSink::new(out.file(name)?)));
+    }
+    let mut take = |i: usize| sinks[i].take().expect("each file is written once");
+    let (profiles_w, links_w, rejects_w, edges_w, refused_w) =
+        (take(0), take(1), take(2), take(3), take(4));
+    let ((a, b), (c, (d, e))) = rayon::join(
+        || {
+            rayon::join(
+                || write_edges(edges_w, extracted, clusters, profiles),
+                || write_rejects(rejects_w, extracted),
+            )
+        },
+        || {
+            rayon::join(
+                || write_profiles(profiles_w, extracted, profiles),
+                || {
+                    rayon::join(
+                        || write_links(links_w, extracted, clusters, profiles),
+                        || write_refused(refused_w, extracted, clusters, profiles),
+                    )
+                },
+            )
+        },
+    );
+    a.and(b).and(c).and(d).and(e)
+}
+
+/// `profiles.csv`: one row per golden profile, ordered by id.
+fn write_profiles(mut w: Sink, extracted: &Extracted, profiles: &Profiles) -> anyhow::Result<()> {
+    w.row(PROFILES_HEADER)?;
+    let mut lists: [Vec<&str>; 3] = Default::default();
+    let mut ids: Vec<(&str, &str)> = Vec::new();
+    let mut scratch = Vec::new();
+    let mut number = itoa::Buffer::new();
+    for profile in profiles.iter() {
+        lists.iter_mut().for_each(Vec::clear);
+        ids.clear();
+        for &ident in profile.identifiers {
+            let (namespace, value) = extracted.interner.get(ident);
+            match namespace {
+                0..=2 => lists[namespace as usize].push(value),
+                _ => ids.push((
+                    extracted
+                        .namespace_name(namespace)
+                        .trim_start_matches("id:"),
+                    value,
+                )),
+            }
+        }
+        w.plain(&profile.id.text());
+        w.field(profile.name.unwrap_or("").as_bytes());
+        w.plain(number.format(profile.records.len()).as_bytes());
+        w.built(&mut scratch, |s| {
+            join_into(
+                s,
+                profile
+                    .sources
+                    .iter()
+                    .map(|&i| extracted.sources[i as usize].name.as_bytes()),
+            )
+        });
+        for list in &lists {
+            w.built(&mut scratch, |s| {
+                join_into(s, list.iter().map(|v| v.as_bytes()))
+            });
+        }
+        w.built(&mut scratch, |s| {
+            for (i, (namespace, value)) in ids.iter().enumerate() {
+                if i > 0 {
+                    s.extend_from_slice(LIST_SEPARATOR);
+                }
+                s.extend_from_slice(namespace.as_bytes());
+                s.push(b':');
+                s.extend_from_slice(value.as_bytes());
+            }
+        });
+        for t in [profile.first_seen, profile.last_seen] {
+            if t == NO_TIME {
+                w.plain(b"");
+            } else {
+                w.field(format_timestamp(t).as_bytes());
+            }
+        }
+        w.plain(number.format(profile.purchases).as_bytes());
+        if profile.purchases == 0 {
+            w.plain(b"");
+        } else {
+            let mut text = String::new();
+            write!(text, "{:.2}", profile.amount_total).expect("writing to a String");
+            w.field(text.as_bytes());
+        }
+        w.end_row()?;
+    }
+    finish(w)
+}
+
+/// `links.csv`: one row per input record, in run order (sources by name, then row).
+fn write_links(
+    mut w: Sink,
+    extracted: &Extracted,
+    clusters: &Clusters,
+    profiles: &Profiles,
+) -> anyhow::Result<()> {
+    w.row(["source", "row", "record_key", "profile_id", "matched_by"])?;
     let records = &extracted.records;
     let mut row_text = itoa::Buffer::new();
     for record in 0..records.len() {
         let profile = profiles.of_record[record];
-        let profile_id = if profile == NONE {
-            ""
-        } else {
-            profiles.list[profile as usize].id.as_str()
-        };
+        let profile_id = (profile != NONE).then(|| profiles.id(profile as usize).text());
         let matched_by = match clusters.matched_by[record] {
             NONE => "",
             ident => extracted.namespace_name(extracted.interner.namespace_of(ident)),
         };
-        w.write_record([
+        w.field(
             extracted.sources[records.source[record] as usize]
                 .name
-                .as_str(),
-            row_text.format(records.row[record]),
-            records.key.get(record).unwrap_or(""),
-            profile_id,
-            matched_by,
-        ])?;
+                .as_bytes(),
+        );
+        w.plain(row_text.format(records.row[record]).as_bytes());
+        w.field(records.key.get(record).unwrap_or("").as_bytes());
+        w.plain(profile_id.as_ref().map_or(&b""[..], |id| &id[..]));
+        w.field(matched_by.as_bytes());
+        w.end_row()?;
     }
     finish(w)
 }
 
 /// `rejects.csv`: every rejected value and row, in run order.
-pub fn write_rejects(out: &mut OutDir, extracted: &Extracted) -> anyhow::Result<()> {
-    let mut w = csv_writer(out, "rejects.csv")?;
-    w.write_record(["source", "row", "column", "value", "reason"])?;
+fn write_rejects(mut w: Sink, extracted: &Extracted) -> anyhow::Result<()> {
+    w.row(["source", "row", "column", "value", "reason"])?;
     let mut row_text = itoa::Buffer::new();
     for reject in &extracted.rejects {
-        w.write_record([
-            extracted.sources[reject.source as usize].name.as_str(),
-            row_text.format(reject.row),
-            reject.column.as_str(),
-            reject.value.as_str(),
-            reject.reason.code(),
-        ])?;
+        w.field(extracted.sources[reject.source as usize].name.as_bytes());
+        w.plain(row_text.format(reject.row).as_bytes());
+        w.field(reject.column.as_bytes());
+        w.field(reject.value.as_bytes());
+        w.field(reject.reason.code().as_bytes());
+        w.end_row()?;
     }
     finish(w)
 }
 
 /// `edges.csv`: every profile's spanning tree, one row per record in breadth-first order from
 /// the profile's root: which record it was reached from and through which identifier.
-pub fn write_edges(
-    out: &mut OutDir,
+fn write_edges(
+    mut w: Sink,
     extracted: &Extracted,
     clusters: &Clusters,
     profiles: &Profiles,
 ) -> anyhow::Result<()> {
-    let mut w = csv_writer(out, "edges.csv")?;
-    w.write_record(EDGES_HEADER)?;
+    w.row(EDGES_HEADER)?;
     let records = &extracted.records;
     let source_name = |r: u32| {
         extracted.sources[records.source[r as usize] as usize]
             .name
-            .as_str()
+            .as_bytes()
     };
     // Profiles by id; within a profile, the tree order `graph` produced.
     let mut start_of_profile: Vec<(u32, usize)> = Vec::new();
@@ -198,72 +354,117 @@ pub fn write_edges(
         }
     }
     start_of_profile.sort_unstable();
-    let (mut row, mut parent_row) = (itoa::Buffer::new(), itoa::Buffer::new());
+    let mut number = itoa::Buffer::new();
     for (profile, start) in start_of_profile {
-        let id = profiles.list[profile as usize].id.as_str();
+        let id = profiles.id(profile as usize).text();
         for &r in clusters.order[start..]
             .iter()
             .take_while(|&&r| profiles.of_record[r as usize] == profile)
         {
             let (parent, via) = (clusters.parent[r as usize], clusters.via[r as usize]);
-            let (kind, value) = if via == NONE {
-                ("", "")
+            w.plain(&id);
+            w.field(source_name(r));
+            w.plain(number.format(records.row[r as usize]).as_bytes());
+            w.field(records.key.get(r as usize).unwrap_or("").as_bytes());
+            w.field(records.name.get(r as usize).unwrap_or("").as_bytes());
+            if parent == NONE {
+                w.plain(b"");
+                w.plain(b"");
+            } else {
+                w.field(source_name(parent));
+                w.plain(number.format(records.row[parent as usize]).as_bytes());
+            }
+            if via == NONE {
+                w.plain(b"");
+                w.plain(b"");
             } else {
                 let (ns, value) = extracted.interner.get(via);
-                (extracted.namespace_name(ns), value)
-            };
-            w.write_record([
-                id,
-                source_name(r),
-                row.format(records.row[r as usize]),
-                records.key.get(r as usize).unwrap_or(""),
-                records.name.get(r as usize).unwrap_or(""),
-                if parent == NONE {
-                    ""
-                } else {
-                    source_name(parent)
-                },
-                if parent == NONE {
-                    ""
-                } else {
-                    parent_row.format(records.row[parent as usize])
-                },
-                kind,
-                value,
-            ])?;
+                w.field(extracted.namespace_name(ns).as_bytes());
+                w.field(value.as_bytes());
+            }
+            w.end_row()?;
         }
     }
     finish(w)
 }
 
 /// `refused.csv`: every record–identifier link an over-merge guard refused.
-pub fn write_refused(
-    out: &mut OutDir,
+fn write_refused(
+    mut w: Sink,
     extracted: &Extracted,
     clusters: &Clusters,
     profiles: &Profiles,
 ) -> anyhow::Result<()> {
-    let mut w = csv_writer(out, "refused.csv")?;
-    w.write_record(REFUSED_HEADER)?;
+    w.row(REFUSED_HEADER)?;
     let records = &extracted.records;
     let mut row = itoa::Buffer::new();
     for refused in &clusters.refused {
         let r = refused.record as usize;
         let profile = profiles.of_record[r];
         let (ns, value) = extracted.interner.get(refused.identifier);
-        w.write_record([
-            extracted.sources[records.source[r] as usize].name.as_str(),
-            row.format(records.row[r]),
-            if profile == NONE {
-                ""
-            } else {
-                profiles.list[profile as usize].id.as_str()
-            },
-            extracted.namespace_name(ns),
-            value,
-            refused.rule.code(),
-            refused.detail.as_str(),
-        ])?;
+        w.field(
+            extracted.sources[records.source[r] as usize]
+                .name
+                .as_bytes(),
+        );
+        w.plain(row.format(records.row[r]).as_bytes());
+        let id = (profile != NONE).then(|| profiles.id(profile as usize).text());
+        w.plain(id.as_ref().map_or(&b""[..], |id| &id[..]));
+        w.field(extracted.namespace_name(ns).as_bytes());
+        w.field(value.as_bytes());
+        w.field(refused.rule.code().as_bytes());
+        w.field(refused.detail.as_bytes());
+        w.end_row()?;
     }
     finish(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ours(rows: &[Vec<String>]) -> Vec<u8> {
+        let mut sink = CsvSink::new(Vec::new());
+        for row in rows {
+            sink.row(row.iter().map(String::as_str)).unwrap();
+        }
+        sink.into_inner().unwrap()
+    }
+
+    fn csv_crate(rows: &[Vec<String>]) -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for row in rows {
+            w.write_record(row).unwrap();
+        }
+        w.into_inner().unwrap()
+    }
+
+    #[test]
+    fn quoting_matches_the_csv_crate() {
+        let rows = vec![
+            vec!["a".to_owned(), String::new(), "b,c".to_owned()],
+            vec!["say \"hi\"".to_owned(), "x\ny".to_owned(), "r\r".to_owned()],
+            vec![
+                "Иван|Пётр".to_owned(),
+                " lead space".to_owned(),
+                "#".to_owned(),
+            ],
+        ];
+        assert_eq!(ours(&rows), csv_crate(&rows));
+    }
+
+    proptest! {
+        #[test]
+        fn any_multi_field_rows_match_the_csv_crate(
+            rows in (2usize..6).prop_flat_map(|width| {
+                proptest::collection::vec(
+                    proptest::collection::vec("[a-z,\"\\r\\n |;é ]{0,6}", width),
+                    0..8,
+                )
+            }),
+        ) {
+            prop_assert_eq!(ours(&rows), csv_crate(&rows));
+        }
+    }
 }

@@ -10,23 +10,24 @@ pub mod survivorship;
 
 use rayon::prelude::*;
 
+use crate::extract::records::StrColumn;
 use crate::extract::{Extracted, NO_TIME, RecordStatus};
 use crate::graph::{Clusters, NONE};
 
-/// One golden profile.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Profile {
+/// One golden profile, borrowed from [`Profiles`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Profile<'a> {
     /// Deterministic profile id (see `ids`).
-    pub id: String,
+    pub id: ids::ProfileId,
     /// Record indices, ascending.
-    pub records: Vec<u32>,
+    pub records: &'a [u32],
     /// Source indices present, ascending.
-    pub sources: Vec<u16>,
+    pub sources: &'a [u16],
     /// Distinct interned identifiers, ordered by namespace then value. Generic identifiers
     /// (the shop's phone, a shared mailbox) are left out: they are nobody's contact.
-    pub identifiers: Vec<u32>,
+    pub identifiers: &'a [u32],
     /// Name by survivorship (see `survivorship`).
-    pub name: Option<String>,
+    pub name: Option<&'a str>,
     /// Earliest timestamp of any record, or `NO_TIME`.
     pub first_seen: i64,
     /// Latest timestamp of any record, or `NO_TIME`.
@@ -37,59 +38,260 @@ pub struct Profile {
     pub amount_total: f64,
 }
 
-/// All profiles of a run.
+/// Profiles in columns: the per-profile lists (records, sources, identifiers) are compressed
+/// rows in shared vectors and names live in one arena, so a profile costs about 60 bytes plus
+/// its lists instead of five heap allocations.
+#[derive(Debug, Default)]
+struct Columns {
+    ids: Vec<ids::ProfileId>,
+    record_ends: Vec<u32>,
+    records: Vec<u32>,
+    source_ends: Vec<u32>,
+    sources: Vec<u16>,
+    identifier_ends: Vec<u32>,
+    identifiers: Vec<u32>,
+    names: StrColumn,
+    first_seen: Vec<i64>,
+    last_seen: Vec<i64>,
+    purchases: Vec<u64>,
+    amount_total: Vec<f64>,
+}
+
+fn range(ends: &[u32], i: usize) -> std::ops::Range<usize> {
+    (if i == 0 { 0 } else { ends[i - 1] as usize })..ends[i] as usize
+}
+
+fn end(len: usize) -> u32 {
+    u32::try_from(len).expect("fewer than 2^32 list entries")
+}
+
+impl Columns {
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn get(&self, i: usize) -> Profile<'_> {
+        Profile {
+            id: self.ids[i],
+            records: &self.records[range(&self.record_ends, i)],
+            sources: &self.sources[range(&self.source_ends, i)],
+            identifiers: &self.identifiers[range(&self.identifier_ends, i)],
+            name: self.names.get(i),
+            first_seen: self.first_seen[i],
+            last_seen: self.last_seen[i],
+            purchases: self.purchases[i],
+            amount_total: self.amount_total[i],
+        }
+    }
+
+    /// Empty columns with room for all of `chunks`.
+    fn with_capacity(chunks: &[Columns]) -> Columns {
+        let total = |f: fn(&Columns) -> usize| chunks.iter().map(f).sum::<usize>();
+        let (profiles, records) = (total(Columns::len), total(|c| c.records.len()));
+        let sources = total(|c| c.sources.len());
+        let identifiers = total(|c| c.identifiers.len());
+        Columns {
+            ids: Vec::with_capacity(profiles),
+            record_ends: Vec::with_capacity(profiles),
+            records: Vec::with_capacity(records),
+            source_ends: Vec::with_capacity(profiles),
+            sources: Vec::with_capacity(sources),
+            identifier_ends: Vec::with_capacity(profiles),
+            identifiers: Vec::with_capacity(identifiers),
+            names: StrColumn::default(),
+            first_seen: Vec::with_capacity(profiles),
+            last_seen: Vec::with_capacity(profiles),
+            purchases: Vec::with_capacity(profiles),
+            amount_total: Vec::with_capacity(profiles),
+        }
+    }
+
+    /// Appends `other`'s profiles after this one's.
+    /// Appends profile `i` of `from` under the id `id`.
+    fn push_from(&mut self, from: &Columns, i: usize, id: ids::ProfileId) {
+        let p = from.get(i);
+        self.ids.push(id);
+        self.records.extend_from_slice(p.records);
+        self.record_ends.push(end(self.records.len()));
+        self.sources.extend_from_slice(p.sources);
+        self.source_ends.push(end(self.sources.len()));
+        self.identifiers.extend_from_slice(p.identifiers);
+        self.identifier_ends.push(end(self.identifiers.len()));
+        self.names.push(p.name);
+        self.first_seen.push(p.first_seen);
+        self.last_seen.push(p.last_seen);
+        self.purchases.push(p.purchases);
+        self.amount_total.push(p.amount_total);
+    }
+
+    fn append(&mut self, other: Columns) {
+        fn lists<T: Copy>(ends: &mut Vec<u32>, items: &mut Vec<T>, o_ends: &[u32], o: &[T]) {
+            let base = end(items.len());
+            ends.extend(o_ends.iter().map(|&e| base + e));
+            items.extend_from_slice(o);
+        }
+        lists(
+            &mut self.record_ends,
+            &mut self.records,
+            &other.record_ends,
+            &other.records,
+        );
+        lists(
+            &mut self.source_ends,
+            &mut self.sources,
+            &other.source_ends,
+            &other.sources,
+        );
+        lists(
+            &mut self.identifier_ends,
+            &mut self.identifiers,
+            &other.identifier_ends,
+            &other.identifiers,
+        );
+        for i in 0..other.len() {
+            self.names.push(other.names.get(i));
+        }
+        self.ids.extend_from_slice(&other.ids);
+        self.first_seen.extend_from_slice(&other.first_seen);
+        self.last_seen.extend_from_slice(&other.last_seen);
+        self.purchases.extend_from_slice(&other.purchases);
+        self.amount_total.extend_from_slice(&other.amount_total);
+    }
+}
+
+/// All profiles of a run, ordered by id.
 #[derive(Debug, Default)]
 pub struct Profiles {
-    /// Profiles ordered by id.
-    pub list: Vec<Profile>,
-    /// For each record, its index in `list`, or `NONE`.
+    columns: Columns,
+    /// For each record, its profile's index (see [`Profiles::get`]), or `NONE`.
     pub of_record: Vec<u32>,
 }
+
+impl Profiles {
+    /// Number of profiles.
+    pub fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// True without profiles.
+    pub fn is_empty(&self) -> bool {
+        self.columns.len() == 0
+    }
+
+    /// Profile `i` (in id order).
+    pub fn get(&self, i: usize) -> Profile<'_> {
+        self.columns.get(i)
+    }
+
+    /// The id of profile `i` (cheaper than `get(i).id`).
+    pub fn id(&self, i: usize) -> ids::ProfileId {
+        self.columns.ids[i]
+    }
+
+    /// The profiles in id order.
+    /// Gives profile `p` the id `ids[p]`, re-sorts the profiles by id (updating `of_record`)
+    /// and returns, for each new position, the profile's old position. Used by `state::stable`
+    /// to carry ids over from a previous run.
+    pub fn relabel(&mut self, ids: &[ids::ProfileId]) -> Vec<u32> {
+        assert_eq!(ids.len(), self.len(), "one id per profile");
+        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        order.sort_unstable_by_key(|&p| ids[p as usize]);
+        let old = std::mem::take(&mut self.columns);
+        let mut columns = Columns::with_capacity(std::slice::from_ref(&old));
+        let mut position = vec![0u32; order.len()];
+        for (pos, &p) in order.iter().enumerate() {
+            columns.push_from(&old, p as usize, ids[p as usize]);
+            position[p as usize] = pos as u32;
+        }
+        self.columns = columns;
+        for p in self.of_record.iter_mut().filter(|p| **p != NONE) {
+            *p = position[*p as usize];
+        }
+        order
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Profile<'_>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+/// Profiles built per parallel task.
+const CHUNK_PROFILES: usize = 4096;
 
 /// Builds the golden profiles.
 pub fn build(extracted: &Extracted, clusters: &Clusters) -> Profiles {
     let records = &extracted.records;
     let n = records.len();
     // Group: a cluster's root is its smallest record index, so numbering roots in index order is
-    // deterministic.
+    // deterministic. Members are kept as compressed rows (records ascending within a group).
     let mut group_of_root = vec![NONE; n];
     let mut group_of = vec![NONE; n];
-    let mut members: Vec<Vec<u32>> = Vec::new();
+    let mut sizes: Vec<u32> = Vec::new();
     for (record, status) in records.status.iter().enumerate() {
         if *status != RecordStatus::Identified {
             continue;
         }
         let root = clusters.root[record] as usize;
         if group_of_root[root] == NONE {
-            group_of_root[root] = members.len() as u32;
-            members.push(Vec::new());
+            group_of_root[root] = sizes.len() as u32;
+            sizes.push(0);
         }
         let group = group_of_root[root];
         group_of[record] = group;
-        members[group as usize].push(record as u32);
+        sizes[group as usize] += 1;
     }
-    let ids = ids::assign(extracted, &members);
+    drop(group_of_root);
+    let groups = sizes.len();
+    let mut starts = Vec::with_capacity(groups + 1);
+    starts.push(0u32);
+    for &size in &sizes {
+        starts.push(starts.last().expect("starts is not empty") + size);
+    }
+    drop(sizes);
+    let mut fill = starts.clone();
+    let mut members = vec![0u32; *starts.last().expect("starts is not empty") as usize];
+    for (record, &group) in group_of.iter().enumerate() {
+        if group != NONE {
+            members[fill[group as usize] as usize] = record as u32;
+            fill[group as usize] += 1;
+        }
+    }
+    drop(fill);
+    let members_of = |g: usize| &members[starts[g] as usize..starts[g + 1] as usize];
+    let ids = ids::assign(extracted, groups, &members_of);
     let mut generic = vec![false; extracted.interner.len()];
     for g in &clusters.generic {
         generic[g.identifier as usize] = true;
     }
-    let mut list: Vec<Profile> = members
-        .into_par_iter()
-        .zip(ids)
-        .map(|(records, id)| golden(extracted, &generic, id, records))
-        .collect();
     // Order by id; remember where each group went.
-    let mut order: Vec<u32> = (0..list.len() as u32).collect();
-    order.sort_by(|&a, &b| list[a as usize].id.cmp(&list[b as usize].id));
-    let mut position = vec![0u32; list.len()];
+    let mut order: Vec<u32> = (0..groups as u32).collect();
+    order.sort_unstable_by_key(|&g| ids[g as usize]);
+    let mut position = vec![0u32; groups];
     for (pos, &group) in order.iter().enumerate() {
         position[group as usize] = pos as u32;
     }
-    let mut slots: Vec<Option<Profile>> = list.drain(..).map(Some).collect();
-    let list = order
-        .iter()
-        .map(|&g| slots[g as usize].take().expect("each group is placed once"))
+    let chunks: Vec<Columns> = order
+        .par_chunks(CHUNK_PROFILES)
+        .map(|chunk| {
+            let mut columns = Columns::default();
+            for &g in chunk {
+                golden(
+                    extracted,
+                    &generic,
+                    ids[g as usize],
+                    members_of(g as usize),
+                    &mut columns,
+                );
+            }
+            columns
+        })
         .collect();
+    // Gather the chunks into exactly sized columns, freeing each chunk as it is copied, so the
+    // profiles are not held twice at the peak.
+    let mut columns = Columns::with_capacity(&chunks);
+    for chunk in chunks {
+        columns.append(chunk);
+    }
     let of_record = group_of
         .into_iter()
         .map(|g| {
@@ -100,26 +302,45 @@ pub fn build(extracted: &Extracted, clusters: &Clusters) -> Profiles {
             }
         })
         .collect();
-    Profiles { list, of_record }
+    Profiles { columns, of_record }
 }
 
-fn golden(extracted: &Extracted, generic: &[bool], id: String, records: Vec<u32>) -> Profile {
+/// Appends the golden profile of `records` to `out`.
+fn golden(
+    extracted: &Extracted,
+    generic: &[bool],
+    id: ids::ProfileId,
+    records: &[u32],
+    out: &mut Columns,
+) {
     let data = &extracted.records;
-    let mut sources: Vec<u16> = records.iter().map(|&r| data.source[r as usize]).collect();
+    let first_source = out.sources.len();
+    out.sources
+        .extend(records.iter().map(|&r| data.source[r as usize]));
+    let sources = &mut out.sources[first_source..];
     sources.sort_unstable();
-    sources.dedup();
-    let mut identifiers: Vec<u32> = records
-        .iter()
-        .flat_map(|&r| data.identifiers_of(r).iter().copied())
-        .filter(|&x| !generic[x as usize])
-        .collect();
+    let kept = dedup_in_place(sources);
+    out.sources.truncate(first_source + kept);
+    out.source_ends.push(end(out.sources.len()));
+
+    let first_identifier = out.identifiers.len();
+    out.identifiers.extend(
+        records
+            .iter()
+            .flat_map(|&r| data.identifiers_of(r).iter().copied())
+            .filter(|&x| !generic[x as usize]),
+    );
+    let identifiers = &mut out.identifiers[first_identifier..];
     identifiers.sort_unstable_by(|&a, &b| {
         extracted
             .interner
             .sort_key(a)
             .cmp(&extracted.interner.sort_key(b))
     });
-    identifiers.dedup();
+    let kept = dedup_in_place(identifiers);
+    out.identifiers.truncate(first_identifier + kept);
+    out.identifier_ends.push(end(out.identifiers.len()));
+
     let first_seen = records
         .iter()
         .map(|&r| data.time_min[r as usize])
@@ -136,15 +357,38 @@ fn golden(extracted: &Extracted, generic: &[bool], id: String, records: Vec<u32>
         .map(|&r| data.amount[r as usize])
         .filter(|a| !a.is_nan());
     let (purchases, amount_total) = amounts.fold((0u64, 0.0f64), |(n, s), a| (n + 1, s + a));
-    Profile {
-        id,
-        name: survivorship::name(data, &records),
-        sources,
-        identifiers,
-        first_seen,
-        last_seen,
-        purchases,
-        amount_total,
-        records,
+    out.ids.push(id);
+    out.names.push(survivorship::name(data, records));
+    out.first_seen.push(first_seen);
+    out.last_seen.push(last_seen);
+    out.purchases.push(purchases);
+    out.amount_total.push(amount_total);
+    out.records.extend_from_slice(records);
+    out.record_ends.push(end(out.records.len()));
+}
+
+/// `Vec::dedup` on a slice: moves the distinct runs to the front, returns how many there are.
+fn dedup_in_place<T: PartialEq + Copy>(items: &mut [T]) -> usize {
+    let mut kept = 0;
+    for i in 0..items.len() {
+        if kept == 0 || items[i] != items[kept - 1] {
+            items[kept] = items[i];
+            kept += 1;
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_in_place_keeps_the_first_of_each_run() {
+        let mut items = [1, 1, 2, 3, 3, 3, 1];
+        let kept = dedup_in_place(&mut items);
+        assert_eq!(&items[..kept], &[1, 2, 3, 1]);
+        let mut empty: [u8; 0] = [];
+        assert_eq!(dedup_in_place(&mut empty), 0);
     }
 }

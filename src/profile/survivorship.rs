@@ -10,14 +10,14 @@
 use crate::extract::{NO_TIME, Records};
 
 /// The surviving name among `records` (ascending record indices), if any has one.
-pub fn name(data: &Records, records: &[u32]) -> Option<String> {
+pub fn name<'a>(data: &'a Records, records: &[u32]) -> Option<&'a str> {
     let mut named: Vec<(u32, &str)> = records
         .iter()
         .filter_map(|&r| data.name.get(r as usize).map(|n| (r, n)))
         .collect();
     match named.len() {
         0 => return None,
-        1 => return Some(named[0].1.to_owned()),
+        1 => return Some(named[0].1),
         _ => {}
     }
     let is_full = |name: &str| name.split_whitespace().nth(1).is_some();
@@ -52,7 +52,7 @@ pub fn name(data: &Records, records: &[u32]) -> Option<String> {
             .iter()
             .max_by_key(|&&(r, _, count)| (count, std::cmp::Reverse(r)))
     };
-    winner.map(|&(_, name, _)| name.to_owned())
+    winner.map(|&(_, name, _)| name)
 }
 
 fn fold(name: &str) -> String {
@@ -89,7 +89,7 @@ mod tests {
             (Some("Иван Иванов"), 200),
             (Some("Ivan Ivanov"), 50),
         ]);
-        assert_eq!(name(&data, &[0, 1, 2]).as_deref(), Some("Иван Иванов"));
+        assert_eq!(name(&data, &[0, 1, 2]), Some("Иван Иванов"));
     }
 
     #[test]
@@ -99,19 +99,19 @@ mod tests {
             (Some("ANNA  "), NO_TIME),
             (Some("Ann"), NO_TIME),
         ]);
-        assert_eq!(name(&data, &[0, 1, 2]).as_deref(), Some("Anna"));
+        assert_eq!(name(&data, &[0, 1, 2]), Some("Anna"));
     }
 
     #[test]
     fn ties_go_to_the_earlier_record() {
         let data = records(&[(Some("B"), NO_TIME), (Some("A"), NO_TIME)]);
-        assert_eq!(name(&data, &[0, 1]).as_deref(), Some("B"));
+        assert_eq!(name(&data, &[0, 1]), Some("B"));
     }
 
     #[test]
     fn a_full_name_beats_a_more_recent_first_name() {
         let data = records(&[(Some("Татьяна Галкина"), 100), (Some("Татьяна"), 200)]);
-        assert_eq!(name(&data, &[0, 1]).as_deref(), Some("Татьяна Галкина"));
+        assert_eq!(name(&data, &[0, 1]), Some("Татьяна Галкина"));
     }
 
     #[test]

@@ -139,11 +139,7 @@ fn alarm_size(profiles: &Profiles, settings: &GuardSettings) -> (u64, String) {
     if let Some(size) = settings.alarm_size {
         return (u64::from(size), "config".to_owned());
     }
-    let mut sizes: Vec<u64> = profiles
-        .list
-        .iter()
-        .map(|p| p.records.len() as u64)
-        .collect();
+    let mut sizes: Vec<u64> = profiles.iter().map(|p| p.records.len() as u64).collect();
     sizes.sort_unstable();
     let p999 = sizes
         .get(sizes.len().saturating_sub(1) * 999 / 1000)
@@ -210,8 +206,7 @@ fn alarms(
     profiles: &Profiles,
     alarm_size: u64,
 ) -> Listed<Alarm> {
-    let mut alarmed: Vec<&crate::profile::Profile> = profiles
-        .list
+    let mut alarmed: Vec<crate::profile::Profile<'_>> = profiles
         .iter()
         .filter(|p| p.records.len() as u64 > alarm_size)
         .collect();
@@ -226,9 +221,9 @@ fn alarms(
         .into_iter()
         .take(MAX_ALARMS)
         .map(|p| Alarm {
-            profile_id: p.id.clone(),
+            profile_id: p.id.to_string(),
             records: p.records.len() as u64,
-            bridges: bridges(extracted, clusters, &p.records),
+            bridges: bridges(extracted, clusters, p.records),
         })
         .collect();
     Listed { total, top }

@@ -219,7 +219,7 @@ pub fn compute(
     let source_count = extracted.sources.len();
     let names: Vec<String> = extracted.sources.iter().map(|s| s.name.clone()).collect();
 
-    let multi: Vec<bool> = profiles.list.iter().map(|p| p.sources.len() > 1).collect();
+    let multi: Vec<bool> = profiles.iter().map(|p| p.sources.len() > 1).collect();
     let mut in_profiles = vec![0u64; source_count];
     let mut matched = vec![0u64; source_count];
     for (record, &profile) in profiles.of_record.iter().enumerate() {
@@ -234,15 +234,15 @@ pub fn compute(
     }
     let mut overlap = vec![vec![0u64; source_count]; source_count];
     let mut channels: BTreeMap<usize, u64> = BTreeMap::new();
-    for profile in &profiles.list {
+    for profile in profiles.iter() {
         *channels.entry(profile.sources.len()).or_default() += 1;
-        for &a in &profile.sources {
-            for &b in &profile.sources {
+        for &a in profile.sources {
+            for &b in profile.sources {
                 overlap[a as usize][b as usize] += 1;
             }
         }
     }
-    let profile_count = profiles.list.len() as u64;
+    let profile_count = profiles.len() as u64;
     let several = multi.iter().filter(|&&m| m).count() as u64;
 
     let blocked = super::blocked::by_column(extracted, clusters);
@@ -379,7 +379,7 @@ fn cluster_sizes(extracted: &Extracted, profiles: &Profiles, names: &[String]) -
             profiles: 0,
         })
         .collect();
-    for profile in &profiles.list {
+    for profile in profiles.iter() {
         let size = profile.records.len();
         let bucket = BUCKETS
             .iter()
@@ -387,16 +387,25 @@ fn cluster_sizes(extracted: &Extracted, profiles: &Profiles, names: &[String]) -
             .expect("buckets cover every size >= 1");
         histogram[bucket].profiles += 1;
     }
-    let mut by_size: Vec<&crate::profile::Profile> = profiles.list.iter().collect();
-    by_size.sort_by(|a, b| {
+    // Profile indices, not views: a view is about 100 bytes, an index 4.
+    let mut by_size: Vec<u32> = (0..profiles.len() as u32).collect();
+    let larger_first = |&a: &u32, &b: &u32| {
+        let (a, b) = (profiles.get(a as usize), profiles.get(b as usize));
         b.records
             .len()
             .cmp(&a.records.len())
             .then_with(|| a.id.cmp(&b.id))
-    });
+    };
+    // Only the ten largest are listed: select them, then sort those (ids are unique, so the
+    // order is total and the result is the one a full sort gives).
+    if by_size.len() > 10 {
+        by_size.select_nth_unstable_by(9, larger_first);
+        by_size.truncate(10);
+    }
+    by_size.sort_by(larger_first);
     let largest = by_size
         .into_iter()
-        .take(10)
+        .map(|p| profiles.get(p as usize))
         .map(|p| {
             let count = |kind: Kind| {
                 p.identifiers
@@ -408,7 +417,7 @@ fn cluster_sizes(extracted: &Extracted, profiles: &Profiles, names: &[String]) -
                     .count() as u64
             };
             LargeProfile {
-                profile_id: p.id.clone(),
+                profile_id: p.id.to_string(),
                 records: p.records.len() as u64,
                 sources: p
                     .sources
@@ -436,9 +445,9 @@ fn reachability(extracted: &Extracted, profiles: &Profiles) -> Reachability {
         neither: 0,
         gained_a_channel: 0,
     };
-    for profile in &profiles.list {
-        let email = has(&profile.identifiers, email_ns);
-        let phone = has(&profile.identifiers, phone_ns);
+    for profile in profiles.iter() {
+        let email = has(profile.identifiers, email_ns);
+        let phone = has(profile.identifiers, phone_ns);
         reach.email += u64::from(email);
         reach.phone += u64::from(phone);
         reach.both += u64::from(email && phone);

@@ -145,7 +145,7 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
     let mut buyers_by_channels: std::collections::BTreeMap<String, u64> = Default::default();
     let mut delays: Vec<i64> = Vec::new();
     let mut buyers_without_time = 0u64;
-    for profile in &profiles.list {
+    for profile in profiles.iter() {
         let channels = profile.sources.len();
         if rows.len() < channels {
             rows.resize_with(channels, ChannelCountRow::default);

@@ -197,26 +197,17 @@ pub fn build(
     snapshot: Snapshot,
 ) -> Saved {
     let extracted = &snapshot.extracted;
-    let ids = profiles
-        .list
-        .iter()
-        .map(|p| stable::parse_id(&p.id).expect("profile ids are P and 16 hex digits"))
-        .collect();
-    let sizes = profiles
-        .list
-        .iter()
-        .map(|p| p.records.len() as u32)
-        .collect();
+    let ids = profiles.iter().map(|p| p.id.0).collect();
+    let sizes = profiles.iter().map(|p| p.records.len() as u32).collect();
     let mut records: Vec<(u64, u32)> = (0..extracted.records.len())
         .filter(|&r| extracted.records.status[r] == RecordStatus::Identified)
         .map(|r| (record_hashes[r], profiles.of_record[r]))
         .collect();
     records.par_sort_unstable();
     records.dedup_by_key(|(hash, _)| *hash);
-    let mut identifiers: Vec<(u64, u32)> = profiles
-        .list
-        .par_iter()
-        .enumerate()
+    let mut identifiers: Vec<(u64, u32)> = (0..profiles.len())
+        .into_par_iter()
+        .map(|p| (p, profiles.get(p)))
         .flat_map_iter(|(p, profile)| {
             profile
                 .identifiers

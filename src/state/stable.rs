@@ -23,8 +23,8 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::extract::Extracted;
-use crate::graph::NONE;
 use crate::profile::Profiles;
+use crate::profile::ids::ProfileId;
 
 use super::Redirect;
 
@@ -253,9 +253,9 @@ pub fn carry(
     record_hashes: &[u64],
     run: u32,
 ) -> Carried {
-    let votes: Vec<Votes> = profiles
-        .list
-        .par_iter()
+    let votes: Vec<Votes> = (0..profiles.len())
+        .into_par_iter()
+        .map(|p| profiles.get(p))
         .map(|profile| {
             let hits: Vec<u32> = profile
                 .records
@@ -318,8 +318,8 @@ pub fn carry(
     taken.extend(previous.redirects.iter().map(|r| r.old));
     for (p, id) in final_ids.iter_mut().enumerate() {
         if id.is_none() {
-            let default = &profiles.list[p].id;
-            let mut candidate = parse_id(default).unwrap_or_else(|| xxh3_64(default.as_bytes()));
+            let default = profiles.id(p).to_string();
+            let mut candidate = profiles.id(p).0;
             let mut attempt = 0u32;
             while taken.contains(&candidate) {
                 attempt += 1;
@@ -339,7 +339,7 @@ pub fn carry(
     let mut held = vec![false; previous.ids.len()];
     for (p, v) in votes.iter().enumerate() {
         let id = format_id(final_ids[p]);
-        let after = profiles.list[p].records.len() as u64;
+        let after = profiles.get(p).records.len() as u64;
         let size = |j: u32| u64::from(previous.sizes[j as usize]);
         let mine = &owned[p];
         for &(j, _) in &v.counts {
@@ -459,34 +459,11 @@ fn update_redirects(
 
 /// Sets the final ids, re-sorts the profiles by id and returns `births` in the new order.
 fn relabel(profiles: &mut Profiles, ids: Vec<String>, births: Vec<u32>) -> Vec<u32> {
-    for (profile, id) in profiles.list.iter_mut().zip(ids) {
-        profile.id = id;
-    }
-    let mut order: Vec<u32> = (0..profiles.list.len() as u32).collect();
-    order.sort_by(|&a, &b| {
-        profiles.list[a as usize]
-            .id
-            .cmp(&profiles.list[b as usize].id)
-    });
-    let mut position = vec![0u32; order.len()];
-    for (pos, &old) in order.iter().enumerate() {
-        position[old as usize] = pos as u32;
-    }
-    let mut slots: Vec<Option<_>> = std::mem::take(&mut profiles.list)
-        .into_iter()
-        .map(Some)
-        .collect();
-    profiles.list = order
+    let ids: Vec<ProfileId> = ids
         .iter()
-        .map(|&p| {
-            slots[p as usize]
-                .take()
-                .expect("each profile is placed once")
-        })
+        .map(|id| ProfileId(parse_id(id).expect("final ids are P and 16 hex digits")))
         .collect();
-    for p in profiles.of_record.iter_mut().filter(|p| **p != NONE) {
-        *p = position[*p as usize];
-    }
+    let order = profiles.relabel(&ids);
     order.iter().map(|&p| births[p as usize]).collect()
 }
 
