@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::bail;
 
-use super::{RowOutcome, RowSource, cap_raw};
+use super::{BatchItem, RowBatch, RowOutcome, RowSource, cap_raw};
 use crate::reject::RejectReason;
 
 /// Caps on what one input file may contain. Every cap names itself in its error message.
@@ -310,6 +310,8 @@ pub struct Guarded {
     /// Added to the inner row numbers (1 when the first line became a row).
     shift: u64,
     rows: u64,
+    /// The inner source's batch, checked and copied into the caller's (`next_rows`).
+    scratch: RowBatch,
 }
 
 impl Guarded {
@@ -328,7 +330,21 @@ impl Guarded {
             shift: u64::from(first_row.is_some()),
             first: first_row,
             rows: 0,
+            scratch: RowBatch::default(),
         }
+    }
+
+    fn count_rows(&mut self, n: usize) -> anyhow::Result<()> {
+        self.rows += n as u64;
+        if self.limits.max_rows > 0 && self.rows > self.limits.max_rows {
+            bail!(
+                "{}: more than {} data rows (limit: max_rows in [limits] of omni.toml, or \
+                 --max-rows); split the file or raise the limit",
+                self.path,
+                self.limits.max_rows
+            );
+        }
+        Ok(())
     }
 
     fn check(&self, outcome: RowOutcome) -> RowOutcome {
@@ -366,17 +382,61 @@ impl RowSource for Guarded {
                 },
             );
         }
-        self.rows += out.len() as u64;
-        if self.limits.max_rows > 0 && self.rows > self.limits.max_rows {
-            bail!(
-                "{}: more than {} data rows (limit: max_rows in [limits] of omni.toml, or \
-                 --max-rows); split the file or raise the limit",
-                self.path,
-                self.limits.max_rows
-            );
-        }
+        self.count_rows(out.len())?;
         let checked = out.drain(..).map(|o| self.check(o)).collect::<Vec<_>>();
         *out = checked;
+        Ok(more || !out.is_empty())
+    }
+
+    /// The same checks as `next_batch` on the inner source's text batch (CSV fills one
+    /// without a `String` per field), copied once into `out`.
+    fn next_rows(&mut self, max: usize, out: &mut RowBatch) -> anyhow::Result<bool> {
+        out.clear();
+        if let Some(fields) = self.first.take() {
+            match self.check(RowOutcome::Row {
+                row: 1,
+                line: 1,
+                fields,
+            }) {
+                RowOutcome::Row { row, line, fields } => {
+                    out.push_row(row, line, fields.iter().map(String::as_str))
+                }
+                RowOutcome::Bad {
+                    row,
+                    line,
+                    reason,
+                    raw,
+                } => out.push_bad(row, line, reason, &raw),
+            }
+        }
+        let more = self.inner.next_rows(max, &mut self.scratch)?;
+        let limit = self.limits.max_field_bytes;
+        for i in 0..self.scratch.len() {
+            match self.scratch.get(i) {
+                BatchItem::Row { row, line, fields } => {
+                    let row = row + self.shift;
+                    let all = (0..fields.len()).filter_map(|f| fields.get(f));
+                    if all.clone().any(|f| f.len() > limit) {
+                        let joined: Vec<&str> = all.collect();
+                        out.push_bad(
+                            row,
+                            line,
+                            RejectReason::FieldTooLong,
+                            &cap_raw(&joined.join(",")),
+                        );
+                    } else {
+                        out.push_row(row, line, all);
+                    }
+                }
+                BatchItem::Bad {
+                    row,
+                    line,
+                    reason,
+                    raw,
+                } => out.push_bad(row + self.shift, line, reason, raw),
+            }
+        }
+        self.count_rows(out.len())?;
         Ok(more || !out.is_empty())
     }
 
@@ -513,6 +573,85 @@ mod tests {
             line: row + 1,
             fields: fields.iter().map(|f| (*f).to_owned()).collect(),
         }
+    }
+
+    /// Everything `next_rows` yields, as `(row, line, reason, fields or raw)`.
+    fn drain_rows(
+        rows: &mut Guarded,
+    ) -> anyhow::Result<Vec<(u64, u64, Option<RejectReason>, String)>> {
+        let mut all = Vec::new();
+        let mut batch = RowBatch::default();
+        while rows.next_rows(2, &mut batch)? {
+            for i in 0..batch.len() {
+                all.push(match batch.get(i) {
+                    BatchItem::Row { row, line, fields } => {
+                        let text: Vec<&str> =
+                            (0..fields.len()).filter_map(|f| fields.get(f)).collect();
+                        (row, line, None, text.join(","))
+                    }
+                    BatchItem::Bad {
+                        row,
+                        line,
+                        reason,
+                        raw,
+                    } => (row, line, Some(reason), raw.to_owned()),
+                });
+            }
+        }
+        Ok(all)
+    }
+
+    #[test]
+    fn text_batches_get_the_same_checks_as_row_batches() {
+        let long = "x".repeat(50);
+        let outcomes = || {
+            vec![
+                good(1, &["b@x.ru", "B"]),
+                good(2, &["c@x.ru", &long]),
+                RowOutcome::Bad {
+                    row: 3,
+                    line: 4,
+                    reason: RejectReason::RaggedRow,
+                    raw: "q".into(),
+                },
+                good(4, &["d@x.ru", "D"]),
+            ]
+        };
+        let limits = Limits {
+            max_field_bytes: 10,
+            ..Limits::default()
+        };
+        let first = || Some(vec!["a@x.ru".to_owned(), "A".to_owned()]);
+        let mut by_rows = Guarded::new(
+            Box::new(Fixed(outcomes())),
+            limits.clone(),
+            Path::new("t.csv"),
+            first(),
+        );
+        let mut by_text = Guarded::new(
+            Box::new(Fixed(outcomes())),
+            limits,
+            Path::new("t.csv"),
+            first(),
+        );
+        let expected: Vec<_> = drain(&mut by_rows)
+            .unwrap()
+            .into_iter()
+            .map(|o| match o {
+                RowOutcome::Row { row, line, fields } => (row, line, None, fields.join(",")),
+                RowOutcome::Bad {
+                    row,
+                    line,
+                    reason,
+                    raw,
+                } => (row, line, Some(reason), raw),
+            })
+            .collect();
+        let got = drain_rows(&mut by_text).unwrap();
+        assert_eq!(got, expected);
+        assert_eq!(got.len(), 5, "the headerless first line and four rows");
+        assert_eq!(got[2].2, Some(RejectReason::FieldTooLong));
+        assert_eq!(got[3].2, Some(RejectReason::RaggedRow));
     }
 
     #[test]
