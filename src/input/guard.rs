@@ -575,10 +575,11 @@ mod tests {
         }
     }
 
-    /// Everything `next_rows` yields, as `(row, line, reason, fields or raw)`.
-    fn drain_rows(
-        rows: &mut Guarded,
-    ) -> anyhow::Result<Vec<(u64, u64, Option<RejectReason>, String)>> {
+    /// A row as `(row, line, reason, fields joined or raw)`.
+    type Seen = (u64, u64, Option<RejectReason>, String);
+
+    /// Everything `next_rows` yields.
+    fn drain_rows(rows: &mut Guarded) -> anyhow::Result<Vec<Seen>> {
         let mut all = Vec::new();
         let mut batch = RowBatch::default();
         while rows.next_rows(2, &mut batch)? {
@@ -624,7 +625,7 @@ mod tests {
         let first = || Some(vec!["a@x.ru".to_owned(), "A".to_owned()]);
         let mut by_rows = Guarded::new(
             Box::new(Fixed(outcomes())),
-            limits.clone(),
+            limits,
             Path::new("t.csv"),
             first(),
         );
