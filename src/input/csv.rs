@@ -327,8 +327,8 @@ impl CsvRows {
         Ok(clean_headers(raw))
     }
 
-    /// Turns the record just read into a row or a reject.
-    fn outcome(&self, row: u64, line: u64) -> RowOutcome {
+    /// Why the record just read cannot be a row, if it cannot.
+    fn problem(&self, line: u64) -> Option<RejectReason> {
         let record = &self.record;
         let spanned = self.prev_line.saturating_sub(line);
         // Issue 7: record size is capped by `guard::RecordCap` (`[limits] max_record_bytes`) and
@@ -336,22 +336,27 @@ impl CsvRows {
         // A quote open until the end of the file swallowed every line after it (issue 7).
         let unclosed = self.unclosed_quote_line.load(Ordering::Relaxed) == line;
         if spanned > MAX_RECORD_LINES || unclosed {
-            return self.bad(row, line, RejectReason::UnreadableRow);
+            return Some(RejectReason::UnreadableRow);
         }
         let n = record.len();
         let fits = n == self.width
             || (n > self.width && record.iter().skip(self.width).all(<[u8]>::is_empty))
             || (n < self.width && n >= self.pad_from);
-        if !fits {
-            // Issue 7: a record over several lines with the wrong field count is a quote opened
-            // and never closed (it swallowed the following lines), not a shifted row.
-            let reason = if spanned > 1 {
-                RejectReason::UnreadableRow
-            } else {
-                RejectReason::RaggedRow
-            };
+        // Issue 7: a record over several lines with the wrong field count is a quote opened and
+        // never closed (it swallowed the following lines), not a shifted row.
+        match (fits, spanned > 1) {
+            (true, _) => None,
+            (false, true) => Some(RejectReason::UnreadableRow),
+            (false, false) => Some(RejectReason::RaggedRow),
+        }
+    }
+
+    /// Turns the record just read into a row or a reject.
+    fn outcome(&self, row: u64, line: u64) -> RowOutcome {
+        if let Some(reason) = self.problem(line) {
             return self.bad(row, line, reason);
         }
+        let record = &self.record;
         let mut fields: Vec<String> = record.iter().take(self.width).map(field_string).collect();
         fields.resize(self.width, String::new());
         RowOutcome::Row { row, line, fields }
@@ -359,25 +364,11 @@ impl CsvRows {
 
     /// `outcome` straight into a batch: the fields are copied once into its text buffer.
     fn push_outcome(&self, row: u64, line: u64, out: &mut RowBatch) {
-        let record = &self.record;
-        let spanned = self.prev_line.saturating_sub(line);
-        // The same checks as `outcome` (issue 7: sizes are capped by `guard`).
-        let unclosed = self.unclosed_quote_line.load(Ordering::Relaxed) == line;
-        if spanned > MAX_RECORD_LINES || unclosed {
-            return self.push_bad(row, line, RejectReason::UnreadableRow, out);
-        }
-        let n = record.len();
-        let fits = n == self.width
-            || (n > self.width && record.iter().skip(self.width).all(<[u8]>::is_empty))
-            || (n < self.width && n >= self.pad_from);
-        if !fits {
-            let reason = if spanned > 1 {
-                RejectReason::UnreadableRow
-            } else {
-                RejectReason::RaggedRow
-            };
+        if let Some(reason) = self.problem(line) {
             return self.push_bad(row, line, reason, out);
         }
+        let record = &self.record;
+        let n = record.len();
         // One UTF-8 check for the whole record; a field is then valid when both its ends fall
         // on character boundaries (the slicing checks that). Otherwise it is decoded lossily
         // on its own, as `field_string` does.

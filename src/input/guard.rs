@@ -393,21 +393,11 @@ impl RowSource for Guarded {
     fn next_rows(&mut self, max: usize, out: &mut RowBatch) -> anyhow::Result<bool> {
         out.clear();
         if let Some(fields) = self.first.take() {
-            match self.check(RowOutcome::Row {
+            out.push_outcome(&self.check(RowOutcome::Row {
                 row: 1,
                 line: 1,
                 fields,
-            }) {
-                RowOutcome::Row { row, line, fields } => {
-                    out.push_row(row, line, fields.iter().map(String::as_str))
-                }
-                RowOutcome::Bad {
-                    row,
-                    line,
-                    reason,
-                    raw,
-                } => out.push_bad(row, line, reason, &raw),
-            }
+            }));
         }
         let more = self.inner.next_rows(max, &mut self.scratch)?;
         let limit = self.limits.max_field_bytes;

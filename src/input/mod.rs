@@ -125,18 +125,8 @@ pub trait RowSource: Send {
         out.clear();
         let mut rows = Vec::new();
         let more = self.next_batch(max, &mut rows)?;
-        for outcome in rows {
-            match outcome {
-                RowOutcome::Row { row, line, fields } => {
-                    out.push_row(row, line, fields.iter().map(String::as_str));
-                }
-                RowOutcome::Bad {
-                    row,
-                    line,
-                    reason,
-                    raw,
-                } => out.push_bad(row, line, reason, &raw),
-            }
+        for outcome in &rows {
+            out.push_outcome(outcome);
         }
         Ok(more)
     }
@@ -221,6 +211,21 @@ impl<'a> Fields<'a> {
 }
 
 impl RowBatch {
+    /// Appends a row or a reject given as a [`RowOutcome`].
+    pub fn push_outcome(&mut self, outcome: &RowOutcome) {
+        match outcome {
+            RowOutcome::Row { row, line, fields } => {
+                self.push_row(*row, *line, fields.iter().map(String::as_str));
+            }
+            RowOutcome::Bad {
+                row,
+                line,
+                reason,
+                raw,
+            } => self.push_bad(*row, *line, *reason, raw),
+        }
+    }
+
     /// Empties the batch, keeping its buffers.
     pub fn clear(&mut self) {
         self.text.clear();
