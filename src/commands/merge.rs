@@ -244,8 +244,9 @@ fn warn_about_bad_rows(extracted: &extract::Extracted, ui: &Ui) {
             }
         };
         ui.warn(&format!(
-            "{}: row {first}: {count} row(s) rejected as {reason} ({hint}); see rejects.csv",
-            extracted.sources[source as usize].path.display()
+            "{}: row {first}: {} rejected as {reason} ({hint}); see rejects.csv",
+            extracted.sources[source as usize].path.display(),
+            summary::count(count, "row")
         ));
     }
 }

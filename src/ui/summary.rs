@@ -17,17 +17,24 @@ pub fn render(report: &Report, out_dir: &str) -> String {
     s
 }
 
+/// `1 record`, `6 records`.
+pub fn count(n: u64, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
 /// Renders the report's headline numbers and per-source table (also `omni report`'s text).
 pub fn render_report(report: &Report) -> String {
     let t = &report.totals;
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "omni merge: {} rows from {} source{} -> {} profiles, match rate {} ({} in 2+ sources)",
-        t.rows_read,
-        t.sources,
-        if t.sources == 1 { "" } else { "s" },
-        t.profiles,
+        "omni merge: {} from {} -> {}, match rate {} ({} in 2+ sources)",
+        count(t.rows_read, "row"),
+        count(t.sources, "source"),
+        count(t.profiles, "profile"),
         percent(report.match_rate.overall),
         report.match_rate.profiles_in_several_sources,
     );
@@ -80,9 +87,9 @@ pub fn render_report(report: &Report) -> String {
     if let Some(largest) = report.cluster_sizes.largest.first() {
         let _ = writeln!(
             s,
-            "largest profile: {} with {} records from {}",
+            "largest profile: {} with {} from {}",
             largest.profile_id,
-            largest.records,
+            count(largest.records, "record"),
             largest.sources.join(", ")
         );
     }
@@ -188,4 +195,16 @@ pub fn render_details(report: &Report) -> String {
 /// A share as a percentage with one decimal.
 pub fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_singular_for_one() {
+        assert_eq!(count(1, "profile"), "1 profile");
+        assert_eq!(count(0, "row"), "0 rows");
+        assert_eq!(count(91, "profile"), "91 profiles");
+    }
 }

@@ -1,6 +1,6 @@
 //! Awkward and broken exports: what omni says, which code it exits with, what it rejects.
 
-use crate::{CliTest, assert_code, parse_csv, stderr};
+use crate::{CliTest, assert_code, parse_csv, stderr, stdout};
 
 fn cp1251(text: &str) -> Vec<u8> {
     encoding_rs::WINDOWS_1251.encode(text).0.into_owned()
@@ -218,4 +218,18 @@ fn national_numbers_without_any_region_are_rejected_with_a_hint() {
     let fixed = t.run(&["merge", "in", "-o", "out", "--country", "RU"]);
     assert_code(&fixed, 0);
     assert_eq!(parse_csv(&t.read("out/profiles.csv"))[1][5], "+79161234567");
+}
+
+#[test]
+fn a_one_row_file_is_summarised_in_the_singular() {
+    let t = CliTest::new();
+    t.write("one.csv", "email,name\nivan@mail.ru,Ivan\n");
+    let output = t.run(&["merge", "one.csv", "-o", "out"]);
+    assert_code(&output, 0);
+    let out = stdout(&output);
+    assert!(
+        out.contains("omni merge: 1 row from 1 source -> 1 profile,"),
+        "{out}"
+    );
+    assert!(out.contains("with 1 record from one"), "{out}");
 }

@@ -211,7 +211,7 @@ fn ragged_rows_are_rejects_with_a_warning() {
     assert!(has_reject(&t, "2", "ragged_row"), "{:?}", rejects(&t));
     assert!(has_reject(&t, "3", "ragged_row"), "{:?}", rejects(&t));
     assert!(
-        stderr(&output).contains("in/ragged.csv: row 2: 2 row(s) rejected as ragged_row"),
+        stderr(&output).contains("in/ragged.csv: row 2: 2 rows rejected as ragged_row"),
         "{}",
         stderr(&output)
     );
@@ -252,7 +252,7 @@ fn a_one_megabyte_field_rejects_its_row_and_the_cap_is_configurable() {
     assert_code(&output, 0);
     assert!(has_reject(&t, "1", "field_too_long"), "{:?}", rejects(&t));
     assert!(
-        stderr(&output).contains("in/big.csv: row 1: 1 row(s) rejected as field_too_long"),
+        stderr(&output).contains("in/big.csv: row 1: 1 row rejected as field_too_long"),
         "{}",
         stderr(&output)
     );

@@ -16,11 +16,8 @@ pub(super) fn refused_reason(row: &Refused) -> String {
 }
 
 /// `1 record`, `6 records`.
-pub(super) fn count(n: usize, noun: &str) -> String {
-    match n {
-        1 => format!("1 {noun}"),
-        _ => format!("{n} {noun}s"),
-    }
+fn count(n: usize, noun: &str) -> String {
+    crate::ui::summary::count(n as u64, noun)
 }
 
 /// The whole explanation of one profile: summary, join tree, refused links.
