@@ -17,6 +17,7 @@ pub mod exit;
 pub mod extract;
 pub mod graph;
 pub mod input;
+pub mod memory;
 pub mod normalize;
 pub mod output;
 pub mod policy;

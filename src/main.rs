@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    omni::memory::tune_allocator();
     let cli = omni::cli::Cli::parse();
     match omni::run(cli) {
         Ok(status) => status.into(),

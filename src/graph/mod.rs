@@ -178,6 +178,81 @@ fn fold_names(records: &Records) -> (Vec<u32>, Vec<FoldedName>) {
     (of_record, table)
 }
 
+/// The names of every union-find component (at most [`NAMES_PER_COMPONENT`], in the order they
+/// joined), for the weak-link checks. Most components hold no name or one, so one `u32` per
+/// node says which: `NONE`, a name id, or (with [`MANY`] set) the index of a list in `lists`.
+/// That is 4 bytes per node where a `Vec<u32>` per node took 24 plus an allocation.
+struct ComponentNames {
+    first: Vec<u32>,
+    lists: Vec<Vec<u32>>,
+}
+
+/// Marks a [`ComponentNames::first`] entry that indexes a list of two or more names.
+const MANY: u32 = 1 << 31;
+
+impl ComponentNames {
+    /// One component per node; node `i < name_of.len()` starts with its record's name.
+    fn new(name_of: &[u32], nodes: usize) -> ComponentNames {
+        assert!(
+            name_of.iter().all(|&id| id == NONE || id < MANY),
+            "fewer than 2^31 distinct names"
+        );
+        let mut first = Vec::with_capacity(nodes);
+        first.extend_from_slice(name_of);
+        first.resize(nodes, NONE);
+        ComponentNames {
+            first,
+            lists: Vec::new(),
+        }
+    }
+
+    /// The names of component `c`.
+    fn of(&self, c: u32) -> &[u32] {
+        match self.first[c as usize] {
+            NONE => &[],
+            tagged if tagged & MANY != 0 => &self.lists[(tagged & !MANY) as usize],
+            _ => std::slice::from_ref(&self.first[c as usize]),
+        }
+    }
+
+    fn is_empty(&self, c: u32) -> bool {
+        self.first[c as usize] == NONE
+    }
+
+    /// Moves the names of `gone` to `keep` (those it lacks, while it has room).
+    fn merge(&mut self, keep: u32, gone: u32) {
+        let moved = std::mem::replace(&mut self.first[gone as usize], NONE);
+        match moved {
+            NONE => {}
+            tagged if tagged & MANY != 0 => {
+                let names = std::mem::take(&mut self.lists[(tagged & !MANY) as usize]);
+                for name in names {
+                    self.push(keep, name);
+                }
+            }
+            name => self.push(keep, name),
+        }
+    }
+
+    fn push(&mut self, c: u32, name: u32) {
+        let slot = &mut self.first[c as usize];
+        match *slot {
+            NONE => *slot = name,
+            tagged if tagged & MANY != 0 => {
+                let names = &mut self.lists[(tagged & !MANY) as usize];
+                if names.len() < NAMES_PER_COMPONENT && !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            one if one == name => {}
+            one => {
+                *slot = MANY | u32::try_from(self.lists.len()).expect("fewer than 2^31 lists");
+                self.lists.push(vec![one, name]);
+            }
+        }
+    }
+}
+
 /// Joins records that share an identifier no guard refuses.
 pub fn link(
     records: &Records,
@@ -213,11 +288,7 @@ pub fn link(
             counts[(n + x) * slots + slot] = 1;
         }
     }
-    let mut comp_names: Vec<Vec<u32>> = name_of
-        .iter()
-        .map(|&id| if id == NONE { Vec::new() } else { vec![id] })
-        .collect();
-    comp_names.resize(n + m, Vec::new());
+    let mut comp_names = ComponentNames::new(&name_of, n + m);
 
     // Links are tried in priority order, each kind in first-seen order.
     let mut order: Vec<u32> = (0..m as u32).collect();
@@ -259,7 +330,7 @@ pub fn link(
             && holders
                 .of(x)
                 .iter()
-                .any(|&r| !comp_names[uf.find(r) as usize].is_empty());
+                .any(|&r| !comp_names.is_empty(uf.find(r)));
         let mut fixed_line: Option<bool> = None;
         let generic_why = is_generic[x as usize].then(|| {
             let at = generic
@@ -289,7 +360,7 @@ pub fn link(
                     });
                     continue;
                 }
-                if let (Some(why), true) = (&contested, comp_names[a as usize].is_empty()) {
+                if let (Some(why), true) = (&contested, comp_names.is_empty(a)) {
                     refused.push(Refused {
                         record,
                         identifier: x,
@@ -299,7 +370,7 @@ pub fn link(
                     continue;
                 }
                 if landline_guard
-                    && comp_names[a as usize].is_empty()
+                    && comp_names.is_empty(a)
                     && *fixed_line.get_or_insert_with(|| {
                         crate::normalize::phone::is_fixed_line(interner.get(x).1)
                     })
@@ -317,8 +388,8 @@ pub fn link(
                 let mismatch = name_checked
                     .then(|| {
                         names_disagree(
-                            &comp_names[a as usize],
-                            &comp_names[b as usize],
+                            comp_names.of(a),
+                            comp_names.of(b),
                             &folded,
                             settings.name_similarity,
                         )
@@ -338,13 +409,7 @@ pub fn link(
                 for s in 0..slots {
                     counts[keep * slots + s] += counts[gone * slots + s];
                 }
-                let moved = std::mem::take(&mut comp_names[gone]);
-                for name in moved {
-                    let names = &mut comp_names[keep];
-                    if names.len() < NAMES_PER_COMPONENT && !names.contains(&name) {
-                        names.push(name);
-                    }
-                }
+                comp_names.merge(keep as u32, gone as u32);
             }
             holders.accepted[slot] = true;
         }
@@ -382,13 +447,13 @@ fn cap_breach(
 fn contested_by(
     holding: &[u32],
     uf: &mut UnionFind,
-    comp_names: &[Vec<u32>],
+    comp_names: &ComponentNames,
     folded: &[FoldedName],
     threshold: f64,
 ) -> Option<String> {
     let mut first: Option<&[u32]> = None;
     for &record in holding {
-        let names = &comp_names[uf.find(record) as usize];
+        let names = comp_names.of(uf.find(record));
         if names.is_empty() {
             continue;
         }
@@ -555,4 +620,52 @@ fn spanning_trees(
         }
     }
     clusters
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `Vec<Vec<u32>>` per node that `ComponentNames` replaced, as the reference.
+    fn merge_reference(lists: &mut [Vec<u32>], keep: usize, gone: usize) {
+        for name in std::mem::take(&mut lists[gone]) {
+            let names = &mut lists[keep];
+            if names.len() < NAMES_PER_COMPONENT && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn component_names_match_a_list_per_node(
+            names in proptest::collection::vec(proptest::option::of(0u32..12), 1..40),
+            extra in 0usize..10,
+            merges in proptest::collection::vec((0usize..50, 0usize..50), 0..80),
+        ) {
+            let name_of: Vec<u32> = names.iter().map(|n| n.unwrap_or(NONE)).collect();
+            let nodes = name_of.len() + extra;
+            let mut compact = ComponentNames::new(&name_of, nodes);
+            let mut reference: Vec<Vec<u32>> = name_of
+                .iter()
+                .map(|&id| if id == NONE { Vec::new() } else { vec![id] })
+                .collect();
+            reference.resize(nodes, Vec::new());
+            let mut uf = UnionFind::new(nodes);
+            for (a, b) in merges {
+                let (a, b) = (uf.find((a % nodes) as u32), uf.find((b % nodes) as u32));
+                if a == b {
+                    continue;
+                }
+                uf.union(a, b);
+                let (keep, gone) = (a.min(b), a.max(b));
+                compact.merge(keep, gone);
+                merge_reference(&mut reference, keep as usize, gone as usize);
+            }
+            for (c, expected) in reference.iter().enumerate() {
+                proptest::prop_assert_eq!(compact.of(c as u32), &expected[..]);
+                proptest::prop_assert_eq!(compact.is_empty(c as u32), expected.is_empty());
+            }
+        }
+    }
 }

@@ -4,6 +4,8 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
+use rayon::prelude::*;
+
 use crate::extract::{Extracted, NO_TIME};
 use crate::graph::{Clusters, NONE};
 use crate::normalize::datetime::format_timestamp;
@@ -144,6 +146,86 @@ impl<W: Write> CsvSink<W> {
         self.out.write_all(&self.buf)?;
         Ok(self.out)
     }
+
+    /// Appends whole rows formatted elsewhere (by [`write_parallel`]).
+    fn rows_from(&mut self, rows: &[u8]) -> io::Result<()> {
+        debug_assert!(self.row_start);
+        if self.buf.len() + rows.len() > FLUSH_AT {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        if rows.len() >= FLUSH_AT {
+            self.out.write_all(rows)
+        } else {
+            self.buf.extend_from_slice(rows);
+            Ok(())
+        }
+    }
+}
+
+impl CsvSink<Vec<u8>> {
+    /// Ends the row of an in-memory sink (which cannot fail).
+    fn end_row_in_memory(&mut self) {
+        self.buf.push(b'\n');
+        self.row_start = true;
+    }
+
+    /// A sink that only gathers rows in memory, for one task of [`write_parallel`].
+    fn in_memory() -> Self {
+        CsvSink {
+            out: Vec::new(),
+            buf: Vec::with_capacity(TASK_BYTES),
+            row_start: true,
+        }
+    }
+
+    /// The rows written, in order.
+    fn into_bytes(mut self) -> Vec<u8> {
+        if self.out.is_empty() {
+            self.buf
+        } else {
+            self.out.extend_from_slice(&self.buf);
+            self.out
+        }
+    }
+}
+
+/// Bytes a task of [`write_parallel`] typically formats (its buffer's starting capacity).
+const TASK_BYTES: usize = 256 * 1024;
+
+/// Tasks formatted at once per thread: enough to balance the threads, few enough that only a
+/// few megabytes of formatted rows wait for their turn to be written.
+const TASKS_PER_THREAD: usize = 4;
+
+/// Formats rows for the items `0..len` on every thread and writes them in item order, so the
+/// file is byte for byte what formatting them one after another writes. `format` gets a range
+/// of items and a sink to write their rows to; `per_task` items make one task. The file is
+/// written by the calling thread between rounds of tasks.
+fn write_parallel<W: Write>(
+    w: &mut CsvSink<W>,
+    len: usize,
+    per_task: usize,
+    format: impl Fn(&mut CsvSink<Vec<u8>>, std::ops::Range<usize>) + Sync,
+) -> io::Result<()> {
+    let per_task = per_task.max(1);
+    let per_round = per_task * TASKS_PER_THREAD * rayon::current_num_threads();
+    for round in (0..len).step_by(per_round) {
+        let end = (round + per_round).min(len);
+        let parts: Vec<Vec<u8>> = (round..end)
+            .step_by(per_task)
+            .collect::<Vec<usize>>()
+            .into_par_iter()
+            .map(|start| {
+                let mut sink = CsvSink::in_memory();
+                format(&mut sink, start..(start + per_task).min(end));
+                sink.into_bytes()
+            })
+            .collect();
+        for part in &parts {
+            w.rows_from(part)?;
+        }
+    }
+    Ok(())
 }
 
 /// Bytes that make a field quoted: the delimiter, the quote and line ends.
@@ -219,71 +301,76 @@ pub fn write_tables(
 /// `profiles.csv`: one row per golden profile, ordered by id.
 fn write_profiles(mut w: Sink, extracted: &Extracted, profiles: &Profiles) -> anyhow::Result<()> {
     w.row(PROFILES_HEADER)?;
-    let mut lists: [Vec<&str>; 3] = Default::default();
-    let mut ids: Vec<(&str, &str)> = Vec::new();
-    let mut scratch = Vec::new();
-    let mut number = itoa::Buffer::new();
-    for profile in profiles.iter() {
-        lists.iter_mut().for_each(Vec::clear);
-        ids.clear();
-        for &ident in profile.identifiers {
-            let (namespace, value) = extracted.interner.get(ident);
-            match namespace {
-                0..=2 => lists[namespace as usize].push(value),
-                _ => ids.push((
-                    extracted
-                        .namespace_name(namespace)
-                        .trim_start_matches("id:"),
-                    value,
-                )),
-            }
-        }
-        w.plain(&profile.id.text());
-        w.field(profile.name.unwrap_or("").as_bytes());
-        w.plain(number.format(profile.records.len()).as_bytes());
-        w.built(&mut scratch, |s| {
-            join_into(
-                s,
-                profile
-                    .sources
-                    .iter()
-                    .map(|&i| extracted.sources[i as usize].name.as_bytes()),
-            )
-        });
-        for list in &lists {
-            w.built(&mut scratch, |s| {
-                join_into(s, list.iter().map(|v| v.as_bytes()))
-            });
-        }
-        w.built(&mut scratch, |s| {
-            for (i, (namespace, value)) in ids.iter().enumerate() {
-                if i > 0 {
-                    s.extend_from_slice(LIST_SEPARATOR);
+    write_parallel(&mut w, profiles.len(), PROFILES_PER_TASK, |w, range| {
+        let mut lists: [Vec<&str>; 3] = Default::default();
+        let mut ids: Vec<(&str, &str)> = Vec::new();
+        let mut scratch = Vec::new();
+        let mut number = itoa::Buffer::new();
+        for profile in range.map(|p| profiles.get(p)) {
+            lists.iter_mut().for_each(Vec::clear);
+            ids.clear();
+            for &ident in profile.identifiers {
+                let (namespace, value) = extracted.interner.get(ident);
+                match namespace {
+                    0..=2 => lists[namespace as usize].push(value),
+                    _ => ids.push((
+                        extracted
+                            .namespace_name(namespace)
+                            .trim_start_matches("id:"),
+                        value,
+                    )),
                 }
-                s.extend_from_slice(namespace.as_bytes());
-                s.push(b':');
-                s.extend_from_slice(value.as_bytes());
             }
-        });
-        for t in [profile.first_seen, profile.last_seen] {
-            if t == NO_TIME {
+            w.plain(&profile.id.text());
+            w.field(profile.name.unwrap_or("").as_bytes());
+            w.plain(number.format(profile.records.len()).as_bytes());
+            w.built(&mut scratch, |s| {
+                join_into(
+                    s,
+                    profile
+                        .sources
+                        .iter()
+                        .map(|&i| extracted.sources[i as usize].name.as_bytes()),
+                )
+            });
+            for list in &lists {
+                w.built(&mut scratch, |s| {
+                    join_into(s, list.iter().map(|v| v.as_bytes()))
+                });
+            }
+            w.built(&mut scratch, |s| {
+                for (i, (namespace, value)) in ids.iter().enumerate() {
+                    if i > 0 {
+                        s.extend_from_slice(LIST_SEPARATOR);
+                    }
+                    s.extend_from_slice(namespace.as_bytes());
+                    s.push(b':');
+                    s.extend_from_slice(value.as_bytes());
+                }
+            });
+            for t in [profile.first_seen, profile.last_seen] {
+                if t == NO_TIME {
+                    w.plain(b"");
+                } else {
+                    w.field(format_timestamp(t).as_bytes());
+                }
+            }
+            w.plain(number.format(profile.purchases).as_bytes());
+            if profile.purchases == 0 {
                 w.plain(b"");
             } else {
-                w.field(format_timestamp(t).as_bytes());
+                let mut text = String::new();
+                write!(text, "{:.2}", profile.amount_total).expect("writing to a String");
+                w.field(text.as_bytes());
             }
+            w.end_row_in_memory();
         }
-        w.plain(number.format(profile.purchases).as_bytes());
-        if profile.purchases == 0 {
-            w.plain(b"");
-        } else {
-            let mut text = String::new();
-            write!(text, "{:.2}", profile.amount_total).expect("writing to a String");
-            w.field(text.as_bytes());
-        }
-        w.end_row()?;
-    }
+    })?;
     finish(w)
 }
+
+/// Profiles per task of `profiles.csv` (about 150 bytes a row).
+const PROFILES_PER_TASK: usize = 1024;
 
 /// `links.csv`: one row per input record, in run order (sources by name, then row).
 fn write_links(
@@ -294,27 +381,32 @@ fn write_links(
 ) -> anyhow::Result<()> {
     w.row(["source", "row", "record_key", "profile_id", "matched_by"])?;
     let records = &extracted.records;
-    let mut row_text = itoa::Buffer::new();
-    for record in 0..records.len() {
-        let profile = profiles.of_record[record];
-        let profile_id = (profile != NONE).then(|| profiles.id(profile as usize).text());
-        let matched_by = match clusters.matched_by[record] {
-            NONE => "",
-            ident => extracted.namespace_name(extracted.interner.namespace_of(ident)),
-        };
-        w.field(
-            extracted.sources[records.source[record] as usize]
-                .name
-                .as_bytes(),
-        );
-        w.plain(row_text.format(records.row[record]).as_bytes());
-        w.field(records.key.get(record).unwrap_or("").as_bytes());
-        w.plain(profile_id.as_ref().map_or(&b""[..], |id| &id[..]));
-        w.field(matched_by.as_bytes());
-        w.end_row()?;
-    }
+    write_parallel(&mut w, records.len(), LINK_ROWS_PER_TASK, |w, range| {
+        let mut row_text = itoa::Buffer::new();
+        for record in range {
+            let profile = profiles.of_record[record];
+            let profile_id = (profile != NONE).then(|| profiles.id(profile as usize).text());
+            let matched_by = match clusters.matched_by[record] {
+                NONE => "",
+                ident => extracted.namespace_name(extracted.interner.namespace_of(ident)),
+            };
+            w.field(
+                extracted.sources[records.source[record] as usize]
+                    .name
+                    .as_bytes(),
+            );
+            w.plain(row_text.format(records.row[record]).as_bytes());
+            w.field(records.key.get(record).unwrap_or("").as_bytes());
+            w.plain(profile_id.as_ref().map_or(&b""[..], |id| &id[..]));
+            w.field(matched_by.as_bytes());
+            w.end_row_in_memory();
+        }
+    })?;
     finish(w)
 }
+
+/// Records per task of `links.csv` (about 80 bytes a row).
+const LINK_ROWS_PER_TASK: usize = 2048;
 
 /// `rejects.csv`: every rejected value and row, in run order.
 fn write_rejects(mut w: Sink, extracted: &Extracted) -> anyhow::Result<()> {
@@ -354,39 +446,51 @@ fn write_edges(
         }
     }
     start_of_profile.sort_unstable();
-    let mut number = itoa::Buffer::new();
-    for (profile, start) in start_of_profile {
-        let id = profiles.id(profile as usize).text();
-        for &r in clusters.order[start..]
-            .iter()
-            .take_while(|&&r| profiles.of_record[r as usize] == profile)
-        {
-            let (parent, via) = (clusters.parent[r as usize], clusters.via[r as usize]);
-            w.plain(&id);
-            w.field(source_name(r));
-            w.plain(number.format(records.row[r as usize]).as_bytes());
-            w.field(records.key.get(r as usize).unwrap_or("").as_bytes());
-            w.field(records.name.get(r as usize).unwrap_or("").as_bytes());
-            if parent == NONE {
-                w.plain(b"");
-                w.plain(b"");
-            } else {
-                w.field(source_name(parent));
-                w.plain(number.format(records.row[parent as usize]).as_bytes());
+    // Formatted on every thread, profiles in id order: a profile's records lie all over the
+    // columns, so a row is mostly waiting for memory, and the threads wait in parallel.
+    write_parallel(
+        &mut w,
+        start_of_profile.len(),
+        EDGE_PROFILES_PER_TASK,
+        |w, range| {
+            let mut number = itoa::Buffer::new();
+            for &(profile, start) in &start_of_profile[range] {
+                let id = profiles.id(profile as usize).text();
+                for &r in clusters.order[start..]
+                    .iter()
+                    .take_while(|&&r| profiles.of_record[r as usize] == profile)
+                {
+                    let (parent, via) = (clusters.parent[r as usize], clusters.via[r as usize]);
+                    w.plain(&id);
+                    w.field(source_name(r));
+                    w.plain(number.format(records.row[r as usize]).as_bytes());
+                    w.field(records.key.get(r as usize).unwrap_or("").as_bytes());
+                    w.field(records.name.get(r as usize).unwrap_or("").as_bytes());
+                    if parent == NONE {
+                        w.plain(b"");
+                        w.plain(b"");
+                    } else {
+                        w.field(source_name(parent));
+                        w.plain(number.format(records.row[parent as usize]).as_bytes());
+                    }
+                    if via == NONE {
+                        w.plain(b"");
+                        w.plain(b"");
+                    } else {
+                        let (ns, value) = extracted.interner.get(via);
+                        w.field(extracted.namespace_name(ns).as_bytes());
+                        w.field(value.as_bytes());
+                    }
+                    w.end_row_in_memory();
+                }
             }
-            if via == NONE {
-                w.plain(b"");
-                w.plain(b"");
-            } else {
-                let (ns, value) = extracted.interner.get(via);
-                w.field(extracted.namespace_name(ns).as_bytes());
-                w.field(value.as_bytes());
-            }
-            w.end_row()?;
-        }
-    }
+        },
+    )?;
     finish(w)
 }
+
+/// Profiles per task of `edges.csv` (about 3 rows of 130 bytes each).
+const EDGE_PROFILES_PER_TASK: usize = 640;
 
 /// `refused.csv`: every record–identifier link an over-merge guard refused.
 fn write_refused(
@@ -465,6 +569,45 @@ mod tests {
             }),
         ) {
             prop_assert_eq!(ours(&rows), csv_crate(&rows));
+        }
+    }
+
+    /// Rows formatted by tasks on every thread come out in item order, byte for byte what one
+    /// sink writes alone, across round, task and flush boundaries.
+    #[test]
+    fn parallel_rows_equal_sequential_rows() {
+        let rows: Vec<Vec<String>> = (0..20_000)
+            .map(|i| {
+                vec![
+                    format!("row {i}"),
+                    if i % 7 == 0 {
+                        format!("a,\"{i}\"")
+                    } else {
+                        String::new()
+                    },
+                    "x".repeat(i % 90),
+                ]
+            })
+            .collect();
+        for per_task in [1, 3, 64, 1000, 50_000] {
+            let mut sink = CsvSink::new(Vec::new());
+            sink.row(["h1", "h2", "h3"]).unwrap();
+            write_parallel(&mut sink, rows.len(), per_task, |w, range| {
+                for row in &rows[range] {
+                    for field in row {
+                        w.field(field.as_bytes());
+                    }
+                    w.end_row_in_memory();
+                }
+            })
+            .unwrap();
+            let mut expected = vec![vec!["h1".to_owned(), "h2".into(), "h3".into()]];
+            expected.extend(rows.iter().cloned());
+            assert_eq!(
+                sink.into_inner().unwrap(),
+                ours(&expected),
+                "{per_task} per task"
+            );
         }
     }
 }
