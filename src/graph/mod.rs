@@ -12,7 +12,7 @@ pub mod intern;
 pub mod names;
 pub mod union_find;
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use rayon::prelude::*;
 
@@ -145,7 +145,8 @@ impl Holders {
 /// Folds every record's name once per distinct spelling. Returns the name id per record
 /// (`NONE` without a usable name) and the folded names.
 fn fold_names(records: &Records) -> (Vec<u32>, Vec<FoldedName>) {
-    let mut ids: HashMap<&str, u32> = HashMap::new();
+    // Ids are given in first-seen order, so the hasher does not change any output.
+    let mut ids: HashMap<&str, u32, foldhash::fast::FixedState> = HashMap::default();
     let mut spellings: Vec<&str> = Vec::new();
     let raw: Vec<u32> = (0..records.len())
         .map(|r| match records.name.get(r) {
@@ -159,7 +160,7 @@ fn fold_names(records: &Records) -> (Vec<u32>, Vec<FoldedName>) {
     let folded: Vec<Option<FoldedName>> =
         spellings.par_iter().map(|s| FoldedName::new(s)).collect();
     // Equal folds share one id, so `Иванов Иван` and `IVAN IVANOV` are one name.
-    let mut by_fold: HashMap<&FoldedName, u32> = HashMap::new();
+    let mut by_fold: HashMap<&FoldedName, u32, foldhash::fast::FixedState> = HashMap::default();
     let mut table: Vec<FoldedName> = Vec::new();
     let remap: Vec<u32> = folded
         .iter()
@@ -291,22 +292,26 @@ pub fn link(
     let mut comp_names = ComponentNames::new(&name_of, n + m);
 
     // Links are tried in priority order, each kind in first-seen order.
+    // Per namespace once, not per identifier (or per comparison of the sort).
+    let rank: Vec<usize> = namespaces.iter().map(|ns| settings.rank(ns)).collect();
+    let checked: Vec<bool> = namespaces
+        .iter()
+        .map(|namespace| {
+            settings
+                .name_check
+                .iter()
+                .any(|k| k == namespace || (k == "id" && namespace.starts_with("id:")))
+        })
+        .collect();
     let mut order: Vec<u32> = (0..m as u32).collect();
-    order.sort_by_key(|&x| {
-        (
-            settings.rank(&namespaces[interner.namespace_of(x) as usize]),
-            x,
-        )
-    });
+    // Stable: within a rank, identifiers stay in id (first-seen) order.
+    order.sort_by_key(|&x| rank[interner.namespace_of(x) as usize]);
 
     let mut uf = UnionFind::new(n + m);
     let mut refused = Vec::new();
     for x in order {
         let namespace = &namespaces[interner.namespace_of(x) as usize];
-        let name_checked = settings
-            .name_check
-            .iter()
-            .any(|k| k == namespace || (k == "id" && namespace.starts_with("id:")));
+        let name_checked = checked[interner.namespace_of(x) as usize];
         let node = (n + x as usize) as u32;
         // An identifier already shared by people whose names disagree (a household landline)
         // cannot place a record without a name: linking it to either person is a coin toss.
