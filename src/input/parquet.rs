@@ -15,9 +15,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail};
-use polars::prelude::{Column, DataFrame, DataType, ParquetReader, SerReader};
+use polars::prelude::{Column, DataFrame, DataType, ParquetReader, SerReader, StringChunked};
 
-use super::{Format, RowOutcome, RowSource, Table, clean_headers};
+use super::{Format, RowBatch, RowOutcome, RowSource, Table, clean_headers};
 
 /// Reads a Parquet file into a [`Table`].
 pub fn open(path: &Path, size: u64) -> anyhow::Result<Table> {
@@ -99,12 +99,13 @@ impl ParquetRows {
     }
 }
 
-impl RowSource for ParquetRows {
-    fn next_batch(&mut self, max: usize, out: &mut Vec<RowOutcome>) -> anyhow::Result<bool> {
-        out.clear();
+impl ParquetRows {
+    /// The next `max` rows (at least one) as text columns, with the 0-based index of the first;
+    /// `None` at the end. Advances past them.
+    fn next_texts(&mut self, max: usize) -> anyhow::Result<Option<(usize, Vec<StringChunked>)>> {
         let height = self.df.height();
         if self.next >= height {
-            return Ok(false);
+            return Ok(None);
         }
         let len = max.max(1).min(height - self.next);
         let offset = i64::try_from(self.next).expect("a frame's height fits in i64");
@@ -115,19 +116,49 @@ impl RowSource for ParquetRows {
             .map(|c| c.str().map(|ca| ca.rechunk().into_owned()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| anyhow!("{}: {e}", self.path.display()))?;
+        let first = self.next;
+        self.next += len;
+        Ok(Some((first, texts)))
+    }
+}
+
+impl RowSource for ParquetRows {
+    fn next_batch(&mut self, max: usize, out: &mut Vec<RowOutcome>) -> anyhow::Result<bool> {
+        out.clear();
+        let Some((first, texts)) = self.next_texts(max)? else {
+            return Ok(false);
+        };
+        let len = texts.first().map_or(0, |ca| ca.len());
         for i in 0..len {
             let fields = texts
                 .iter()
                 .map(|ca| ca.get(i).unwrap_or_default().to_owned())
                 .collect();
-            let row = (self.next + i + 1) as u64;
+            let row = (first + i + 1) as u64;
             out.push(RowOutcome::Row {
                 row,
                 line: row,
                 fields,
             });
         }
-        self.next += len;
+        Ok(true)
+    }
+
+    /// `next_batch` straight into the batch's one text buffer: no `String` per field.
+    fn next_rows(&mut self, max: usize, out: &mut RowBatch) -> anyhow::Result<bool> {
+        out.clear();
+        let Some((first, texts)) = self.next_texts(max)? else {
+            return Ok(false);
+        };
+        let len = texts.first().map_or(0, |ca| ca.len());
+        for i in 0..len {
+            let row = (first + i + 1) as u64;
+            out.push_row(
+                row,
+                row,
+                texts.iter().map(|ca| ca.get(i).unwrap_or_default()),
+            );
+        }
         Ok(true)
     }
 
@@ -186,6 +217,53 @@ mod tests {
         );
         assert_eq!(fields(1), ["", "2", "79131234567.5", "false"]);
         assert_eq!(fields(2), ["carl@example.com", "3", "", "true"]);
+    }
+
+    /// The batched path (`next_rows`, what `extract` reads) gives the rows `next_batch` gives,
+    /// across batch boundaries and through the input guard.
+    #[test]
+    fn text_batches_equal_row_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.parquet");
+        let emails: Vec<Option<String>> = (0..25)
+            .map(|i| (i % 4 != 0).then(|| format!("user{i}@example.com")))
+            .collect();
+        let df = df!(
+            "email" => emails,
+            "user_id" => (0..25i64).collect::<Vec<_>>(),
+            "phone" => (0..25).map(|i| (i % 3 != 0).then_some(79_161_234_500.0 + f64::from(i))).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        write(&path, df);
+        let mut expected = Vec::new();
+        let mut table = open_any(&path, &ReadOptions::default()).unwrap();
+        let mut buf = Vec::new();
+        while table.rows.next_batch(7, &mut buf).unwrap() {
+            expected.append(&mut buf);
+        }
+        let mut table = open_any(&path, &ReadOptions::default()).unwrap();
+        let mut batch = RowBatch::default();
+        let mut got = Vec::new();
+        while table.rows.next_rows(7, &mut batch).unwrap() {
+            assert!(batch.len() <= 7);
+            for i in 0..batch.len() {
+                match batch.get(i) {
+                    crate::input::BatchItem::Row { row, line, fields } => {
+                        got.push(RowOutcome::Row {
+                            row,
+                            line,
+                            fields: (0..fields.len())
+                                .map(|f| fields.get(f).unwrap().to_owned())
+                                .collect(),
+                        })
+                    }
+                    bad => panic!("{bad:?}"),
+                }
+            }
+        }
+        assert_eq!(expected.len(), 25);
+        assert_eq!(got, expected);
+        assert_eq!(table.rows.bytes_read(), table.size);
     }
 
     #[test]
