@@ -9,6 +9,7 @@
 //! (`stable`) and, for `--incremental`, the saved records merged with the new ones
 //! (`incremental`). Nothing here prints.
 
+pub mod blocks;
 pub mod format;
 pub mod incremental;
 pub mod lock;
