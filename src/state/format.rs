@@ -90,27 +90,37 @@ fn read_header<R: BufRead>(r: &mut R) -> anyhow::Result<(u32, Meta)> {
 }
 
 /// Reads a whole state file.
-pub fn read<R: BufRead>(mut r: R) -> anyhow::Result<Saved> {
+pub fn read<R: BufRead>(r: R) -> anyhow::Result<Saved> {
+    read_parts(r, true)
+}
+
+/// Reads a state file; without `snapshot`, stops before the saved records (a full run reads
+/// every file again and needs only the ids, maps and redirects: a fraction of the body).
+pub fn read_parts<R: BufRead>(mut r: R, snapshot: bool) -> anyhow::Result<Saved> {
     let (version, meta) = read_header(&mut r)?;
     if version == 1 {
         let mut dec = Dec(flate2::bufread::GzDecoder::new(r));
-        let saved = read_body(&mut dec, meta)?;
-        // Reading to the end makes the decoder check gzip's CRC-32 and length trailer.
-        let mut rest = Vec::new();
-        dec.0.read_to_end(&mut rest)?;
-        if !rest.is_empty() {
-            bail!("the state body has trailing data");
+        let saved = read_body(&mut dec, meta, snapshot)?;
+        if snapshot {
+            // Reading to the end makes the decoder check gzip's CRC-32 and length trailer.
+            let mut rest = Vec::new();
+            dec.0.read_to_end(&mut rest)?;
+            if !rest.is_empty() {
+                bail!("the state body has trailing data");
+            }
         }
         return Ok(saved);
     }
     let mut dec = Dec(super::blocks::BlockReader::new(r));
-    let saved = read_body(&mut dec, meta)?;
-    dec.0.finish()?;
+    let saved = read_body(&mut dec, meta, snapshot)?;
+    if snapshot {
+        dec.0.finish()?;
+    }
     Ok(saved)
 }
 
 /// The columns of the body, in order (the mirror of `write_body`).
-fn read_body<R: Read>(dec: &mut Dec<R>, meta: Meta) -> anyhow::Result<Saved> {
+fn read_body<R: Read>(dec: &mut Dec<R>, meta: Meta, snapshot: bool) -> anyhow::Result<Saved> {
     let ids = dec.u64s()?;
     let births = dec.u32s()?;
     let sizes = dec.u32s()?;
@@ -137,7 +147,11 @@ fn read_body<R: Read>(dec: &mut Dec<R>, meta: Meta) -> anyhow::Result<Saved> {
             run: run[i],
         })
         .collect();
-    let snapshot = read_snapshot(dec)?;
+    let snapshot = if snapshot {
+        read_snapshot(dec)?
+    } else {
+        Snapshot::default()
+    };
     Ok(Saved {
         meta,
         ids,
@@ -269,15 +283,15 @@ fn read_snapshot<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Snapshot> {
     }
     let namespaces = dec.u16s()?;
     let values = dec.str_column().map_err(damaged)?;
-    let mut interner = Interner::new();
-    for (id, &ns) in namespaces.iter().enumerate() {
-        let value = values.get(id).unwrap_or("");
-        if ns as usize >= meta.namespaces.len() || interner.intern(ns, value) as usize != id {
-            return Err(damaged("identifier table".into()));
-        }
+    if values.parts().0.len() != namespaces.len()
+        || namespaces
+            .iter()
+            .any(|&ns| ns as usize >= meta.namespaces.len())
+    {
+        return Err(damaged("identifier table".into()));
     }
     records
-        .set_identifier_parts(ends, idents, interner.len())
+        .set_identifier_parts(ends, idents, namespaces.len())
         .map_err(damaged)?;
     let (sources, rows, reasons) = (dec.u16s()?, dec.u64s()?, dec.u8s()?);
     let (columns, raw) = (
@@ -306,12 +320,13 @@ fn read_snapshot<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Snapshot> {
         extracted: Extracted {
             sources: meta.sources,
             records,
-            interner,
+            interner: Interner::new(),
             namespaces: meta.namespaces,
             rejects,
         },
         base_names: meta.base_names,
         canonical_paths: meta.canonical_paths,
+        loaded_identifiers: Some(super::LoadedIdentifiers { namespaces, values }),
     })
 }
 
@@ -441,6 +456,7 @@ mod tests {
                 },
                 base_names: vec!["web".into()],
                 canonical_paths: vec!["/x/web.csv".into()],
+                loaded_identifiers: None,
             },
         }
     }
@@ -456,8 +472,10 @@ mod tests {
         let (x, y) = (&a.snapshot.extracted, &b.snapshot.extracted);
         assert_eq!(x.rejects, y.rejects);
         assert_eq!(x.namespaces, y.namespaces);
-        assert_eq!(x.interner.len(), y.interner.len());
-        assert_eq!(x.interner.get(1), y.interner.get(1));
+        assert_eq!(x.interner.len(), 2);
+        for id in 0..2 {
+            assert_eq!(x.interner.get(id), b.snapshot.identifier(id));
+        }
         assert_eq!(a.snapshot.canonical_paths, b.snapshot.canonical_paths);
     }
 

@@ -18,6 +18,7 @@ use anyhow::bail;
 
 use crate::config::Settings;
 use crate::extract::{self, Extracted, InputFile, RUN_REGION_PREFIX, RecordFields, Reject};
+use crate::graph::NONE;
 use crate::input::detect::Role;
 use crate::normalize::Normalizers;
 use crate::ui::Ui;
@@ -203,10 +204,18 @@ fn combine(saved: &Snapshot, new: &Extracted, entries: &[Entry], names: &[String
     };
     let saved_ranges = ranges(&saved.extracted);
     let new_ranges = ranges(new);
+    // Each part's identifier id → combined id, filled on first sight: every distinct value is
+    // interned once, in the same first-seen order as interning each occurrence would give.
+    let mut saved_map = vec![NONE; saved.identifier_count()];
+    let mut new_map = vec![NONE; new.interner.len()];
     for (index, (entry, name)) in entries.iter().zip(names).enumerate() {
-        let (part, local, spans) = match entry.origin {
-            Origin::Saved(i) => (&saved.extracted, i, &saved_ranges[i]),
-            Origin::New(i) => (new, i, &new_ranges[i]),
+        let (part, local, spans, map) = match entry.origin {
+            Origin::Saved(i) => (&saved.extracted, i, &saved_ranges[i], &mut saved_map),
+            Origin::New(i) => (new, i, &new_ranges[i], &mut new_map),
+        };
+        let identifier = |id: u32| match entry.origin {
+            Origin::Saved(_) => saved.identifier(id),
+            Origin::New(_) => new.interner.get(id),
         };
         let x = &mut out.extracted;
         let mut source = part.sources[local].clone();
@@ -235,8 +244,12 @@ fn combine(saved: &Snapshot, new: &Extracted, entries: &[Entry], names: &[String
         for r in spans.0.clone() {
             idents.clear();
             for &id in records.identifiers_of(r as u32) {
-                let (ns, value) = part.interner.get(id);
-                idents.push(x.interner.intern(ns_map[ns as usize], value));
+                let slot = &mut map[id as usize];
+                if *slot == NONE {
+                    let (ns, value) = identifier(id);
+                    *slot = x.interner.intern(ns_map[ns as usize], value);
+                }
+                idents.push(*slot);
             }
             let fields = RecordFields {
                 key: records.key.get(r).map(str::to_owned),
@@ -270,5 +283,6 @@ pub fn snapshot_of(extracted: Extracted, files: &[InputFile], settings: &Setting
         base_names: files.iter().map(|f| base_name(f, settings)).collect(),
         canonical_paths: files.iter().map(|f| canonical(&f.path)).collect(),
         extracted,
+        loaded_identifiers: None,
     }
 }

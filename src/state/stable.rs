@@ -310,11 +310,22 @@ pub fn carry(
             .copied()
             .min_by_key(|&j| (previous.births[j as usize], previous.ids[j as usize]))
     };
+    // Birth run of each profile: its surviving previous id's, or this run for a new id (a new
+    // id never equals a previous one, see `taken`).
+    let mut births: Vec<u32> = vec![run; owned.len()];
     let mut final_ids: Vec<Option<u64>> = owned
         .iter()
-        .map(|js| oldest(js).map(|j| previous.ids[j as usize]))
+        .enumerate()
+        .map(|(p, js)| {
+            oldest(js).map(|j| {
+                births[p] = previous.births[j as usize];
+                previous.ids[j as usize]
+            })
+        })
         .collect();
-    let mut taken: HashSet<u64> = previous.ids.iter().copied().collect();
+    let mut taken: HashSet<u64, foldhash::fast::FixedState> =
+        HashSet::with_capacity_and_hasher(previous.ids.len(), Default::default());
+    taken.extend(previous.ids.iter().copied());
     taken.extend(previous.redirects.iter().map(|r| r.old));
     for (p, id) in final_ids.iter_mut().enumerate() {
         if id.is_none() {
@@ -338,7 +349,8 @@ pub fn carry(
     let mut absorbed_into: HashMap<u64, u64> = HashMap::new();
     let mut held = vec![false; previous.ids.len()];
     for (p, v) in votes.iter().enumerate() {
-        let id = format_id(final_ids[p]);
+        // Formatted only for a profile with an event (most have none on a nightly run).
+        let id = || format_id(final_ids[p]);
         let after = profiles.get(p).records.len() as u64;
         let size = |j: u32| u64::from(previous.sizes[j as usize]);
         let mine = &owned[p];
@@ -347,7 +359,7 @@ pub fn carry(
         }
         match mine.len() {
             0 if v.counts.is_empty() => carried.changes.push(Change {
-                profile_id: id.clone(),
+                profile_id: id(),
                 event: Event::New,
                 previous_ids: Vec::new(),
                 records_before: 0,
@@ -358,9 +370,9 @@ pub fn carry(
                 let before = size(mine[0]);
                 if after > before {
                     carried.changes.push(Change {
-                        profile_id: id.clone(),
+                        profile_id: id(),
                         event: Event::Grown,
-                        previous_ids: vec![id.clone()],
+                        previous_ids: vec![id()],
                         records_before: before,
                         records_after: after,
                     });
@@ -375,7 +387,7 @@ pub fn carry(
                     absorbed_into.insert(old, final_ids[p]);
                 }
                 carried.changes.push(Change {
-                    profile_id: id.clone(),
+                    profile_id: id(),
                     event: Event::Merged,
                     previous_ids: merged.into_iter().map(format_id).collect(),
                     records_before: mine.iter().map(|&j| size(j)).sum(),
@@ -385,7 +397,7 @@ pub fn carry(
         }
         for &(j, _) in v.counts.iter().filter(|(j, _)| !mine.contains(j)) {
             carried.changes.push(Change {
-                profile_id: id.clone(),
+                profile_id: id(),
                 event: Event::Split,
                 previous_ids: vec![format_id(previous.ids[j as usize])],
                 records_before: size(j),
@@ -408,18 +420,7 @@ pub fn carry(
     carried.absorbed = absorbed_into.len() as u64;
     carried.redirects = update_redirects(&previous.redirects, &absorbed_into, &retired, run);
 
-    let births_by_id: HashMap<u64, u32> = previous
-        .ids
-        .iter()
-        .copied()
-        .zip(previous.births.iter().copied())
-        .collect();
-    let births: Vec<u32> = final_ids
-        .iter()
-        .map(|id| births_by_id.get(id).copied().unwrap_or(run))
-        .collect();
-    let ids: Vec<String> = final_ids.into_iter().map(format_id).collect();
-    carried.births = relabel(profiles, ids, births);
+    carried.births = relabel(profiles, &final_ids, &births);
     carried
 }
 
@@ -458,11 +459,8 @@ fn update_redirects(
 }
 
 /// Sets the final ids, re-sorts the profiles by id and returns `births` in the new order.
-fn relabel(profiles: &mut Profiles, ids: Vec<String>, births: Vec<u32>) -> Vec<u32> {
-    let ids: Vec<ProfileId> = ids
-        .iter()
-        .map(|id| ProfileId(parse_id(id).expect("final ids are P and 16 hex digits")))
-        .collect();
+fn relabel(profiles: &mut Profiles, ids: &[u64], births: &[u32]) -> Vec<u32> {
+    let ids: Vec<ProfileId> = ids.iter().map(|&id| ProfileId(id)).collect();
     let order = profiles.relabel(&ids);
     order.iter().map(|&p| births[p as usize]).collect()
 }
