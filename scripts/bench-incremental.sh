@@ -11,6 +11,7 @@
 #   - night_web.csv:      every 200th row of the history's web_shop.csv under a new key: new
 #                         records of existing people (grown profiles).
 # Then, one after another on the same previous state (a full run with --state over the history):
+#   stateless    omni merge HISTORY DELTA                       (the state's overhead, for scale)
 #   full         omni merge --state S1 HISTORY DELTA            (what a cron job without it does)
 #   incremental  omni merge --state S2 --incremental DELTA
 # and prints wall time and peak RSS (/usr/bin/time -v) of each, the ratio, and checks that every
@@ -61,6 +62,8 @@ echo "==> history: $history (state built by a full run); delta: $delta ($(record
 $OMNI merge "${omni_args[@]}" --quiet --state "$work/state-base" -o "$work/out-base" "$history"
 cp -r "$work/state-base" "$work/state-full"
 cp -r "$work/state-base" "$work/state-incr"
+read -r none_s none_mb < <(measure stateless $OMNI merge "${omni_args[@]}" --quiet \
+  -o "$work/out-stateless" "$history" "$delta")
 read -r full_s full_mb < <(measure full $OMNI merge "${omni_args[@]}" --quiet \
   --state "$work/state-full" -o "$work/out-full" "$history" "$delta")
 read -r incr_s incr_mb < <(measure incremental $OMNI merge "${omni_args[@]}" --quiet \
@@ -87,7 +90,9 @@ tail -n +3 "$work/state-full/state.omni" | cmp -s - <(tail -n +3 "$work/state-in
   || { echo "DIFFERS: saved state body" >&2; same=no; }
 
 printf '%-12s %9s %12s\n' run seconds 'peak RSS MB'
-printf '%-12s %9s %12s\n' full "$full_s" "$full_mb" incremental "$incr_s" "$incr_mb"
+printf '%-12s %9s %12s\n' stateless "$none_s" "$none_mb" full "$full_s" "$full_mb" \
+  incremental "$incr_s" "$incr_mb"
+echo "state overhead on a full run (full / stateless): $(echo "scale=2; $full_s / $none_s" | bc)x"
 echo "speed-up (full / incremental): $(echo "scale=2; $full_s / $incr_s" | bc)x"
 echo "outputs and saved state identical: $same"
 echo "stage times: $work/full.err $work/incremental.err" >&2

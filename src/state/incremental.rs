@@ -17,7 +17,8 @@ use std::path::Path;
 use anyhow::bail;
 
 use crate::config::Settings;
-use crate::extract::{self, Extracted, InputFile, RUN_REGION_PREFIX, RecordFields, Reject};
+use crate::extract::records::RecordRef;
+use crate::extract::{self, Extracted, InputFile, RUN_REGION_PREFIX, Reject};
 use crate::graph::NONE;
 use crate::input::detect::Role;
 use crate::normalize::Normalizers;
@@ -251,14 +252,14 @@ fn combine(saved: &Snapshot, new: &Extracted, entries: &[Entry], names: &[String
                 }
                 idents.push(*slot);
             }
-            let fields = RecordFields {
-                key: records.key.get(r).map(str::to_owned),
-                name: records.name.get(r).map(str::to_owned),
+            let fields = RecordRef {
+                key: records.key.get(r),
+                name: records.name.get(r),
                 time_min: records.time_min[r],
                 time_max: records.time_max[r],
                 amount: records.amount[r],
             };
-            x.records.push(
+            x.records.push_ref(
                 index as u16,
                 records.row[r],
                 records.status[r],
