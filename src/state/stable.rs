@@ -150,7 +150,12 @@ pub fn record_hashes(extracted: &Extracted) -> Vec<u64> {
             |buf, r| record_hash_in(extracted, r, buf),
         )
         .collect();
-    for record in duplicates(&hashes) {
+    let shared = duplicates(&hashes);
+    if shared.is_empty() {
+        // Nothing to tell apart (the usual case): the second sort below would find nothing.
+        return hashes;
+    }
+    for record in shared {
         if let Some(key) = extracted.records.key.get(record as usize) {
             hashes[record as usize] = content_hash(extracted, record, key);
         }
