@@ -50,11 +50,11 @@ fi
 records() { # data rows of the csv files under $1 (parquet counted by omni's report below)
   find "$1" -name '*.csv' -exec sh -c 'tail -n +2 "$1" | wc -l' _ {} \; | paste -sd+ | bc
 }
-measure() { # label, then the command; prints "seconds max_rss_mb"
+measure() { # label, then the command; prints "seconds max_rss_mb cpu_seconds"
   local label=$1; shift
-  /usr/bin/time -f '%e %M' -o "$work/$label.time" env OMNI_TIMINGS=1 "$@" \
+  /usr/bin/time -f '%e %M %U %S' -o "$work/$label.time" env OMNI_TIMINGS=1 "$@" \
     >"$work/$label.out" 2>"$work/$label.err"
-  awk '{ printf "%s %.0f\n", $1, $2 / 1024 }' "$work/$label.time"
+  awk '{ printf "%s %.0f %.2f\n", $1, $2 / 1024, $3 + $4 }' "$work/$label.time"
 }
 
 rm -rf "$work" && mkdir -p "$work"
@@ -62,11 +62,11 @@ echo "==> history: $history (state built by a full run); delta: $delta ($(record
 $OMNI merge "${omni_args[@]}" --quiet --state "$work/state-base" -o "$work/out-base" "$history"
 cp -r "$work/state-base" "$work/state-full"
 cp -r "$work/state-base" "$work/state-incr"
-read -r none_s none_mb < <(measure stateless $OMNI merge "${omni_args[@]}" --quiet \
+read -r none_s none_mb none_cpu < <(measure stateless $OMNI merge "${omni_args[@]}" --quiet \
   -o "$work/out-stateless" "$history" "$delta")
-read -r full_s full_mb < <(measure full $OMNI merge "${omni_args[@]}" --quiet \
+read -r full_s full_mb full_cpu < <(measure full $OMNI merge "${omni_args[@]}" --quiet \
   --state "$work/state-full" -o "$work/out-full" "$history" "$delta")
-read -r incr_s incr_mb < <(measure incremental $OMNI merge "${omni_args[@]}" --quiet \
+read -r incr_s incr_mb incr_cpu < <(measure incremental $OMNI merge "${omni_args[@]}" --quiet \
   --state "$work/state-incr" --incremental -o "$work/out-incr" "$delta")
 
 same=yes
@@ -89,11 +89,13 @@ EOF
 tail -n +3 "$work/state-full/state.omni" | cmp -s - <(tail -n +3 "$work/state-incr/state.omni") \
   || { echo "DIFFERS: saved state body" >&2; same=no; }
 
-printf '%-12s %9s %12s\n' run seconds 'peak RSS MB'
-printf '%-12s %9s %12s\n' stateless "$none_s" "$none_mb" full "$full_s" "$full_mb" \
-  incremental "$incr_s" "$incr_mb"
-echo "state overhead on a full run (full / stateless): $(echo "scale=2; $full_s / $none_s" | bc)x"
-echo "speed-up (full / incremental): $(echo "scale=2; $full_s / $incr_s" | bc)x"
+# CPU seconds (user + system) are less disturbed by other work on a shared machine than wall time.
+ratio() { echo "scale=2; $1 / $2" | bc; }
+printf '%-12s %9s %12s %12s\n' run seconds 'CPU seconds' 'peak RSS MB'
+printf '%-12s %9s %12s %12s\n' stateless "$none_s" "$none_cpu" "$none_mb" \
+  full "$full_s" "$full_cpu" "$full_mb" incremental "$incr_s" "$incr_cpu" "$incr_mb"
+echo "state overhead on a full run (full / stateless): $(ratio "$full_s" "$none_s")x wall, $(ratio "$full_cpu" "$none_cpu")x CPU"
+echo "speed-up (full / incremental): $(ratio "$full_s" "$incr_s")x wall, $(ratio "$full_cpu" "$incr_cpu")x CPU"
 echo "outputs and saved state identical: $same"
 echo "stage times: $work/full.err $work/incremental.err" >&2
 [ "$same" = yes ]
