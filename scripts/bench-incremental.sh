@@ -19,7 +19,9 @@
 # bench-data/incr-*/{full,incremental}.err.
 #
 # Environment: OMNI (binary; default: builds target/release/omni), OMNI_ARGS (default
-# "--country RU"), BENCH_DATA (default bench-data). Needs GNU time at /usr/bin/time.
+# "--country RU"), BENCH_DATA (default bench-data), KEEP=1 (keep the outputs and states, about
+# 2 GB at 1M people). Needs GNU time at /usr/bin/time. Timings on a shared machine are noisy:
+# run it twice and compare within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 people=${1:-1000000}
@@ -61,9 +63,11 @@ rm -rf "$work" && mkdir -p "$work"
 echo "==> history: $history (state built by a full run); delta: $delta ($(records "$delta") csv rows)" >&2
 $OMNI merge "${omni_args[@]}" --quiet --state "$work/state-base" -o "$work/out-base" "$history"
 cp -r "$work/state-base" "$work/state-full"
-cp -r "$work/state-base" "$work/state-incr"
+mv "$work/state-base" "$work/state-incr"
+rm -rf "$work/out-base" # disk: each run's outputs and state take about 0.6 GB at 1M people
 read -r none_s none_mb none_cpu < <(measure stateless $OMNI merge "${omni_args[@]}" --quiet \
   -o "$work/out-stateless" "$history" "$delta")
+rm -rf "$work/out-stateless"
 read -r full_s full_mb full_cpu < <(measure full $OMNI merge "${omni_args[@]}" --quiet \
   --state "$work/state-full" -o "$work/out-full" "$history" "$delta")
 read -r incr_s incr_mb incr_cpu < <(measure incremental $OMNI merge "${omni_args[@]}" --quiet \
@@ -98,4 +102,6 @@ echo "state overhead on a full run (full / stateless): $(ratio "$full_s" "$none_
 echo "speed-up (full / incremental): $(ratio "$full_s" "$incr_s")x wall, $(ratio "$full_cpu" "$incr_cpu")x CPU"
 echo "outputs and saved state identical: $same"
 echo "stage times: $work/full.err $work/incremental.err" >&2
+# The outputs and states are removed (about 2 GB at 1M people) unless KEEP=1.
+[ -n "${KEEP:-}" ] || rm -rf "$work"/out-* "$work"/state-*
 [ "$same" = yes ]
