@@ -393,7 +393,8 @@ impl<R: Read> Dec<R> {
         let bytes = u64::from_le_bytes(len)
             .checked_mul(size as u64)
             .context("the state body has an impossible length")?;
-        let mut out = Vec::new();
+        // Reserved up to 256 MiB at once (no copies as it grows); beyond, it grows as it reads.
+        let mut out = Vec::with_capacity(bytes.min(1 << 28) as usize);
         (&mut self.0).take(bytes).read_to_end(&mut out)?;
         if out.len() as u64 != bytes {
             bail!("the state body ends early");

@@ -128,7 +128,8 @@ pub fn run(
         extract::plan_inputs_with_votes(&files, normalizers, extract::SAMPLE_ROWS, &prior_votes)?;
     check_saved_regions(&saved, &entries, run_region.as_deref())?;
     let new = extract::extract_planned(&files, planned, normalizers, ui)?;
-    let combined = combine(&saved, &new, &entries, &names);
+    // (`saved` and `new` are consumed: their rejects' texts move instead of being copied.)
+    let combined = combine(saved, new, &entries, &names);
     Ok((combined, warnings))
 }
 
@@ -195,7 +196,12 @@ fn ranges(extracted: &Extracted) -> Vec<(std::ops::Range<usize>, std::ops::Range
 }
 
 /// Builds the combined extraction in `entries` order.
-fn combine(saved: &Snapshot, new: &Extracted, entries: &[Entry], names: &[String]) -> Snapshot {
+fn combine(
+    mut saved: Snapshot,
+    mut new: Extracted,
+    entries: &[Entry],
+    names: &[String],
+) -> Snapshot {
     let mut out = Snapshot {
         extracted: Extracted {
             namespaces: vec!["email".into(), "phone".into(), "card".into()],
@@ -204,15 +210,23 @@ fn combine(saved: &Snapshot, new: &Extracted, entries: &[Entry], names: &[String
         ..Snapshot::default()
     };
     let saved_ranges = ranges(&saved.extracted);
-    let new_ranges = ranges(new);
+    let new_ranges = ranges(&new);
+    let mut saved_rejects = std::mem::take(&mut saved.extracted.rejects);
+    let mut new_rejects = std::mem::take(&mut new.rejects);
     // Each part's identifier id → combined id, filled on first sight: every distinct value is
     // interned once, in the same first-seen order as interning each occurrence would give.
     let mut saved_map = vec![NONE; saved.identifier_count()];
     let mut new_map = vec![NONE; new.interner.len()];
     for (index, (entry, name)) in entries.iter().zip(names).enumerate() {
-        let (part, local, spans, map) = match entry.origin {
-            Origin::Saved(i) => (&saved.extracted, i, &saved_ranges[i], &mut saved_map),
-            Origin::New(i) => (new, i, &new_ranges[i], &mut new_map),
+        let (part, local, spans, map, rejects) = match entry.origin {
+            Origin::Saved(i) => (
+                &saved.extracted,
+                i,
+                &saved_ranges[i],
+                &mut saved_map,
+                &mut saved_rejects,
+            ),
+            Origin::New(i) => (&new, i, &new_ranges[i], &mut new_map, &mut new_rejects),
         };
         let identifier = |id: u32| match entry.origin {
             Origin::Saved(_) => saved.identifier(id),
@@ -268,9 +282,12 @@ fn combine(saved: &Snapshot, new: &Extracted, entries: &[Entry], names: &[String
             );
         }
         x.rejects
-            .extend(part.rejects[spans.1.clone()].iter().map(|r| Reject {
+            .extend(rejects[spans.1.clone()].iter_mut().map(|r| Reject {
                 source: index as u16,
-                ..r.clone()
+                row: r.row,
+                column: std::mem::take(&mut r.column),
+                value: std::mem::take(&mut r.value),
+                reason: r.reason,
             }));
         out.base_names.push(entry.base_name.clone());
         out.canonical_paths.push(entry.canonical.clone());
