@@ -35,7 +35,8 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         Some(dir) => {
             state::remove_stale_temporaries(dir);
             let started = Instant::now();
-            let saved = state::load(dir)?;
+            // A full run reads every file again: the saved records are left unread.
+            let saved = state::load(dir, args.incremental)?;
             ui.timing("state-load", started);
             saved
         }
@@ -89,6 +90,8 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     ui.timing("link", started);
     let started = Instant::now();
     let mut profiles = profile::build(extracted, &clusters);
+    ui.timing("profiles", started);
+    let started = Instant::now();
     let carried = args.state.as_ref().map(|_| {
         let hashes = state::record_hashes(extracted);
         let previous = saved.as_ref().map(Saved::previous).unwrap_or_default();
@@ -96,7 +99,9 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         let carried = state::stable::carry(extracted, &mut profiles, &previous, &hashes, run);
         (carried, hashes, run)
     });
-    ui.timing("profiles", started);
+    if carried.is_some() {
+        ui.timing("ids", started);
+    }
     let started = Instant::now();
     let mut report = report::compute(extracted, &clusters, &profiles, &settings.guards);
     let metrics = RunMetrics::of(&report);

@@ -1,11 +1,14 @@
 //! The state file on disk: `OMNI-STATE <version>` line, one line of JSON metadata, then a
-//! gzip-compressed binary body of little-endian columns (docs/state.md has the full layout).
+//! compressed binary body of little-endian columns (docs/state.md has the full layout): zstd
+//! blocks compressed in parallel (`blocks`) since version 2, one gzip stream in version 1
+//! (still read).
 //!
 //! The header is plain text so that `head -2 state.omni` shows what a state holds without any
 //! tool. The body is columnar (one array per field, length-prefixed) because that is both the
 //! smallest and the fastest shape to write and read back at millions of records; a general
 //! serializer (postcard, bincode) would encode element by element and add a dependency for no
-//! gain. gzip's CRC-32 is checked on read, so a damaged file is an error, never wrong ids.
+//! gain. Every block's hash (gzip's CRC-32 in version 1) is checked on read, so a damaged file
+//! is an error, never wrong ids.
 //! This module only encodes and decodes; `state` decides what goes in.
 
 use std::io::{BufRead, Read, Write};
@@ -21,19 +24,23 @@ use super::{Meta, Redirect, Saved, Snapshot};
 
 /// First line of every state file.
 pub const MAGIC: &str = "OMNI-STATE";
-/// Layout version of the body; bumped on any change, and older versions are refused with a hint.
-pub const FORMAT_VERSION: u32 = 1;
+/// Layout version of the body; bumped on any change. Version 1 (the same columns in one gzip
+/// stream) is still read; other versions are refused with a hint.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Writes a whole state file to `w`.
 pub fn write<W: Write>(mut w: W, saved: &Saved) -> anyhow::Result<()> {
     writeln!(w, "{MAGIC} {FORMAT_VERSION}")?;
     serde_json::to_writer(&mut w, &saved.meta)?;
     w.write_all(b"\n")?;
-    // Level 1: the body is mostly ids and hashes that compress little; speed matters more.
-    let mut enc = Enc(flate2::write::GzEncoder::new(
-        w,
-        flate2::Compression::fast(),
-    ));
+    let mut enc = Enc(super::blocks::BlockWriter::new(w));
+    write_body(&mut enc, saved)?;
+    enc.0.finish()?.flush()?;
+    Ok(())
+}
+
+/// The columns of the body, in order.
+fn write_body<W: Write>(enc: &mut Enc<W>, saved: &Saved) -> anyhow::Result<()> {
     enc.u64s(&saved.ids)?;
     enc.u32s(&saved.births)?;
     enc.u32s(&saved.sizes)?;
@@ -50,13 +57,16 @@ pub fn write<W: Write>(mut w: W, saved: &Saved) -> anyhow::Result<()> {
             .collect::<Vec<_>>(),
     )?;
     enc.u32s(&r.iter().map(|x| x.run).collect::<Vec<_>>())?;
-    write_snapshot(&mut enc, &saved.snapshot)?;
-    enc.0.finish()?.flush()?;
-    Ok(())
+    write_snapshot(enc, &saved.snapshot)
 }
 
 /// Reads only the header (magic line and metadata).
 pub fn read_meta<R: BufRead>(r: &mut R) -> anyhow::Result<Meta> {
+    Ok(read_header(r)?.1)
+}
+
+/// Reads the magic line (giving the format version) and the metadata.
+fn read_header<R: BufRead>(r: &mut R) -> anyhow::Result<(u32, Meta)> {
     let mut line = String::new();
     r.read_line(&mut line)?;
     let version = line
@@ -67,7 +77,7 @@ pub fn read_meta<R: BufRead>(r: &mut R) -> anyhow::Result<Meta> {
     let version: u32 = version
         .parse()
         .with_context(|| format!("bad state version '{version}'"))?;
-    if version != FORMAT_VERSION {
+    if !(1..=FORMAT_VERSION).contains(&version) {
         bail!(
             "state format version {version} is not supported by this omni (it reads version \
              {FORMAT_VERSION}); run once with a fresh --state folder"
@@ -75,13 +85,42 @@ pub fn read_meta<R: BufRead>(r: &mut R) -> anyhow::Result<Meta> {
     }
     line.clear();
     r.read_line(&mut line)?;
-    serde_json::from_str(&line).context("the state metadata line is not valid JSON")
+    let meta = serde_json::from_str(&line).context("the state metadata line is not valid JSON")?;
+    Ok((version, meta))
 }
 
 /// Reads a whole state file.
-pub fn read<R: BufRead>(mut r: R) -> anyhow::Result<Saved> {
-    let meta = read_meta(&mut r)?;
-    let mut dec = Dec(flate2::bufread::GzDecoder::new(r));
+pub fn read<R: BufRead>(r: R) -> anyhow::Result<Saved> {
+    read_parts(r, true)
+}
+
+/// Reads a state file; without `snapshot`, stops before the saved records (a full run reads
+/// every file again and needs only the ids, maps and redirects: a fraction of the body).
+pub fn read_parts<R: BufRead>(mut r: R, snapshot: bool) -> anyhow::Result<Saved> {
+    let (version, meta) = read_header(&mut r)?;
+    if version == 1 {
+        let mut dec = Dec(flate2::bufread::GzDecoder::new(r));
+        let saved = read_body(&mut dec, meta, snapshot)?;
+        if snapshot {
+            // Reading to the end makes the decoder check gzip's CRC-32 and length trailer.
+            let mut rest = Vec::new();
+            dec.0.read_to_end(&mut rest)?;
+            if !rest.is_empty() {
+                bail!("the state body has trailing data");
+            }
+        }
+        return Ok(saved);
+    }
+    let mut dec = Dec(super::blocks::BlockReader::new(r));
+    let saved = read_body(&mut dec, meta, snapshot)?;
+    if snapshot {
+        dec.0.finish()?;
+    }
+    Ok(saved)
+}
+
+/// The columns of the body, in order (the mirror of `write_body`).
+fn read_body<R: Read>(dec: &mut Dec<R>, meta: Meta, snapshot: bool) -> anyhow::Result<Saved> {
     let ids = dec.u64s()?;
     let births = dec.u32s()?;
     let sizes = dec.u32s()?;
@@ -108,13 +147,11 @@ pub fn read<R: BufRead>(mut r: R) -> anyhow::Result<Saved> {
             run: run[i],
         })
         .collect();
-    let snapshot = read_snapshot(&mut dec)?;
-    // Reading to the end makes the decoder check gzip's CRC-32 and length trailer.
-    let mut rest = Vec::new();
-    dec.0.read_to_end(&mut rest)?;
-    if !rest.is_empty() {
-        bail!("the state body has trailing data");
-    }
+    let snapshot = if snapshot {
+        read_snapshot(dec)?
+    } else {
+        Snapshot::default()
+    };
     Ok(Saved {
         meta,
         ids,
@@ -246,15 +283,15 @@ fn read_snapshot<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Snapshot> {
     }
     let namespaces = dec.u16s()?;
     let values = dec.str_column().map_err(damaged)?;
-    let mut interner = Interner::new();
-    for (id, &ns) in namespaces.iter().enumerate() {
-        let value = values.get(id).unwrap_or("");
-        if ns as usize >= meta.namespaces.len() || interner.intern(ns, value) as usize != id {
-            return Err(damaged("identifier table".into()));
-        }
+    if values.parts().0.len() != namespaces.len()
+        || namespaces
+            .iter()
+            .any(|&ns| ns as usize >= meta.namespaces.len())
+    {
+        return Err(damaged("identifier table".into()));
     }
     records
-        .set_identifier_parts(ends, idents, interner.len())
+        .set_identifier_parts(ends, idents, namespaces.len())
         .map_err(damaged)?;
     let (sources, rows, reasons) = (dec.u16s()?, dec.u64s()?, dec.u8s()?);
     let (columns, raw) = (
@@ -283,12 +320,13 @@ fn read_snapshot<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Snapshot> {
         extracted: Extracted {
             sources: meta.sources,
             records,
-            interner,
+            interner: Interner::new(),
             namespaces: meta.namespaces,
             rejects,
         },
         base_names: meta.base_names,
         canonical_paths: meta.canonical_paths,
+        loaded_identifiers: Some(super::LoadedIdentifiers { namespaces, values }),
     })
 }
 
@@ -355,7 +393,8 @@ impl<R: Read> Dec<R> {
         let bytes = u64::from_le_bytes(len)
             .checked_mul(size as u64)
             .context("the state body has an impossible length")?;
-        let mut out = Vec::new();
+        // Reserved up to 256 MiB at once (no copies as it grows); beyond, it grows as it reads.
+        let mut out = Vec::with_capacity(bytes.min(1 << 28) as usize);
         (&mut self.0).take(bytes).read_to_end(&mut out)?;
         if out.len() as u64 != bytes {
             bail!("the state body ends early");
@@ -375,5 +414,103 @@ impl<R: Read> Dec<R> {
         let ends = self.u64s().map_err(|e| e.to_string())?;
         let bytes = self.bytes().map_err(|e| e.to_string())?;
         StrColumn::from_parts(ends, bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Saved {
+        let mut interner = Interner::new();
+        interner.intern(0, "ann@example.com");
+        interner.intern(1, "+79161234567");
+        Saved {
+            meta: Meta {
+                run: 3,
+                ..Meta::default()
+            },
+            ids: vec![7, 9],
+            births: vec![1, 3],
+            sizes: vec![2, 1],
+            record_hashes: vec![10, 20, 30],
+            record_profiles: vec![0, 0, 1],
+            identifier_hashes: vec![5],
+            identifier_profiles: vec![1],
+            redirects: vec![Redirect {
+                old: 4,
+                current: Some(7),
+                run: 2,
+            }],
+            snapshot: Snapshot {
+                extracted: Extracted {
+                    interner,
+                    namespaces: vec!["email".into(), "phone".into(), "card".into()],
+                    rejects: vec![Reject {
+                        source: 0,
+                        row: 4,
+                        column: "phone".into(),
+                        value: "12".into(),
+                        reason: RejectReason::PhoneInvalid,
+                    }],
+                    ..Extracted::default()
+                },
+                base_names: vec!["web".into()],
+                canonical_paths: vec!["/x/web.csv".into()],
+                loaded_identifiers: None,
+            },
+        }
+    }
+
+    fn assert_same(a: &Saved, b: &Saved) {
+        assert_eq!(a.meta, b.meta);
+        assert_eq!((&a.ids, &a.births, &a.sizes), (&b.ids, &b.births, &b.sizes));
+        assert_eq!(a.record_hashes, b.record_hashes);
+        assert_eq!(a.record_profiles, b.record_profiles);
+        assert_eq!(a.identifier_hashes, b.identifier_hashes);
+        assert_eq!(a.identifier_profiles, b.identifier_profiles);
+        assert_eq!(a.redirects, b.redirects);
+        let (x, y) = (&a.snapshot.extracted, &b.snapshot.extracted);
+        assert_eq!(x.rejects, y.rejects);
+        assert_eq!(x.namespaces, y.namespaces);
+        assert_eq!(x.interner.len(), 2);
+        for id in 0..2 {
+            assert_eq!(x.interner.get(id), b.snapshot.identifier(id));
+        }
+        assert_eq!(a.snapshot.canonical_paths, b.snapshot.canonical_paths);
+    }
+
+    #[test]
+    fn a_state_round_trips() {
+        let saved = sample();
+        let mut file = Vec::new();
+        write(&mut file, &saved).unwrap();
+        assert!(file.starts_with(format!("{MAGIC} {FORMAT_VERSION}\n").as_bytes()));
+        assert_same(&saved, &read(&file[..]).unwrap());
+    }
+
+    #[test]
+    fn a_version_1_state_is_still_read() {
+        let saved = sample();
+        let mut file = Vec::new();
+        writeln!(file, "{MAGIC} 1").unwrap();
+        serde_json::to_writer(&mut file, &saved.meta).unwrap();
+        file.push(b'\n');
+        let mut enc = Enc(flate2::write::GzEncoder::new(
+            file,
+            flate2::Compression::fast(),
+        ));
+        write_body(&mut enc, &saved).unwrap();
+        let file = enc.0.finish().unwrap();
+        assert_same(&saved, &read(&file[..]).unwrap());
+    }
+
+    #[test]
+    fn an_unknown_version_is_refused_with_a_hint() {
+        let error = read(&b"OMNI-STATE 9\n{}\n"[..]).unwrap_err().to_string();
+        assert!(
+            error.contains("version 9") && error.contains("fresh --state"),
+            "{error}"
+        );
     }
 }

@@ -17,7 +17,9 @@ use std::path::Path;
 use anyhow::bail;
 
 use crate::config::Settings;
-use crate::extract::{self, Extracted, InputFile, RUN_REGION_PREFIX, RecordFields, Reject};
+use crate::extract::records::RecordRef;
+use crate::extract::{self, Extracted, InputFile, RUN_REGION_PREFIX, Reject};
+use crate::graph::NONE;
 use crate::input::detect::Role;
 use crate::normalize::Normalizers;
 use crate::ui::Ui;
@@ -126,7 +128,8 @@ pub fn run(
         extract::plan_inputs_with_votes(&files, normalizers, extract::SAMPLE_ROWS, &prior_votes)?;
     check_saved_regions(&saved, &entries, run_region.as_deref())?;
     let new = extract::extract_planned(&files, planned, normalizers, ui)?;
-    let combined = combine(&saved, &new, &entries, &names);
+    // (`saved` and `new` are consumed: their rejects' texts move instead of being copied.)
+    let combined = combine(saved, new, &entries, &names);
     Ok((combined, warnings))
 }
 
@@ -193,7 +196,12 @@ fn ranges(extracted: &Extracted) -> Vec<(std::ops::Range<usize>, std::ops::Range
 }
 
 /// Builds the combined extraction in `entries` order.
-fn combine(saved: &Snapshot, new: &Extracted, entries: &[Entry], names: &[String]) -> Snapshot {
+fn combine(
+    mut saved: Snapshot,
+    mut new: Extracted,
+    entries: &[Entry],
+    names: &[String],
+) -> Snapshot {
     let mut out = Snapshot {
         extracted: Extracted {
             namespaces: vec!["email".into(), "phone".into(), "card".into()],
@@ -202,11 +210,27 @@ fn combine(saved: &Snapshot, new: &Extracted, entries: &[Entry], names: &[String
         ..Snapshot::default()
     };
     let saved_ranges = ranges(&saved.extracted);
-    let new_ranges = ranges(new);
+    let new_ranges = ranges(&new);
+    let mut saved_rejects = std::mem::take(&mut saved.extracted.rejects);
+    let mut new_rejects = std::mem::take(&mut new.rejects);
+    // Each part's identifier id → combined id, filled on first sight: every distinct value is
+    // interned once, in the same first-seen order as interning each occurrence would give.
+    let mut saved_map = vec![NONE; saved.identifier_count()];
+    let mut new_map = vec![NONE; new.interner.len()];
     for (index, (entry, name)) in entries.iter().zip(names).enumerate() {
-        let (part, local, spans) = match entry.origin {
-            Origin::Saved(i) => (&saved.extracted, i, &saved_ranges[i]),
-            Origin::New(i) => (new, i, &new_ranges[i]),
+        let (part, local, spans, map, rejects) = match entry.origin {
+            Origin::Saved(i) => (
+                &saved.extracted,
+                i,
+                &saved_ranges[i],
+                &mut saved_map,
+                &mut saved_rejects,
+            ),
+            Origin::New(i) => (&new, i, &new_ranges[i], &mut new_map, &mut new_rejects),
+        };
+        let identifier = |id: u32| match entry.origin {
+            Origin::Saved(_) => saved.identifier(id),
+            Origin::New(_) => new.interner.get(id),
         };
         let x = &mut out.extracted;
         let mut source = part.sources[local].clone();
@@ -235,17 +259,21 @@ fn combine(saved: &Snapshot, new: &Extracted, entries: &[Entry], names: &[String
         for r in spans.0.clone() {
             idents.clear();
             for &id in records.identifiers_of(r as u32) {
-                let (ns, value) = part.interner.get(id);
-                idents.push(x.interner.intern(ns_map[ns as usize], value));
+                let slot = &mut map[id as usize];
+                if *slot == NONE {
+                    let (ns, value) = identifier(id);
+                    *slot = x.interner.intern(ns_map[ns as usize], value);
+                }
+                idents.push(*slot);
             }
-            let fields = RecordFields {
-                key: records.key.get(r).map(str::to_owned),
-                name: records.name.get(r).map(str::to_owned),
+            let fields = RecordRef {
+                key: records.key.get(r),
+                name: records.name.get(r),
                 time_min: records.time_min[r],
                 time_max: records.time_max[r],
                 amount: records.amount[r],
             };
-            x.records.push(
+            x.records.push_ref(
                 index as u16,
                 records.row[r],
                 records.status[r],
@@ -254,9 +282,12 @@ fn combine(saved: &Snapshot, new: &Extracted, entries: &[Entry], names: &[String
             );
         }
         x.rejects
-            .extend(part.rejects[spans.1.clone()].iter().map(|r| Reject {
+            .extend(rejects[spans.1.clone()].iter_mut().map(|r| Reject {
                 source: index as u16,
-                ..r.clone()
+                row: r.row,
+                column: std::mem::take(&mut r.column),
+                value: std::mem::take(&mut r.value),
+                reason: r.reason,
             }));
         out.base_names.push(entry.base_name.clone());
         out.canonical_paths.push(entry.canonical.clone());
@@ -270,5 +301,6 @@ pub fn snapshot_of(extracted: Extracted, files: &[InputFile], settings: &Setting
         base_names: files.iter().map(|f| base_name(f, settings)).collect(),
         canonical_paths: files.iter().map(|f| canonical(&f.path)).collect(),
         extracted,
+        loaded_identifiers: None,
     }
 }

@@ -9,6 +9,7 @@
 //! (`stable`) and, for `--incremental`, the saved records merged with the new ones
 //! (`incremental`). Nothing here prints.
 
+pub mod blocks;
 pub mod format;
 pub mod incremental;
 pub mod lock;
@@ -104,6 +105,39 @@ pub struct Snapshot {
     pub base_names: Vec<String>,
     /// Each source's canonical path, to recognise a file given again.
     pub canonical_paths: Vec<String>,
+    /// The identifier table as read from a state file: `extracted.interner` stays empty then,
+    /// since `incremental` re-interns every value in the combined order anyway (building the
+    /// hash table twice cost a second at a million people).
+    pub loaded_identifiers: Option<LoadedIdentifiers>,
+}
+
+/// A saved identifier table: namespace and value by id.
+#[derive(Debug, Default)]
+pub struct LoadedIdentifiers {
+    /// Namespace of each id.
+    pub namespaces: Vec<u16>,
+    /// Value of each id.
+    pub values: crate::extract::records::StrColumn,
+}
+
+impl Snapshot {
+    /// Number of distinct identifiers.
+    pub fn identifier_count(&self) -> usize {
+        self.loaded_identifiers
+            .as_ref()
+            .map_or(self.extracted.interner.len(), |t| t.namespaces.len())
+    }
+
+    /// The namespace and value of identifier `id`.
+    pub fn identifier(&self, id: u32) -> (u16, &str) {
+        match &self.loaded_identifiers {
+            Some(t) => (
+                t.namespaces[id as usize],
+                t.values.get(id as usize).unwrap_or(""),
+            ),
+            None => self.extracted.interner.get(id),
+        }
+    }
 }
 
 /// Everything a state file holds.
@@ -145,39 +179,46 @@ impl Default for Meta {
 }
 
 impl Saved {
-    /// The lookup tables for carrying ids forward (the snapshot is left out).
+    /// The lookup tables for carrying ids forward (the snapshot is left out); the two maps
+    /// are built at once on two threads.
     pub fn previous(&self) -> stable::Previous {
         let index = |hashes: &[u64], profiles: &[u32]| {
             let mut map = HashMap::with_capacity_and_hasher(hashes.len(), Default::default());
             map.extend(hashes.iter().copied().zip(profiles.iter().copied()));
             map
         };
+        let (records, identifiers) = rayon::join(
+            || index(&self.record_hashes, &self.record_profiles),
+            || index(&self.identifier_hashes, &self.identifier_profiles),
+        );
         stable::Previous {
             ids: self.ids.clone(),
             births: self.births.clone(),
             sizes: self.sizes.clone(),
-            records: index(&self.record_hashes, &self.record_profiles),
-            identifiers: index(&self.identifier_hashes, &self.identifier_profiles),
+            records,
+            identifiers,
             redirects: self.redirects.clone(),
         }
     }
 }
 
-/// Reads `DIR/state.omni`; `Ok(None)` when there is none yet (the first run).
-pub fn load(dir: &Path) -> anyhow::Result<Option<Saved>> {
+/// Reads `DIR/state.omni`; `Ok(None)` when there is none yet (the first run). The saved
+/// records (`Saved::snapshot`) are read only when `snapshot` is set (incremental runs).
+pub fn load(dir: &Path, snapshot: bool) -> anyhow::Result<Option<Saved>> {
     let path = dir.join(STATE_FILE);
     let file = match File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("{}: cannot open", path.display())),
     };
-    let saved = format::read(BufReader::with_capacity(1 << 20, file)).with_context(|| {
-        format!(
-            "{}: cannot read the state (move the folder away to start over; ids will then be \
+    let saved = format::read_parts(BufReader::with_capacity(1 << 20, file), snapshot)
+        .with_context(|| {
+            format!(
+                "{}: cannot read the state (move the folder away to start over; ids will then be \
              given afresh)",
-            path.display()
-        )
-    })?;
+                path.display()
+            )
+        })?;
     Ok(Some(saved))
 }
 

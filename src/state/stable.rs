@@ -119,16 +119,21 @@ pub fn format_id(id: u64) -> String {
 /// of its normalized content (identifiers, name, timestamps, amount). See docs/state.md for the
 /// trade-off.
 pub fn record_hash(extracted: &Extracted, record: u32) -> u64 {
+    record_hash_in(extracted, record, &mut Vec::with_capacity(96))
+}
+
+/// `record_hash` with a reusable buffer (millions of records, no allocation each).
+fn record_hash_in(extracted: &Extracted, record: u32, buf: &mut Vec<u8>) -> u64 {
     let r = record as usize;
     let records = &extracted.records;
     let source = &extracted.sources[records.source[r] as usize].name;
-    let mut buf = Vec::with_capacity(96);
+    buf.clear();
     if let Some(key) = records.key.get(r) {
         buf.extend_from_slice(b"k\0");
         buf.extend_from_slice(source.as_bytes());
         buf.push(0);
         buf.extend_from_slice(key.as_bytes());
-        return xxh3_64(&buf);
+        return xxh3_64(buf);
     }
     content_hash(extracted, record, "")
 }
@@ -140,9 +145,17 @@ pub fn record_hash(extracted: &Extracted, record: u32) -> u64 {
 pub fn record_hashes(extracted: &Extracted) -> Vec<u64> {
     let mut hashes: Vec<u64> = (0..extracted.records.len() as u32)
         .into_par_iter()
-        .map(|r| record_hash(extracted, r))
+        .map_init(
+            || Vec::with_capacity(96),
+            |buf, r| record_hash_in(extracted, r, buf),
+        )
         .collect();
-    for record in duplicates(&hashes) {
+    let shared = duplicates(&hashes);
+    if shared.is_empty() {
+        // Nothing to tell apart (the usual case): the second sort below would find nothing.
+        return hashes;
+    }
+    for record in shared {
         if let Some(key) = extracted.records.key.get(record as usize) {
             hashes[record as usize] = content_hash(extracted, record, key);
         }
@@ -218,11 +231,21 @@ fn content_hash(extracted: &Extracted, record: u32, key: &str) -> u64 {
 /// The hash under which an identifier is remembered (no raw values in these maps).
 pub fn identifier_hash(extracted: &Extracted, identifier: u32) -> u64 {
     let (ns, value) = extracted.interner.get(identifier);
-    let mut buf = Vec::with_capacity(48);
-    buf.extend_from_slice(extracted.namespace_name(ns).as_bytes());
-    buf.push(0);
-    buf.extend_from_slice(value.as_bytes());
-    xxh3_64(&buf)
+    let (ns, value) = (extracted.namespace_name(ns).as_bytes(), value.as_bytes());
+    let len = ns.len() + 1 + value.len();
+    // On the stack when it fits (nearly always): millions of calls, no allocation each.
+    let mut stack = [0u8; 128];
+    let mut heap = Vec::new();
+    let buf: &mut [u8] = if len <= stack.len() {
+        &mut stack[..len]
+    } else {
+        heap.resize(len, 0);
+        &mut heap
+    };
+    buf[..ns.len()].copy_from_slice(ns);
+    buf[ns.len()] = 0;
+    buf[ns.len() + 1..].copy_from_slice(value);
+    xxh3_64(buf)
 }
 
 /// A profile's votes for previous ids: `(previous index, records)`, ascending by index.
@@ -310,11 +333,22 @@ pub fn carry(
             .copied()
             .min_by_key(|&j| (previous.births[j as usize], previous.ids[j as usize]))
     };
+    // Birth run of each profile: its surviving previous id's, or this run for a new id (a new
+    // id never equals a previous one, see `taken`).
+    let mut births: Vec<u32> = vec![run; owned.len()];
     let mut final_ids: Vec<Option<u64>> = owned
         .iter()
-        .map(|js| oldest(js).map(|j| previous.ids[j as usize]))
+        .enumerate()
+        .map(|(p, js)| {
+            oldest(js).map(|j| {
+                births[p] = previous.births[j as usize];
+                previous.ids[j as usize]
+            })
+        })
         .collect();
-    let mut taken: HashSet<u64> = previous.ids.iter().copied().collect();
+    let mut taken: HashSet<u64, foldhash::fast::FixedState> =
+        HashSet::with_capacity_and_hasher(previous.ids.len(), Default::default());
+    taken.extend(previous.ids.iter().copied());
     taken.extend(previous.redirects.iter().map(|r| r.old));
     for (p, id) in final_ids.iter_mut().enumerate() {
         if id.is_none() {
@@ -338,7 +372,8 @@ pub fn carry(
     let mut absorbed_into: HashMap<u64, u64> = HashMap::new();
     let mut held = vec![false; previous.ids.len()];
     for (p, v) in votes.iter().enumerate() {
-        let id = format_id(final_ids[p]);
+        // Formatted only for a profile with an event (most have none on a nightly run).
+        let id = || format_id(final_ids[p]);
         let after = profiles.get(p).records.len() as u64;
         let size = |j: u32| u64::from(previous.sizes[j as usize]);
         let mine = &owned[p];
@@ -347,7 +382,7 @@ pub fn carry(
         }
         match mine.len() {
             0 if v.counts.is_empty() => carried.changes.push(Change {
-                profile_id: id.clone(),
+                profile_id: id(),
                 event: Event::New,
                 previous_ids: Vec::new(),
                 records_before: 0,
@@ -358,9 +393,9 @@ pub fn carry(
                 let before = size(mine[0]);
                 if after > before {
                     carried.changes.push(Change {
-                        profile_id: id.clone(),
+                        profile_id: id(),
                         event: Event::Grown,
-                        previous_ids: vec![id.clone()],
+                        previous_ids: vec![id()],
                         records_before: before,
                         records_after: after,
                     });
@@ -375,7 +410,7 @@ pub fn carry(
                     absorbed_into.insert(old, final_ids[p]);
                 }
                 carried.changes.push(Change {
-                    profile_id: id.clone(),
+                    profile_id: id(),
                     event: Event::Merged,
                     previous_ids: merged.into_iter().map(format_id).collect(),
                     records_before: mine.iter().map(|&j| size(j)).sum(),
@@ -385,7 +420,7 @@ pub fn carry(
         }
         for &(j, _) in v.counts.iter().filter(|(j, _)| !mine.contains(j)) {
             carried.changes.push(Change {
-                profile_id: id.clone(),
+                profile_id: id(),
                 event: Event::Split,
                 previous_ids: vec![format_id(previous.ids[j as usize])],
                 records_before: size(j),
@@ -408,18 +443,7 @@ pub fn carry(
     carried.absorbed = absorbed_into.len() as u64;
     carried.redirects = update_redirects(&previous.redirects, &absorbed_into, &retired, run);
 
-    let births_by_id: HashMap<u64, u32> = previous
-        .ids
-        .iter()
-        .copied()
-        .zip(previous.births.iter().copied())
-        .collect();
-    let births: Vec<u32> = final_ids
-        .iter()
-        .map(|id| births_by_id.get(id).copied().unwrap_or(run))
-        .collect();
-    let ids: Vec<String> = final_ids.into_iter().map(format_id).collect();
-    carried.births = relabel(profiles, ids, births);
+    carried.births = relabel(profiles, &final_ids, &births);
     carried
 }
 
@@ -458,11 +482,8 @@ fn update_redirects(
 }
 
 /// Sets the final ids, re-sorts the profiles by id and returns `births` in the new order.
-fn relabel(profiles: &mut Profiles, ids: Vec<String>, births: Vec<u32>) -> Vec<u32> {
-    let ids: Vec<ProfileId> = ids
-        .iter()
-        .map(|id| ProfileId(parse_id(id).expect("final ids are P and 16 hex digits")))
-        .collect();
+fn relabel(profiles: &mut Profiles, ids: &[u64], births: &[u32]) -> Vec<u32> {
+    let ids: Vec<ProfileId> = ids.iter().map(|&id| ProfileId(id)).collect();
     let order = profiles.relabel(&ids);
     order.iter().map(|&p| births[p as usize]).collect()
 }
@@ -470,6 +491,25 @@ fn relabel(profiles: &mut Profiles, ids: Vec<String>, births: Vec<u32>) -> Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifier_hashes_are_xxh3_of_kind_nul_value_short_or_long() {
+        let mut extracted = Extracted {
+            namespaces: vec!["email".into(), "phone".into()],
+            ..Extracted::default()
+        };
+        let long = format!("{}@mail.ru", "a".repeat(200));
+        let short = extracted.interner.intern(1, "+79161234567");
+        let long_id = extracted.interner.intern(0, &long);
+        assert_eq!(
+            identifier_hash(&extracted, short),
+            xxh3_64(b"phone\0+79161234567")
+        );
+        assert_eq!(
+            identifier_hash(&extracted, long_id),
+            xxh3_64(format!("email\0{long}").as_bytes())
+        );
+    }
 
     #[test]
     fn ids_round_trip_as_numbers() {

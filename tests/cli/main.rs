@@ -11,6 +11,7 @@ mod edge_battery; // issue 7: the full battery of broken inputs, limits, --stric
 mod exit_codes; // one test per exit code
 mod explain; // omni explain
 mod guards; // over-merge guards: generic identifiers, name check, caps
+mod incremental; // --incremental equals a full run, night after night, guard by guard
 mod inspect; // `omni inspect` and --write-config
 mod merge; // `omni merge` on the bundled sample: outputs, accounting, determinism
 mod normalize; // `omni normalize`

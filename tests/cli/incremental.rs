@@ -1,0 +1,323 @@
+//! `--incremental` equals a full run, night after night, in the cases where the guards and the
+//! id rules could tell the difference: a new record bridging two saved profiles, a saved
+//! identifier turned generic by new records, a name mismatch and a landline involving a new
+//! record, a file given again, several nights in a row. Each night runs both ways on copies of
+//! the same previous state; every output file and the saved state's body must be identical.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::{CliTest, assert_code, parse_csv, stderr};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// The state file's body: everything after the header and the metadata line (which holds the
+/// time of the run).
+fn state_body(dir: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(dir.join("state.omni")).unwrap();
+    let mut newlines = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i);
+    let second = newlines.nth(1).expect("a header and a metadata line");
+    bytes[second + 1..].to_vec()
+}
+
+/// Every output of `a` and `b` is identical; report.json may differ only in saying which kind
+/// of run it was, report.html (its rendering) is left out.
+fn assert_same_outputs(t: &CliTest, a: &str, b: &str) {
+    let names = |dir: &str| -> BTreeSet<String> {
+        std::fs::read_dir(t.path().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    assert_eq!(names(a), names(b), "{a} and {b} hold different files");
+    for name in names(a) {
+        match name.as_str() {
+            "report.html" => {}
+            "report.json" => {
+                let read = |dir: &str| {
+                    let mut json: serde_json::Value =
+                        serde_json::from_str(&t.read(&format!("{dir}/report.json"))).unwrap();
+                    json["since_previous"]["incremental"] = serde_json::Value::Null;
+                    json
+                };
+                assert_eq!(read(a), read(b), "report.json differs between {a} and {b}");
+            }
+            _ => assert!(
+                t.read(&format!("{a}/{name}")) == t.read(&format!("{b}/{name}")),
+                "{name} differs between {a} and {b}:\n{}\n---\n{}",
+                t.read(&format!("{a}/{name}")),
+                t.read(&format!("{b}/{name}"))
+            ),
+        }
+    }
+}
+
+/// A state folder `st` that nights are applied to, both ways.
+struct Nightly<'a> {
+    t: &'a CliTest,
+    night: usize,
+}
+
+impl<'a> Nightly<'a> {
+    /// The first (full) run over `inputs`.
+    fn start(t: &'a CliTest, inputs: &[&str]) -> Nightly<'a> {
+        let mut args = vec!["merge", "--state", "st", "-o", "out0", "-q"];
+        args.extend_from_slice(inputs);
+        assert_code(&t.run(&args), 0);
+        Nightly { t, night: 0 }
+    }
+
+    /// One night: a full run over `all` and an incremental run over `new`, each on a copy of
+    /// the same previous state; asserts they agree and keeps the incremental run's state.
+    /// Returns the incremental run's out dir and its stderr.
+    fn night(&mut self, all: &[&str], new: &[&str]) -> (String, String) {
+        self.night += 1;
+        let t = self.t;
+        let (full_state, full_out, out) = (
+            format!("st-full{}", self.night),
+            format!("full{}", self.night),
+            format!("inc{}", self.night),
+        );
+        copy_dir(&t.path().join("st"), &t.path().join(&full_state));
+        let mut args = vec!["merge", "--state", &full_state, "-o", &full_out];
+        args.extend_from_slice(all);
+        assert_code(&t.run(&args), 0);
+        let mut args = vec!["merge", "--state", "st", "--incremental", "-o", &out, "-v"];
+        args.extend_from_slice(new);
+        let output = t.run(&args);
+        assert_code(&output, 0);
+        assert_same_outputs(t, &full_out, &out);
+        assert!(
+            state_body(&t.path().join(&full_state)) == state_body(&t.path().join("st")),
+            "night {}: the saved states differ",
+            self.night
+        );
+        (out, stderr(&output))
+    }
+}
+
+/// Rows of `file` whose column `column` (by header name) equals `value`.
+fn rows_where(t: &CliTest, file: &str, column: &str, value: &str) -> Vec<Vec<String>> {
+    let table = parse_csv(&t.read(file));
+    let at = table[0].iter().position(|h| h == column).unwrap();
+    table[1..]
+        .iter()
+        .filter(|r| r[at] == value)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_new_record_bridging_two_saved_profiles_merges_them_and_the_oldest_id_survives() {
+    let t = CliTest::new();
+    t.write(
+        "hist/web.csv",
+        "email,name,card\nann.lee@mail.ru,Ann Lee,\nbob@mail.ru,Bob Stone,\n",
+    );
+    let mut nights = Nightly::start(&t, &["hist"]);
+    let first = rows_where(&t, "out0/links.csv", "source", "web");
+    let ann_id = first[0][3].clone();
+    // Night 1: Ann's loyalty card, with nothing in common yet: a profile born in run 2.
+    t.write(
+        "n1/loyalty.csv",
+        "card,name,phone\n48213377,Ann Lee,+7 916 123-45-67\n",
+    );
+    let (out, _) = nights.night(&["hist", "n1"], &["n1"]);
+    let card_id = rows_where(&t, &format!("{out}/links.csv"), "source", "loyalty")[0][3].clone();
+    assert_ne!(ann_id, card_id);
+    // Night 2: one app record with Ann's email and card joins the two.
+    t.write(
+        "n2/app.csv",
+        "email,card,name\nann.lee@mail.ru,48213377,Ann Lee\n",
+    );
+    let (out, _) = nights.night(&["hist", "n1", "n2"], &["n2"]);
+    let merged = rows_where(&t, &format!("{out}/changes.csv"), "event", "merged");
+    assert_eq!(merged.len(), 1, "{merged:?}");
+    assert_eq!(merged[0][1], ann_id, "the run-1 id survives the merge");
+    let redirects = parse_csv(&t.read(&format!("{out}/redirects.csv")));
+    assert_eq!(
+        redirects[1][..3],
+        [card_id, ann_id.clone(), "merged".into()]
+    );
+    let links = parse_csv(&t.read(&format!("{out}/links.csv")));
+    let ann: Vec<_> = links[1..].iter().filter(|r| r[3] == ann_id).collect();
+    assert_eq!(
+        ann.len(),
+        3,
+        "web, loyalty and app records of Ann: {links:?}"
+    );
+}
+
+#[test]
+fn new_records_that_make_a_saved_identifier_generic_split_its_profile_as_a_full_run_does() {
+    let t = CliTest::new();
+    // A shop mailbox on 12 receipts without names: one profile of 12 records today.
+    let mut rows = String::from("receipt,email,card\n");
+    for i in 0..12 {
+        rows.push_str(&format!("R{i},info@shop-example.ru,{}\n", 48_213_000 + i));
+    }
+    t.write("hist/pos.csv", rows);
+    let mut nights = Nightly::start(&t, &["hist"]);
+    assert_eq!(parse_csv(&t.read("out0/profiles.csv")).len() - 1, 1);
+    // Night 1: 95 more receipts with the mailbox: over 100 holders in separate groups, generic.
+    let mut rows = String::from("receipt,email,card\n");
+    for i in 0..95 {
+        rows.push_str(&format!("S{i},info@shop-example.ru,{}\n", 58_213_000 + i));
+    }
+    t.write("n1/pos_night.csv", rows);
+    let (out, _) = nights.night(&["hist", "n1"], &["n1"]);
+    let report: serde_json::Value =
+        serde_json::from_str(&t.read(&format!("{out}/report.json"))).unwrap();
+    assert_eq!(report["guards"]["generic_identifiers"]["total"], 1);
+    assert_eq!(
+        parse_csv(&t.read(&format!("{out}/profiles.csv"))).len() - 1,
+        107,
+        "every receipt is its own customer now"
+    );
+    let splits = rows_where(&t, &format!("{out}/changes.csv"), "event", "split");
+    assert_eq!(
+        splits.len(),
+        11,
+        "the largest part keeps the id, 11 parts split off"
+    );
+}
+
+#[test]
+fn a_name_mismatch_with_a_new_record_is_refused_as_in_a_full_run() {
+    let t = CliTest::new();
+    t.write(
+        "hist/web.csv",
+        "email,name\nivan.petrov@mail.ru,Ivan Petrov\n",
+    );
+    let mut nights = Nightly::start(&t, &["hist"]);
+    t.write(
+        "n1/app.csv",
+        "email,name,card\nivan.petrov@mail.ru,Maria Sidorova,77000001\n",
+    );
+    let (out, _) = nights.night(&["hist", "n1"], &["n1"]);
+    let refused = rows_where(&t, &format!("{out}/refused.csv"), "rule", "name_mismatch");
+    assert_eq!(
+        refused.len(),
+        1,
+        "{}",
+        t.read(&format!("{out}/refused.csv"))
+    );
+    assert_eq!(
+        parse_csv(&t.read(&format!("{out}/profiles.csv"))).len() - 1,
+        2
+    );
+}
+
+#[test]
+fn a_nameless_new_record_on_a_saved_landline_is_refused_as_in_a_full_run() {
+    let t = CliTest::new();
+    t.write(
+        "hist/loyalty.csv",
+        "card,name,phone\n48213377,Ivan Petrov,+7 495 914-93-28\n",
+    );
+    let mut nights = Nightly::start(&t, &["hist"]);
+    t.write("n1/app.csv", "phone,card\n+7 495 914-93-28,77000002\n");
+    let (out, _) = nights.night(&["hist", "n1"], &["n1"]);
+    let refused = rows_where(&t, &format!("{out}/refused.csv"), "rule", "landline");
+    assert_eq!(
+        refused.len(),
+        1,
+        "{}",
+        t.read(&format!("{out}/refused.csv"))
+    );
+    assert_eq!(
+        parse_csv(&t.read(&format!("{out}/profiles.csv"))).len() - 1,
+        2
+    );
+}
+
+#[test]
+fn a_file_given_again_replaces_its_saved_records() {
+    let t = CliTest::new();
+    t.write(
+        "hist/web.csv",
+        "id,email,name\n1,ann@mail.ru,Ann Lee\n2,bob@mail.ru,Bob Stone\n",
+    );
+    t.write("hist/app.csv", "email,name\nann@mail.ru,Ann Lee\n");
+    let mut nights = Nightly::start(&t, &["hist"]);
+    // web.csv is exported again: Bob is gone, Carl is new.
+    t.write(
+        "hist/web.csv",
+        "id,email,name\n1,ann@mail.ru,Ann Lee\n3,carl@mail.ru,Carl Berg\n",
+    );
+    let (out, err) = nights.night(&["hist"], &["hist/web.csv"]);
+    assert!(err.contains("read again"), "{err}");
+    let events: BTreeSet<String> = parse_csv(&t.read(&format!("{out}/changes.csv")))[1..]
+        .iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(
+        events,
+        ["new", "retired"].map(String::from).into(),
+        "Carl is new, Bob retired"
+    );
+}
+
+#[test]
+fn several_incremental_nights_equal_full_runs_and_the_profiles_of_one_stateless_run() {
+    let t = CliTest::new();
+    let generate = |people: usize, seed: u64, dir: &str| {
+        let cfg = omni::synth::SynthConfig::new(people, seed);
+        omni::synth::generate(
+            &cfg,
+            &t.path().join(dir),
+            &t.path().join(format!("{dir}.truth")),
+        )
+        .unwrap();
+    };
+    generate(800, 11, "hist");
+    let mut nights = Nightly::start(&t, &["hist"]);
+    let mut all = vec!["hist".to_owned()];
+    for (night, seed) in [(1, 21u64), (2, 22), (3, 23)] {
+        // Each night's exports carry the date in their names, as export tools write them.
+        let fresh = format!("fresh{night}");
+        generate(60, seed, &fresh);
+        let dir = format!("n{night}");
+        std::fs::create_dir_all(t.path().join(&dir)).unwrap();
+        for entry in std::fs::read_dir(t.path().join(&fresh)).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().replacen(
+                '.',
+                &format!("_0{night}.", night = night),
+                1,
+            );
+            std::fs::copy(entry.path(), t.path().join(&dir).join(name)).unwrap();
+        }
+        all.push(dir.clone());
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        nights.night(&all, &[&dir]);
+    }
+    // The same people end up together as in one stateless run over every file.
+    let mut args = vec!["merge", "-o", "stateless", "-q"];
+    args.extend(all.iter().map(String::as_str));
+    assert_code(&t.run(&args), 0);
+    let partition = |dir: &str| -> BTreeSet<Vec<(String, String)>> {
+        let mut groups: std::collections::BTreeMap<String, Vec<(String, String)>> =
+            Default::default();
+        for r in &parse_csv(&t.read(&format!("{dir}/links.csv")))[1..] {
+            if !r[3].is_empty() {
+                groups
+                    .entry(r[3].clone())
+                    .or_default()
+                    .push((r[0].clone(), r[1].clone()));
+            }
+        }
+        groups.into_values().collect()
+    };
+    assert_eq!(partition("inc3"), partition("stateless"));
+}
