@@ -167,6 +167,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             None
         }
     };
+    let written = out.written().to_vec();
     out.commit()?;
     state::test_hook("outputs-committed");
     if let Some(pending) = pending_state {
@@ -175,7 +176,11 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     ui.timing("write", started);
     spinner.finish_and_clear();
 
-    ui.result(&summary::render(&report, &args.out.display().to_string()));
+    ui.result(&summary::render(
+        &report,
+        &args.out.display().to_string(),
+        &written,
+    ));
     ui.detail(&summary::render_details(&report));
     let held: Vec<String> = args
         .fail_on

@@ -51,6 +51,8 @@ pub struct OutDir {
     staging: Option<PathBuf>,
     /// File-by-file mode: (temporary, final) paths.
     pending: Vec<(PathBuf, PathBuf)>,
+    /// Every file opened so far, in order: what the summary says was written.
+    written: Vec<String>,
     committed: bool,
 }
 
@@ -92,6 +94,7 @@ impl OutDir {
             dir: dir.to_path_buf(),
             staging: Some(staging),
             pending: Vec::new(),
+            written: Vec::new(),
             committed: false,
         })
     }
@@ -116,12 +119,19 @@ impl OutDir {
             dir: dir.to_path_buf(),
             staging: None,
             pending: Vec::new(),
+            written: Vec::new(),
             committed: false,
         })
     }
 
+    /// The names of the files opened so far, in the order they were opened.
+    pub fn written(&self) -> &[String] {
+        &self.written
+    }
+
     /// Opens `name` for writing where it waits for `commit`; the returned writer is buffered.
     pub fn file(&mut self, name: &str) -> anyhow::Result<BufWriter<File>> {
+        self.written.push(name.to_string());
         let temp = match &self.staging {
             Some(staging) => staging.join(name),
             None => {
@@ -344,6 +354,16 @@ mod tests {
             1,
             "no staging or old folder is left behind"
         );
+    }
+
+    #[test]
+    fn written_names_every_file_opened_in_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut out = OutDir::create(&tmp.path().join("out")).unwrap();
+        write(&mut out, "profiles.csv", "one");
+        write(&mut out, "changes.csv", "two");
+        assert_eq!(out.written(), ["profiles.csv", "changes.csv"]);
+        out.commit().unwrap();
     }
 
     #[test]

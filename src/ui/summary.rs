@@ -6,14 +6,10 @@ use std::fmt::Write;
 use crate::report::Report;
 
 /// Renders the summary printed on stdout after `omni merge`: the report, then the files written.
-pub fn render(report: &Report, out_dir: &str) -> String {
+pub fn render(report: &Report, out_dir: &str, files: &[String]) -> String {
     let mut s = render_report(report);
     let dir = out_dir.trim_end_matches('/');
-    let _ = writeln!(
-        s,
-        "wrote {dir}/: profiles.csv, links.csv, rejects.csv, edges.csv, refused.csv, report.json, \
-         report.html"
-    );
+    let _ = writeln!(s, "wrote {dir}/: {}", files.join(", "));
     s
 }
 

@@ -728,3 +728,32 @@ fn a_key_used_by_several_profiles_does_not_churn_ids() {
     );
     assert_eq!(t.read("a/profiles.csv"), t.read("b/profiles.csv"));
 }
+
+/// The summary's last line names every file of the out dir, no more and no fewer: a state run
+/// also writes changes.csv and redirects.csv (the summary used to leave them out).
+#[test]
+fn the_summary_lists_exactly_the_files_written() {
+    let t = CliTest::new();
+    t.copy("sample", "sample");
+    for (out, extra) in [("plain", &[][..]), ("stateful", &["--state", "st"][..])] {
+        let mut args = vec!["merge", "sample", "-o", out];
+        args.extend_from_slice(extra);
+        let run = t.run(&args);
+        assert_code(&run, 0);
+        let summary = stdout(&run);
+        let last = summary.trim_end().rsplit_once('\n').unwrap().1;
+        let listed: BTreeSet<String> = last
+            .strip_prefix(&format!("wrote {out}/: "))
+            .unwrap_or_else(|| panic!("{last}"))
+            .split(", ")
+            .map(str::to_string)
+            .collect();
+        let on_disk: BTreeSet<String> = std::fs::read_dir(t.path().join(out))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(listed, on_disk, "{out}");
+        let with_changes = listed.contains("changes.csv") && listed.contains("redirects.csv");
+        assert_eq!(with_changes, !extra.is_empty(), "{last}");
+    }
+}
