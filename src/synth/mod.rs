@@ -23,7 +23,7 @@ mod identity;
 mod names;
 mod people;
 mod render;
-mod rng;
+pub mod rng;
 mod sinks;
 mod sources;
 #[cfg(test)]
