@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::transactions::Transactions;
+use super::transactions::{ChannelCountRow, Transactions};
 use super::{Report, share};
 
 /// Renders the whole report as Markdown.
@@ -198,31 +198,9 @@ fn transactions(s: &mut String, tx: &Transactions) {
     let rows: Vec<Vec<String>> = tx
         .by_channel_count
         .iter()
-        .map(|r| {
-            vec![
-                r.channels.to_string(),
-                r.profiles.to_string(),
-                r.buyers.to_string(),
-                r.purchases.to_string(),
-                format!("{:.2}", r.purchases_per_profile),
-                format!("{:.2}", r.revenue_per_profile),
-                format!("{:.2}", r.revenue_per_buyer),
-            ]
-        })
+        .map(|r| r.cells(|v| format!("{v:.2}")).to_vec())
         .collect();
-    table(
-        s,
-        &[
-            "sources",
-            "profiles",
-            "buyers",
-            "purchases",
-            "purchases / profile",
-            "revenue / profile",
-            "revenue / buyer",
-        ],
-        &rows,
-    );
+    table(s, &ChannelCountRow::HEADERS, &rows);
     if let Some(fp) = &tx.first_purchase {
         let _ = writeln!(
             s,

@@ -86,6 +86,34 @@ pub struct ChannelCountRow {
     pub revenue_per_buyer: f64,
 }
 
+impl ChannelCountRow {
+    /// The column headers of the by-channel-count table, shared by the HTML and markdown reports.
+    pub const HEADERS: [&'static str; 8] = [
+        "sources",
+        "profiles",
+        "buyers",
+        "purchases",
+        "purchases / profile",
+        "revenue",
+        "revenue / profile",
+        "revenue / buyer",
+    ];
+
+    /// The row's cells in [`Self::HEADERS`] order, money written by `money`.
+    pub fn cells(&self, money: impl Fn(f64) -> String) -> [String; 8] {
+        [
+            self.channels.to_string(),
+            self.profiles.to_string(),
+            self.buyers.to_string(),
+            self.purchases.to_string(),
+            format!("{:.2}", self.purchases_per_profile),
+            money(self.revenue),
+            money(self.revenue_per_profile),
+            money(self.revenue_per_buyer),
+        ]
+    }
+}
+
 /// Distribution of the time from first contact to first purchase.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FirstPurchase {

@@ -13,7 +13,7 @@ mod tables;
 use std::fmt::Write;
 
 use super::Report;
-use super::transactions::Transactions;
+use super::transactions::{ChannelCountRow, Transactions};
 use definitions::definitions;
 use svg::{Bar, Segment, percent};
 use tables::{Cell, money, table};
@@ -522,33 +522,9 @@ fn transactions(s: &mut String, tx: &Transactions) {
     let rows: Vec<Vec<Cell>> = tx
         .by_channel_count
         .iter()
-        .map(|r| {
-            vec![
-                Cell::num(r.channels),
-                Cell::num(r.profiles),
-                Cell::num(r.buyers),
-                Cell::num(r.purchases),
-                Cell::right(&format!("{:.2}", r.purchases_per_profile)),
-                Cell::right(&money(r.revenue)),
-                Cell::right(&money(r.revenue_per_profile)),
-                Cell::right(&money(r.revenue_per_buyer)),
-            ]
-        })
+        .map(|r| r.cells(money).iter().map(|v| Cell::right(v)).collect())
         .collect();
-    table(
-        s,
-        &[
-            "sources",
-            "profiles",
-            "buyers",
-            "purchases",
-            "purchases / profile",
-            "revenue",
-            "revenue / profile",
-            "revenue / buyer",
-        ],
-        &rows,
-    );
+    table(s, &ChannelCountRow::HEADERS, &rows);
     if let Some(fp) = &tx.first_purchase {
         let _ = write!(
             s,
