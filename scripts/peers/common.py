@@ -50,6 +50,8 @@ YANDEX_ALIASES = ["ya.ru", "yandex.com", "yandex.by", "yandex.kz", "yandex.ua"]
 
 EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 FLOAT_SHAPE = r"^[0-9]+([.,][0-9]+)?[eE][+]?[0-9]+$"
+# The last 10 digits one digit repeated (0000000000, 1111111111, ...): junk phones.
+REPEATED_10 = "^(" + "|".join(d * 10 for d in "0123456789") + ")$"
 
 
 def files(folder: str) -> list[tuple[str, pathlib.Path, dict]]:

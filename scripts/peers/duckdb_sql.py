@@ -21,13 +21,12 @@ from common import (
     FLOAT_SHAPE,
     JUNK_EMAIL_DOMAINS,
     JUNK_EMAIL_LOCALS,
+    REPEATED_10,
     YANDEX_ALIASES,
     Clock,
     files,
     utf8_copy,
 )
-
-REPEATED_10 = "^(" + "|".join(d * 10 for d in "0123456789") + ")$"
 
 
 def sql_list(values) -> str:

@@ -21,12 +21,11 @@ from common import (
     FLOAT_SHAPE,
     JUNK_EMAIL_DOMAINS,
     JUNK_EMAIL_LOCALS,
+    REPEATED_10,
     YANDEX_ALIASES,
     Clock,
     files,
 )
-
-REPEATED_10 = "^(" + "|".join(d * 10 for d in "0123456789") + ")$"
 
 
 def read(path: pathlib.Path, source: dict) -> pl.DataFrame:
