@@ -274,9 +274,10 @@ fn warn_about_missing_regions(extracted: &extract::Extracted, ui: &Ui) {
             .sum();
         if unparseable > 0 {
             ui.warn(&format!(
-                "{}: {unparseable} phone numbers rejected as unparseable; no phone region is known \
-                 for numbers without a country code (use --country, e.g. --country RU)",
-                source.path.display()
+                "{}: {} rejected as unparseable; no phone region is known for numbers without a \
+                 country code (use --country, e.g. --country RU)",
+                source.path.display(),
+                crate::ui::summary::count(unparseable, "phone number"),
             ));
         }
     }

@@ -91,8 +91,10 @@ pub fn render_report(report: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "rejected: {} values, {} rows without identifier, {} unreadable rows (see rejects.csv)",
-        t.values_rejected, t.rows_unidentified, t.rows_unreadable
+        "rejected: {}, {} without identifier, {} (see rejects.csv)",
+        count(t.values_rejected, "value"),
+        count(t.rows_unidentified, "row"),
+        count(t.rows_unreadable, "unreadable row"),
     );
     let g = &report.guards;
     let refused: u64 = g.refused_links.values().sum();
@@ -104,15 +106,16 @@ pub fn render_report(report: &Report) -> String {
         .collect();
     let _ = writeln!(
         s,
-        "guards: {} generic identifiers, {refused} links refused{}, {} profiles above {} records (see refused.csv)",
-        g.generic_identifiers.total,
+        "guards: {}, {} refused{}, {} above {} (see refused.csv)",
+        count(g.generic_identifiers.total, "generic identifier"),
+        count(refused, "link"),
         if by_rule.is_empty() {
             String::new()
         } else {
             format!(" ({})", by_rule.join(", "))
         },
-        g.alarms.total,
-        g.settings.alarm_size,
+        count(g.alarms.total, "profile"),
+        count(g.settings.alarm_size, "record"),
     );
     if let Some(line) = transactions_line(report) {
         let _ = writeln!(s, "{line}");

@@ -233,3 +233,30 @@ fn a_one_row_file_is_summarised_in_the_singular() {
     );
     assert!(out.contains("with 1 record from one"), "{out}");
 }
+
+/// One bad phone, one row swallowed by an open quote: every count in the summary's reject and
+/// guard lines and in the phone warning reads in the singular ("1 values" before).
+#[test]
+fn single_rejects_are_counted_in_the_singular() {
+    let t = CliTest::new();
+    t.write(
+        "broken.csv",
+        "email;phone;name\nann@mail.ru;89161234567;Ann\n\"bob@mail.ru;8916;Bob\nx;y\n",
+    );
+    let output = t.run(&["merge", "broken.csv", "-o", "out"]);
+    assert_code(&output, 0);
+    let out = stdout(&output);
+    assert!(
+        out.contains("rejected: 1 value, 0 rows without identifier, 1 unreadable row (see"),
+        "{out}"
+    );
+    assert!(
+        out.contains("guards: 0 generic identifiers, 0 links refused, 0 profiles above"),
+        "{out}"
+    );
+    let err = stderr(&output);
+    assert!(
+        err.contains("broken.csv: 1 phone number rejected as unparseable"),
+        "{err}"
+    );
+}
