@@ -15,7 +15,7 @@ use crate::cli::MergeArgs;
 use crate::config::Settings;
 use crate::exit::ExitStatus;
 use crate::normalize::Normalizers;
-use crate::output::{OutDir, tables, write_json, write_text};
+use crate::output::{OutDir, reuse, tables, write_json, write_text};
 use crate::report::changes::SincePrevious;
 use crate::state::{self, Meta, RunMetrics, Saved, incremental};
 use crate::ui::{Ui, summary};
@@ -50,6 +50,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let mut out = OutDir::create(&args.out)?;
 
     let started = Instant::now();
+    let mut lineage = None;
     let snapshot = if args.incremental {
         let history = match saved.as_mut() {
             Some(s) if s.meta.settings_fingerprint != fingerprint => bail!(
@@ -65,10 +66,12 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             Some(s) => std::mem::take(&mut s.snapshot),
             None => state::Snapshot::default(),
         };
-        let (combined, warnings) = incremental::run(history, files, &settings, &normalizers, ui)?;
+        let (combined, saved_sources, warnings) =
+            incremental::run(history, files, &settings, &normalizers, ui)?;
         for warning in &warnings {
             ui.warn(warning);
         }
+        lineage = Some(saved_sources);
         combined
     } else {
         let extracted = extract::extract(&files, &normalizers, ui)?;
@@ -118,7 +121,34 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     ui.timing("report", started);
     spinner.set_prefix("writing");
     let started = Instant::now();
-    tables::write_tables(&mut out, extracted, &clusters, &profiles)?;
+    // An incremental run copies the rows of untouched people from the previous tables.
+    let reuse = lineage.as_ref().and_then(|lineage| {
+        let previous = saved.as_ref().and_then(|s| s.meta.outputs.as_ref());
+        let plan = reuse::plan(
+            previous,
+            &args.out,
+            lineage,
+            &extracted.records,
+            extracted.interner.len(),
+            &profiles,
+        );
+        ui.timing("reuse-plan", started);
+        plan
+    });
+    // Said after the summary, under --verbose.
+    let reuse_note = reuse.as_ref().map(|reuse| {
+        let [
+            (profiles_copied, profiles_all),
+            (records_copied, records_all),
+        ] = reuse.counts();
+        format!(
+            "copied from the previous run's tables (the new records do not touch them): the \
+             rows of {profiles_copied} of {profiles_all} profiles and {records_copied} of \
+             {records_all} records\n"
+        )
+    });
+    let stamps = tables::write_tables(&mut out, extracted, &clusters, &profiles, reuse.as_ref())?;
+    drop(reuse);
     if let Some((carried, _, _)) = &carried {
         crate::output::changes::write_changes(&mut out, &carried.changes)?;
         crate::output::changes::write_redirects(&mut out, &carried.redirects)?;
@@ -146,6 +176,10 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
                     .map(|s| s.path.display().to_string())
                     .collect(),
                 metrics,
+                outputs: Some(reuse::WrittenTables {
+                    dir: reuse::canonical(&args.out),
+                    tables: stamps,
+                }),
                 ..Meta::default()
             };
             let new_state = state::build(
@@ -182,6 +216,9 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         &written,
     ));
     ui.detail(&summary::render_details(&report));
+    if let Some(note) = &reuse_note {
+        ui.detail(note);
+    }
     let held: Vec<String> = args
         .fail_on
         .iter()

@@ -17,6 +17,7 @@
 //! the end, file by file. `tables` knows the column layouts; this module knows only about files.
 
 pub mod changes;
+pub mod reuse;
 pub mod tables;
 
 use std::fs::File;

@@ -12,6 +12,7 @@ use crate::normalize::datetime::format_timestamp;
 use crate::profile::Profiles;
 
 use super::OutDir;
+use super::reuse::{OldTable, Reuse, Stamped, TableStamp};
 
 /// The columns of `profiles.csv` (also read back by `omni explain`).
 pub const PROFILES_HEADER: [&str; 12] = [
@@ -179,6 +180,12 @@ impl CsvSink<Vec<u8>> {
         }
     }
 
+    /// Appends a whole row (with its line end) as the previous run wrote it.
+    fn copy_row(&mut self, row: &[u8]) {
+        debug_assert!(self.row_start && row.ends_with(b"\n"));
+        self.buf.extend_from_slice(row);
+    }
+
     /// The rows written, in order.
     fn into_bytes(mut self) -> Vec<u8> {
         if self.out.is_empty() {
@@ -238,10 +245,13 @@ static NEEDS_QUOTES: [bool; 256] = {
     table
 };
 
-type Sink = CsvSink<BufWriter<File>>;
+type Sink = CsvSink<Stamped<BufWriter<File>>>;
 
-fn finish(sink: Sink) -> anyhow::Result<()> {
-    OutDir::finish(sink.into_inner()?)
+/// Flushes and syncs a table; gives its stamp (for the next run's [`Reuse`]).
+fn finish(sink: Sink, name: &str) -> anyhow::Result<TableStamp> {
+    let (file, stamp) = sink.into_inner()?.finish(name);
+    OutDir::finish(file)?;
+    Ok(stamp)
 }
 
 /// Joins `items` into `out` with `|`.
@@ -255,13 +265,16 @@ fn join_into<'a>(out: &mut Vec<u8>, items: impl IntoIterator<Item = &'a [u8]>) {
 }
 
 /// Writes `profiles.csv`, `links.csv`, `rejects.csv`, `edges.csv` and `refused.csv`, each on
-/// its own thread (they are independent; the largest ones take about the same time).
+/// its own thread (they are independent; the largest ones take about the same time). Rows that
+/// `reuse` says the previous run already wrote are copied from its tables. Returns the stamps
+/// of the tables rows can be carried from (`reuse::REUSABLE`).
 pub fn write_tables(
     out: &mut OutDir,
     extracted: &Extracted,
     clusters: &Clusters,
     profiles: &Profiles,
-) -> anyhow::Result<()> {
+    reuse: Option<&Reuse>,
+) -> anyhow::Result<Vec<TableStamp>> {
     let files = [
         "profiles.csv",
         "links.csv",
@@ -271,42 +284,75 @@ pub fn write_tables(
     ];
     let mut sinks = Vec::with_capacity(files.len());
     for name in files {
-        sinks.push(Some(CsvSink::new(out.file(name)?)));
+        sinks.push(Some(CsvSink::new(Stamped::new(out.file(name)?))));
     }
     let mut take = |i: usize| sinks[i].take().expect("each file is written once");
     let (profiles_w, links_w, rejects_w, edges_w, refused_w) =
         (take(0), take(1), take(2), take(3), take(4));
-    let ((a, b), (c, (d, e))) = rayon::join(
+    let reuse = reuse.unwrap_or(&NO_REUSE);
+    let ((edges, rejects), (profiles_stamp, (links, refused))) = rayon::join(
         || {
             rayon::join(
-                || write_edges(edges_w, extracted, clusters, profiles),
+                || write_edges(edges_w, extracted, clusters, profiles, reuse.edges.as_ref()),
                 || write_rejects(rejects_w, extracted),
             )
         },
         || {
             rayon::join(
-                || write_profiles(profiles_w, extracted, profiles),
+                || write_profiles(profiles_w, extracted, profiles, reuse.profiles.as_ref()),
                 || {
                     rayon::join(
-                        || write_links(links_w, extracted, clusters, profiles),
+                        || {
+                            write_links(
+                                links_w,
+                                extracted,
+                                clusters,
+                                profiles,
+                                reuse.links.as_ref(),
+                            )
+                        },
                         || write_refused(refused_w, extracted, clusters, profiles),
                     )
                 },
             )
         },
     );
-    a.and(b).and(c).and(d).and(e)
+    rejects?;
+    refused?;
+    Ok(vec![profiles_stamp?, edges?, links?])
 }
 
+/// Nothing to carry (a run without a previous table).
+static NO_REUSE: Reuse = Reuse {
+    profiles: None,
+    edges: None,
+    links: None,
+};
+
+/// A previous table and, per item, its old row (or `NONE`).
+type Carried = (OldTable, Vec<u32>);
+
 /// `profiles.csv`: one row per golden profile, ordered by id.
-fn write_profiles(mut w: Sink, extracted: &Extracted, profiles: &Profiles) -> anyhow::Result<()> {
+fn write_profiles(
+    mut w: Sink,
+    extracted: &Extracted,
+    profiles: &Profiles,
+    reuse: Option<&Carried>,
+) -> anyhow::Result<TableStamp> {
     w.row(PROFILES_HEADER)?;
     write_parallel(&mut w, profiles.len(), PROFILES_PER_TASK, |w, range| {
         let mut lists: [Vec<&str>; 3] = Default::default();
         let mut ids: Vec<(&str, &str)> = Vec::new();
         let mut scratch = Vec::new();
         let mut number = itoa::Buffer::new();
-        for profile in range.map(|p| profiles.get(p)) {
+        for p in range {
+            if let Some((old, map)) = reuse
+                && map[p] != NONE
+            {
+                w.copy_row(old.row(map[p]));
+                continue;
+            }
+            let profile = profiles.get(p);
             lists.iter_mut().for_each(Vec::clear);
             ids.clear();
             for &ident in profile.identifiers {
@@ -366,7 +412,7 @@ fn write_profiles(mut w: Sink, extracted: &Extracted, profiles: &Profiles) -> an
             w.end_row_in_memory();
         }
     })?;
-    finish(w)
+    finish(w, "profiles.csv")
 }
 
 /// Profiles per task of `profiles.csv` (about 150 bytes a row).
@@ -378,12 +424,19 @@ fn write_links(
     extracted: &Extracted,
     clusters: &Clusters,
     profiles: &Profiles,
-) -> anyhow::Result<()> {
+    reuse: Option<&Carried>,
+) -> anyhow::Result<TableStamp> {
     w.row(["source", "row", "record_key", "profile_id", "matched_by"])?;
     let records = &extracted.records;
     write_parallel(&mut w, records.len(), LINK_ROWS_PER_TASK, |w, range| {
         let mut row_text = itoa::Buffer::new();
         for record in range {
+            if let Some((old, map)) = reuse
+                && map[record] != NONE
+            {
+                w.copy_row(old.row(map[record]));
+                continue;
+            }
             let profile = profiles.of_record[record];
             let profile_id = (profile != NONE).then(|| profiles.id(profile as usize).text());
             let matched_by = match clusters.matched_by[record] {
@@ -402,7 +455,7 @@ fn write_links(
             w.end_row_in_memory();
         }
     })?;
-    finish(w)
+    finish(w, "links.csv")
 }
 
 /// Records per task of `links.csv` (about 80 bytes a row).
@@ -420,7 +473,7 @@ fn write_rejects(mut w: Sink, extracted: &Extracted) -> anyhow::Result<()> {
         w.field(reject.reason.code().as_bytes());
         w.end_row()?;
     }
-    finish(w)
+    finish(w, "rejects.csv").map(drop)
 }
 
 /// `edges.csv`: every profile's spanning tree, one row per record in breadth-first order from
@@ -430,7 +483,8 @@ fn write_edges(
     extracted: &Extracted,
     clusters: &Clusters,
     profiles: &Profiles,
-) -> anyhow::Result<()> {
+    reuse: Option<&Carried>,
+) -> anyhow::Result<TableStamp> {
     w.row(EDGES_HEADER)?;
     let records = &extracted.records;
     let source_name = |r: u32| {
@@ -456,6 +510,20 @@ fn write_edges(
             let mut number = itoa::Buffer::new();
             for &(profile, start) in &start_of_profile[range] {
                 let id = profiles.id(profile as usize).text();
+                if let Some((old, map)) = reuse
+                    && map[profile as usize] != NONE
+                {
+                    // The tree's rows: the first one and those after it with the same id.
+                    let mut row = map[profile as usize];
+                    loop {
+                        w.copy_row(old.row(row));
+                        row += 1;
+                        if old.id_text(row) != Some(&id[..]) {
+                            break;
+                        }
+                    }
+                    continue;
+                }
                 for &r in clusters.order[start..]
                     .iter()
                     .take_while(|&&r| profiles.of_record[r as usize] == profile)
@@ -486,7 +554,7 @@ fn write_edges(
             }
         },
     )?;
-    finish(w)
+    finish(w, "edges.csv")
 }
 
 /// Profiles per task of `edges.csv` (about 3 rows of 130 bytes each).
@@ -520,7 +588,7 @@ fn write_refused(
         w.field(refused.detail.as_bytes());
         w.end_row()?;
     }
-    finish(w)
+    finish(w, "refused.csv").map(drop)
 }
 
 #[cfg(test)]

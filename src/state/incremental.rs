@@ -22,6 +22,7 @@ use crate::extract::{self, Extracted, InputFile, RUN_REGION_PREFIX, Reject};
 use crate::graph::NONE;
 use crate::input::detect::Role;
 use crate::normalize::Normalizers;
+use crate::output::reuse::Lineage;
 use crate::ui::Ui;
 
 use super::Snapshot;
@@ -61,15 +62,16 @@ pub fn base_name(file: &InputFile, settings: &Settings) -> String {
         .unwrap_or_else(|| file.stem.clone())
 }
 
-/// Reads the new files and combines them with the saved records. Returns the combined snapshot
-/// and warnings for the user (replaced files, renamed sources).
+/// Reads the new files and combines them with the saved records. Returns the combined snapshot,
+/// which of its sources are saved ones, and warnings for the user (replaced files, renamed
+/// sources).
 pub fn run(
     saved: Snapshot,
     mut files: Vec<InputFile>,
     settings: &Settings,
     normalizers: &Normalizers,
     ui: &Ui,
-) -> anyhow::Result<(Snapshot, Vec<String>)> {
+) -> anyhow::Result<(Snapshot, Lineage, Vec<String>)> {
     let mut warnings = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
     let new_canonical: Vec<String> = files.iter().map(|f| canonical(&f.path)).collect();
@@ -118,6 +120,18 @@ pub fn run(
         }
     }
     let kept = |i: usize| entries.iter().any(|e| e.origin == Origin::Saved(i));
+    let lineage = Lineage {
+        saved_source: entries
+            .iter()
+            .map(|e| matches!(e.origin, Origin::Saved(_)))
+            .collect(),
+        // Saved sources keep their relative order (sorted by the same keys as before).
+        saved_sources_intact: (0..saved.extracted.sources.len()).all(kept)
+            && entries.iter().zip(&names).all(|(e, name)| match e.origin {
+                Origin::Saved(i) => saved.extracted.sources[i].name == *name,
+                Origin::New(_) => true,
+            }),
+    };
     let saved_sources = &saved.extracted.sources;
     let prior_votes: Vec<String> = (0..saved_sources.len())
         .filter(|&i| kept(i))
@@ -130,7 +144,7 @@ pub fn run(
     let new = extract::extract_planned(&files, planned, normalizers, ui)?;
     // (`saved` and `new` are consumed: their rejects' texts move instead of being copied.)
     let combined = combine(saved, new, &entries, &names);
-    Ok((combined, warnings))
+    Ok((combined, lineage, warnings))
 }
 
 /// A saved source whose phone region was (or would now be) inferred from the other sources

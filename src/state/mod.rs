@@ -46,6 +46,10 @@ pub struct Meta {
     pub inputs: Vec<String>,
     /// The figures the next run compares against.
     pub metrics: RunMetrics,
+    /// Where the run's tables went, and their stamps: an incremental run into the same out
+    /// dir copies the rows it would write again (`output::reuse`). Absent in older states.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<crate::output::reuse::WrittenTables>,
 }
 
 /// Figures of one run that drift alarms and `since_previous` compare.
@@ -174,6 +178,7 @@ impl Default for Meta {
             settings_fingerprint: String::new(),
             inputs: Vec::new(),
             metrics: RunMetrics::default(),
+            outputs: None,
         }
     }
 }

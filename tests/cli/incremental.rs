@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::{CliTest, assert_code, parse_csv, stderr};
+use crate::{CliTest, assert_code, parse_csv, stderr, stdout};
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -69,17 +69,20 @@ struct Nightly<'a> {
 }
 
 impl<'a> Nightly<'a> {
-    /// The first (full) run over `inputs`.
+    /// The first (full) run over `inputs`, into the out dir `out` that the incremental runs
+    /// keep writing to (as a cron job does, so they copy the rows of untouched people from
+    /// the previous tables); a copy of its outputs is kept as `out0`.
     fn start(t: &'a CliTest, inputs: &[&str]) -> Nightly<'a> {
-        let mut args = vec!["merge", "--state", "st", "-o", "out0", "-q"];
+        let mut args = vec!["merge", "--state", "st", "-o", "out", "-q"];
         args.extend_from_slice(inputs);
         assert_code(&t.run(&args), 0);
+        copy_dir(&t.path().join("out"), &t.path().join("out0"));
         Nightly { t, night: 0 }
     }
 
     /// One night: a full run over `all` and an incremental run over `new`, each on a copy of
     /// the same previous state; asserts they agree and keeps the incremental run's state.
-    /// Returns the incremental run's out dir and its stderr.
+    /// Returns a copy of the incremental run's out dir (`incN`) and its stdout and stderr.
     fn night(&mut self, all: &[&str], new: &[&str]) -> (String, String) {
         self.night += 1;
         let t = self.t;
@@ -92,17 +95,18 @@ impl<'a> Nightly<'a> {
         let mut args = vec!["merge", "--state", &full_state, "-o", &full_out];
         args.extend_from_slice(all);
         assert_code(&t.run(&args), 0);
-        let mut args = vec!["merge", "--state", "st", "--incremental", "-o", &out, "-v"];
+        let mut args = vec!["merge", "--state", "st", "--incremental", "-o", "out", "-v"];
         args.extend_from_slice(new);
         let output = t.run(&args);
         assert_code(&output, 0);
+        copy_dir(&t.path().join("out"), &t.path().join(&out));
         assert_same_outputs(t, &full_out, &out);
         assert!(
             state_body(&t.path().join(&full_state)) == state_body(&t.path().join("st")),
             "night {}: the saved states differ",
             self.night
         );
-        (out, stderr(&output))
+        (out, format!("{}{}", stdout(&output), stderr(&output)))
     }
 }
 
@@ -295,7 +299,11 @@ fn several_incremental_nights_equal_full_runs_and_the_profiles_of_one_stateless_
         }
         all.push(dir.clone());
         let all: Vec<&str> = all.iter().map(String::as_str).collect();
-        nights.night(&all, &[&dir]);
+        let (_, err) = nights.night(&all, &[&dir]);
+        assert!(
+            err.contains("copied from the previous run's tables"),
+            "night {night} carried no rows: {err}"
+        );
     }
     // The same people end up together as in one stateless run over every file.
     let mut args = vec!["merge", "-o", "stateless", "-q"];
@@ -315,4 +323,82 @@ fn several_incremental_nights_equal_full_runs_and_the_profiles_of_one_stateless_
         groups.into_values().collect()
     };
     assert_eq!(partition("inc3"), partition("stateless"));
+}
+
+/// A history of 20 web customers, 10 of whom also use the app.
+fn twenty_customers(t: &CliTest) {
+    let mut web = String::from("customer_id,email,name\n");
+    let mut app = String::from("user_id,email,phone\n");
+    for i in 0..20 {
+        web.push_str(&format!("W{i},person{i}@mail.ru,Person {i}\n"));
+        if i < 10 {
+            app.push_str(&format!("A{i},person{i}@mail.ru,+7 916 555-00-{i:02}\n"));
+        }
+    }
+    t.write("hist/web.csv", web);
+    t.write("hist/app.csv", app);
+}
+
+#[test]
+fn an_incremental_run_copies_the_rows_of_people_the_new_records_do_not_touch() {
+    let t = CliTest::new();
+    twenty_customers(&t);
+    let mut nights = Nightly::start(&t, &["hist"]);
+    // One receipt of person 3 (through the app phone) and one of somebody new.
+    t.write(
+        "n1/shop.csv",
+        "order,phone,email\nO1,+7 916 555-00-03,\nO2,,newcomer@mail.ru\n",
+    );
+    let (out, err) = nights.night(&["hist", "n1"], &["n1"]);
+    // 20 profiles before, 21 now: all but person 3 and the newcomer are copied; records: the
+    // 30 saved ones but person 3's two.
+    assert!(
+        err.contains(
+            "copied from the previous run's tables (the new records do not touch them): the rows \
+             of 19 of 21 profiles and 28 of 32 records"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        parse_csv(&t.read(&format!("{out}/profiles.csv"))).len() - 1,
+        21
+    );
+}
+
+#[test]
+fn an_edited_or_missing_previous_table_is_formatted_again_not_copied() {
+    let t = CliTest::new();
+    twenty_customers(&t);
+    let mut nights = Nightly::start(&t, &["hist"]);
+    // Somebody edits a name in profiles.csv (same length) and deletes edges.csv.
+    let profiles = t
+        .read("out/profiles.csv")
+        .replacen("Person 7", "Person X", 1);
+    t.write("out/profiles.csv", profiles);
+    std::fs::remove_file(t.path().join("out/edges.csv")).unwrap();
+    t.write("n1/shop.csv", "order,email\nO1,newcomer@mail.ru\n");
+    // The night still equals a full run (asserted inside), links.csv alone is copied from.
+    let (_, err) = nights.night(&["hist", "n1"], &["n1"]);
+    assert!(
+        err.contains("the rows of 0 of 0 profiles and 30 of 31 records"),
+        "{err}"
+    );
+    // Another out dir: nothing to copy from.
+    t.write("n2/shop.csv", "order,email\nO2,second@mail.ru\n");
+    let output = t.run(&[
+        "merge",
+        "--state",
+        "st",
+        "--incremental",
+        "-o",
+        "elsewhere",
+        "-v",
+        "n2",
+    ]);
+    assert_code(&output, 0);
+    assert!(
+        !stdout(&output).contains("copied from"),
+        "{}",
+        stdout(&output)
+    );
 }
