@@ -61,10 +61,12 @@ measure() { # label, then the command; prints "seconds max_rss_mb cpu_seconds"
 
 rm -rf "$work" && mkdir -p "$work"
 echo "==> history: $history (state built by a full run); delta: $delta ($(records "$delta") csv rows)" >&2
-$OMNI merge "${omni_args[@]}" --quiet --state "$work/state-base" -o "$work/out-base" "$history"
+# The previous night's outputs are where the incremental run writes (as under cron), so it can
+# copy the rows of untouched people from them; the full run recomputes every row.
+$OMNI merge "${omni_args[@]}" --quiet --state "$work/state-base" -o "$work/out-incr" "$history"
 cp -r "$work/state-base" "$work/state-full"
 mv "$work/state-base" "$work/state-incr"
-rm -rf "$work/out-base" # disk: each run's outputs and state take about 0.6 GB at 1M people
+# (disk: each run's outputs and state take about 0.6 GB at 1M people)
 read -r none_s none_mb none_cpu < <(measure stateless $OMNI merge "${omni_args[@]}" --quiet \
   -o "$work/out-stateless" "$history" "$delta")
 rm -rf "$work/out-stateless"

@@ -143,7 +143,9 @@ pub fn run(
     check_saved_regions(&saved, &entries, run_region.as_deref())?;
     let new = extract::extract_planned(&files, planned, normalizers, ui)?;
     // (`saved` and `new` are consumed: their rejects' texts move instead of being copied.)
+    let started = std::time::Instant::now();
     let combined = combine(saved, new, &entries, &names);
+    ui.timing("combine", started);
     Ok((combined, lineage, warnings))
 }
 
