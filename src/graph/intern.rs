@@ -28,6 +28,23 @@ impl Interner {
         Interner::default()
     }
 
+    /// An empty interner with room for `ids` values of `bytes` bytes in all, so that filling it
+    /// never grows (and rehashes) the table.
+    pub fn with_capacity(ids: usize, bytes: usize) -> Interner {
+        Interner {
+            table: HashTable::with_capacity(ids),
+            hasher: Default::default(),
+            ends: Vec::with_capacity(ids),
+            namespaces: Vec::with_capacity(ids),
+            bytes: String::with_capacity(bytes),
+        }
+    }
+
+    /// Bytes of all values together.
+    pub fn bytes(&self) -> usize {
+        self.bytes.len()
+    }
+
     /// The id of `(namespace, value)`, inserting it if new.
     pub fn intern(&mut self, namespace: u16, value: &str) -> u32 {
         let hash = self.hasher.hash_one((namespace, value));

@@ -225,6 +225,11 @@ fn combine(
         },
         ..Snapshot::default()
     };
+    // Sized for every distinct value of both parts: interning then never rehashes.
+    out.extracted.interner = crate::graph::intern::Interner::with_capacity(
+        saved.identifier_count() + new.interner.len(),
+        saved.identifier_bytes() + new.interner.bytes(),
+    );
     let saved_ranges = ranges(&saved.extracted);
     let new_ranges = ranges(&new);
     let mut saved_rejects = std::mem::take(&mut saved.extracted.rejects);

@@ -132,6 +132,15 @@ impl Snapshot {
             .map_or(self.extracted.interner.len(), |t| t.namespaces.len())
     }
 
+    /// Bytes of all identifier values together.
+    pub fn identifier_bytes(&self) -> usize {
+        self.loaded_identifiers
+            .as_ref()
+            .map_or(self.extracted.interner.bytes(), |t| {
+                t.values.parts().1.len()
+            })
+    }
+
     /// The namespace and value of identifier `id`.
     pub fn identifier(&self, id: u32) -> (u16, &str) {
         match &self.loaded_identifiers {
