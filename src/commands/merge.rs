@@ -50,7 +50,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let mut out = OutDir::create(&args.out)?;
 
     let started = Instant::now();
-    let snapshot = if args.incremental {
+    let (mut snapshot, lineage) = if args.incremental {
         let history = match saved.as_mut() {
             Some(s) if s.meta.settings_fingerprint != fingerprint => bail!(
                 "{}: the saved records were normalized with other settings or another omni \
@@ -65,14 +65,15 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             Some(s) => std::mem::take(&mut s.snapshot),
             None => state::Snapshot::default(),
         };
-        let (combined, warnings) = incremental::run(history, files, &settings, &normalizers, ui)?;
+        let (combined, warnings, lineage) =
+            incremental::run(history, files, &settings, &normalizers, ui)?;
         for warning in &warnings {
             ui.warn(warning);
         }
-        combined
+        (combined, lineage)
     } else {
         let extracted = extract::extract(&files, &normalizers, ui)?;
-        incremental::snapshot_of(extracted, &files, &settings)
+        (incremental::snapshot_of(extracted, &files, &settings), None)
     };
     let extracted = &snapshot.extracted;
     ui.timing("extract", started);
@@ -81,13 +82,19 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     warn_about_bad_rows(extracted, ui);
     let spinner = ui.stage_spinner("linking");
     let started = Instant::now();
-    let clusters = graph::link(
+    // An incremental run links only what the new records touch (`graph::carry`).
+    let (mut clusters, how) = graph::carry::link_with(
         &extracted.records,
         &extracted.interner,
         &extracted.namespaces,
         &settings.guards,
+        lineage.as_ref(),
     );
     ui.timing("link", started);
+    if args.incremental {
+        ui.timing_note("link", &how);
+    }
+    drop(lineage);
     let started = Instant::now();
     let mut profiles = profile::build(extracted, &clusters);
     ui.timing("profiles", started);
@@ -148,6 +155,8 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
                 metrics,
                 ..Meta::default()
             };
+            // The next incremental run carries this link result.
+            snapshot.links = Some(std::mem::take(&mut clusters));
             let new_state = state::build(
                 meta,
                 &profiles,

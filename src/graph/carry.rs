@@ -299,6 +299,34 @@ pub fn link_carried(
     ))
 }
 
+/// Links `records`, carrying what `lineage` saved when it can: gives the clusters and a note on
+/// what was carried, or why the run linked in full.
+pub fn link_with(
+    records: &Records,
+    interner: &Interner,
+    namespaces: &[String],
+    settings: &GuardSettings,
+    lineage: Option<&Lineage>,
+) -> (Clusters, String) {
+    let why = match lineage {
+        None => "no saved link result to carry",
+        Some(lineage) => match link_carried(records, interner, namespaces, settings, lineage) {
+            Ok((clusters, stats)) => {
+                let note = format!(
+                    "carried {} records, linked {} again",
+                    stats.carried, stats.relinked
+                );
+                return (clusters, note);
+            }
+            Err(why) => why,
+        },
+    };
+    (
+        link(records, interner, namespaces, settings),
+        format!("in full: {why}"),
+    )
+}
+
 /// True when the values other than `NONE` strictly increase.
 fn increasing(values: impl Iterator<Item = u32>) -> bool {
     let mut last: Option<u32> = None;
@@ -653,6 +681,89 @@ mod tests {
         let mut rows = saved_part(0, 0);
         rows.extend(saved_part(10, 1));
         rows
+    }
+
+    /// The lineage of `guarded_night` with its saved records kept, and the combined run.
+    fn night_lineage() -> (Records, Interner, Lineage) {
+        let rows = guarded_night();
+        let (saved, saved_interner, _) = build(&rows, |k| k != 1);
+        let (combined, interner, combined_rows) = build(&rows, |k| k != 2);
+        let clusters = link(&saved, &saved_interner, &namespaces(), &settings());
+        let components = raw_components(&saved, saved_interner.len(), &clusters);
+        let saved_rows: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].2 != 1).collect();
+        let lineage = Lineage {
+            records: saved_rows
+                .iter()
+                .map(|row| combined_rows.iter().position(|r| r == row).unwrap() as u32)
+                .collect(),
+            identifiers: (0..saved_interner.len() as u32)
+                .map(|x| {
+                    let (ns, value) = saved_interner.get(x);
+                    (0..interner.len() as u32)
+                        .find(|&y| interner.get(y) == (ns, value))
+                        .unwrap()
+                })
+                .collect(),
+            clusters,
+            components,
+        };
+        (combined, interner, lineage)
+    }
+
+    #[test]
+    fn a_lineage_that_breaks_the_saved_order_or_shape_falls_back_to_a_full_link() {
+        let (records, interner, lineage) = night_lineage();
+        let carry = |lineage: &Lineage| {
+            link_carried(&records, &interner, &namespaces(), &settings(), lineage).map(|_| ())
+        };
+        assert_eq!(carry(&lineage), Ok(()));
+        let mut swapped = Lineage {
+            records: lineage.records.clone(),
+            identifiers: lineage.identifiers.clone(),
+            clusters: Clusters {
+                refused: lineage.clusters.refused.clone(),
+                generic: lineage.clusters.generic.clone(),
+                root: lineage.clusters.root.clone(),
+                parent: lineage.clusters.parent.clone(),
+                via: lineage.clusters.via.clone(),
+                matched_by: lineage.clusters.matched_by.clone(),
+                order: lineage.clusters.order.clone(),
+            },
+            components: lineage.components.clone(),
+        };
+        swapped.records.swap(0, 1);
+        assert_eq!(
+            carry(&swapped),
+            Err("the saved records are in another order")
+        );
+        swapped.records.swap(0, 1);
+        // Identifiers 0 and 1 (a landline and an email of the untouched household).
+        swapped.identifiers.swap(0, 1);
+        assert_eq!(
+            carry(&swapped),
+            Err("the saved identifiers are in another order")
+        );
+        swapped.identifiers.swap(0, 1);
+        swapped.components.pop();
+        assert_eq!(
+            carry(&swapped),
+            Err("the saved link result does not fit the saved records")
+        );
+        let (clusters, note) = link_with(
+            &records,
+            &interner,
+            &namespaces(),
+            &settings(),
+            Some(&swapped),
+        );
+        assert_eq!(
+            note,
+            "in full: the saved link result does not fit the saved records"
+        );
+        assert_eq!(
+            clusters,
+            link(&records, &interner, &namespaces(), &settings())
+        );
     }
 
     #[test]
