@@ -88,13 +88,12 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         &extracted.interner,
         &extracted.namespaces,
         &settings.guards,
-        lineage.as_ref(),
+        lineage,
     );
     ui.timing("link", started);
     if args.incremental {
         ui.timing_note("link", &how);
     }
-    drop(lineage);
     let started = Instant::now();
     let mut profiles = profile::build(extracted, &clusters);
     ui.timing("profiles", started);

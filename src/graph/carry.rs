@@ -29,7 +29,7 @@ use crate::extract::records::RecordRef;
 
 /// What an incremental run knows about its saved part: the previous link result and how the
 /// saved records and identifiers are numbered in the combined run.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Lineage {
     /// The previous run's link result, in saved record and identifier numbers.
     pub clusters: Clusters,
@@ -140,13 +140,13 @@ pub fn from_tree(
 /// Links `records` (the combined run) by carrying the saved link result of every raw
 /// component no new record touches and linking the rest with [`link`]. Gives exactly what
 /// `link` gives on the whole, or `Err(why)` when the saved part cannot be carried (the caller
-/// then links in full).
+/// then links in full). Takes the lineage to move the saved refusals' texts instead of copying.
 pub fn link_carried(
     records: &Records,
     interner: &Interner,
     namespaces: &[String],
     settings: &GuardSettings,
-    lineage: &Lineage,
+    lineage: Lineage,
 ) -> Result<(Clusters, CarryStats), &'static str> {
     let n = records.len();
     let m = interner.len();
@@ -221,6 +221,8 @@ pub fn link_carried(
         }
     }
     let carried_component = |c: u32| c != NONE && !touched[c as usize];
+    // Records without identifiers (no component) are carried too: nothing can reach them.
+    let carried_or_alone = |c: u32| c == NONE || !touched[c as usize];
     // The carry needs the identifiers of untouched components in their saved relative order.
     let kept_identifiers = lineage
         .identifiers
@@ -230,16 +232,14 @@ pub fn link_carried(
     if !increasing(kept_identifiers) {
         return Err("the saved identifiers are in another order");
     }
-    let is_carried = |r: usize| match saved_of[r] {
-        NONE => false,
-        s => {
-            let c = component_of(s as usize);
-            c == NONE || !touched[c as usize]
-        }
-    };
+    // Per combined record: is its saved link result carried (saved, component untouched)?
+    let carried: Vec<bool> = saved_of
+        .iter()
+        .map(|&s| s != NONE && carried_or_alone(component_of(s as usize)))
+        .collect();
 
     // The sub-problem: touched and new records, identifiers in combined order.
-    let sub_records: Vec<u32> = (0..n as u32).filter(|&r| !is_carried(r as usize)).collect();
+    let sub_records: Vec<u32> = (0..n as u32).filter(|&r| !carried[r as usize]).collect();
     let mut local = vec![NONE; m];
     let mut sub_identifiers: Vec<u32> = Vec::new();
     for &r in &sub_records {
@@ -288,7 +288,7 @@ pub fn link_carried(
         assemble(
             n,
             lineage,
-            &is_carried,
+            &carried,
             &|c| carried_component(c),
             &identifier_component,
             &sub_records,
@@ -306,7 +306,7 @@ pub fn link_with(
     interner: &Interner,
     namespaces: &[String],
     settings: &GuardSettings,
-    lineage: Option<&Lineage>,
+    lineage: Option<Lineage>,
 ) -> (Clusters, String) {
     let why = match lineage {
         None => "no saved link result to carry",
@@ -343,8 +343,8 @@ fn increasing(values: impl Iterator<Item = u32>) -> bool {
 #[allow(clippy::too_many_arguments)]
 fn assemble(
     n: usize,
-    lineage: &Lineage,
-    is_carried: &dyn Fn(usize) -> bool,
+    mut lineage: Lineage,
+    is_carried: &[bool],
     carried_component: &dyn Fn(u32) -> bool,
     identifier_component: &[u32],
     sub_records: &[u32],
@@ -390,7 +390,7 @@ fn assemble(
         generic: Vec::new(),
     };
     for (s, &r) in lineage.records.iter().enumerate() {
-        if r == NONE || !is_carried(r as usize) {
+        if r == NONE || !is_carried[r as usize] {
             continue;
         }
         let r = r as usize;
@@ -411,7 +411,7 @@ fn assemble(
         .order
         .iter()
         .map(|&s| record(s))
-        .filter(|&r| r != NONE && is_carried(r as usize))
+        .filter(|&r| r != NONE && is_carried[r as usize])
         .collect();
     let sub_order: Vec<u32> = linked.order.iter().map(|&i| sub_record(i)).collect();
     let (mut a, mut b) = (0, 0);
@@ -429,18 +429,16 @@ fn assemble(
             *at += 1;
         }
     }
-    out.refused = saved
-        .refused
-        .iter()
+    out.refused = std::mem::take(&mut lineage.clusters.refused)
+        .into_iter()
         .filter(|f| {
             let r = record(f.record);
-            r != NONE && is_carried(r as usize)
+            r != NONE && is_carried[r as usize]
         })
         .map(|f| super::Refused {
             record: record(f.record),
             identifier: identifier(f.identifier),
-            rule: f.rule,
-            detail: f.detail.clone(),
+            ..f
         })
         .chain(linked.refused.into_iter().map(|f| super::Refused {
             record: sub_record(f.record),
@@ -449,17 +447,12 @@ fn assemble(
         }))
         .collect();
     out.refused.sort_by_key(|f| (f.record, f.identifier));
-    out.generic = saved
-        .generic
-        .iter()
+    out.generic = std::mem::take(&mut lineage.clusters.generic)
+        .into_iter()
         .filter_map(|g| {
             let x = identifier(g.identifier);
-            (x != NONE && carried_component(identifier_component[x as usize])).then(|| {
-                super::guards::Generic {
-                    identifier: x,
-                    ..g.clone()
-                }
-            })
+            (x != NONE && carried_component(identifier_component[x as usize]))
+                .then_some(super::guards::Generic { identifier: x, ..g })
         })
         .chain(linked.generic.into_iter().map(|g| super::guards::Generic {
             identifier: sub_identifier(g.identifier),
@@ -619,7 +612,7 @@ mod tests {
             components,
         };
         let (carried, stats) =
-            link_carried(&combined, &interner, &namespaces, &settings, &lineage).unwrap();
+            link_carried(&combined, &interner, &namespaces, &settings, lineage).unwrap();
         let full = link(&combined, &interner, &namespaces, &settings);
         (carried, full, stats)
     }
@@ -714,23 +707,17 @@ mod tests {
     fn a_lineage_that_breaks_the_saved_order_or_shape_falls_back_to_a_full_link() {
         let (records, interner, lineage) = night_lineage();
         let carry = |lineage: &Lineage| {
-            link_carried(&records, &interner, &namespaces(), &settings(), lineage).map(|_| ())
+            link_carried(
+                &records,
+                &interner,
+                &namespaces(),
+                &settings(),
+                lineage.clone(),
+            )
+            .map(|_| ())
         };
         assert_eq!(carry(&lineage), Ok(()));
-        let mut swapped = Lineage {
-            records: lineage.records.clone(),
-            identifiers: lineage.identifiers.clone(),
-            clusters: Clusters {
-                refused: lineage.clusters.refused.clone(),
-                generic: lineage.clusters.generic.clone(),
-                root: lineage.clusters.root.clone(),
-                parent: lineage.clusters.parent.clone(),
-                via: lineage.clusters.via.clone(),
-                matched_by: lineage.clusters.matched_by.clone(),
-                order: lineage.clusters.order.clone(),
-            },
-            components: lineage.components.clone(),
-        };
+        let mut swapped = lineage.clone();
         swapped.records.swap(0, 1);
         assert_eq!(
             carry(&swapped),
@@ -754,7 +741,7 @@ mod tests {
             &interner,
             &namespaces(),
             &settings(),
-            Some(&swapped),
+            Some(swapped),
         );
         assert_eq!(
             note,

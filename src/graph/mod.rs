@@ -71,7 +71,7 @@ pub struct Refused {
 }
 
 /// The connected components of the record–identifier graph, with their explanation.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Clusters {
     /// For each record, the smallest record index in its cluster; `NONE` for records with no
     /// usable identifier (they belong to no profile).
