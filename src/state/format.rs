@@ -19,7 +19,7 @@ use crate::extract::records::StrColumn;
 use crate::extract::{Extracted, RecordStatus, Records, Reject, Source};
 use crate::graph::guards::Generic;
 use crate::graph::intern::Interner;
-use crate::graph::{Clusters, Refused, Rule};
+use crate::graph::{Clusters, NONE, Refused, Rule};
 use crate::reject::RejectReason;
 
 use super::{Meta, Redirect, Saved, Snapshot};
@@ -245,7 +245,7 @@ fn write_snapshot<W: Write>(enc: &mut Enc<W>, snapshot: &Snapshot) -> anyhow::Re
     enc.str_column(&columns)?;
     enc.str_column(&raw)?;
     match &snapshot.links {
-        Some(links) => write_links(enc, links),
+        Some(links) => write_links(enc, links, rec),
         None => Ok(()),
     }
 }
@@ -254,13 +254,47 @@ fn write_snapshot<W: Write>(enc: &mut Enc<W>, snapshot: &Snapshot) -> anyhow::Re
 const LINKS_TAG: u8 = 1;
 
 /// The previous link result (`graph::Clusters`), appended to the snapshot section: a one-byte
-/// tag column, the spanning trees (`parent`, `via`, `order`; `root` and `matched_by` follow from
-/// them), the refused links and the generic identifiers.
-fn write_links<W: Write>(enc: &mut Enc<W>, links: &Clusters) -> anyhow::Result<()> {
+/// tag column, the spanning trees, the refused links and the generic identifiers.
+///
+/// The trees are `order` plus, per position in it, how many places back the record's parent
+/// sits (0 for a root) and which of the record's own identifiers it was reached through: small
+/// numbers that compress about ten times better than record and identifier numbers (the state
+/// of a million people grew by 20 MB with those, and read 0.2 to 0.5 s slower). `root`,
+/// `parent`, `via` and `matched_by` follow from them.
+fn write_links<W: Write>(
+    enc: &mut Enc<W>,
+    links: &Clusters,
+    records: &Records,
+) -> anyhow::Result<()> {
     enc.u8s(&[LINKS_TAG])?;
-    enc.u32s(&links.parent)?;
-    enc.u32s(&links.via)?;
+    let mut position = vec![NONE; links.parent.len()];
+    for (at, &u) in links.order.iter().enumerate() {
+        position[u as usize] = at as u32;
+    }
+    let back: Vec<u32> = links
+        .order
+        .iter()
+        .enumerate()
+        .map(|(at, &u)| match links.parent[u as usize] {
+            NONE => 0,
+            p => at as u32 - position[p as usize],
+        })
+        .collect();
+    let through: Vec<u32> = links
+        .order
+        .iter()
+        .map(|&u| {
+            let via = links.via[u as usize];
+            records
+                .identifiers_of(u)
+                .iter()
+                .position(|&x| x == via)
+                .map_or(0, |i| i as u32)
+        })
+        .collect();
     enc.u32s(&links.order)?;
+    enc.u32s(&back)?;
+    enc.u32s(&through)?;
     let refused = &links.refused;
     enc.u32s(&refused.iter().map(|f| f.record).collect::<Vec<_>>())?;
     enc.u32s(&refused.iter().map(|f| f.identifier).collect::<Vec<_>>())?;
@@ -296,7 +330,7 @@ fn rule_code(rule: Rule) -> u8 {
 
 /// Reads the link columns when the snapshot section has them (`None` at the end of a state
 /// written before they existed: the next incremental run links in full once).
-fn read_links<R: Read>(dec: &mut Dec<R>, records: usize) -> anyhow::Result<Option<Clusters>> {
+fn read_links<R: Read>(dec: &mut Dec<R>, records: &Records) -> anyhow::Result<Option<Clusters>> {
     let Some(tag) = dec.optional_u8s()? else {
         return Ok(None);
     };
@@ -304,9 +338,27 @@ fn read_links<R: Read>(dec: &mut Dec<R>, records: usize) -> anyhow::Result<Optio
     if tag != [LINKS_TAG] {
         return Err(damaged("unknown layout"));
     }
-    let (parent, via, order) = (dec.u32s()?, dec.u32s()?, dec.u32s()?);
-    if parent.len() != records {
-        return Err(damaged("not one per record"));
+    let (order, back, through) = (dec.u32s()?, dec.u32s()?, dec.u32s()?);
+    let n = records.len();
+    if [back.len(), through.len()] != [order.len(); 2]
+        || order.len() > n
+        || order.iter().any(|&u| u as usize >= n)
+    {
+        return Err(damaged("spanning trees"));
+    }
+    let (mut parent, mut via) = (vec![NONE; n], vec![NONE; n]);
+    for (at, &u) in order.iter().enumerate() {
+        if back[at] == 0 {
+            continue;
+        }
+        let (Some(&p), Some(&x)) = (
+            at.checked_sub(back[at] as usize).and_then(|i| order.get(i)),
+            records.identifiers_of(u).get(through[at] as usize),
+        ) else {
+            return Err(damaged("spanning trees"));
+        };
+        parent[u as usize] = p;
+        via[u as usize] = x;
     }
     let (record, identifier, rule) = (dec.u32s()?, dec.u32s()?, dec.u8s()?);
     let details = dec.str_column().map_err(|e| damaged(&e))?;
@@ -424,7 +476,7 @@ fn read_snapshot<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Snapshot> {
             })
         })
         .collect::<anyhow::Result<_>>()?;
-    let links = read_links(dec, n)?;
+    let links = read_links(dec, &records)?;
     Ok(Snapshot {
         extracted: Extracted {
             sources: meta.sources,
