@@ -50,8 +50,8 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let mut out = OutDir::create(&args.out)?;
 
     let started = Instant::now();
-    let mut lineage = None;
-    let snapshot = if args.incremental {
+    let mut saved_sources = None;
+    let (mut snapshot, lineage) = if args.incremental {
         let history = match saved.as_mut() {
             Some(s) if s.meta.settings_fingerprint != fingerprint => bail!(
                 "{}: the saved records were normalized with other settings or another omni \
@@ -66,16 +66,16 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             Some(s) => std::mem::take(&mut s.snapshot),
             None => state::Snapshot::default(),
         };
-        let (combined, saved_sources, warnings) =
+        let (combined, warnings, lineage, sources) =
             incremental::run(history, files, &settings, &normalizers, ui)?;
         for warning in &warnings {
             ui.warn(warning);
         }
-        lineage = Some(saved_sources);
-        combined
+        saved_sources = Some(sources);
+        (combined, lineage)
     } else {
         let extracted = extract::extract(&files, &normalizers, ui)?;
-        incremental::snapshot_of(extracted, &files, &settings)
+        (incremental::snapshot_of(extracted, &files, &settings), None)
     };
     let extracted = &snapshot.extracted;
     ui.timing("extract", started);
@@ -84,13 +84,18 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     warn_about_bad_rows(extracted, ui);
     let spinner = ui.stage_spinner("linking");
     let started = Instant::now();
-    let clusters = graph::link(
+    // An incremental run links only what the new records touch (`graph::carry`).
+    let (mut clusters, how) = graph::carry::link_with(
         &extracted.records,
         &extracted.interner,
         &extracted.namespaces,
         &settings.guards,
+        lineage,
     );
     ui.timing("link", started);
+    if args.incremental {
+        ui.timing_note("link", &how);
+    }
     let started = Instant::now();
     let mut profiles = profile::build(extracted, &clusters);
     ui.timing("profiles", started);
@@ -122,12 +127,12 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     spinner.set_prefix("writing");
     let started = Instant::now();
     // An incremental run copies the rows of untouched people from the previous tables.
-    let reuse = lineage.as_ref().and_then(|lineage| {
+    let reuse = saved_sources.as_ref().and_then(|sources| {
         let previous = saved.as_ref().and_then(|s| s.meta.outputs.as_ref());
         let plan = reuse::plan(
             previous,
             &args.out,
-            lineage,
+            sources,
             &extracted.records,
             extracted.interner.len(),
             &profiles,
@@ -182,6 +187,8 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
                 }),
                 ..Meta::default()
             };
+            // The next incremental run carries this link result.
+            snapshot.links = Some(std::mem::take(&mut clusters));
             let new_state = state::build(
                 meta,
                 &profiles,

@@ -154,9 +154,7 @@ pub fn find_generic(
             let mut clusters: Vec<u32> = records.iter().map(|&r| cluster_of[r as usize]).collect();
             clusters.sort_unstable();
             clusters.dedup();
-            let mut names: Vec<u32> = clusters.iter().flat_map(|&c| cluster_names(c)).collect();
-            names.sort_unstable();
-            names.dedup();
+            let names = first_seen(clusters.iter().flat_map(|&c| cluster_names(c)));
             // Counting stops a little past the limit: enough to decide and to report.
             let stop = limit.saturating_mul(5).max(limit + 1);
             let different = count_different_names(&names, folded, threshold, stop);
@@ -177,6 +175,19 @@ pub fn find_generic(
             })
         })
         .collect()
+}
+
+/// The distinct names in the order they first appear. Counting is greedy (`agree` is not
+/// transitive), so the order matters: this one (clusters by smallest record, names in record
+/// order) depends only on the records of the identifier's raw component, never on where else a
+/// name was seen first, so re-linking one component alone (`carry`) counts exactly as the
+/// whole run does.
+fn first_seen(names: impl Iterator<Item = u32>) -> Vec<u32> {
+    let mut at: Vec<(u32, u32)> = names.enumerate().map(|(i, n)| (n, i as u32)).collect();
+    at.sort_unstable();
+    at.dedup_by_key(|&mut (name, _)| name);
+    at.sort_unstable_by_key(|&(_, i)| i);
+    at.into_iter().map(|(name, _)| name).collect()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! refused. Strings never reach the union-find; names are folded once per distinct spelling and
 //! only consulted by the guards.
 
+pub mod carry;
 pub mod guards;
 pub mod intern;
 pub mod names;
@@ -70,7 +71,7 @@ pub struct Refused {
 }
 
 /// The connected components of the record–identifier graph, with their explanation.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Clusters {
     /// For each record, the smallest record index in its cluster; `NONE` for records with no
     /// usable identifier (they belong to no profile).

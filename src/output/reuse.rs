@@ -178,7 +178,7 @@ impl Reuse {
 
 /// What an incremental run knows about where its records come from.
 #[derive(Debug, Default)]
-pub struct Lineage {
+pub struct SavedSources {
     /// For each source of the combined run: whether its records are saved ones (else new).
     pub saved_source: Vec<bool>,
     /// True when every saved source is still there under its old name and in its old order.
@@ -190,17 +190,17 @@ pub struct Lineage {
 pub fn plan(
     previous: Option<&WrittenTables>,
     dir: &Path,
-    lineage: &Lineage,
+    sources: &SavedSources,
     records: &Records,
     identifiers: usize,
     profiles: &Profiles,
 ) -> Option<Reuse> {
     let previous = previous?;
-    if !lineage.saved_sources_intact || previous.dir != canonical(dir) {
+    if !sources.saved_sources_intact || previous.dir != canonical(dir) {
         return None;
     }
     let is_new: Vec<bool> = (0..records.len())
-        .map(|r| !lineage.saved_source[records.source[r] as usize])
+        .map(|r| !sources.saved_source[records.source[r] as usize])
         .collect();
     let untouched = untouched(records, identifiers, &is_new);
     let read = |name: &str| {

@@ -20,9 +20,10 @@ use crate::config::Settings;
 use crate::extract::records::RecordRef;
 use crate::extract::{self, Extracted, InputFile, RUN_REGION_PREFIX, Reject};
 use crate::graph::NONE;
+use crate::graph::carry::Lineage;
 use crate::input::detect::Role;
 use crate::normalize::Normalizers;
-use crate::output::reuse::Lineage;
+use crate::output::reuse::SavedSources;
 use crate::ui::Ui;
 
 use super::Snapshot;
@@ -63,15 +64,16 @@ pub fn base_name(file: &InputFile, settings: &Settings) -> String {
 }
 
 /// Reads the new files and combines them with the saved records. Returns the combined snapshot,
-/// which of its sources are saved ones, and warnings for the user (replaced files, renamed
-/// sources).
+/// warnings for the user (replaced files, renamed sources), when the state holds the previous
+/// link result what `graph::carry` needs to carry it, and which sources are saved ones (for
+/// `output::reuse`).
 pub fn run(
-    saved: Snapshot,
+    mut saved: Snapshot,
     mut files: Vec<InputFile>,
     settings: &Settings,
     normalizers: &Normalizers,
     ui: &Ui,
-) -> anyhow::Result<(Snapshot, Lineage, Vec<String>)> {
+) -> anyhow::Result<(Snapshot, Vec<String>, Option<Lineage>, SavedSources)> {
     let mut warnings = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
     let new_canonical: Vec<String> = files.iter().map(|f| canonical(&f.path)).collect();
@@ -120,7 +122,7 @@ pub fn run(
         }
     }
     let kept = |i: usize| entries.iter().any(|e| e.origin == Origin::Saved(i));
-    let lineage = Lineage {
+    let sources = SavedSources {
         saved_source: entries
             .iter()
             .map(|e| matches!(e.origin, Origin::Saved(_)))
@@ -142,11 +144,26 @@ pub fn run(
         extract::plan_inputs_with_votes(&files, normalizers, extract::SAMPLE_ROWS, &prior_votes)?;
     check_saved_regions(&saved, &entries, run_region.as_deref())?;
     let new = extract::extract_planned(&files, planned, normalizers, ui)?;
+    // Raw components of the saved run, before a replaced file's records are left out.
+    let links = saved.links.take().map(|clusters| {
+        let components = crate::graph::carry::raw_components(
+            &saved.extracted.records,
+            saved.identifier_count(),
+            &clusters,
+        );
+        (clusters, components)
+    });
     // (`saved` and `new` are consumed: their rejects' texts move instead of being copied.)
     let started = std::time::Instant::now();
-    let combined = combine(saved, new, &entries, &names);
+    let (combined, records, identifiers) = combine(saved, new, &entries, &names);
     ui.timing("combine", started);
-    Ok((combined, lineage, warnings))
+    let lineage = links.map(|(clusters, components)| Lineage {
+        clusters,
+        components,
+        records,
+        identifiers,
+    });
+    Ok((combined, warnings, lineage, sources))
 }
 
 /// A saved source whose phone region was (or would now be) inferred from the other sources
@@ -211,13 +228,14 @@ fn ranges(extracted: &Extracted) -> Vec<(std::ops::Range<usize>, std::ops::Range
     records.into_iter().zip(rejects).collect()
 }
 
-/// Builds the combined extraction in `entries` order.
+/// Builds the combined extraction in `entries` order. Also gives each saved record's and
+/// identifier's number in it (`NONE`: left out, its file was given again).
 fn combine(
     mut saved: Snapshot,
     mut new: Extracted,
     entries: &[Entry],
     names: &[String],
-) -> Snapshot {
+) -> (Snapshot, Vec<u32>, Vec<u32>) {
     let mut out = Snapshot {
         extracted: Extracted {
             namespaces: vec!["email".into(), "phone".into(), "card".into()],
@@ -238,6 +256,7 @@ fn combine(
     // interned once, in the same first-seen order as interning each occurrence would give.
     let mut saved_map = vec![NONE; saved.identifier_count()];
     let mut new_map = vec![NONE; new.interner.len()];
+    let mut record_map = vec![NONE; saved.extracted.records.len()];
     for (index, (entry, name)) in entries.iter().zip(names).enumerate() {
         let (part, local, spans, map, rejects) = match entry.origin {
             Origin::Saved(i) => (
@@ -278,6 +297,9 @@ fn combine(
         let records = &part.records;
         let mut idents = Vec::new();
         for r in spans.0.clone() {
+            if let Origin::Saved(_) = entry.origin {
+                record_map[r] = x.records.len() as u32;
+            }
             idents.clear();
             for &id in records.identifiers_of(r as u32) {
                 let slot = &mut map[id as usize];
@@ -313,7 +335,7 @@ fn combine(
         out.base_names.push(entry.base_name.clone());
         out.canonical_paths.push(entry.canonical.clone());
     }
-    out
+    (out, record_map, saved_map)
 }
 
 /// The snapshot of a full run: its extraction plus each source's base name and canonical path.
@@ -323,5 +345,6 @@ pub fn snapshot_of(extracted: Extracted, files: &[InputFile], settings: &Setting
         canonical_paths: files.iter().map(|f| canonical(&f.path)).collect(),
         extracted,
         loaded_identifiers: None,
+        links: None,
     }
 }

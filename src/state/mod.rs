@@ -113,6 +113,9 @@ pub struct Snapshot {
     /// since `incremental` re-interns every value in the combined order anyway (building the
     /// hash table twice cost a second at a million people).
     pub loaded_identifiers: Option<LoadedIdentifiers>,
+    /// The link result of the run that saved these records (`None` in a state written before
+    /// link results were saved): an incremental run carries it (`graph::carry`).
+    pub links: Option<crate::graph::Clusters>,
 }
 
 /// A saved identifier table: namespace and value by id.

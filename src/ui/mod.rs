@@ -101,6 +101,13 @@ impl Ui {
         }
     }
 
+    /// A note on how a stage ran (e.g. what the link carried), only when `OMNI_TIMINGS` is set.
+    pub fn timing_note(&self, stage: &str, note: &str) {
+        if self.timings {
+            eprintln!("omni: timing: {stage:<10} {note}");
+        }
+    }
+
     /// Why the run ends with code 3: on stderr even under `--quiet`, since cron needs the reason.
     pub fn fail_on(&self, text: &str) {
         let line = format!("omni: fail-on: {text}");

@@ -97,7 +97,13 @@ impl<'a> Nightly<'a> {
         assert_code(&t.run(&args), 0);
         let mut args = vec!["merge", "--state", "st", "--incremental", "-o", "out", "-v"];
         args.extend_from_slice(new);
-        let output = t.run(&args);
+        // OMNI_TIMINGS makes the run say what the link carried (`link_note`).
+        let output = t
+            .command()
+            .args(&args)
+            .env("OMNI_TIMINGS", "1")
+            .output()
+            .expect("running omni");
         assert_code(&output, 0);
         copy_dir(&t.path().join("out"), &t.path().join(&out));
         assert_same_outputs(t, &full_out, &out);
@@ -107,6 +113,28 @@ impl<'a> Nightly<'a> {
             self.night
         );
         (out, format!("{}{}", stdout(&output), stderr(&output)))
+    }
+}
+
+/// What the incremental run's link did, from its `OMNI_TIMINGS` note: `(carried, relinked)`
+/// records, or `Err(why)` when it linked in full.
+fn link_note(err: &str) -> Result<(usize, usize), String> {
+    let note = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("omni: timing: link"))
+        .map(str::trim)
+        .find(|l| !l.ends_with(" s"))
+        .unwrap_or_else(|| panic!("no link note in:\n{err}"));
+    if let Some(why) = note.strip_prefix("in full: ") {
+        return Err(why.to_owned());
+    }
+    let numbers: Vec<usize> = note
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    match numbers[..] {
+        [carried, relinked] => Ok((carried, relinked)),
+        _ => panic!("unexpected link note: {note}"),
     }
 }
 
@@ -136,7 +164,8 @@ fn a_new_record_bridging_two_saved_profiles_merges_them_and_the_oldest_id_surviv
         "n1/loyalty.csv",
         "card,name,phone\n48213377,Ann Lee,+7 916 123-45-67\n",
     );
-    let (out, _) = nights.night(&["hist", "n1"], &["n1"]);
+    let (out, err) = nights.night(&["hist", "n1"], &["n1"]);
+    assert_eq!(link_note(&err), Ok((2, 1)), "the saved records are carried");
     let card_id = rows_where(&t, &format!("{out}/links.csv"), "source", "loyalty")[0][3].clone();
     assert_ne!(ann_id, card_id);
     // Night 2: one app record with Ann's email and card joins the two.
@@ -144,7 +173,12 @@ fn a_new_record_bridging_two_saved_profiles_merges_them_and_the_oldest_id_surviv
         "n2/app.csv",
         "email,card,name\nann.lee@mail.ru,48213377,Ann Lee\n",
     );
-    let (out, _) = nights.night(&["hist", "n1", "n2"], &["n2"]);
+    let (out, err) = nights.night(&["hist", "n1", "n2"], &["n2"]);
+    assert_eq!(
+        link_note(&err),
+        Ok((1, 3)),
+        "Bob is carried; Ann's two saved components and the new record are linked again"
+    );
     let merged = rows_where(&t, &format!("{out}/changes.csv"), "event", "merged");
     assert_eq!(merged.len(), 1, "{merged:?}");
     assert_eq!(merged[0][1], ann_id, "the run-1 id survives the merge");
@@ -256,6 +290,8 @@ fn a_file_given_again_replaces_its_saved_records() {
     );
     let (out, err) = nights.night(&["hist"], &["hist/web.csv"]);
     assert!(err.contains("read again"), "{err}");
+    // The components that lost records (Ann's, Bob's) are linked again, not carried.
+    assert_eq!(link_note(&err), Ok((0, 3)));
     let events: BTreeSet<String> = parse_csv(&t.read(&format!("{out}/changes.csv")))[1..]
         .iter()
         .map(|r| r[0].clone())
@@ -304,6 +340,8 @@ fn several_incremental_nights_equal_full_runs_and_the_profiles_of_one_stateless_
             err.contains("copied from the previous run's tables"),
             "night {night} carried no rows: {err}"
         );
+        let (carried, relinked) = link_note(&err).unwrap();
+        assert!(carried > relinked && relinked > 0, "{carried} {relinked}");
     }
     // The same people end up together as in one stateless run over every file.
     let mut args = vec!["merge", "-o", "stateless", "-q"];
@@ -400,5 +438,93 @@ fn an_edited_or_missing_previous_table_is_formatted_again_not_copied() {
         !stdout(&output).contains("copied from"),
         "{}",
         stdout(&output)
+    );
+}
+
+#[test]
+fn guards_fire_in_carried_and_in_relinked_components_in_one_night() {
+    let t = CliTest::new();
+    t.write(
+        "omni.toml",
+        "[guards]\ngeneric_groups = 3\ncaps = { email = 2 }\n",
+    );
+    // Group A stays as saved; group B is touched by the night. Each has a card on 4 separate
+    // receipts (generic), a person with 3 emails (cap 2), an email under two names (name
+    // mismatch) and a landline with a nameless record on it (landline).
+    t.write(
+        "hist/crm.csv",
+        "email,name,card,phone\n\
+         a1@shop.ru,,11110001,\na2@shop.ru,,11110001,\na3@shop.ru,,11110001,\n\
+         a4@shop.ru,,11110001,\n\
+         o1@mail.ru,Oleg Ivanov,11110002,\no2@mail.ru,Oleg Ivanov,11110002,\n\
+         o3@mail.ru,Oleg Ivanov,11110002,\n\
+         ivan@mail.ru,Ivan Petrov,,\nivan@mail.ru,Maria Sidorova,,\n\
+         ,Anna Smirnova,,+7 495 914-93-28\n,,11110003,+7 495 914-93-28\n\
+         b1@shop.ru,,22220001,\nb2@shop.ru,,22220001,\nb3@shop.ru,,22220001,\n\
+         p1@mail.ru,Petr Sokolov,22220002,\np2@mail.ru,Petr Sokolov,22220002,\n\
+         petr@mail.ru,Petr Volkov,,\n,Sergey Orlov,,+7 495 914-93-29\n",
+    );
+    let mut nights = Nightly::start(&t, &["hist"]);
+    t.write(
+        "n1/app.csv",
+        "email,name,card,phone\n\
+         b4@shop.ru,,22220001,\np3@mail.ru,Petr Sokolov,22220002,\n\
+         petr@mail.ru,Elena Kuznetsova,,\n,,22220003,+7 495 914-93-29\n",
+    );
+    let (out, err) = nights.night(&["hist", "n1"], &["n1"]);
+    assert_eq!(
+        link_note(&err),
+        Ok((11, 11)),
+        "group A carried, group B linked again"
+    );
+    let refused = parse_csv(&t.read(&format!("{out}/refused.csv")));
+    let rules_on = |values: &[&str]| -> BTreeSet<String> {
+        refused[1..]
+            .iter()
+            .filter(|r| values.contains(&r[4].as_str()))
+            .map(|r| r[5].clone())
+            .collect()
+    };
+    let all: BTreeSet<String> = ["cap", "generic", "landline", "name_mismatch"]
+        .map(String::from)
+        .into();
+    let carried = ["11110001", "11110002", "ivan@mail.ru", "+74959149328"];
+    let relinked = ["22220001", "22220002", "petr@mail.ru", "+74959149329"];
+    assert_eq!(rules_on(&carried), all, "{refused:?}");
+    assert_eq!(rules_on(&relinked), all, "{refused:?}");
+}
+
+#[test]
+fn a_state_without_link_results_links_in_full_once_then_carries() {
+    let t = CliTest::new();
+    t.write(
+        "hist/web.csv",
+        "email,name\nann@mail.ru,Ann Lee\nbob@mail.ru,Bob Stone\n",
+    );
+    let mut nights = Nightly::start(&t, &["hist"]);
+    // The state as an omni without link results wrote it: the same file minus those columns.
+    let path = t.path().join("st/state.omni");
+    let file = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
+    let mut saved = omni::state::format::read(file).unwrap();
+    assert!(
+        saved.snapshot.links.is_some(),
+        "a run saves its link result"
+    );
+    saved.snapshot.links = None;
+    let mut bytes = Vec::new();
+    omni::state::format::write(&mut bytes, &saved).unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    t.write("n1/app.csv", "email,name\nann@mail.ru,Ann Lee\n");
+    let (_, err) = nights.night(&["hist", "n1"], &["n1"]);
+    assert_eq!(
+        link_note(&err),
+        Err("no saved link result to carry".to_owned())
+    );
+    t.write("n2/app.csv", "email,name\ncarl@mail.ru,Carl Berg\n");
+    let (_, err) = nights.night(&["hist", "n1", "n2"], &["n2"]);
+    assert_eq!(
+        link_note(&err),
+        Ok((3, 1)),
+        "the state saved by the fall-back carries"
     );
 }
