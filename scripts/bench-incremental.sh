@@ -5,7 +5,10 @@
 #
 # History: the seeded exports of bench-data/pPEOPLE (examples/gen.rs --seed 42, generated once
 # if missing). One night's delta (about 1% of the history's records), built reproducibly in
-# bench-data/incr-delta-PEOPLE/:
+# bench-data/pPEOPLE_night/ (a path that sorts after the history's, as dated export folders do:
+# exports/2026-11-21/web_shop.csv, then exports/2026-11-22/web_shop.csv; a night file that
+# sorted first would take the plain name and rename the saved source `web_shop~2` in every row,
+# see docs/state.md):
 #   - night_new/*:        a fresh generator run (--seed 4242, PEOPLE/100 people): new people,
 #                         some of whom share identifiers with the history (merges);
 #   - night_web.csv:      every 200th row of the history's web_shop.csv under a new key: new
@@ -34,7 +37,7 @@ if [ -z "${OMNI:-}" ]; then
 fi
 gen=target/release/examples/gen
 history=$data/p$people
-delta=$data/incr-delta-$people
+delta=$data/p${people}_night
 work=$data/incr-run-$people
 if [ ! -d "$history" ]; then
   cargo build --release --locked --example gen 2>&1 | tail -1 >&2
@@ -44,7 +47,7 @@ if [ ! -f "$delta/night_web.csv" ]; then
   [ -x "$gen" ] || cargo build --release --locked --example gen 2>&1 | tail -1 >&2
   rm -rf "$delta" && mkdir -p "$delta"
   $gen --people $((people / 100)) --seed 4242 --out "$delta/night_new" \
-    --truth "$data/incr-delta-$people.truth.csv" >/dev/null
+    --truth "$data/p${people}_night.truth.csv" >/dev/null
   awk -F, 'NR == 1 { print; next } NR % 200 == 0 { OFS = ","; $1 = "night-" $1; print }' \
     "$history/web_shop.csv" >"$delta/night_web.csv"
 fi
