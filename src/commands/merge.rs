@@ -85,7 +85,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let spinner = ui.stage_spinner("linking");
     let started = Instant::now();
     // An incremental run links only what the new records touch (`graph::carry`).
-    let (mut clusters, how) = graph::carry::link_with(
+    let (mut clusters, how, carried_records) = graph::carry::link_with(
         &extracted.records,
         &extracted.interner,
         &extracted.namespaces,
@@ -133,6 +133,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             previous,
             &args.out,
             sources,
+            carried_records.as_deref(),
             &extracted.records,
             extracted.interner.len(),
             &profiles,

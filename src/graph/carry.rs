@@ -42,12 +42,15 @@ pub struct Lineage {
 }
 
 /// How much of the link a carry reused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CarryStats {
     /// Records whose link result was carried.
     pub carried: usize,
     /// Records linked again (new ones and those of touched components).
     pub relinked: usize,
+    /// Per combined record: carried (a saved record whose raw component no new record touches
+    /// and no record left), so everything about it is as the previous run had it.
+    pub carried_records: Vec<bool>,
 }
 
 /// The raw component of every record (labelled by its smallest record index; `NONE` for a
@@ -280,34 +283,33 @@ pub fn link_carried(
     }
     let linked = link(&sub, &sub_interner, namespaces, settings);
 
+    let clusters = assemble(
+        n,
+        lineage,
+        &carried,
+        &|c| carried_component(c),
+        &identifier_component,
+        &sub_records,
+        &sub_identifiers,
+        linked,
+    );
     let stats = CarryStats {
         carried: n - sub_records.len(),
         relinked: sub_records.len(),
+        carried_records: carried,
     };
-    Ok((
-        assemble(
-            n,
-            lineage,
-            &carried,
-            &|c| carried_component(c),
-            &identifier_component,
-            &sub_records,
-            &sub_identifiers,
-            linked,
-        ),
-        stats,
-    ))
+    Ok((clusters, stats))
 }
 
-/// Links `records`, carrying what `lineage` saved when it can: gives the clusters and a note on
-/// what was carried, or why the run linked in full.
+/// Links `records`, carrying what `lineage` saved when it can: gives the clusters, a note on
+/// what was carried or why the run linked in full, and which records were carried.
 pub fn link_with(
     records: &Records,
     interner: &Interner,
     namespaces: &[String],
     settings: &GuardSettings,
     lineage: Option<Lineage>,
-) -> (Clusters, String) {
+) -> (Clusters, String, Option<Vec<bool>>) {
     let why = match lineage {
         None => "no saved link result to carry",
         Some(lineage) => match link_carried(records, interner, namespaces, settings, lineage) {
@@ -316,7 +318,7 @@ pub fn link_with(
                     "carried {} records, linked {} again",
                     stats.carried, stats.relinked
                 );
-                return (clusters, note);
+                return (clusters, note, Some(stats.carried_records));
             }
             Err(why) => why,
         },
@@ -324,6 +326,7 @@ pub fn link_with(
     (
         link(records, interner, namespaces, settings),
         format!("in full: {why}"),
+        None,
     )
 }
 
@@ -614,6 +617,15 @@ mod tests {
         let (carried, stats) =
             link_carried(&combined, &interner, &namespaces, &settings, lineage).unwrap();
         let full = link(&combined, &interner, &namespaces, &settings);
+        // Without records given again, the carried records are exactly those whose raw
+        // component no new record reaches (what `output::reuse` copies rows for).
+        if rows.iter().all(|r| r.2 != 2) {
+            let is_new: Vec<bool> = combined_rows.iter().map(|&row| rows[row].2 == 1).collect();
+            assert_eq!(
+                stats.carried_records,
+                crate::output::reuse::untouched(&combined, interner.len(), &is_new)
+            );
+        }
         (carried, full, stats)
     }
 
@@ -736,7 +748,7 @@ mod tests {
             carry(&swapped),
             Err("the saved link result does not fit the saved records")
         );
-        let (clusters, note) = link_with(
+        let (clusters, note, _) = link_with(
             &records,
             &interner,
             &namespaces(),

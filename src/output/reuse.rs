@@ -186,11 +186,13 @@ pub struct SavedSources {
 }
 
 /// Plans the reuse of the previous tables in `dir` (see the module docs); `None` when nothing
-/// can be reused.
+/// can be reused. `carried`: the records whose link result `graph::carry` carried, which are
+/// exactly the untouched ones; without it they are found here.
 pub fn plan(
     previous: Option<&WrittenTables>,
     dir: &Path,
     sources: &SavedSources,
+    carried: Option<&[bool]>,
     records: &Records,
     identifiers: usize,
     profiles: &Profiles,
@@ -202,7 +204,14 @@ pub fn plan(
     let is_new: Vec<bool> = (0..records.len())
         .map(|r| !sources.saved_source[records.source[r] as usize])
         .collect();
-    let untouched = untouched(records, identifiers, &is_new);
+    let found;
+    let untouched = match carried {
+        Some(carried) => carried,
+        None => {
+            found = untouched(records, identifiers, &is_new);
+            &found
+        }
+    };
     let read = |name: &str| {
         let stamp = previous.tables.iter().find(|s| s.name == name)?;
         OldTable::read(dir, stamp)
@@ -223,7 +232,7 @@ pub fn plan(
         profiles: profiles_old.and_then(by_id),
         edges: edges_old.and_then(by_id),
         links: links_old.and_then(|old| {
-            let map = map_saved_records(&old, &is_new, &untouched)?;
+            let map = map_saved_records(&old, &is_new, untouched)?;
             Some((old, map))
         }),
     };
@@ -253,7 +262,7 @@ pub fn canonical(dir: &Path) -> String {
 }
 
 /// For each record: true when its raw component holds no new record.
-fn untouched(records: &Records, identifiers: usize, is_new: &[bool]) -> Vec<bool> {
+pub(crate) fn untouched(records: &Records, identifiers: usize, is_new: &[bool]) -> Vec<bool> {
     let n = records.len();
     let mut uf = UnionFind::new(n + identifiers);
     for r in 0..n as u32 {
@@ -379,6 +388,31 @@ mod tests {
             "same size, other bytes"
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_new_record_touches_its_whole_raw_component_and_nothing_else() {
+        use crate::extract::RecordStatus;
+        use crate::extract::records::RecordRef;
+        let fields = RecordRef {
+            key: None,
+            name: None,
+            time_min: 0,
+            time_max: 0,
+            amount: f64::NAN,
+        };
+        // Records 0-1-2 share identifiers 0 and 1 in a chain; 3 holds 2; 4 holds nothing;
+        // 5 (new) holds identifier 1, so it touches 0, 1 and 2 only.
+        let lists: [&[u32]; 6] = [&[0], &[0, 1], &[1], &[2], &[], &[1]];
+        let mut records = Records::default();
+        for (row, idents) in lists.iter().enumerate() {
+            records.push_ref(0, row as u64, RecordStatus::Identified, &fields, idents);
+        }
+        let is_new = [false, false, false, false, false, true];
+        assert_eq!(
+            untouched(&records, 3, &is_new),
+            [false, false, false, true, true, false]
+        );
     }
 
     #[test]
