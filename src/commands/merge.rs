@@ -148,6 +148,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
                 metrics,
                 ..Meta::default()
             };
+            let building = Instant::now();
             let new_state = state::build(
                 meta,
                 &profiles,
@@ -156,6 +157,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
                 &hashes,
                 snapshot,
             );
+            ui.timing("state-build", building);
             let started = Instant::now();
             let pending = state::write(dir, &new_state)?;
             ui.timing("state-save", started);
