@@ -111,7 +111,7 @@ pub fn read_parts<R: BufRead>(mut r: R, snapshot: bool) -> anyhow::Result<Saved>
         }
         return Ok(saved);
     }
-    let mut dec = Dec(super::blocks::BlockReader::new(r));
+    let mut dec = Dec(super::blocks::BlockReader::new(r).prefetching(snapshot));
     let saved = read_body(&mut dec, meta, snapshot)?;
     if snapshot {
         dec.0.finish()?;

@@ -211,12 +211,17 @@ pub fn record_hashes(extracted: &Extracted) -> RecordHashes {
             sorted,
         };
     }
-    let mut changed = Vec::new();
-    for record in shared {
-        if let Some(key) = extracted.records.key.get(record as usize) {
-            hashes[record as usize] = content_hash(extracted, record, key);
-            changed.push(record);
-        }
+    let rehashed: Vec<(u32, u64)> = shared
+        .par_iter()
+        .filter_map(|&record| {
+            let key = extracted.records.key.get(record as usize)?;
+            Some((record, content_hash(extracted, record, key)))
+        })
+        .collect();
+    let mut changed: Vec<u32> = Vec::with_capacity(rehashed.len());
+    for (record, hash) in rehashed {
+        hashes[record as usize] = hash;
+        changed.push(record);
     }
     sorted = resort(sorted, &changed, &hashes);
     let mut seen: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
