@@ -41,6 +41,15 @@ fn join<T>(handle: InFlight<T>) -> io::Result<Vec<T>> {
         .map_err(|_| io::Error::other("a state compression thread panicked"))?
 }
 
+/// Runs `work` on a new thread (an error, not a panic, when the system refuses one).
+fn spawn<T: Send + 'static>(
+    work: impl FnOnce() -> io::Result<Vec<T>> + Send + 'static,
+) -> io::Result<InFlight<T>> {
+    std::thread::Builder::new()
+        .name("omni-state-blocks".into())
+        .spawn(work)
+}
+
 fn compress(batch: Vec<Vec<u8>>) -> io::Result<Vec<Frame>> {
     batch
         .par_iter()
@@ -88,7 +97,7 @@ impl<W: Write> BlockWriter<W> {
     fn flush_batch(&mut self) -> io::Result<()> {
         self.write_compressed()?;
         let batch = std::mem::take(&mut self.pending);
-        self.compressing = Some(std::thread::spawn(move || compress(batch)));
+        self.compressing = Some(spawn(move || compress(batch))?);
         Ok(())
     }
 
@@ -187,7 +196,7 @@ impl<R: Read> BlockReader<R> {
         self.ready.extend(blocks);
         if self.prefetch && !self.ended {
             match self.read_frames() {
-                Ok(frames) => self.next = Some(std::thread::spawn(move || decompress(frames))),
+                Ok(frames) => self.next = Some(spawn(move || decompress(frames))?),
                 Err(e) => self.next_error = Some(e),
             }
         }
