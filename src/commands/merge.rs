@@ -190,6 +190,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             };
             // The next incremental run carries this link result.
             snapshot.links = Some(std::mem::take(&mut clusters));
+            let building = Instant::now();
             let new_state = state::build(
                 meta,
                 &profiles,
@@ -198,6 +199,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
                 &hashes,
                 snapshot,
             );
+            ui.timing("state-build", building);
             let started = Instant::now();
             let pending = state::write(dir, &new_state)?;
             ui.timing("state-save", started);

@@ -21,6 +21,24 @@ impl StrColumn {
         self.ends.push(self.bytes.len() as u64);
     }
 
+    /// Appends the values `range` of `other` (one copy of their bytes, offsets rebased).
+    pub fn extend_from_range(&mut self, other: &StrColumn, range: std::ops::Range<usize>) {
+        if range.is_empty() {
+            return;
+        }
+        let start = if range.start == 0 {
+            0
+        } else {
+            other.ends[range.start - 1]
+        };
+        let end = other.ends[range.end - 1];
+        let base = self.bytes.len() as u64;
+        self.bytes
+            .push_str(&other.bytes[start as usize..end as usize]);
+        self.ends
+            .extend(other.ends[range].iter().map(|&e| base + (e - start)));
+    }
+
     /// The raw arena: end offsets and bytes (for the state file, `state::format`).
     pub fn parts(&self) -> (&[u64], &[u8]) {
         (&self.ends, self.bytes.as_bytes())

@@ -9,6 +9,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
+use std::thread::JoinHandle;
 
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
@@ -28,11 +29,42 @@ fn damaged(what: &str) -> io::Error {
     )
 }
 
+/// A compressed block: raw length, xxh3 of the raw bytes, zstd frame.
+type Frame = (usize, u64, Vec<u8>);
+
+/// A batch being compressed or decompressed on another thread.
+type InFlight<T> = JoinHandle<io::Result<Vec<T>>>;
+
+fn join<T>(handle: InFlight<T>) -> io::Result<Vec<T>> {
+    handle
+        .join()
+        .map_err(|_| io::Error::other("a state compression thread panicked"))?
+}
+
+/// Runs `work` on a new thread (an error, not a panic, when the system refuses one).
+fn spawn<T: Send + 'static>(
+    work: impl FnOnce() -> io::Result<Vec<T>> + Send + 'static,
+) -> io::Result<InFlight<T>> {
+    std::thread::Builder::new()
+        .name("omni-state-blocks".into())
+        .spawn(work)
+}
+
+fn compress(batch: Vec<Vec<u8>>) -> io::Result<Vec<Frame>> {
+    batch
+        .par_iter()
+        .map(|raw| Ok((raw.len(), xxh3_64(raw), zstd::bulk::compress(raw, LEVEL)?)))
+        .collect()
+}
+
 /// Cuts what is written into blocks and writes them compressed; `finish` must be called.
+/// A full batch is compressed on another thread (on every core) while the next one fills, so
+/// encoding the columns and compressing them overlap.
 pub struct BlockWriter<W: Write> {
     inner: W,
     current: Vec<u8>,
     pending: Vec<Vec<u8>>,
+    compressing: Option<InFlight<Frame>>,
 }
 
 impl<W: Write> BlockWriter<W> {
@@ -42,23 +74,30 @@ impl<W: Write> BlockWriter<W> {
             inner,
             current: Vec::with_capacity(BLOCK),
             pending: Vec::new(),
+            compressing: None,
         }
     }
 
-    fn flush_batch(&mut self) -> io::Result<()> {
-        let compressed: Vec<io::Result<(u64, Vec<u8>)>> = self
-            .pending
-            .par_iter()
-            .map(|raw| Ok((xxh3_64(raw), zstd::bulk::compress(raw, LEVEL)?)))
-            .collect();
-        for (raw, result) in self.pending.iter().zip(compressed) {
-            let (hash, frame) = result?;
-            self.inner.write_all(&(raw.len() as u32).to_le_bytes())?;
+    /// Waits for the batch in flight, if any, and writes its blocks.
+    fn write_compressed(&mut self) -> io::Result<()> {
+        let Some(handle) = self.compressing.take() else {
+            return Ok(());
+        };
+        for (raw_len, hash, frame) in join(handle)? {
+            self.inner.write_all(&(raw_len as u32).to_le_bytes())?;
             self.inner.write_all(&(frame.len() as u32).to_le_bytes())?;
             self.inner.write_all(&hash.to_le_bytes())?;
             self.inner.write_all(&frame)?;
         }
-        self.pending.clear();
+        Ok(())
+    }
+
+    /// Sends the pending blocks to be compressed (after writing the batch before them: one
+    /// batch in flight at most, so memory stays bounded and blocks stay in order).
+    fn flush_batch(&mut self) -> io::Result<()> {
+        self.write_compressed()?;
+        let batch = std::mem::take(&mut self.pending);
+        self.compressing = Some(spawn(move || compress(batch))?);
         Ok(())
     }
 
@@ -69,6 +108,7 @@ impl<W: Write> BlockWriter<W> {
             self.pending.push(block);
         }
         self.flush_batch()?;
+        self.write_compressed()?;
         self.inner.write_all(&[0u8; 16])?;
         Ok(self.inner)
     }
@@ -94,12 +134,33 @@ impl<W: Write> Write for BlockWriter<W> {
     }
 }
 
+fn decompress(frames: Vec<Frame>) -> io::Result<Vec<Vec<u8>>> {
+    frames
+        .par_iter()
+        .map(|(raw_len, hash, frame)| {
+            let raw = zstd::bulk::decompress(frame, *raw_len)
+                .map_err(|_| damaged("a block does not decompress"))?;
+            if raw.len() != *raw_len || xxh3_64(&raw) != *hash {
+                return Err(damaged("a block's checksum does not match"));
+            }
+            Ok(raw)
+        })
+        .collect()
+}
+
 /// Reads blocks back (a batch at a time, decompressed in parallel), checking each block's hash.
+/// When told that everything will be read (`prefetching`), the next batch is decompressed on
+/// another thread while this one is being consumed.
 pub struct BlockReader<R: Read> {
     inner: R,
     ready: VecDeque<Vec<u8>>,
     offset: usize,
+    /// The end marker was read from `inner`.
     ended: bool,
+    prefetch: bool,
+    next: Option<InFlight<Vec<u8>>>,
+    /// A failure reading the next batch's frames, reported only when that batch is needed.
+    next_error: Option<io::Error>,
 }
 
 impl<R: Read> BlockReader<R> {
@@ -110,11 +171,41 @@ impl<R: Read> BlockReader<R> {
             ready: VecDeque::new(),
             offset: 0,
             ended: false,
+            prefetch: false,
+            next: None,
+            next_error: None,
         }
     }
 
+    /// Decompresses a batch ahead when `prefetch` is set (for a reader that reads to the end;
+    /// one that stops early would decompress a batch for nothing).
+    pub fn prefetching(mut self, prefetch: bool) -> Self {
+        self.prefetch = prefetch;
+        self
+    }
+
     fn fill(&mut self) -> io::Result<()> {
-        let mut frames: Vec<(usize, u64, Vec<u8>)> = Vec::with_capacity(BATCH);
+        let blocks = match (self.next.take(), self.next_error.take()) {
+            (Some(handle), _) => join(handle)?,
+            (None, Some(e)) => return Err(e),
+            (None, None) => {
+                let frames = self.read_frames()?;
+                decompress(frames)?
+            }
+        };
+        self.ready.extend(blocks);
+        if self.prefetch && !self.ended {
+            match self.read_frames() {
+                Ok(frames) => self.next = Some(spawn(move || decompress(frames))?),
+                Err(e) => self.next_error = Some(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the frames of the next batch (up to `BATCH`, fewer at the end marker).
+    fn read_frames(&mut self) -> io::Result<Vec<Frame>> {
+        let mut frames: Vec<Frame> = Vec::with_capacity(BATCH);
         while frames.len() < BATCH {
             let mut header = [0u8; 16];
             self.inner
@@ -136,21 +227,7 @@ impl<R: Read> BlockReader<R> {
                 .map_err(|_| damaged("it ends early"))?;
             frames.push((raw_len, hash, frame));
         }
-        let blocks: Vec<io::Result<Vec<u8>>> = frames
-            .par_iter()
-            .map(|(raw_len, hash, frame)| {
-                let raw = zstd::bulk::decompress(frame, *raw_len)
-                    .map_err(|_| damaged("a block does not decompress"))?;
-                if raw.len() != *raw_len || xxh3_64(&raw) != *hash {
-                    return Err(damaged("a block's checksum does not match"));
-                }
-                Ok(raw)
-            })
-            .collect();
-        for block in blocks {
-            self.ready.push_back(block?);
-        }
-        Ok(())
+        Ok(frames)
     }
 
     /// Checks that the end marker was read and nothing follows it.
@@ -179,7 +256,7 @@ impl<R: Read> Read for BlockReader<R> {
                 self.offset = 0;
                 continue;
             }
-            if self.ended {
+            if self.ended && self.next.is_none() && self.next_error.is_none() {
                 return Ok(0);
             }
             self.fill()?;
@@ -210,35 +287,58 @@ mod tests {
         for len in [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, BLOCK * (BATCH + 2) + 5] {
             let data = sample(len);
             let file = encode(&data, 1 << 20);
-            let mut reader = BlockReader::new(&file[..]);
-            let mut back = Vec::new();
-            reader.read_to_end(&mut back).unwrap();
-            assert_eq!(back.len(), data.len(), "length {len}");
-            assert!(back == data, "content of length {len}");
-            reader.finish().unwrap();
+            for prefetch in [false, true] {
+                let mut reader = BlockReader::new(&file[..]).prefetching(prefetch);
+                let mut back = Vec::new();
+                reader.read_to_end(&mut back).unwrap();
+                assert_eq!(back.len(), data.len(), "length {len}");
+                assert!(back == data, "content of length {len}");
+                reader.finish().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_reader_that_stops_early_never_sees_damage_further_on() {
+        // A full run reads the maps at the start of the body and stops: a damaged batch after
+        // them (read ahead or not) must not fail it.
+        let data = sample(BLOCK * (BATCH + 2));
+        let mut file = encode(&data, 1 << 20);
+        // In the second batch, which the reader reads ahead.
+        let at = file.len() - 1000;
+        file[at] ^= 0x40;
+        for prefetch in [false, true] {
+            let mut reader = BlockReader::new(&file[..]).prefetching(prefetch);
+            let mut head = vec![0u8; BLOCK * 2];
+            reader.read_exact(&mut head).unwrap();
+            assert!(head[..] == data[..BLOCK * 2]);
         }
     }
 
     #[test]
     fn a_flipped_byte_a_cut_or_trailing_data_is_an_error() {
-        let data = sample(BLOCK + 1000);
+        // Past a batch, so that the damage can sit in a batch read ahead.
+        let data = sample(BLOCK * (BATCH + 1) + 1000);
         let file = encode(&data, 4096);
-        let read = |bytes: &[u8]| -> io::Result<Vec<u8>> {
-            let mut reader = BlockReader::new(bytes);
-            let mut back = Vec::new();
-            reader.read_to_end(&mut back)?;
-            reader.finish()?;
-            Ok(back)
-        };
-        assert!(read(&file).is_ok());
-        let mut flipped = file.clone();
-        let at = flipped.len() / 2;
-        flipped[at] ^= 0x40;
-        let error = read(&flipped).unwrap_err();
-        assert!(error.to_string().contains("damaged"), "{error}");
-        assert!(read(&file[..file.len() - 20]).is_err());
-        let mut longer = file.clone();
-        longer.push(1);
-        assert!(read(&longer).unwrap_err().to_string().contains("trailing"));
+        for prefetch in [false, true] {
+            let read = |bytes: &[u8]| -> io::Result<Vec<u8>> {
+                let mut reader = BlockReader::new(bytes).prefetching(prefetch);
+                let mut back = Vec::new();
+                reader.read_to_end(&mut back)?;
+                reader.finish()?;
+                Ok(back)
+            };
+            assert!(read(&file).is_ok());
+            for at in [file.len() / 4, file.len() - 500] {
+                let mut flipped = file.clone();
+                flipped[at] ^= 0x40;
+                let error = read(&flipped).unwrap_err();
+                assert!(error.to_string().contains("damaged"), "{error}");
+            }
+            assert!(read(&file[..file.len() - 20]).is_err());
+            let mut longer = file.clone();
+            longer.push(1);
+            assert!(read(&longer).unwrap_err().to_string().contains("trailing"));
+        }
     }
 }

@@ -113,7 +113,7 @@ pub fn read_parts<R: BufRead>(mut r: R, snapshot: bool) -> anyhow::Result<Saved>
         }
         return Ok(saved);
     }
-    let mut dec = Dec(super::blocks::BlockReader::new(r));
+    let mut dec = Dec(super::blocks::BlockReader::new(r).prefetching(snapshot));
     let saved = read_body(&mut dec, meta, snapshot)?;
     if snapshot {
         dec.0.finish()?;
@@ -138,6 +138,9 @@ fn read_body<R: Read>(dec: &mut Dec<R>, meta: Meta, snapshot: bool) -> anyhow::R
         && identifier_hashes.len() == identifier_profiles.len()
         && record_profiles.iter().all(|&p| (p as usize) < n)
         && identifier_profiles.iter().all(|&p| (p as usize) < n)
+        // The maps are searched as sorted arrays (`stable::Previous`).
+        && record_hashes.is_sorted_by(|a, b| a < b)
+        && identifier_hashes.is_sorted_by(|a, b| a < b)
         && [current.len(), has_current.len(), run.len()] == [old.len(); 3];
     if !sound {
         bail!("the state body is inconsistent (column lengths or profile references)");
@@ -492,20 +495,26 @@ fn read_snapshot<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Snapshot> {
     })
 }
 
+/// Bytes converted at a time by `Enc` and `Dec` (stays in cache between the copy and the
+/// conversion).
+const CHUNK: usize = 64 * 1024;
+
 /// Column writer: every array is its element count (u64) followed by little-endian values.
 struct Enc<W: Write>(W);
 
 macro_rules! put_numbers {
     ($($name:ident: $t:ty),*) => {$(
         fn $name(&mut self, values: &[$t]) -> std::io::Result<()> {
+            const SIZE: usize = std::mem::size_of::<$t>();
             self.0.write_all(&(values.len() as u64).to_le_bytes())?;
-            let mut buf = Vec::with_capacity(64 * 1024);
-            for chunk in values.chunks(8 * 1024) {
-                buf.clear();
-                for v in chunk {
-                    buf.extend_from_slice(&v.to_le_bytes());
+            let mut buf = vec![0u8; CHUNK];
+            for chunk in values.chunks(CHUNK / SIZE) {
+                let bytes = &mut buf[..chunk.len() * SIZE];
+                // Fixed-size copies, which the compiler turns into plain moves on little-endian.
+                for (out, v) in bytes.chunks_exact_mut(SIZE).zip(chunk) {
+                    out.copy_from_slice(&v.to_le_bytes());
                 }
-                self.0.write_all(&buf)?;
+                self.0.write_all(bytes)?;
             }
             Ok(())
         }
@@ -526,18 +535,44 @@ impl<W: Write> Enc<W> {
     }
 }
 
+/// Bytes reserved for a column before any is read: a damaged count must not allocate terabytes
+/// up front; a longer column grows as it is read.
+const RESERVE: usize = 1 << 28;
+
+/// `read_exact`, with the end of the body reported as such (other errors, such as a damaged
+/// block, pass through).
+fn read_exact<R: Read>(r: &mut R, buf: &mut [u8]) -> anyhow::Result<()> {
+    r.read_exact(buf).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            anyhow::anyhow!("the state body ends early")
+        } else {
+            e.into()
+        }
+    })
+}
+
 /// Column reader, the mirror of `Enc`.
 struct Dec<R: Read>(R);
 
 macro_rules! get_numbers {
     ($($name:ident: $t:ty),*) => {$(
+        /// Converted a chunk at a time as it is read: no second copy of the whole column.
         fn $name(&mut self) -> anyhow::Result<Vec<$t>> {
             const SIZE: usize = std::mem::size_of::<$t>();
-            let raw = self.raw(SIZE)?;
-            Ok(raw
-                .chunks_exact(SIZE)
-                .map(|c| <$t>::from_le_bytes(c.try_into().expect("chunks_exact gives SIZE bytes")))
-                .collect())
+            let count = self.count(SIZE)?;
+            let mut out: Vec<$t> = Vec::with_capacity(count.min(RESERVE / SIZE));
+            let mut buf = vec![0u8; CHUNK];
+            let mut left = count;
+            while left > 0 {
+                let n = left.min(CHUNK / SIZE);
+                let bytes = &mut buf[..n * SIZE];
+                read_exact(&mut self.0, bytes)?;
+                out.extend(bytes.chunks_exact(SIZE).map(|c| {
+                    <$t>::from_le_bytes(c.try_into().expect("chunks_exact gives SIZE bytes"))
+                }));
+                left -= n;
+            }
+            Ok(out)
         }
     )*};
 }
@@ -545,18 +580,26 @@ macro_rules! get_numbers {
 impl<R: Read> Dec<R> {
     get_numbers!(u16s: u16, u32s: u32, u64s: u64, i64s: i64, f64s: f64);
 
-    /// Reads a count and then `count * size` bytes; grows as it reads, so a damaged count fails
-    /// at the end of the data instead of allocating terabytes up front.
-    fn raw(&mut self, size: usize) -> anyhow::Result<Vec<u8>> {
+    /// Reads an element count, checking that `count * size` bytes can be addressed.
+    fn count(&mut self, size: usize) -> anyhow::Result<usize> {
         let mut len = [0u8; 8];
         self.0
             .read_exact(&mut len)
             .context("the state body ends early")?;
-        let bytes = u64::from_le_bytes(len)
+        let count = u64::from_le_bytes(len);
+        count
             .checked_mul(size as u64)
+            .and_then(|bytes| usize::try_from(bytes).ok())
             .context("the state body has an impossible length")?;
+        Ok(count as usize)
+    }
+
+    /// Reads a count and then `count * size` bytes; grows as it reads, so a damaged count fails
+    /// at the end of the data instead of allocating terabytes up front.
+    fn raw(&mut self, size: usize) -> anyhow::Result<Vec<u8>> {
+        let bytes = (self.count(size)? * size) as u64;
         // Reserved up to 256 MiB at once (no copies as it grows); beyond, it grows as it reads.
-        let mut out = Vec::with_capacity(bytes.min(1 << 28) as usize);
+        let mut out = Vec::with_capacity(bytes.min(RESERVE as u64) as usize);
         (&mut self.0).take(bytes).read_to_end(&mut out)?;
         if out.len() as u64 != bytes {
             bail!("the state body ends early");

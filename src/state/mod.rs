@@ -15,7 +15,6 @@ pub mod incremental;
 pub mod lock;
 pub mod stable;
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
@@ -196,25 +195,18 @@ impl Default for Meta {
 }
 
 impl Saved {
-    /// The lookup tables for carrying ids forward (the snapshot is left out); the two maps
-    /// are built at once on two threads.
-    pub fn previous(&self) -> stable::Previous {
-        let index = |hashes: &[u64], profiles: &[u32]| {
-            let mut map = HashMap::with_capacity_and_hasher(hashes.len(), Default::default());
-            map.extend(hashes.iter().copied().zip(profiles.iter().copied()));
-            map
-        };
-        let (records, identifiers) = rayon::join(
-            || index(&self.record_hashes, &self.record_profiles),
-            || index(&self.identifier_hashes, &self.identifier_profiles),
-        );
+    /// What carrying ids forward looks up (the snapshot is left out), borrowed: the saved
+    /// maps are sorted arrays, searched as they are.
+    pub fn previous(&self) -> stable::Previous<'_> {
         stable::Previous {
-            ids: self.ids.clone(),
-            births: self.births.clone(),
-            sizes: self.sizes.clone(),
-            records,
-            identifiers,
-            redirects: self.redirects.clone(),
+            ids: &self.ids,
+            births: &self.births,
+            sizes: &self.sizes,
+            record_hashes: &self.record_hashes,
+            record_profiles: &self.record_profiles,
+            identifier_hashes: &self.identifier_hashes,
+            identifier_profiles: &self.identifier_profiles,
+            redirects: &self.redirects,
         }
     }
 }
@@ -239,66 +231,103 @@ pub fn load(dir: &Path, snapshot: bool) -> anyhow::Result<Option<Saved>> {
     Ok(Some(saved))
 }
 
-/// The record identity hash of every record (parallel; used for votes and for the next state).
-pub fn record_hashes(extracted: &Extracted) -> Vec<u64> {
+/// The record identity hash of every record, and sorted (parallel; used for votes and for the
+/// next state).
+pub fn record_hashes(extracted: &Extracted) -> stable::RecordHashes {
     stable::record_hashes(extracted)
 }
 
 /// Builds what this run saves: ids, births and sizes in profile order, sorted maps, the
-/// cumulative redirects and the snapshot.
+/// cumulative redirects and the snapshot. The two maps are built at once on two threads.
 pub fn build(
     meta: Meta,
     profiles: &Profiles,
     births: Vec<u32>,
     redirects: Vec<Redirect>,
-    record_hashes: &[u64],
+    record_hashes: &stable::RecordHashes,
     snapshot: Snapshot,
 ) -> Saved {
     let extracted = &snapshot.extracted;
     let ids = profiles.iter().map(|p| p.id.0).collect();
     let sizes = profiles.iter().map(|p| p.records.len() as u32).collect();
-    let mut records: Vec<(u64, u32)> = (0..extracted.records.len())
-        .filter(|&r| extracted.records.status[r] == RecordStatus::Identified)
-        .map(|r| (record_hashes[r], profiles.of_record[r]))
-        .collect();
-    records.par_sort_unstable();
-    records.dedup_by_key(|(hash, _)| *hash);
-    let mut identifiers: Vec<(u64, u32)> = (0..profiles.len())
-        .into_par_iter()
-        .map(|p| (p, profiles.get(p)))
-        .flat_map_iter(|(p, profile)| {
-            profile
-                .identifiers
-                .iter()
-                .map(move |&i| (stable::identifier_hash(extracted, i), p as u32))
-        })
-        .collect();
-    identifiers.par_sort_unstable();
-    // An identifier kept apart by the guards sits in several profiles: it cannot vote.
-    let mut unique: Vec<(u64, u32)> = Vec::with_capacity(identifiers.len());
-    let mut i = 0;
-    while i < identifiers.len() {
-        let j = identifiers[i..]
-            .iter()
-            .position(|x| x.0 != identifiers[i].0)
-            .map_or(identifiers.len(), |k| i + k);
-        if j - i == 1 {
-            unique.push(identifiers[i]);
-        }
-        i = j;
-    }
+    let ((record_hashes, record_profiles), (identifier_hashes, identifier_profiles)) = rayon::join(
+        || record_map(extracted, profiles, record_hashes),
+        || identifier_map(extracted, profiles),
+    );
     Saved {
         meta,
         ids,
         births,
         sizes,
-        record_hashes: records.iter().map(|x| x.0).collect(),
-        record_profiles: records.iter().map(|x| x.1).collect(),
-        identifier_hashes: unique.iter().map(|x| x.0).collect(),
-        identifier_profiles: unique.iter().map(|x| x.1).collect(),
+        record_hashes,
+        record_profiles,
+        identifier_hashes,
+        identifier_profiles,
         redirects,
         snapshot,
     }
+}
+
+/// Record hash → profile of every identified record, ascending by hash (a hash shared by
+/// several records, which `stable::record_hashes` all but rules out, keeps the smallest
+/// profile). Read off the hashes sorted for the lookups: no sort here.
+fn record_map(
+    extracted: &Extracted,
+    profiles: &Profiles,
+    record_hashes: &stable::RecordHashes,
+) -> (Vec<u64>, Vec<u32>) {
+    let status = &extracted.records.status;
+    let mut hashes = Vec::with_capacity(record_hashes.sorted.len());
+    let mut of = Vec::with_capacity(record_hashes.sorted.len());
+    for run in record_hashes.sorted.chunk_by(|a, b| a.0 == b.0) {
+        let profile = run
+            .iter()
+            .filter(|&&(_, r)| status[r as usize] == RecordStatus::Identified)
+            .map(|&(_, r)| profiles.of_record[r as usize])
+            .min();
+        if let Some(profile) = profile {
+            hashes.push(run[0].0);
+            of.push(profile);
+        }
+    }
+    (hashes, of)
+}
+
+/// Identifier hash → profile, ascending by hash, for identifiers in exactly one profile (one
+/// kept apart by the guards sits in several: it cannot vote). Each interned identifier is
+/// hashed once, in table order, with its one owner or a mark that it has several.
+fn identifier_map(extracted: &Extracted, profiles: &Profiles) -> (Vec<u64>, Vec<u32>) {
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    const SEVERAL: u32 = crate::graph::NONE - 1;
+    let owner: Vec<AtomicU32> = (0..extracted.interner.len())
+        .map(|_| AtomicU32::new(crate::graph::NONE))
+        .collect();
+    (0..profiles.len()).into_par_iter().for_each(|p| {
+        // A profile lists each identifier once, so a second claim is always another profile.
+        for &i in profiles.get(p).identifiers {
+            let slot = &owner[i as usize];
+            if slot
+                .compare_exchange(crate::graph::NONE, p as u32, Relaxed, Relaxed)
+                .is_err()
+            {
+                slot.store(SEVERAL, Relaxed);
+            }
+        }
+    });
+    let mut pairs: Vec<(u64, u32)> = owner
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, o)| (i, o.into_inner()))
+        .filter(|&(_, o)| o != crate::graph::NONE)
+        .map(|(i, o)| (stable::identifier_hash(extracted, i as u32), o))
+        .collect();
+    pairs.par_sort_unstable();
+    // A hash held by two identifiers (a 64-bit collision) is as ambiguous as a shared one.
+    let unique = pairs
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() == 1 && run[0].1 != SEVERAL)
+        .map(|run| run[0]);
+    unique.unzip()
 }
 
 /// A state file written under a temporary name, waiting to be renamed into place.
@@ -405,5 +434,213 @@ pub fn now_utc() -> String {
         format!("{text} 00:00:00")
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, ColorChoice, Command, ProgressChoice};
+    use crate::profile::ids::ProfileId;
+
+    /// Extraction and profiles of a generated data set, as `omni merge` builds them.
+    fn pipeline(dir: &Path, people: usize) -> (Extracted, Profiles) {
+        let input = dir.join("in");
+        let cfg = crate::synth::SynthConfig::new(people, 11);
+        crate::synth::generate(&cfg, &input, &dir.join("truth.csv")).unwrap();
+        let cli = Cli::try_parse_from([
+            "omni".as_ref(),
+            "merge".as_ref(),
+            "--country".as_ref(),
+            "RU".as_ref(),
+            input.as_os_str(),
+        ])
+        .unwrap();
+        let Command::Merge(args) = cli.command else {
+            unreachable!("parsed a merge command")
+        };
+        let settings = crate::config::Settings::from_cli(&args.read).unwrap();
+        let normalizers = crate::normalize::Normalizers::new(&settings).unwrap();
+        let (files, _) = crate::extract::resolve_inputs(&args.read.inputs, &settings).unwrap();
+        let ui = crate::ui::Ui::new(true, ColorChoice::Never, ProgressChoice::Never);
+        let extracted = crate::extract::extract(&files, &normalizers, &ui).unwrap();
+        let clusters = crate::graph::link(
+            &extracted.records,
+            &extracted.interner,
+            &extracted.namespaces,
+            &settings.guards,
+        );
+        let profiles = crate::profile::build(&extracted, &clusters);
+        (extracted, profiles)
+    }
+
+    type Pairs = Vec<(u64, u32)>;
+
+    /// The maps as `build` made them before it reused the sorted hashes and hashed each
+    /// identifier once: every (hash, profile) pair collected, sorted and deduplicated.
+    fn reference_maps(
+        extracted: &Extracted,
+        profiles: &Profiles,
+        hashes: &[u64],
+    ) -> (Pairs, Pairs) {
+        let mut records: Vec<(u64, u32)> = (0..extracted.records.len())
+            .filter(|&r| extracted.records.status[r] == RecordStatus::Identified)
+            .map(|r| (hashes[r], profiles.of_record[r]))
+            .collect();
+        records.sort_unstable();
+        records.dedup_by_key(|(hash, _)| *hash);
+        let mut identifiers: Vec<(u64, u32)> = (0..profiles.len())
+            .flat_map(|p| {
+                profiles
+                    .get(p)
+                    .identifiers
+                    .iter()
+                    .map(move |&i| (stable::identifier_hash(extracted, i), p as u32))
+            })
+            .collect();
+        identifiers.sort_unstable();
+        let unique = identifiers
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() == 1)
+            .map(|run| run[0])
+            .collect();
+        (records, unique)
+    }
+
+    #[test]
+    fn build_gives_the_same_maps_as_sorting_every_pair() {
+        let dir = tempfile::tempdir().unwrap();
+        let (extracted, profiles) = pipeline(dir.path(), 3000);
+        let hashes = record_hashes(&extracted);
+        let (records, identifiers) = reference_maps(&extracted, &profiles, &hashes.by_record);
+        // The guards keep some identifiers in several profiles: the case the maps leave out.
+        let listed: usize = profiles.iter().map(|p| p.identifiers.len()).sum();
+        assert!(
+            identifiers.len() < listed,
+            "{} of {listed}",
+            identifiers.len()
+        );
+        let births = vec![1; profiles.len()];
+        let snapshot = Snapshot {
+            extracted,
+            ..Snapshot::default()
+        };
+        let saved = build(
+            Meta::default(),
+            &profiles,
+            births,
+            Vec::new(),
+            &hashes,
+            snapshot,
+        );
+        let pairs = |h: &[u64], p: &[u32]| -> Vec<(u64, u32)> {
+            h.iter().copied().zip(p.iter().copied()).collect()
+        };
+        assert_eq!(pairs(&saved.record_hashes, &saved.record_profiles), records);
+        assert_eq!(
+            pairs(&saved.identifier_hashes, &saved.identifier_profiles),
+            identifiers
+        );
+    }
+
+    #[test]
+    fn sorted_record_hashes_join_like_a_hash_map() {
+        let dir = tempfile::tempdir().unwrap();
+        let (extracted, _) = pipeline(dir.path(), 500);
+        let hashes = record_hashes(&extracted);
+        let mut sorted = hashes.by_record.clone();
+        sorted.sort_unstable();
+        assert!(
+            hashes.sorted.iter().map(|x| x.0).eq(sorted.iter().copied()),
+            "sorted pairs hold every hash in order"
+        );
+        assert!(
+            hashes
+                .sorted
+                .iter()
+                .all(|&(h, r)| hashes.by_record[r as usize] == h)
+        );
+        // A saved map holding every third record's hash (plus hashes of no record).
+        let mut saved: Vec<(u64, u32)> = hashes
+            .by_record
+            .iter()
+            .enumerate()
+            .filter(|(r, _)| r % 3 == 0)
+            .map(|(r, &h)| (h, r as u32 * 7))
+            .chain([(0, 1), (u64::MAX, 2), (12345, 3)])
+            .collect();
+        saved.sort_unstable();
+        let (keys, values): (Vec<u64>, Vec<u32>) = saved.iter().copied().unzip();
+        let map: HashMap<u64, u32> = saved.iter().copied().collect();
+        let joined = hashes.join(&keys, &values);
+        for (r, &h) in hashes.by_record.iter().enumerate() {
+            assert_eq!(
+                joined[r],
+                map.get(&h).copied().unwrap_or(crate::graph::NONE)
+            );
+        }
+        assert!(joined.contains(&crate::graph::NONE));
+        assert!(
+            hashes
+                .join(&[], &[])
+                .iter()
+                .all(|&v| v == crate::graph::NONE)
+        );
+    }
+
+    #[test]
+    fn relabel_moves_profiles_whole_and_keeps_records_pointing_at_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, mut profiles) = pipeline(dir.path(), 500);
+        type Kept = (Vec<u32>, Vec<u16>, Vec<u32>, Option<String>, i64, u64);
+        let before: Vec<Kept> = profiles
+            .iter()
+            .map(|p| {
+                (
+                    p.records.to_vec(),
+                    p.sources.to_vec(),
+                    p.identifiers.to_vec(),
+                    p.name.map(str::to_owned),
+                    p.first_seen,
+                    p.purchases,
+                )
+            })
+            .collect();
+        let n = profiles.len();
+        // Most profiles keep their id; a few get ids that move them (first, last, middle).
+        let mut ids: Vec<ProfileId> = (0..n).map(|p| profiles.id(p)).collect();
+        ids[0] = ProfileId(u64::MAX);
+        ids[n - 1] = ProfileId(0);
+        ids[n / 2] = ProfileId(ids[n / 3].0 + 1);
+        let order = profiles.relabel(&ids);
+        let mut expected: Vec<u32> = (0..n as u32).collect();
+        expected.sort_by_key(|&p| ids[p as usize]);
+        assert_eq!(order, expected);
+        for (pos, &p) in order.iter().enumerate() {
+            let now = profiles.get(pos);
+            let was = &before[p as usize];
+            assert_eq!(now.id, ids[p as usize]);
+            assert_eq!(now.records, &was.0[..]);
+            assert_eq!(now.sources, &was.1[..]);
+            assert_eq!(now.identifiers, &was.2[..]);
+            assert_eq!(now.name.map(str::to_owned), was.3);
+            assert_eq!((now.first_seen, now.purchases), (was.4, was.5));
+            for &r in now.records {
+                assert_eq!(profiles.of_record[r as usize], pos as u32);
+            }
+        }
+        // Ids already in order: nothing moves, the ids change in place.
+        let shifted: Vec<ProfileId> = (0..n).map(|p| ProfileId(profiles.id(p).0 | 1)).collect();
+        let records = profiles.get(7).records.to_vec();
+        assert_eq!(
+            profiles.relabel(&shifted),
+            (0..n as u32).collect::<Vec<_>>()
+        );
+        assert_eq!(profiles.get(7).id, shifted[7]);
+        assert_eq!(profiles.get(7).records, &records[..]);
     }
 }

@@ -17,32 +17,84 @@
 //!
 //! Everything is a function of the data, never of thread count or file order.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::extract::Extracted;
+use crate::graph::NONE;
 use crate::profile::Profiles;
 use crate::profile::ids::ProfileId;
 
 use super::Redirect;
 
-/// What the previous run left behind, ready for lookups.
+/// What the previous run left behind, borrowed from the loaded state. The two maps are the
+/// saved sorted arrays themselves: records are looked up by walking them alongside this run's
+/// sorted hashes (`RecordHashes::join`), identifiers by binary search. Building hash maps of
+/// millions of entries instead cost more than everything else the ids take.
 #[derive(Debug, Default)]
-pub struct Previous {
-    /// Profile ids (as numbers, see `parse_id`).
-    pub ids: Vec<u64>,
+pub struct Previous<'a> {
+    /// Profile ids (as numbers, see `parse_id`); ascending in every state omni writes.
+    pub ids: &'a [u64],
     /// The run in which each id was first given.
-    pub births: Vec<u32>,
+    pub births: &'a [u32],
     /// Records per profile.
-    pub sizes: Vec<u32>,
-    /// Record identity hash → index into `ids`.
-    pub records: HashMap<u64, u32, foldhash::fast::FixedState>,
-    /// Identifier hash → index into `ids` (identifiers shared by several profiles left out).
-    pub identifiers: HashMap<u64, u32, foldhash::fast::FixedState>,
-    /// Every id ever retired or absorbed, and where it points now.
-    pub redirects: Vec<Redirect>,
+    pub sizes: &'a [u32],
+    /// Record identity hashes, strictly ascending (checked when the state is read).
+    pub record_hashes: &'a [u64],
+    /// Index into `ids` of each record hash.
+    pub record_profiles: &'a [u32],
+    /// Identifier hashes, strictly ascending (checked when the state is read); identifiers
+    /// shared by several profiles are left out.
+    pub identifier_hashes: &'a [u64],
+    /// Index into `ids` of each identifier hash.
+    pub identifier_profiles: &'a [u32],
+    /// Every id ever retired or absorbed, and where it points now; sorted by old id.
+    pub redirects: &'a [Redirect],
+}
+
+impl Previous<'_> {
+    /// The previous profile holding identifier hash `hash`.
+    fn identifier(&self, hash: u64) -> Option<u32> {
+        self.identifier_hashes
+            .binary_search(&hash)
+            .ok()
+            .map(|k| self.identifier_profiles[k])
+    }
+}
+
+/// Every record's identity hash (`record_hash`, made unique) by record, and the same hashes
+/// sorted: the lookups against the saved record map walk both sorted arrays at once, and the
+/// next state's record map is read off in that order without sorting again.
+#[derive(Debug, Default)]
+pub struct RecordHashes {
+    /// The hash of each record, by record index.
+    pub by_record: Vec<u64>,
+    /// `(hash, record)` for every record, ascending.
+    pub sorted: Vec<(u64, u32)>,
+}
+
+impl RecordHashes {
+    /// For each record, `values[k]` where `hashes[k]` is its hash, or `NONE`; `hashes` must be
+    /// ascending. One walk along both sorted arrays (a merge-join).
+    pub fn join(&self, hashes: &[u64], values: &[u32]) -> Vec<u32> {
+        let mut out = vec![NONE; self.by_record.len()];
+        let mut k = 0;
+        for &(hash, record) in &self.sorted {
+            while k < hashes.len() && hashes[k] < hash {
+                k += 1;
+            }
+            if k == hashes.len() {
+                break;
+            }
+            if hashes[k] == hash {
+                out[record as usize] = values[k];
+            }
+        }
+        out
+    }
 }
 
 /// One line of `changes.csv`.
@@ -142,7 +194,7 @@ fn record_hash_in(extracted: &Extracted, record: u32, buf: &mut Vec<u8>) -> u64 
 /// the content hash (with the key), and rows that are still alike (identical rows, which the
 /// guards may leave in different profiles) are told apart by their order of appearance. Without
 /// this, two profiles would share one identity and one of them would lose its id on every run.
-pub fn record_hashes(extracted: &Extracted) -> Vec<u64> {
+pub fn record_hashes(extracted: &Extracted) -> RecordHashes {
     let mut hashes: Vec<u64> = (0..extracted.records.len() as u32)
         .into_par_iter()
         .map_init(
@@ -150,46 +202,93 @@ pub fn record_hashes(extracted: &Extracted) -> Vec<u64> {
             |buf, r| record_hash_in(extracted, r, buf),
         )
         .collect();
-    let shared = duplicates(&hashes);
+    let mut sorted = sort_by_hash(&hashes);
+    let shared = duplicates(&sorted);
     if shared.is_empty() {
-        // Nothing to tell apart (the usual case): the second sort below would find nothing.
-        return hashes;
+        // Nothing to tell apart: the sorted pairs are final.
+        return RecordHashes {
+            by_record: hashes,
+            sorted,
+        };
     }
-    for record in shared {
-        if let Some(key) = extracted.records.key.get(record as usize) {
-            hashes[record as usize] = content_hash(extracted, record, key);
-        }
+    let rehashed: Vec<(u32, u64)> = shared
+        .par_iter()
+        .filter_map(|&record| {
+            let key = extracted.records.key.get(record as usize)?;
+            Some((record, content_hash(extracted, record, key)))
+        })
+        .collect();
+    let mut changed: Vec<u32> = Vec::with_capacity(rehashed.len());
+    for (record, hash) in rehashed {
+        hashes[record as usize] = hash;
+        changed.push(record);
     }
+    sorted = resort(sorted, &changed, &hashes);
     let mut seen: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
-    for record in duplicates(&hashes) {
+    changed.clear();
+    for record in duplicates(&sorted) {
         let n = seen.entry(hashes[record as usize]).or_default();
         if *n > 0 {
             let mut buf = hashes[record as usize].to_le_bytes().to_vec();
             buf.extend_from_slice(&n.to_le_bytes());
             hashes[record as usize] = xxh3_64(&buf);
+            changed.push(record);
         }
         *n += 1;
     }
-    hashes
+    RecordHashes {
+        sorted: resort(sorted, &changed, &hashes),
+        by_record: hashes,
+    }
 }
 
-/// Records whose hash is shared with another record, in record order.
-fn duplicates(hashes: &[u64]) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..hashes.len() as u32).collect();
-    order.par_sort_unstable_by_key(|&r| (hashes[r as usize], r));
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < order.len() {
-        let h = hashes[order[i] as usize];
-        let mut j = i + 1;
-        while j < order.len() && hashes[order[j] as usize] == h {
-            j += 1;
-        }
-        if j - i > 1 {
-            out.extend_from_slice(&order[i..j]);
-        }
-        i = j;
+/// `sorted` (as `sort_by_hash` gave it) again, after the hashes of the `changed` records were
+/// replaced in `hashes`: their pairs are taken out, sorted on their own and merged back in one
+/// pass. Keys shared by several rows are a few percent of the records at most, so this is much
+/// cheaper than sorting millions of pairs again.
+fn resort(sorted: Vec<(u64, u32)>, changed: &[u32], hashes: &[u64]) -> Vec<(u64, u32)> {
+    if changed.is_empty() {
+        return sorted;
     }
+    let mut is_changed = vec![false; hashes.len()];
+    for &r in changed {
+        is_changed[r as usize] = true;
+    }
+    let mut moved: Vec<(u64, u32)> = changed.iter().map(|&r| (hashes[r as usize], r)).collect();
+    moved.sort_unstable();
+    let mut moved = moved.into_iter().peekable();
+    let mut out = Vec::with_capacity(sorted.len());
+    for pair in sorted.into_iter().filter(|&(_, r)| !is_changed[r as usize]) {
+        while let Some(next) = moved.next_if(|&next| next < pair) {
+            out.push(next);
+        }
+        out.push(pair);
+    }
+    out.extend(moved);
+    out
+}
+
+/// `(hash, record)` pairs in ascending order. Sorting the pairs themselves, not record numbers
+/// by a looked-up key, keeps every comparison in cache (several times faster at millions).
+fn sort_by_hash(hashes: &[u64]) -> Vec<(u64, u32)> {
+    let mut pairs: Vec<(u64, u32)> = hashes
+        .par_iter()
+        .enumerate()
+        .map(|(r, &hash)| (hash, r as u32))
+        .collect();
+    pairs.par_sort_unstable();
+    pairs
+}
+
+/// Records whose hash is shared with another record, in record order (`sorted` as given by
+/// `sort_by_hash`).
+fn duplicates(sorted: &[(u64, u32)]) -> Vec<u32> {
+    let mut out: Vec<u32> = sorted
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+        .flatten()
+        .map(|&(_, record)| record)
+        .collect();
     out.sort_unstable();
     out
 }
@@ -249,11 +348,56 @@ pub fn identifier_hash(extracted: &Extracted, identifier: u32) -> u64 {
 }
 
 /// A profile's votes for previous ids: `(previous index, records)`, ascending by index.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Votes {
-    counts: Vec<(u32, u32)>,
+    counts: Counts,
     /// True when the counts come from identifiers, not records.
     by_identifier: bool,
+}
+
+/// Vote counts, the one-count case (nearly every profile on a re-run) kept inline: no
+/// allocation per profile.
+#[derive(Debug)]
+enum Counts {
+    One([(u32, u32); 1]),
+    Many(Vec<(u32, u32)>),
+}
+
+impl std::ops::Deref for Counts {
+    type Target = [(u32, u32)];
+
+    fn deref(&self) -> &[(u32, u32)] {
+        match self {
+            Counts::One(one) => one,
+            Counts::Many(many) => many,
+        }
+    }
+}
+
+/// A profile's record votes: `(previous index, records)` for the previous profiles of its
+/// records, ascending. Nearly every profile has all its known records in one previous profile:
+/// that case is counted without collecting the hits.
+fn record_votes(records: &[u32], before: &[u32]) -> Counts {
+    let mut known = records
+        .iter()
+        .map(|&r| before[r as usize])
+        .filter(|&j| j != NONE);
+    let Some(first) = known.next() else {
+        return Counts::Many(Vec::new());
+    };
+    let mut n = 1;
+    for j in known {
+        if j != first {
+            let hits = records
+                .iter()
+                .map(|&r| before[r as usize])
+                .filter(|&j| j != NONE)
+                .collect();
+            return Counts::Many(tally(hits));
+        }
+        n += 1;
+    }
+    Counts::One([(first, n)])
 }
 
 fn tally(mut hits: Vec<u32>) -> Vec<(u32, u32)> {
@@ -273,34 +417,29 @@ pub fn carry(
     extracted: &Extracted,
     profiles: &mut Profiles,
     previous: &Previous,
-    record_hashes: &[u64],
+    record_hashes: &RecordHashes,
     run: u32,
 ) -> Carried {
+    // The previous profile of each record (`NONE` for a record the previous run did not have).
+    let before = record_hashes.join(previous.record_hashes, previous.record_profiles);
     let votes: Vec<Votes> = (0..profiles.len())
         .into_par_iter()
         .map(|p| profiles.get(p))
         .map(|profile| {
-            let hits: Vec<u32> = profile
-                .records
-                .iter()
-                .filter_map(|&r| previous.records.get(&record_hashes[r as usize]).copied())
-                .collect();
-            if !hits.is_empty() {
+            let counts = record_votes(profile.records, &before);
+            if !counts.is_empty() {
                 return Votes {
-                    counts: tally(hits),
+                    counts,
                     by_identifier: false,
                 };
             }
             let hits = profile
                 .identifiers
                 .iter()
-                .filter_map(|&i| {
-                    let hash = identifier_hash(extracted, i);
-                    previous.identifiers.get(&hash).copied()
-                })
+                .filter_map(|&i| previous.identifier(identifier_hash(extracted, i)))
                 .collect();
             Votes {
-                counts: tally(hits),
+                counts: Counts::Many(tally(hits)),
                 by_identifier: true,
             }
         })
@@ -309,7 +448,7 @@ pub fn carry(
     // the earlier profile, i.e. the smaller default id.
     let mut owner: Vec<Option<(usize, (bool, u32))>> = vec![None; previous.ids.len()];
     for (p, v) in votes.iter().enumerate() {
-        for &(j, n) in &v.counts {
+        for &(j, n) in v.counts.iter() {
             let key = (!v.by_identifier, n);
             let slot = &mut owner[j as usize];
             if slot.is_none_or(|(_, best)| key > best) {
@@ -317,17 +456,21 @@ pub fn carry(
             }
         }
     }
-    let owned: Vec<Vec<u32>> = votes
-        .iter()
-        .enumerate()
-        .map(|(p, v)| {
+    // The previous ids each profile owns, as one list per profile in shared vectors (a vector
+    // per profile would be millions of allocations).
+    let mut owned_ends: Vec<usize> = Vec::with_capacity(votes.len() + 1);
+    let mut owned_items: Vec<u32> = Vec::with_capacity(previous.ids.len());
+    owned_ends.push(0);
+    for (p, v) in votes.iter().enumerate() {
+        owned_items.extend(
             v.counts
                 .iter()
                 .map(|&(j, _)| j)
-                .filter(|&j| owner[j as usize].is_some_and(|(o, _)| o == p))
-                .collect()
-        })
-        .collect();
+                .filter(|&j| owner[j as usize].is_some_and(|(o, _)| o == p)),
+        );
+        owned_ends.push(owned_items.len());
+    }
+    let owned = |p: usize| &owned_items[owned_ends[p]..owned_ends[p + 1]];
     let oldest = |js: &[u32]| -> Option<u32> {
         js.iter()
             .copied()
@@ -335,27 +478,22 @@ pub fn carry(
     };
     // Birth run of each profile: its surviving previous id's, or this run for a new id (a new
     // id never equals a previous one, see `taken`).
-    let mut births: Vec<u32> = vec![run; owned.len()];
-    let mut final_ids: Vec<Option<u64>> = owned
-        .iter()
-        .enumerate()
-        .map(|(p, js)| {
-            oldest(js).map(|j| {
+    let mut births: Vec<u32> = vec![run; votes.len()];
+    let mut final_ids: Vec<Option<u64>> = (0..votes.len())
+        .map(|p| {
+            oldest(owned(p)).map(|j| {
                 births[p] = previous.births[j as usize];
                 previous.ids[j as usize]
             })
         })
         .collect();
-    let mut taken: HashSet<u64, foldhash::fast::FixedState> =
-        HashSet::with_capacity_and_hasher(previous.ids.len(), Default::default());
-    taken.extend(previous.ids.iter().copied());
-    taken.extend(previous.redirects.iter().map(|r| r.old));
+    let mut taken = Taken::new(previous);
     for (p, id) in final_ids.iter_mut().enumerate() {
         if id.is_none() {
             let default = profiles.id(p).to_string();
             let mut candidate = profiles.id(p).0;
             let mut attempt = 0u32;
-            while taken.contains(&candidate) {
+            while taken.contains(candidate) {
                 attempt += 1;
                 candidate = xxh3_64(format!("{default}#{attempt}").as_bytes());
             }
@@ -376,8 +514,8 @@ pub fn carry(
         let id = || format_id(final_ids[p]);
         let after = profiles.get(p).records.len() as u64;
         let size = |j: u32| u64::from(previous.sizes[j as usize]);
-        let mine = &owned[p];
-        for &(j, _) in &v.counts {
+        let mine = owned(p);
+        for &(j, _) in v.counts.iter() {
             held[j as usize] = true;
         }
         match mine.len() {
@@ -441,10 +579,50 @@ pub fn carry(
     }
     carried.changes.sort();
     carried.absorbed = absorbed_into.len() as u64;
-    carried.redirects = update_redirects(&previous.redirects, &absorbed_into, &retired, run);
+    carried.redirects = update_redirects(previous.redirects, &absorbed_into, &retired, run);
 
     carried.births = relabel(profiles, &final_ids, &births);
     carried
+}
+
+/// Every id ever given: the previous ids and the redirected ones (searched in their sorted
+/// arrays, as a state keeps them; sorted here only if they are not), and the ids given so far
+/// in this run. A hash set of all of them cost a tenth of a second per million profiles.
+struct Taken<'a> {
+    ids: Cow<'a, [u64]>,
+    old: Vec<u64>,
+    new: HashSet<u64, foldhash::fast::FixedState>,
+}
+
+impl<'a> Taken<'a> {
+    fn new(previous: &Previous<'a>) -> Self {
+        let ids = if previous.ids.is_sorted() {
+            Cow::Borrowed(previous.ids)
+        } else {
+            let mut ids = previous.ids.to_vec();
+            ids.sort_unstable();
+            Cow::Owned(ids)
+        };
+        let mut old: Vec<u64> = previous.redirects.iter().map(|r| r.old).collect();
+        if !old.is_sorted() {
+            old.sort_unstable();
+        }
+        Taken {
+            ids,
+            old,
+            new: HashSet::default(),
+        }
+    }
+
+    fn contains(&self, id: u64) -> bool {
+        self.ids.binary_search(&id).is_ok()
+            || self.old.binary_search(&id).is_ok()
+            || self.new.contains(&id)
+    }
+
+    fn insert(&mut self, id: u64) {
+        self.new.insert(id);
+    }
 }
 
 /// Old redirects follow their targets (a target absorbed now points to its survivor, a target
@@ -509,6 +687,28 @@ mod tests {
             identifier_hash(&extracted, long_id),
             xxh3_64(format!("email\0{long}").as_bytes())
         );
+    }
+
+    #[test]
+    fn resorting_changed_hashes_equals_sorting_again() {
+        let mut hashes: Vec<u64> = (0..5000u64)
+            .map(|i| xxh3_64(&i.to_le_bytes()) % 3000)
+            .collect();
+        let sorted = sort_by_hash(&hashes);
+        assert!(sorted.is_sorted());
+        // Every record of a shared hash gets a new one, some of them equal to another's.
+        let changed = duplicates(&sorted);
+        assert!(
+            changed.len() > 1000 && changed.is_sorted(),
+            "{}",
+            changed.len()
+        );
+        for &r in &changed {
+            hashes[r as usize] = if r % 7 == 0 { 5 } else { u64::from(r) << 20 };
+        }
+        assert_eq!(resort(sorted, &changed, &hashes), sort_by_hash(&hashes));
+        let again = sort_by_hash(&hashes);
+        assert_eq!(resort(again.clone(), &[], &hashes), again);
     }
 
     #[test]
