@@ -42,6 +42,13 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         }
         None => None,
     };
+    // An incremental run reads the previous tables it may copy rows from while it works.
+    let previous_tables = if args.incremental {
+        let stamps = saved.as_ref().and_then(|s| s.meta.outputs.as_ref());
+        reuse::read_previous(stamps, &args.out)
+    } else {
+        None
+    };
     let fingerprint = state::fingerprint(&settings);
     let (files, warnings) = extract::resolve_inputs(&args.read.inputs, &settings)?;
     for warning in &warnings {
@@ -127,20 +134,21 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     spinner.set_prefix("writing");
     let started = Instant::now();
     // An incremental run copies the rows of untouched people from the previous tables.
-    let reuse = saved_sources.as_ref().and_then(|sources| {
-        let previous = saved.as_ref().and_then(|s| s.meta.outputs.as_ref());
-        let plan = reuse::plan(
-            previous,
-            &args.out,
-            sources,
-            carried_records.as_deref(),
-            &extracted.records,
-            extracted.interner.len(),
-            &profiles,
-        );
-        ui.timing("reuse-plan", started);
-        plan
-    });
+    let reuse = saved_sources
+        .as_ref()
+        .zip(previous_tables)
+        .and_then(|(sources, pending)| {
+            let plan = reuse::plan(
+                pending,
+                sources,
+                carried_records.as_deref(),
+                &extracted.records,
+                extracted.interner.len(),
+                &profiles,
+            );
+            ui.timing("reuse-plan", started);
+            plan
+        });
     // Said after the summary, under --verbose.
     let reuse_note = reuse.as_ref().map(|reuse| {
         let [

@@ -185,20 +185,44 @@ pub struct SavedSources {
     pub saved_sources_intact: bool,
 }
 
-/// Plans the reuse of the previous tables in `dir` (see the module docs); `None` when nothing
-/// can be reused. `carried`: the records whose link result `graph::carry` carried, which are
-/// exactly the untouched ones; without it they are found here.
+/// The previous run's tables, being read and checked on a thread of their own while the run
+/// goes on (reading half a gigabyte and cutting it into rows needs nothing else of the run).
+#[derive(Debug)]
+pub struct Pending(std::thread::JoinHandle<[Option<OldTable>; 3]>);
+
+/// Starts reading the tables [`REUSABLE`] that `previous` stamped, when they are in `dir` (the
+/// out dir this run writes to); `None` when there is nothing to read.
+pub fn read_previous(previous: Option<&WrittenTables>, dir: &Path) -> Option<Pending> {
+    let previous = previous?;
+    if previous.dir != canonical(dir) {
+        return None;
+    }
+    let (stamps, dir) = (previous.tables.clone(), dir.to_path_buf());
+    let reader = std::thread::Builder::new()
+        .name("omni-reuse".into())
+        .spawn(move || {
+            REUSABLE.map(|name| {
+                let stamp = stamps.iter().find(|s| s.name == name)?;
+                OldTable::read(&dir, stamp)
+            })
+        })
+        .ok()?;
+    Some(Pending(reader))
+}
+
+/// Plans the reuse of the previous tables (see the module docs); `None` when nothing can be
+/// reused. `carried`: the records whose link result `graph::carry` carried, which are exactly
+/// the untouched ones; without it they are found here.
 pub fn plan(
-    previous: Option<&WrittenTables>,
-    dir: &Path,
+    pending: Pending,
     sources: &SavedSources,
     carried: Option<&[bool]>,
     records: &Records,
     identifiers: usize,
     profiles: &Profiles,
 ) -> Option<Reuse> {
-    let previous = previous?;
-    if !sources.saved_sources_intact || previous.dir != canonical(dir) {
+    let [profiles_old, edges_old, links_old] = pending.0.join().ok()?;
+    if !sources.saved_sources_intact {
         return None;
     }
     let is_new: Vec<bool> = (0..records.len())
@@ -212,20 +236,15 @@ pub fn plan(
             &found
         }
     };
-    let read = |name: &str| {
-        let stamp = previous.tables.iter().find(|s| s.name == name)?;
-        OldTable::read(dir, stamp)
-    };
-    let ((profiles_old, edges_old), links_old) = rayon::join(
-        || rayon::join(|| read("profiles.csv"), || read("edges.csv")),
-        || read("links.csv"),
-    );
-    let profile_untouched = |p: usize| {
-        let first = profiles.get(p).records[0];
-        untouched[first as usize]
-    };
+    // A profile's records share one raw component: any of them tells.
+    let mut profile_untouched = vec![false; profiles.len()];
+    for (&p, &untouched) in profiles.of_record.iter().zip(untouched) {
+        if p != NONE {
+            profile_untouched[p as usize] = untouched;
+        }
+    }
     let by_id = |old: OldTable| {
-        let map = map_by_id(&old, profiles, profile_untouched)?;
+        let map = map_by_id(&old, profiles, |p| profile_untouched[p])?;
         Some((old, map))
     };
     let reuse = Reuse {
