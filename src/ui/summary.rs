@@ -177,7 +177,7 @@ pub fn render_details(report: &Report) -> String {
         );
     }
     for x in g.junk_values.top.iter().take(SHOWN) {
-        let _ = writeln!(s, "junk value {}: {} cells", x.value, x.count);
+        let _ = writeln!(s, "junk value {}: {}", x.value, count(x.count, "cell"));
     }
     for alarm in g.alarms.top.iter().take(SHOWN) {
         for b in &alarm.bridges {

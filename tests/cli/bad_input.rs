@@ -260,3 +260,18 @@ fn single_rejects_are_counted_in_the_singular() {
         "{err}"
     );
 }
+
+/// The verbose junk-value lines count in the singular too ("1 cells" before).
+#[test]
+fn a_junk_value_seen_once_is_one_cell() {
+    let t = CliTest::new();
+    t.write(
+        "web.csv",
+        "email,name\ntest@test.com,Ann\nbob@mail.ru,Bob\nn/a,Carl\nn/a,Dina\n",
+    );
+    let output = t.run(&["merge", "web.csv", "-o", "out", "-v"]);
+    assert_code(&output, 0);
+    let out = stdout(&output);
+    assert!(out.contains("junk value test@test.com: 1 cell\n"), "{out}");
+    assert!(out.contains("junk value n/a: 2 cells\n"), "{out}");
+}
