@@ -137,15 +137,9 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let reuse = saved_sources
         .as_ref()
         .zip(previous_tables)
-        .and_then(|(sources, pending)| {
-            let plan = reuse::plan(
-                pending,
-                sources,
-                carried_records.as_deref(),
-                &extracted.records,
-                extracted.interner.len(),
-                &profiles,
-            );
+        .zip(carried_records.as_deref())
+        .and_then(|((sources, pending), carried)| {
+            let plan = reuse::plan(pending, sources, carried, &extracted.records, &profiles);
             ui.timing("reuse-plan", started);
             plan
         });
@@ -191,7 +185,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
                     .collect(),
                 metrics,
                 outputs: Some(reuse::WrittenTables {
-                    dir: reuse::canonical(&args.out),
+                    dir: incremental::canonical(&args.out),
                     tables: stamps,
                 }),
                 ..Meta::default()

@@ -21,7 +21,6 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::extract::Records;
 use crate::graph::NONE;
-use crate::graph::union_find::UnionFind;
 use crate::profile::Profiles;
 
 /// The tables whose rows can be carried, as named in the out dir.
@@ -131,14 +130,14 @@ impl OldTable {
     }
 
     /// Data row `i` (0-based, after the header), with its line end.
-    pub fn row(&self, i: u32) -> &[u8] {
+    fn row(&self, i: u32) -> &[u8] {
         let i = i as usize + 1;
         &self.bytes[self.starts[i]..self.starts[i + 1]]
     }
 
     /// The profile id at the start of data row `i`, as its 17 bytes of text (`None` past the
     /// last row).
-    pub fn id_text(&self, i: u32) -> Option<&[u8]> {
+    fn id_text(&self, i: u32) -> Option<&[u8]> {
         if i as usize >= self.rows() {
             return None;
         }
@@ -147,28 +146,56 @@ impl OldTable {
     }
 }
 
+/// A previous table and, per item of this run (profile or record), its old row or `NONE`.
+#[derive(Debug)]
+pub struct CopiedTable {
+    old: OldTable,
+    map: Vec<u32>,
+}
+
+impl CopiedTable {
+    /// The old row of item `i` (with its line end), when it is copied.
+    pub fn row(&self, i: usize) -> Option<&[u8]> {
+        let row = self.map[i];
+        (row != NONE).then(|| self.old.row(row))
+    }
+
+    /// The old rows of item `i` when it is copied: its first row and those after it that start
+    /// with the same profile id (a tree of `edges.csv`), as one slice.
+    pub fn rows_with_id(&self, i: usize) -> Option<&[u8]> {
+        let first = self.map[i];
+        let id = (first != NONE).then(|| self.old.id_text(first)).flatten()?;
+        let mut end = first + 1;
+        while self.old.id_text(end) == Some(id) {
+            end += 1;
+        }
+        let starts = &self.old.starts;
+        Some(&self.old.bytes[starts[first as usize + 1]..starts[end as usize + 1]])
+    }
+
+    /// Items copied, and items in all.
+    fn count(&self) -> (u64, u64) {
+        let copied = self.map.iter().filter(|&&row| row != NONE).count();
+        (copied as u64, self.map.len() as u64)
+    }
+}
+
 /// For each previous table that is intact, which of this run's rows it already holds.
 #[derive(Debug, Default)]
 pub struct Reuse {
-    /// `profiles.csv`, and per profile its old row (or `NONE`).
-    pub profiles: Option<(OldTable, Vec<u32>)>,
-    /// `edges.csv`, and per profile the first old row of its tree (or `NONE`); the tree's rows
-    /// are the ones that follow with the same id.
-    pub edges: Option<(OldTable, Vec<u32>)>,
-    /// `links.csv`, and per record its old row (or `NONE`).
-    pub links: Option<(OldTable, Vec<u32>)>,
+    /// `profiles.csv`, per profile.
+    pub profiles: Option<CopiedTable>,
+    /// `edges.csv`, per profile (the first row of its tree).
+    pub edges: Option<CopiedTable>,
+    /// `links.csv`, per record.
+    pub links: Option<CopiedTable>,
 }
 
 impl Reuse {
     /// Profiles whose rows are copied, and all profiles; records whose `links.csv` row is
     /// copied, and all records (zeros for a table that is not copied from).
     pub fn counts(&self) -> [(u64, u64); 2] {
-        let count = |table: Option<&(OldTable, Vec<u32>)>| {
-            table.map_or((0, 0), |(_, map)| {
-                let copied = map.iter().filter(|&&row| row != NONE).count() as u64;
-                (copied, map.len() as u64)
-            })
-        };
+        let count = |table: Option<&CopiedTable>| table.map_or((0, 0), CopiedTable::count);
         [
             count(self.profiles.as_ref().or(self.edges.as_ref())),
             count(self.links.as_ref()),
@@ -194,7 +221,7 @@ pub struct Pending(std::thread::JoinHandle<[Option<OldTable>; 3]>);
 /// out dir this run writes to); `None` when there is nothing to read.
 pub fn read_previous(previous: Option<&WrittenTables>, dir: &Path) -> Option<Pending> {
     let previous = previous?;
-    if previous.dir != canonical(dir) {
+    if previous.dir != crate::state::incremental::canonical(dir) {
         return None;
     }
     let (stamps, dir) = (previous.tables.clone(), dir.to_path_buf());
@@ -212,13 +239,12 @@ pub fn read_previous(previous: Option<&WrittenTables>, dir: &Path) -> Option<Pen
 
 /// Plans the reuse of the previous tables (see the module docs); `None` when nothing can be
 /// reused. `carried`: the records whose link result `graph::carry` carried, which are exactly
-/// the untouched ones; without it they are found here.
+/// the untouched ones (a run that linked in full copies nothing).
 pub fn plan(
     pending: Pending,
     sources: &SavedSources,
-    carried: Option<&[bool]>,
+    carried: &[bool],
     records: &Records,
-    identifiers: usize,
     profiles: &Profiles,
 ) -> Option<Reuse> {
     let [profiles_old, edges_old, links_old] = pending.0.join().ok()?;
@@ -228,75 +254,26 @@ pub fn plan(
     let is_new: Vec<bool> = (0..records.len())
         .map(|r| !sources.saved_source[records.source[r] as usize])
         .collect();
-    let found;
-    let untouched = match carried {
-        Some(carried) => carried,
-        None => {
-            found = untouched(records, identifiers, &is_new);
-            &found
-        }
-    };
     // A profile's records share one raw component: any of them tells.
     let mut profile_untouched = vec![false; profiles.len()];
-    for (&p, &untouched) in profiles.of_record.iter().zip(untouched) {
+    for (&p, &untouched) in profiles.of_record.iter().zip(carried) {
         if p != NONE {
             profile_untouched[p as usize] = untouched;
         }
     }
     let by_id = |old: OldTable| {
         let map = map_by_id(&old, profiles, |p| profile_untouched[p])?;
-        Some((old, map))
+        Some(CopiedTable { old, map })
     };
     let reuse = Reuse {
         profiles: profiles_old.and_then(by_id),
         edges: edges_old.and_then(by_id),
         links: links_old.and_then(|old| {
-            let map = map_saved_records(&old, &is_new, untouched)?;
-            Some((old, map))
+            let map = map_saved_records(&old, &is_new, carried)?;
+            Some(CopiedTable { old, map })
         }),
     };
     (reuse.profiles.is_some() || reuse.edges.is_some() || reuse.links.is_some()).then_some(reuse)
-}
-
-/// The canonical path of the out dir `dir` as text: its folder's canonical path and its name
-/// while it does not exist yet (a first run writes it only at the end).
-pub fn canonical(dir: &Path) -> String {
-    if let Ok(path) = std::fs::canonicalize(dir) {
-        return path.display().to_string();
-    }
-    match (dir.parent(), dir.file_name()) {
-        (Some(parent), Some(name)) => {
-            let parent = if parent.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                parent
-            };
-            Path::new(&crate::state::incremental::canonical(parent))
-                .join(name)
-                .display()
-                .to_string()
-        }
-        _ => crate::state::incremental::canonical(dir),
-    }
-}
-
-/// For each record: true when its raw component holds no new record.
-pub(crate) fn untouched(records: &Records, identifiers: usize, is_new: &[bool]) -> Vec<bool> {
-    let n = records.len();
-    let mut uf = UnionFind::new(n + identifiers);
-    for r in 0..n as u32 {
-        for &x in records.identifiers_of(r) {
-            uf.union(r, (n + x as usize) as u32);
-        }
-    }
-    let mut touched = vec![false; n + identifiers];
-    for r in (0..n as u32).filter(|&r| is_new[r as usize]) {
-        let root = uf.find(r);
-        touched[root as usize] = true;
-    }
-    (0..n as u32)
-        .map(|r| !touched[uf.find(r) as usize])
-        .collect()
 }
 
 /// Per profile (in id order), the first old row holding its id, for the untouched profiles;
@@ -410,28 +387,21 @@ mod tests {
     }
 
     #[test]
-    fn a_new_record_touches_its_whole_raw_component_and_nothing_else() {
-        use crate::extract::RecordStatus;
-        use crate::extract::records::RecordRef;
-        let fields = RecordRef {
-            key: None,
-            name: None,
-            time_min: 0,
-            time_max: 0,
-            amount: f64::NAN,
+    fn a_tree_is_the_run_of_rows_with_its_id() {
+        let text = b"h\nP0000000000000001,a\nP0000000000000002,b\nP0000000000000002,c\n\
+                     P0000000000000003,d\n";
+        let table = CopiedTable {
+            old: OldTable::parse(text.to_vec()).unwrap(),
+            map: vec![NONE, 1, 3],
         };
-        // Records 0-1-2 share identifiers 0 and 1 in a chain; 3 holds 2; 4 holds nothing;
-        // 5 (new) holds identifier 1, so it touches 0, 1 and 2 only.
-        let lists: [&[u32]; 6] = [&[0], &[0, 1], &[1], &[2], &[], &[1]];
-        let mut records = Records::default();
-        for (row, idents) in lists.iter().enumerate() {
-            records.push_ref(0, row as u64, RecordStatus::Identified, &fields, idents);
-        }
-        let is_new = [false, false, false, false, false, true];
+        assert_eq!(table.rows_with_id(0), None);
         assert_eq!(
-            untouched(&records, 3, &is_new),
-            [false, false, false, true, true, false]
+            table.rows_with_id(1),
+            Some(&b"P0000000000000002,b\nP0000000000000002,c\n"[..])
         );
+        assert_eq!(table.rows_with_id(2), Some(&b"P0000000000000003,d\n"[..]));
+        assert_eq!(table.row(1), Some(&b"P0000000000000002,b\n"[..]));
+        assert_eq!(table.count(), (2, 3));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::normalize::datetime::format_timestamp;
 use crate::profile::Profiles;
 
 use super::OutDir;
-use super::reuse::{OldTable, Reuse, Stamped, TableStamp};
+use super::reuse::{CopiedTable, Reuse, Stamped, TableStamp};
 
 /// The columns of `profiles.csv` (also read back by `omni explain`).
 pub const PROFILES_HEADER: [&str; 12] = [
@@ -180,10 +180,10 @@ impl CsvSink<Vec<u8>> {
         }
     }
 
-    /// Appends a whole row (with its line end) as the previous run wrote it.
-    fn copy_row(&mut self, row: &[u8]) {
-        debug_assert!(self.row_start && row.ends_with(b"\n"));
-        self.buf.extend_from_slice(row);
+    /// Appends whole rows (with their line ends) as the previous run wrote them.
+    fn copy_rows(&mut self, rows: &[u8]) {
+        debug_assert!(self.row_start && rows.ends_with(b"\n"));
+        self.buf.extend_from_slice(rows);
     }
 
     /// The rows written, in order.
@@ -329,15 +329,12 @@ static NO_REUSE: Reuse = Reuse {
     links: None,
 };
 
-/// A previous table and, per item, its old row (or `NONE`).
-type Carried = (OldTable, Vec<u32>);
-
 /// `profiles.csv`: one row per golden profile, ordered by id.
 fn write_profiles(
     mut w: Sink,
     extracted: &Extracted,
     profiles: &Profiles,
-    reuse: Option<&Carried>,
+    reuse: Option<&CopiedTable>,
 ) -> anyhow::Result<TableStamp> {
     w.row(PROFILES_HEADER)?;
     write_parallel(&mut w, profiles.len(), PROFILES_PER_TASK, |w, range| {
@@ -346,10 +343,8 @@ fn write_profiles(
         let mut scratch = Vec::new();
         let mut number = itoa::Buffer::new();
         for p in range {
-            if let Some((old, map)) = reuse
-                && map[p] != NONE
-            {
-                w.copy_row(old.row(map[p]));
+            if let Some(row) = reuse.and_then(|t| t.row(p)) {
+                w.copy_rows(row);
                 continue;
             }
             let profile = profiles.get(p);
@@ -424,17 +419,15 @@ fn write_links(
     extracted: &Extracted,
     clusters: &Clusters,
     profiles: &Profiles,
-    reuse: Option<&Carried>,
+    reuse: Option<&CopiedTable>,
 ) -> anyhow::Result<TableStamp> {
     w.row(["source", "row", "record_key", "profile_id", "matched_by"])?;
     let records = &extracted.records;
     write_parallel(&mut w, records.len(), LINK_ROWS_PER_TASK, |w, range| {
         let mut row_text = itoa::Buffer::new();
         for record in range {
-            if let Some((old, map)) = reuse
-                && map[record] != NONE
-            {
-                w.copy_row(old.row(map[record]));
+            if let Some(row) = reuse.and_then(|t| t.row(record)) {
+                w.copy_rows(row);
                 continue;
             }
             let profile = profiles.of_record[record];
@@ -483,7 +476,7 @@ fn write_edges(
     extracted: &Extracted,
     clusters: &Clusters,
     profiles: &Profiles,
-    reuse: Option<&Carried>,
+    reuse: Option<&CopiedTable>,
 ) -> anyhow::Result<TableStamp> {
     w.row(EDGES_HEADER)?;
     let records = &extracted.records;
@@ -510,18 +503,8 @@ fn write_edges(
             let mut number = itoa::Buffer::new();
             for &(profile, start) in &start_of_profile[range] {
                 let id = profiles.id(profile as usize).text();
-                if let Some((old, map)) = reuse
-                    && map[profile as usize] != NONE
-                {
-                    // The tree's rows: the first one and those after it with the same id.
-                    let mut row = map[profile as usize];
-                    loop {
-                        w.copy_row(old.row(row));
-                        row += 1;
-                        if old.id_text(row) != Some(&id[..]) {
-                            break;
-                        }
-                    }
+                if let Some(tree) = reuse.and_then(|t| t.rows_with_id(profile as usize)) {
+                    w.copy_rows(tree);
                     continue;
                 }
                 for &r in clusters.order[start..]

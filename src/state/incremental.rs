@@ -46,10 +46,19 @@ struct Entry {
     origin: Origin,
 }
 
-/// The canonical path of a file as text (the path as given when it cannot be resolved).
+/// The canonical path of a file or folder as text. One that does not exist yet (a first run's
+/// out dir) is its folder's canonical path and its name; the path as given when neither can
+/// be resolved.
 pub fn canonical(path: &Path) -> String {
-    std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
+    let resolved = std::fs::canonicalize(path).ok().or_else(|| {
+        let parent = match path.parent()? {
+            p if p.as_os_str().is_empty() => Path::new("."),
+            p => p,
+        };
+        Some(std::fs::canonicalize(parent).ok()?.join(path.file_name()?))
+    });
+    resolved
+        .unwrap_or_else(|| path.to_path_buf())
         .display()
         .to_string()
 }
