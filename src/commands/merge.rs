@@ -86,9 +86,15 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     };
     let extracted = &snapshot.extracted;
     ui.timing("extract", started);
-    warn_about_missing_regions(extracted, ui);
-    warn_about_headerless_files(extracted, ui);
-    warn_about_bad_rows(extracted, ui);
+    // Warnings are about the files read in this run: an incremental night does not repeat,
+    // every night, what was said when a saved file was read.
+    let read_now: Vec<bool> = match &saved_sources {
+        Some(sources) => sources.saved_source.iter().map(|saved| !saved).collect(),
+        None => vec![true; extracted.sources.len()],
+    };
+    warn_about_missing_regions(extracted, &read_now, ui);
+    warn_about_headerless_files(extracted, &read_now, ui);
+    warn_about_bad_rows(extracted, &read_now, ui);
     let spinner = ui.stage_spinner("linking");
     let started = Instant::now();
     // An incremental run links only what the new records touch (`graph::carry`).
@@ -151,8 +157,9 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         ] = reuse.counts();
         format!(
             "copied from the previous run's tables (the new records do not touch them): the \
-             rows of {profiles_copied} of {profiles_all} profiles and {records_copied} of \
-             {records_all} records\n"
+             rows of {profiles_copied} of {} and {records_copied} of {}\n",
+            summary::count(profiles_all, "profile"),
+            summary::count(records_all, "record"),
         )
     });
     let stamps = tables::write_tables(&mut out, extracted, &clusters, &profiles, reuse.as_ref())?;
@@ -261,8 +268,13 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
 }
 
 /// A file whose first line held data was read without a header; say so (issue 7).
-fn warn_about_headerless_files(extracted: &extract::Extracted, ui: &Ui) {
-    for source in extracted.sources.iter().filter(|s| s.format.headerless) {
+fn warn_about_headerless_files(extracted: &extract::Extracted, read_now: &[bool], ui: &Ui) {
+    for (source, _) in extracted
+        .sources
+        .iter()
+        .zip(read_now)
+        .filter(|&(s, &now)| now && s.format.headerless)
+    {
         ui.warn(&format!(
             "{}:1: no header row (the first line holds an email or a phone), so it was read as \
              row 1 and the columns were named column_1, column_2, ...; add a header row to name \
@@ -274,11 +286,15 @@ fn warn_about_headerless_files(extracted: &extract::Extracted, ui: &Ui) {
 
 /// Rows that could not be used at all: one line per source and reason, with the first row and
 /// the likely cause (issue 7). Each row is in rejects.csv; this says where to look.
-fn warn_about_bad_rows(extracted: &extract::Extracted, ui: &Ui) {
+fn warn_about_bad_rows(extracted: &extract::Extracted, read_now: &[bool], ui: &Ui) {
     use crate::reject::RejectReason;
     let mut seen: std::collections::BTreeMap<(u16, RejectReason), (u64, u64)> =
         std::collections::BTreeMap::new();
-    for reject in &extracted.rejects {
+    for reject in extracted
+        .rejects
+        .iter()
+        .filter(|r| read_now[r.source as usize])
+    {
         if matches!(
             reject.reason,
             RejectReason::RaggedRow | RejectReason::UnreadableRow | RejectReason::FieldTooLong
@@ -311,8 +327,13 @@ fn warn_about_bad_rows(extracted: &extract::Extracted, ui: &Ui) {
 }
 
 /// National numbers cannot be read without a region; say so once per source, with the fix.
-fn warn_about_missing_regions(extracted: &extract::Extracted, ui: &Ui) {
-    for source in extracted.sources.iter().filter(|s| s.region.code.is_none()) {
+fn warn_about_missing_regions(extracted: &extract::Extracted, read_now: &[bool], ui: &Ui) {
+    for (source, _) in extracted
+        .sources
+        .iter()
+        .zip(read_now)
+        .filter(|&(s, &now)| now && s.region.code.is_none())
+    {
         let unparseable: u64 = source
             .columns
             .iter()

@@ -528,3 +528,52 @@ fn a_state_without_link_results_links_in_full_once_then_carries() {
         "the state saved by the fall-back carries"
     );
 }
+
+/// A night warns about the files it reads, not again about every saved file (cron logs would
+/// repeat the same warnings night after night); the verbose count reads "1 profile".
+#[test]
+fn an_incremental_night_warns_only_about_the_files_it_reads() {
+    let t = CliTest::new();
+    t.write(
+        "hist/broken.csv",
+        "email;phone;name\nann@mail.ru;89161234567;Ann\n\"bob@mail.ru;8916;Bob\nx;y\n",
+    );
+    let output = t.run(&["merge", "--state", "st", "-o", "out", "hist"]);
+    assert_code(&output, 0);
+    let first = stderr(&output);
+    assert!(
+        first.contains("broken.csv: 1 phone number rejected"),
+        "{first}"
+    );
+    assert!(
+        first.contains("broken.csv: row 2: 1 row rejected"),
+        "{first}"
+    );
+    t.write("n1/clean.csv", "email,name\ncarl@mail.ru,Carl\n");
+    t.write(
+        "n1/late.csv",
+        "email,phone,name\ndina@mail.ru,89161234500,Dina\n",
+    );
+    let output = t.run(&[
+        "merge",
+        "--state",
+        "st",
+        "--incremental",
+        "-o",
+        "out",
+        "-v",
+        "n1",
+    ]);
+    assert_code(&output, 0);
+    let night = stderr(&output);
+    assert!(!night.contains("broken.csv"), "{night}");
+    assert!(
+        night.contains("late.csv: 1 phone number rejected"),
+        "{night}"
+    );
+    assert!(
+        stdout(&output).contains("the rows of 1 of 3 profiles and 2 of 4 records"),
+        "{}",
+        stdout(&output)
+    );
+}
