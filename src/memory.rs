@@ -20,3 +20,42 @@ pub fn tune_allocator() {
         }
     }
 }
+
+/// The process's resident memory now and at its peak so far, in bytes (`VmRSS` and `VmHWM` of
+/// `/proc/self/status`); `None` where that file does not exist. For `OMNI_TIMINGS`: which stage
+/// holds the peak.
+pub fn resident() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    parse_status(&status)
+}
+
+fn parse_status(status: &str) -> Option<(u64, u64)> {
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.trim().strip_suffix("kB"))
+            .and_then(|kb| kb.trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resident_sizes_are_read_from_the_status_file() {
+        let status = "Name:\tomni\nVmHWM:\t  812340 kB\nVmRSS:\t  745632 kB\nThreads:\t3\n";
+        assert_eq!(parse_status(status), Some((745_632 * 1024, 812_340 * 1024)));
+        assert_eq!(parse_status("Name:\tomni\n"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn this_process_has_a_resident_size() {
+        let (now, peak) = resident().expect("/proc/self/status exists on Linux");
+        assert!(now > 0 && peak >= now);
+    }
+}

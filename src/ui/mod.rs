@@ -94,10 +94,15 @@ impl Ui {
     /// A stage's wall time on stderr, only when `OMNI_TIMINGS` is set (for profiling runs).
     pub fn timing(&self, stage: &str, started: std::time::Instant) {
         if self.timings {
-            eprintln!(
-                "omni: timing: {stage:<10} {:>8.3} s",
-                started.elapsed().as_secs_f64()
-            );
+            let seconds = started.elapsed().as_secs_f64();
+            match crate::memory::resident() {
+                Some((now, peak)) => eprintln!(
+                    "omni: timing: {stage:<10} {seconds:>8.3} s  rss {:>6} MB  peak {:>6} MB",
+                    now >> 20,
+                    peak >> 20
+                ),
+                None => eprintln!("omni: timing: {stage:<10} {seconds:>8.3} s"),
+            }
         }
     }
 

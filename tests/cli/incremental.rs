@@ -123,7 +123,7 @@ fn link_note(err: &str) -> Result<(usize, usize), String> {
         .lines()
         .filter_map(|l| l.strip_prefix("omni: timing: link"))
         .map(str::trim)
-        .find(|l| !l.ends_with(" s"))
+        .find(|l| !l.starts_with(|c: char| c.is_ascii_digit()))
         .unwrap_or_else(|| panic!("no link note in:\n{err}"));
     if let Some(why) = note.strip_prefix("in full: ") {
         return Err(why.to_owned());
