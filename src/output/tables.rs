@@ -480,11 +480,7 @@ fn write_edges(
 ) -> anyhow::Result<TableStamp> {
     w.row(EDGES_HEADER)?;
     let records = &extracted.records;
-    let source_name = |r: u32| {
-        extracted.sources[records.source[r as usize] as usize]
-            .name
-            .as_bytes()
-    };
+    let source_name = |s: u16| extracted.sources[s as usize].name.as_bytes();
     // Profiles by id; within a profile, the tree order `graph` produced.
     let mut start_of_profile: Vec<(u32, usize)> = Vec::new();
     for (pos, &r) in clusters.order.iter().enumerate() {
@@ -493,44 +489,81 @@ fn write_edges(
         }
     }
     start_of_profile.sort_unstable();
-    // Formatted on every thread, profiles in id order: a profile's records lie all over the
-    // columns, so a row is mostly waiting for memory, and the threads wait in parallel.
+    // Formatted on every thread, profiles in id order. A profile's records lie all over the
+    // columns, so each task first gathers what its rows show in loops of independent loads
+    // (many cache misses in flight at once), then formats from what it gathered.
     write_parallel(
         &mut w,
         start_of_profile.len(),
         EDGE_PROFILES_PER_TASK,
         |w, range| {
             let mut number = itoa::Buffer::new();
-            for &(profile, start) in &start_of_profile[range] {
+            let mut rows: Vec<EdgeRow<'_>> = Vec::new();
+            // The task's records in tree order, profile after profile (copied trees have none).
+            let mut tree: Vec<u32> = Vec::new();
+            for &(profile, start) in &start_of_profile[range.clone()] {
+                if reuse.is_some_and(|t| t.rows_with_id(profile as usize).is_some()) {
+                    continue;
+                }
+                let size = profiles.record_count(profile as usize);
+                let members = &clusters.order[start..start + size];
+                debug_assert!(
+                    members
+                        .iter()
+                        .all(|&r| profiles.of_record[r as usize] == profile)
+                );
+                tree.extend_from_slice(members);
+            }
+            rows.extend(tree.iter().map(|&r| {
+                let r = r as usize;
+                EdgeRow {
+                    source: records.source[r],
+                    row: records.row[r],
+                    key: records.key.get(r).unwrap_or(""),
+                    name: records.name.get(r).unwrap_or(""),
+                    parent: clusters.parent[r],
+                    via: clusters.via[r],
+                    parent_source: 0,
+                    parent_row: 0,
+                    via_ns: 0,
+                    via_value: "",
+                }
+            }));
+            for row in &mut rows {
+                if row.parent != NONE {
+                    row.parent_source = records.source[row.parent as usize];
+                    row.parent_row = records.row[row.parent as usize];
+                }
+                if row.via != NONE {
+                    (row.via_ns, row.via_value) = extracted.interner.get(row.via);
+                }
+            }
+            let mut next = rows.iter();
+            for &(profile, _) in &start_of_profile[range] {
                 let id = profiles.id(profile as usize).text();
                 if let Some(tree) = reuse.and_then(|t| t.rows_with_id(profile as usize)) {
                     w.copy_rows(tree);
                     continue;
                 }
-                for &r in clusters.order[start..]
-                    .iter()
-                    .take_while(|&&r| profiles.of_record[r as usize] == profile)
-                {
-                    let (parent, via) = (clusters.parent[r as usize], clusters.via[r as usize]);
+                for row in next.by_ref().take(profiles.record_count(profile as usize)) {
                     w.plain(&id);
-                    w.field(source_name(r));
-                    w.plain(number.format(records.row[r as usize]).as_bytes());
-                    w.field(records.key.get(r as usize).unwrap_or("").as_bytes());
-                    w.field(records.name.get(r as usize).unwrap_or("").as_bytes());
-                    if parent == NONE {
+                    w.field(source_name(row.source));
+                    w.plain(number.format(row.row).as_bytes());
+                    w.field(row.key.as_bytes());
+                    w.field(row.name.as_bytes());
+                    if row.parent == NONE {
                         w.plain(b"");
                         w.plain(b"");
                     } else {
-                        w.field(source_name(parent));
-                        w.plain(number.format(records.row[parent as usize]).as_bytes());
+                        w.field(source_name(row.parent_source));
+                        w.plain(number.format(row.parent_row).as_bytes());
                     }
-                    if via == NONE {
+                    if row.via == NONE {
                         w.plain(b"");
                         w.plain(b"");
                     } else {
-                        let (ns, value) = extracted.interner.get(via);
-                        w.field(extracted.namespace_name(ns).as_bytes());
-                        w.field(value.as_bytes());
+                        w.field(extracted.namespace_name(row.via_ns).as_bytes());
+                        w.field(row.via_value.as_bytes());
                     }
                     w.end_row_in_memory();
                 }
@@ -538,6 +571,24 @@ fn write_edges(
         },
     )?;
     finish(w, "edges.csv")
+}
+
+/// One row of `edges.csv`, gathered from the columns before it is formatted.
+struct EdgeRow<'a> {
+    source: u16,
+    row: u64,
+    key: &'a str,
+    name: &'a str,
+    /// The record it was reached from, `NONE` for the root.
+    parent: u32,
+    /// The identifier it was reached through, `NONE` for the root.
+    via: u32,
+    /// The parent's source and row (when there is a parent).
+    parent_source: u16,
+    parent_row: u64,
+    /// The namespace and value of `via` (when there is one).
+    via_ns: u16,
+    via_value: &'a str,
 }
 
 /// Profiles per task of `edges.csv` (about 3 rows of 130 bytes each).

@@ -61,7 +61,8 @@ pub fn assign<'m>(
             let first = members(g)
                 .iter()
                 .copied()
-                .min_by(|&a, &b| order_key(extracted, a).cmp(&order_key(extracted, b)))
+                // Each record's key looked up once (a comparison would look up both again).
+                .min_by_key(|&r| order_key(extracted, r))
                 .expect("a profile has at least one record");
             buffer.clear();
             write_identity(extracted, first, buffer);

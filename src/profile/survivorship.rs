@@ -11,48 +11,51 @@ use crate::extract::{NO_TIME, Records};
 
 /// The surviving name among `records` (ascending record indices), if any has one.
 pub fn name<'a>(data: &'a Records, records: &[u32]) -> Option<&'a str> {
-    let mut named: Vec<(u32, &str)> = records
-        .iter()
-        .filter_map(|&r| data.name.get(r as usize).map(|n| (r, n)))
-        .collect();
+    name_among(records.iter().filter_map(|&r| {
+        data.name
+            .get(r as usize)
+            .map(|n| (r, n, data.time_max[r as usize]))
+    }))
+}
+
+/// [`name`] from the named records already looked up: `(record, name, latest timestamp)`,
+/// records ascending (how `profile::build` calls it, from the columns it gathered).
+pub fn name_among<'a>(named: impl Iterator<Item = (u32, &'a str, i64)>) -> Option<&'a str> {
+    let mut named: Vec<(u32, &str, i64)> = named.collect();
     match named.len() {
         0 => return None,
         1 => return Some(named[0].1),
         _ => {}
     }
     let is_full = |name: &str| name.split_whitespace().nth(1).is_some();
-    if named.iter().any(|&(_, n)| is_full(n)) {
-        named.retain(|&(_, n)| is_full(n));
+    if named.iter().any(|&(_, n, _)| is_full(n)) {
+        named.retain(|&(_, n, _)| is_full(n));
     }
     // Profiles hold few names, so counting by comparison beats a hash map and its allocations.
-    let folded: Vec<String> = named.iter().map(|(_, n)| fold(n)).collect();
+    let folded: Vec<String> = named.iter().map(|(_, n, _)| fold(n)).collect();
     let counts: Vec<usize> = folded
         .iter()
         .map(|f| folded.iter().filter(|g| *g == f).count())
         .collect();
-    let named: Vec<(u32, &str, usize)> = named
+    let named: Vec<(u32, &str, usize, i64)> = named
         .iter()
         .zip(counts)
-        .map(|(&(r, n), c)| (r, n, c))
+        .map(|(&(r, n, t), c)| (r, n, c, t))
         .collect();
-    let latest = named
-        .iter()
-        .map(|&(r, _, _)| data.time_max[r as usize])
-        .max()
-        .unwrap_or(NO_TIME);
+    let latest = named.iter().map(|&(_, _, _, t)| t).max().unwrap_or(NO_TIME);
     let winner = if latest != NO_TIME {
         // Most recent; then most frequent; then earliest record. `max_by_key` keeps the last
         // maximum, so compare with the record index reversed.
         named
             .iter()
-            .filter(|&&(r, _, _)| data.time_max[r as usize] == latest)
-            .max_by_key(|&&(r, _, count)| (count, std::cmp::Reverse(r)))
+            .filter(|&&(_, _, _, t)| t == latest)
+            .max_by_key(|&&(r, _, count, _)| (count, std::cmp::Reverse(r)))
     } else {
         named
             .iter()
-            .max_by_key(|&&(r, _, count)| (count, std::cmp::Reverse(r)))
+            .max_by_key(|&&(r, _, count, _)| (count, std::cmp::Reverse(r)))
     };
-    winner.map(|&(_, name, _)| name)
+    winner.map(|&(_, name, _, _)| name)
 }
 
 fn fold(name: &str) -> String {

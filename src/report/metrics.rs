@@ -445,19 +445,36 @@ fn reachability(extracted: &Extracted, profiles: &Profiles) -> Reachability {
         neither: 0,
         gained_a_channel: 0,
     };
-    for profile in profiles.iter() {
-        let email = has(profile.identifiers, email_ns);
-        let phone = has(profile.identifiers, phone_ns);
+    // Per profile, the channels it has (bit 0 email, bit 1 phone); then one walk over the
+    // records in run order (sequential, where a walk profile by profile jumps all over the
+    // record columns) marks the profiles one of whose records lacks a channel the profile has.
+    let channels_of =
+        |idents: &[u32]| u8::from(has(idents, email_ns)) | (u8::from(has(idents, phone_ns)) << 1);
+    let mut channels: Vec<u8> = profiles
+        .iter()
+        .map(|profile| channels_of(profile.identifiers))
+        .collect();
+    for &c in &channels {
+        let (email, phone) = (c & 1 != 0, c & 2 != 0);
         reach.email += u64::from(email);
         reach.phone += u64::from(phone);
         reach.both += u64::from(email && phone);
         reach.neither += u64::from(!email && !phone);
-        let gained = profile.records.iter().any(|&r| {
-            let own = records.identifiers_of(r);
-            (email && !has(own, email_ns)) || (phone && !has(own, phone_ns))
-        });
-        reach.gained_a_channel += u64::from(gained);
     }
+    const GAINED: u8 = 4;
+    for (record, &profile) in profiles.of_record.iter().enumerate() {
+        if profile == crate::graph::NONE {
+            continue;
+        }
+        let c = &mut channels[profile as usize];
+        if *c & 3 == 0 || *c & GAINED != 0 {
+            continue;
+        }
+        if *c & !channels_of(records.identifiers_of(record as u32)) & 3 != 0 {
+            *c |= GAINED;
+        }
+    }
+    reach.gained_a_channel = channels.iter().filter(|&&c| c & GAINED != 0).count() as u64;
     reach
 }
 
@@ -476,6 +493,40 @@ mod tests {
                 1
             );
         }
+    }
+
+    /// Reachability as it was computed before the walk in run order: profile by profile, each
+    /// record's own identifiers looked up.
+    #[test]
+    fn reachability_equals_the_profile_by_profile_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let (extracted, _, profiles) = crate::profile::testing::pipeline(dir.path(), 3000);
+        let ns = |i: u32| extracted.interner.namespace_of(i);
+        let has = |idents: &[u32], n: u16| idents.iter().any(|&i| ns(i) == n);
+        let (mut email, mut phone, mut both, mut neither, mut gained) = (0, 0, 0, 0, 0);
+        for profile in profiles.iter() {
+            let (e, p) = (has(profile.identifiers, 0), has(profile.identifiers, 1));
+            email += u64::from(e);
+            phone += u64::from(p);
+            both += u64::from(e && p);
+            neither += u64::from(!e && !p);
+            gained += u64::from(profile.records.iter().any(|&r| {
+                let own = extracted.records.identifiers_of(r);
+                (e && !has(own, 0)) || (p && !has(own, 1))
+            }));
+        }
+        let reach = reachability(&extracted, &profiles);
+        assert_eq!(
+            (
+                reach.email,
+                reach.phone,
+                reach.both,
+                reach.neither,
+                reach.gained_a_channel
+            ),
+            (email, phone, both, neither, gained)
+        );
+        assert!(gained > 0 && gained < profiles.len() as u64, "{gained}");
     }
 
     #[test]

@@ -163,7 +163,6 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
         return unavailable(amount_columns);
     }
     let records = &extracted.records;
-    let is_purchase = |r: usize| records.amount[r] > 0.0;
     let without_profile = anonymous_purchases(extracted);
 
     let mut rows: Vec<ChannelCountRow> = Vec::new();
@@ -173,30 +172,26 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
     let mut buyers_by_channels: std::collections::BTreeMap<String, u64> = Default::default();
     let mut delays: Vec<i64> = Vec::new();
     let mut buyers_without_time = 0u64;
-    for profile in profiles.iter() {
+    let purchases = Purchased::gather(records, profiles);
+    for (p, profile) in profiles.iter().enumerate() {
         let channels = profile.sources.len();
         if rows.len() < channels {
             rows.resize_with(channels, ChannelCountRow::default);
         }
         let row = &mut rows[channels - 1];
         row.profiles += 1;
-        let bought: Vec<u32> = profile
-            .records
-            .iter()
-            .copied()
-            .filter(|&r| is_purchase(r as usize))
-            .collect();
+        let bought = &purchases.items[purchases.range(p)];
         if bought.is_empty() {
             continue;
         }
-        let revenue: f64 = bought.iter().map(|&r| records.amount[r as usize]).sum();
+        let revenue: f64 = bought.iter().map(|b| b.amount).sum();
         row.buyers += 1;
         row.purchases += bought.len() as u64;
         row.revenue += revenue;
         buyers += 1;
         purchases_all += bought.len() as u64;
         revenue_all += revenue;
-        let mut sources: Vec<u16> = bought.iter().map(|&r| records.source[r as usize]).collect();
+        let mut sources: Vec<u16> = bought.iter().map(|b| b.source).collect();
         sources.sort_unstable();
         sources.dedup();
         *buyers_by_channels
@@ -204,7 +199,7 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
             .or_default() += 1;
         let first_purchase = bought
             .iter()
-            .map(|&r| records.time_min[r as usize])
+            .map(|b| b.time_min)
             .filter(|&t| t != NO_TIME)
             .min();
         match first_purchase {
@@ -242,6 +237,60 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
         }),
         by_channel_count: rows,
         first_purchase,
+    }
+}
+
+/// One purchase, as the per-profile figures need it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Bought {
+    amount: f64,
+    source: u16,
+    time_min: i64,
+}
+
+/// Every profile's purchases, profile after profile (in record order within a profile), gathered
+/// in one walk over the records in run order: the walk reads the record columns sequentially,
+/// where looking up each profile's records would jump all over them.
+struct Purchased {
+    ends: Vec<u32>,
+    items: Vec<Bought>,
+}
+
+impl Purchased {
+    fn gather(records: &crate::extract::Records, profiles: &Profiles) -> Purchased {
+        let bought = |r: usize| {
+            let p = profiles.of_record[r];
+            (p != crate::graph::NONE && records.amount[r] > 0.0).then_some(p as usize)
+        };
+        let mut ends = vec![0u32; profiles.len()];
+        for r in 0..records.len() {
+            if let Some(p) = bought(r) {
+                ends[p] += 1;
+            }
+        }
+        let mut total = 0u32;
+        for e in &mut ends {
+            total += *e;
+            *e = total;
+        }
+        // Filled from each profile's end backwards, so the records are walked last to first.
+        let mut fill = ends.clone();
+        let mut items = vec![Bought::default(); total as usize];
+        for r in (0..records.len()).rev() {
+            if let Some(p) = bought(r) {
+                fill[p] -= 1;
+                items[fill[p] as usize] = Bought {
+                    amount: records.amount[r],
+                    source: records.source[r],
+                    time_min: records.time_min[r],
+                };
+            }
+        }
+        Purchased { ends, items }
+    }
+
+    fn range(&self, p: usize) -> std::ops::Range<usize> {
+        (if p == 0 { 0 } else { self.ends[p - 1] as usize })..self.ends[p] as usize
     }
 }
 
@@ -346,6 +395,39 @@ mod tests {
         assert_eq!(fp.median_days, 1.0);
         assert_eq!(fp.p75_days, 8.0);
         assert_eq!(fp.p90_days, 400.0);
+    }
+
+    /// The purchases gathered in run order are each profile's records with an amount above
+    /// zero, in record order (so revenues sum to the same bits as before the gathering).
+    #[test]
+    fn purchases_gathered_in_run_order_are_each_profiles_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let (extracted, _, profiles) = crate::profile::testing::pipeline(dir.path(), 3000);
+        let records = &extracted.records;
+        let purchases = Purchased::gather(records, &profiles);
+        let mut buyers = 0;
+        for (p, profile) in profiles.iter().enumerate() {
+            let expected: Vec<(u64, u16, i64)> = profile
+                .records
+                .iter()
+                .map(|&r| r as usize)
+                .filter(|&r| records.amount[r] > 0.0)
+                .map(|r| {
+                    (
+                        records.amount[r].to_bits(),
+                        records.source[r],
+                        records.time_min[r],
+                    )
+                })
+                .collect();
+            let got: Vec<(u64, u16, i64)> = purchases.items[purchases.range(p)]
+                .iter()
+                .map(|b| (b.amount.to_bits(), b.source, b.time_min))
+                .collect();
+            assert_eq!(got, expected);
+            buyers += usize::from(!got.is_empty());
+        }
+        assert!(buyers > 100, "{buyers} buyers");
     }
 
     #[test]
