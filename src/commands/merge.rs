@@ -14,6 +14,7 @@ use anyhow::bail;
 use crate::cli::MergeArgs;
 use crate::config::Settings;
 use crate::exit::ExitStatus;
+use crate::memory;
 use crate::normalize::Normalizers;
 use crate::output::{OutDir, reuse, tables, write_json, write_text};
 use crate::report::changes::SincePrevious;
@@ -85,6 +86,9 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         (incremental::snapshot_of(extracted, &files, &settings), None)
     };
     let extracted = &snapshot.extracted;
+    // Each stage hands back what it freed (`memory::release_freed`), so the next one starts
+    // from what is live: the run's peak is then the live data, not the sum of the leftovers.
+    memory::release_freed();
     ui.timing("extract", started);
     // Warnings are about the files read in this run: an incremental night does not repeat,
     // every night, what was said when a saved file was read.
@@ -105,12 +109,14 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         &settings.guards,
         lineage,
     );
+    memory::release_freed();
     ui.timing("link", started);
     if args.incremental {
         ui.timing_note("link", &how);
     }
     let started = Instant::now();
     let mut profiles = profile::build(extracted, &clusters);
+    memory::release_freed();
     ui.timing("profiles", started);
     let started = Instant::now();
     let carried = args.state.as_ref().map(|_| {

@@ -85,6 +85,25 @@ impl Columns {
     }
 
     /// Empty columns with room for all of `chunks`.
+    /// Empty columns with room for `profiles` profiles of `records` records in all (the
+    /// per-profile columns and the record lists are exact; the rest grow).
+    fn sized(profiles: usize, records: usize) -> Columns {
+        Columns {
+            ids: Vec::with_capacity(profiles),
+            record_ends: Vec::with_capacity(profiles),
+            records: Vec::with_capacity(records),
+            source_ends: Vec::with_capacity(profiles),
+            sources: Vec::with_capacity(profiles),
+            identifier_ends: Vec::with_capacity(profiles),
+            identifiers: Vec::with_capacity(profiles),
+            names: StrColumn::default(),
+            first_seen: Vec::with_capacity(profiles),
+            last_seen: Vec::with_capacity(profiles),
+            purchases: Vec::with_capacity(profiles),
+            amount_total: Vec::with_capacity(profiles),
+        }
+    }
+
     fn with_capacity(chunks: &[Columns]) -> Columns {
         let total = |f: fn(&Columns) -> usize| chunks.iter().map(f).sum::<usize>();
         let (profiles, records) = (total(Columns::len), total(|c| c.records.len()));
@@ -284,6 +303,9 @@ impl Profiles {
 /// Profiles built per parallel task.
 const CHUNK_PROFILES: usize = 4096;
 
+/// Tasks per thread in one round of [`build`].
+const CHUNKS_PER_THREAD: usize = 8;
+
 /// Builds the golden profiles.
 pub fn build(extracted: &Extracted, clusters: &Clusters) -> Profiles {
     let records = &extracted.records;
@@ -336,27 +358,33 @@ pub fn build(extracted: &Extracted, clusters: &Clusters) -> Profiles {
     for (pos, &group) in order.iter().enumerate() {
         position[group as usize] = pos as u32;
     }
-    let chunks: Vec<Columns> = order
-        .par_chunks(CHUNK_PROFILES)
-        .map_init(Gathered::default, |gathered, chunk| {
-            gathered.fill(
-                extracted,
-                &generic,
-                chunk.iter().map(|&g| members_of(g as usize)),
-            );
-            let mut columns = Columns::default();
-            for (k, &g) in chunk.iter().enumerate() {
-                golden(gathered, k, ids[g as usize], &mut columns);
-            }
-            columns
-        })
-        .collect();
-    // Gather the chunks into exactly sized columns, freeing each chunk as it is copied, so the
-    // profiles are not held twice at the peak.
-    let mut columns = Columns::with_capacity(&chunks);
-    for chunk in chunks {
-        columns.append(chunk);
+    // Built in rounds of chunks on every thread, each round appended (in order) to the final
+    // columns before the next starts. Only one round's chunks are alive at a time and the next
+    // round reuses their memory; built all at once, the freed chunks stayed behind in the
+    // workers' heaps and the profiles were resident twice at the run's peak.
+    let mut columns = Columns::sized(groups, members.len());
+    let per_round = CHUNK_PROFILES * CHUNKS_PER_THREAD * rayon::current_num_threads();
+    for round in order.chunks(per_round) {
+        let chunks: Vec<Columns> = round
+            .par_chunks(CHUNK_PROFILES)
+            .map_init(Gathered::default, |gathered, chunk| {
+                gathered.fill(
+                    extracted,
+                    &generic,
+                    chunk.iter().map(|&g| members_of(g as usize)),
+                );
+                let mut columns = Columns::default();
+                for (k, &g) in chunk.iter().enumerate() {
+                    golden(gathered, k, ids[g as usize], &mut columns);
+                }
+                columns
+            })
+            .collect();
+        for chunk in chunks {
+            columns.append(chunk);
+        }
     }
+    drop((members, starts, ids, order, generic));
     let of_record = group_of
         .into_iter()
         .map(|g| {
