@@ -153,6 +153,16 @@ impl Blocklist {
         if trimmed.len() > 64 {
             return false;
         }
+        if trimmed.is_ascii() {
+            // Every identifier cell passes here: lowercase ASCII on the stack (the same text
+            // `to_lowercase` gives for ASCII) instead of allocating.
+            let mut buf = [0u8; 64];
+            let lower = &mut buf[..trimmed.len()];
+            lower.copy_from_slice(trimmed.as_bytes());
+            lower.make_ascii_lowercase();
+            let lower = std::str::from_utf8(lower).expect("ASCII stays ASCII");
+            return PLACEHOLDERS.contains(&lower) || self.raw.contains(lower);
+        }
         let lower = trimmed.to_lowercase();
         PLACEHOLDERS.contains(&lower.as_str()) || self.raw.contains(&lower)
     }
@@ -339,5 +349,21 @@ mod tests {
             !list.is_placeholder("info@shop.ru"),
             "parsed values are checked by kind"
         );
+    }
+
+    proptest::proptest! {
+        /// The ASCII path (stack lowercasing) answers as the allocating `to_lowercase` one.
+        #[test]
+        fn ascii_placeholder_check_agrees_with_lowercasing(
+            raw in "(?i)(n/a|na|none|null|not provided|xx|0|tbd|x|[a-z0-9@. /#-]{0,70})"
+        ) {
+            let list = blocklist(&["TBD", "нет данных"]);
+            let reference = !raw.chars().any(char::is_alphanumeric)
+                || (raw.len() <= 64 && {
+                    let lower = raw.to_lowercase();
+                    PLACEHOLDERS.contains(&lower.as_str()) || list.raw.contains(&lower)
+                });
+            proptest::prop_assert_eq!(list.is_placeholder(&raw), reference);
+        }
     }
 }
