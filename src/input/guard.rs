@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::bail;
 
-use super::{BatchItem, RowBatch, RowOutcome, RowSource, cap_raw};
+use super::{BatchItem, Fields, RowBatch, RowOutcome, RowSource, cap_raw};
 use crate::reject::RejectReason;
 
 /// Caps on what one input file may contain. Every cap names itself in its error message.
@@ -401,6 +401,24 @@ impl RowSource for Guarded {
         }
         let more = self.inner.next_rows(max, &mut self.scratch)?;
         let limit = self.limits.max_field_bytes;
+        let too_long = |fields: Fields<'_>| {
+            (0..fields.len())
+                .filter_map(|f| fields.get(f))
+                .any(|f| f.len() > limit)
+        };
+        let clean = out.is_empty()
+            && (0..self.scratch.len()).all(|i| match self.scratch.get(i) {
+                BatchItem::Row { fields, .. } => !too_long(fields),
+                BatchItem::Bad { .. } => true,
+            });
+        if clean {
+            // The usual batch: nothing to reject and no first row ahead of it. Hand the inner
+            // batch over (only renumbering its rows) instead of copying every field.
+            std::mem::swap(out, &mut self.scratch);
+            out.shift_rows(self.shift);
+            self.count_rows(out.len())?;
+            return Ok(more || !out.is_empty());
+        }
         for i in 0..self.scratch.len() {
             match self.scratch.get(i) {
                 BatchItem::Row { row, line, fields } => {
@@ -643,6 +661,58 @@ mod tests {
         assert_eq!(got.len(), 5, "the headerless first line and four rows");
         assert_eq!(got[2].2, Some(RejectReason::FieldTooLong));
         assert_eq!(got[3].2, Some(RejectReason::RaggedRow));
+    }
+
+    /// Batches handed over whole (no first row, nothing too long) and copied ones (the first
+    /// line of a headerless file, a long field) yield the same rows as `next_batch`.
+    #[test]
+    fn handed_over_and_copied_batches_agree_with_row_batches() {
+        let long = "x".repeat(20);
+        let outcomes = || {
+            (1..=9)
+                .map(|i| good(i, &["a@x.ru", if i == 6 { &long } else { "A" }]))
+                .collect::<Vec<_>>()
+        };
+        let limits = Limits {
+            max_field_bytes: 10,
+            ..Limits::default()
+        };
+        for first in [None, Some(vec!["z@x.ru".to_owned(), "Z".to_owned()])] {
+            let guarded = || {
+                Guarded::new(
+                    Box::new(Fixed(outcomes())),
+                    limits,
+                    Path::new("t.csv"),
+                    first.clone(),
+                )
+            };
+            let expected: Vec<Seen> = drain(&mut guarded())
+                .unwrap()
+                .into_iter()
+                .map(|o| match o {
+                    RowOutcome::Row { row, line, fields } => (row, line, None, fields.join(",")),
+                    RowOutcome::Bad {
+                        row,
+                        line,
+                        reason,
+                        raw,
+                    } => (row, line, Some(reason), raw),
+                })
+                .collect();
+            let got = drain_rows(&mut guarded()).unwrap();
+            assert_eq!(got, expected);
+            let shift = u64::from(first.is_some());
+            assert_eq!(got.len() as u64, 9 + shift);
+            assert_eq!(
+                got[(5 + shift) as usize].2,
+                Some(RejectReason::FieldTooLong)
+            );
+            assert_eq!(
+                got.last().unwrap().0,
+                9 + shift,
+                "rows renumbered after row 1"
+            );
+        }
     }
 
     #[test]

@@ -248,6 +248,16 @@ impl RowBatch {
         self.text.len()
     }
 
+    /// Adds `by` to every row number (a guard that put a headerless file's first line ahead of
+    /// the inner source's rows).
+    pub(crate) fn shift_rows(&mut self, by: u64) {
+        if by != 0 {
+            for r in &mut self.rows {
+                r.row += by;
+            }
+        }
+    }
+
     /// Appends a readable row.
     pub fn push_row<'f>(&mut self, row: u64, line: u64, fields: impl IntoIterator<Item = &'f str>) {
         let (start, first) = (self.text.len(), self.ends.len());

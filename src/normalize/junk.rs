@@ -107,6 +107,25 @@ pub struct Blocklist {
     ids: HashSet<String>,
     /// Config values that are none of the above, lowercase, compared with raw cells.
     raw: HashSet<String>,
+    /// Bit `n` set when some value of `raw` is `n` bytes long (`n` <= 64; longer cells are
+    /// never placeholders).
+    raw_lengths: u128,
+}
+
+/// Bit `n` set when some built-in placeholder token is `n` bytes long.
+const PLACEHOLDER_LENGTHS: u128 = {
+    let mut mask = 0u128;
+    let mut i = 0;
+    while i < PLACEHOLDERS.len() {
+        mask |= length_bit(PLACEHOLDERS[i].len());
+        i += 1;
+    }
+    mask
+};
+
+/// The bit of a length in a length mask; none past 64 bytes.
+const fn length_bit(len: usize) -> u128 {
+    if len <= 64 { 1 << len } else { 0 }
 }
 
 impl Blocklist {
@@ -139,7 +158,9 @@ impl Blocklist {
             }
             list.ids.insert(value.to_owned());
             if !parsed {
-                list.raw.insert(value.to_lowercase());
+                let lower = value.to_lowercase();
+                list.raw_lengths |= length_bit(lower.len());
+                list.raw.insert(lower);
             }
         }
         list
@@ -147,6 +168,26 @@ impl Blocklist {
 
     /// True if the trimmed raw cell is a placeholder rather than a value of any kind.
     pub fn is_placeholder(&self, trimmed: &str) -> bool {
+        if trimmed.is_ascii() {
+            // Every identifier cell passes here. For ASCII, `is_alphanumeric` is the ASCII test
+            // and lowercasing keeps the length, so only a cell as long as some token can be
+            // one; that one is lowercased on the stack instead of allocating.
+            if !trimmed.bytes().any(|b| b.is_ascii_alphanumeric()) {
+                return true;
+            }
+            if trimmed.len() > 64 {
+                return false;
+            }
+            if (PLACEHOLDER_LENGTHS | self.raw_lengths) & length_bit(trimmed.len()) == 0 {
+                return false;
+            }
+            let mut buf = [0u8; 64];
+            let lower = &mut buf[..trimmed.len()];
+            lower.copy_from_slice(trimmed.as_bytes());
+            lower.make_ascii_lowercase();
+            let lower = std::str::from_utf8(lower).expect("ASCII stays ASCII");
+            return PLACEHOLDERS.contains(&lower) || self.raw.contains(lower);
+        }
         if !trimmed.chars().any(char::is_alphanumeric) {
             return true;
         }
@@ -335,9 +376,31 @@ mod tests {
         assert!(list.is_junk(Kind::Card, "48151623"));
         assert!(list.is_junk(Kind::Id, "CARD 4815-1623"));
         assert!(list.is_placeholder("без E-MAIL"));
+        let long = blocklist(&[&"q".repeat(64)]);
+        assert!(
+            long.is_placeholder(&"Q".repeat(64)),
+            "a 64-byte config value"
+        );
+        assert!(!long.is_placeholder(&"Q".repeat(63)));
         assert!(
             !list.is_placeholder("info@shop.ru"),
             "parsed values are checked by kind"
         );
+    }
+
+    proptest::proptest! {
+        /// The ASCII path (stack lowercasing) answers as the allocating `to_lowercase` one.
+        #[test]
+        fn ascii_placeholder_check_agrees_with_lowercasing(
+            raw in "(?i)(n/a|na|none|null|not provided|xx|0|tbd|x|q{62,66}|w{63,66}|[a-z0-9@. /#-]{0,70})"
+        ) {
+            let list = blocklist(&["TBD", "нет данных", &"q".repeat(64), &"w".repeat(65)]);
+            let reference = !raw.chars().any(char::is_alphanumeric)
+                || (raw.len() <= 64 && {
+                    let lower = raw.to_lowercase();
+                    PLACEHOLDERS.contains(&lower.as_str()) || list.raw.contains(&lower)
+                });
+            proptest::prop_assert_eq!(list.is_placeholder(&raw), reference);
+        }
     }
 }
