@@ -129,8 +129,9 @@ awk -F'\t' '
     printf "\n%-14s %9s %10s %8s %12s %11s %12s %10s\n", "tool", "people", "records", "wall s", "peak RSS MB", "records/s", "omni faster", "B/record*"
     for (i = 1; i <= rows; i++) {
       k = order[i]; o = wall[people[k] SUBSEP "omni"]
-      printf "%-14s %9s %10s %8.2f %12.0f %11.0f %11.2fx %10.1f\n", tool[k], people[k], recs[k], wall[k],
-        rss[k] / 1048576, recs[k] / wall[k], wall[k] / o, (rss[k] - idb[k]) / recs[k]
+      per = tool[k] == "bytes-floor" ? "-" : sprintf("%.1f", (rss[k] - idb[k]) / recs[k])
+      printf "%-14s %9s %10s %8.2f %12.0f %11.0f %11.2fx %10s\n", tool[k], people[k], recs[k], wall[k],
+        rss[k] / 1048576, recs[k] / wall[k], wall[k] / o, per
     }
     print "* (peak RSS - summed length of the distinct canonical identifiers) / records; \"omni faster\" = wall / omni wall"
     print "\nProfile counts (peers link without guards: compare with omni-noguards):"
