@@ -586,6 +586,22 @@ mod tests {
     /// A row as `(row, line, reason, fields joined or raw)`.
     type Seen = (u64, u64, Option<RejectReason>, String);
 
+    /// Everything `next_batch` yields, as [`Seen`] rows.
+    fn drain_seen(rows: &mut Guarded) -> anyhow::Result<Vec<Seen>> {
+        Ok(drain(rows)?
+            .into_iter()
+            .map(|o| match o {
+                RowOutcome::Row { row, line, fields } => (row, line, None, fields.join(",")),
+                RowOutcome::Bad {
+                    row,
+                    line,
+                    reason,
+                    raw,
+                } => (row, line, Some(reason), raw),
+            })
+            .collect())
+    }
+
     /// Everything `next_rows` yields.
     fn drain_rows(rows: &mut Guarded) -> anyhow::Result<Vec<Seen>> {
         let mut all = Vec::new();
@@ -643,19 +659,7 @@ mod tests {
             Path::new("t.csv"),
             first(),
         );
-        let expected: Vec<_> = drain(&mut by_rows)
-            .unwrap()
-            .into_iter()
-            .map(|o| match o {
-                RowOutcome::Row { row, line, fields } => (row, line, None, fields.join(",")),
-                RowOutcome::Bad {
-                    row,
-                    line,
-                    reason,
-                    raw,
-                } => (row, line, Some(reason), raw),
-            })
-            .collect();
+        let expected = drain_seen(&mut by_rows).unwrap();
         let got = drain_rows(&mut by_text).unwrap();
         assert_eq!(got, expected);
         assert_eq!(got.len(), 5, "the headerless first line and four rows");
@@ -686,19 +690,7 @@ mod tests {
                     first.clone(),
                 )
             };
-            let expected: Vec<Seen> = drain(&mut guarded())
-                .unwrap()
-                .into_iter()
-                .map(|o| match o {
-                    RowOutcome::Row { row, line, fields } => (row, line, None, fields.join(",")),
-                    RowOutcome::Bad {
-                        row,
-                        line,
-                        reason,
-                        raw,
-                    } => (row, line, Some(reason), raw),
-                })
-                .collect();
+            let expected = drain_seen(&mut guarded()).unwrap();
             let got = drain_rows(&mut guarded()).unwrap();
             assert_eq!(got, expected);
             let shift = u64::from(first.is_some());

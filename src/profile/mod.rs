@@ -582,8 +582,17 @@ pub(crate) mod testing {
         dir: &std::path::Path,
         people: usize,
     ) -> (Extracted, Clusters, Profiles) {
+        pipeline_seeded(dir, people, 7)
+    }
+
+    /// [`pipeline`] with the generator's seed.
+    pub(crate) fn pipeline_seeded(
+        dir: &std::path::Path,
+        people: usize,
+        seed: u64,
+    ) -> (Extracted, Clusters, Profiles) {
         let input = dir.join("in");
-        let cfg = crate::synth::SynthConfig::new(people, 7);
+        let cfg = crate::synth::SynthConfig::new(people, seed);
         crate::synth::generate(&cfg, &input, &dir.join("truth.csv")).unwrap();
         let cli = Cli::try_parse_from([
             "omni".as_ref(),

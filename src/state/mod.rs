@@ -441,40 +441,12 @@ pub fn now_utc() -> String {
 mod tests {
     use std::collections::HashMap;
 
-    use clap::Parser;
-
     use super::*;
-    use crate::cli::{Cli, ColorChoice, Command, ProgressChoice};
     use crate::profile::ids::ProfileId;
 
     /// Extraction and profiles of a generated data set, as `omni merge` builds them.
     fn pipeline(dir: &Path, people: usize) -> (Extracted, Profiles) {
-        let input = dir.join("in");
-        let cfg = crate::synth::SynthConfig::new(people, 11);
-        crate::synth::generate(&cfg, &input, &dir.join("truth.csv")).unwrap();
-        let cli = Cli::try_parse_from([
-            "omni".as_ref(),
-            "merge".as_ref(),
-            "--country".as_ref(),
-            "RU".as_ref(),
-            input.as_os_str(),
-        ])
-        .unwrap();
-        let Command::Merge(args) = cli.command else {
-            unreachable!("parsed a merge command")
-        };
-        let settings = crate::config::Settings::from_cli(&args.read).unwrap();
-        let normalizers = crate::normalize::Normalizers::new(&settings).unwrap();
-        let (files, _) = crate::extract::resolve_inputs(&args.read.inputs, &settings).unwrap();
-        let ui = crate::ui::Ui::new(true, ColorChoice::Never, ProgressChoice::Never);
-        let extracted = crate::extract::extract(&files, &normalizers, &ui).unwrap();
-        let clusters = crate::graph::link(
-            &extracted.records,
-            &extracted.interner,
-            &extracted.namespaces,
-            &settings.guards,
-        );
-        let profiles = crate::profile::build(&extracted, &clusters);
+        let (extracted, _, profiles) = crate::profile::testing::pipeline_seeded(dir, people, 11);
         (extracted, profiles)
     }
 
