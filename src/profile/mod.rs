@@ -84,31 +84,14 @@ impl Columns {
         }
     }
 
-    /// Empty columns with room for all of `chunks`.
-    /// Empty columns with room for `profiles` profiles of `records` records in all (the
-    /// per-profile columns and the record lists are exact; the rest grow).
-    fn sized(profiles: usize, records: usize) -> Columns {
-        Columns {
-            ids: Vec::with_capacity(profiles),
-            record_ends: Vec::with_capacity(profiles),
-            records: Vec::with_capacity(records),
-            source_ends: Vec::with_capacity(profiles),
-            sources: Vec::with_capacity(profiles),
-            identifier_ends: Vec::with_capacity(profiles),
-            identifiers: Vec::with_capacity(profiles),
-            names: StrColumn::default(),
-            first_seen: Vec::with_capacity(profiles),
-            last_seen: Vec::with_capacity(profiles),
-            purchases: Vec::with_capacity(profiles),
-            amount_total: Vec::with_capacity(profiles),
-        }
-    }
-
-    fn with_capacity(chunks: &[Columns]) -> Columns {
-        let total = |f: fn(&Columns) -> usize| chunks.iter().map(f).sum::<usize>();
-        let (profiles, records) = (total(Columns::len), total(|c| c.records.len()));
-        let sources = total(|c| c.sources.len());
-        let identifiers = total(|c| c.identifiers.len());
+    /// Empty columns with room for `profiles` profiles holding `records` records, `sources`
+    /// sources and `identifiers` identifiers in all (names grow).
+    fn with_capacity(
+        profiles: usize,
+        records: usize,
+        sources: usize,
+        identifiers: usize,
+    ) -> Columns {
         Columns {
             ids: Vec::with_capacity(profiles),
             record_ends: Vec::with_capacity(profiles),
@@ -271,7 +254,12 @@ impl Profiles {
         pairs.par_sort_unstable();
         let order: Vec<u32> = pairs.into_iter().map(|(_, p)| p).collect();
         let old = std::mem::take(&mut self.columns);
-        let mut columns = Columns::with_capacity(std::slice::from_ref(&old));
+        let mut columns = Columns::with_capacity(
+            old.len(),
+            old.records.len(),
+            old.sources.len(),
+            old.identifiers.len(),
+        );
         let mut position = vec![0u32; order.len()];
         // Copied in runs of profiles that stay next to each other: on a nightly run nearly all
         // do, so this is a few large copies.
@@ -308,6 +296,12 @@ const CHUNKS_PER_THREAD: usize = 8;
 
 /// Builds the golden profiles.
 pub fn build(extracted: &Extracted, clusters: &Clusters) -> Profiles {
+    let per_round = CHUNK_PROFILES * CHUNKS_PER_THREAD * rayon::current_num_threads();
+    build_in_rounds(extracted, clusters, per_round)
+}
+
+/// [`build`], appending the profiles to the final columns `per_round` at a time.
+fn build_in_rounds(extracted: &Extracted, clusters: &Clusters, per_round: usize) -> Profiles {
     let records = &extracted.records;
     let n = records.len();
     // Group: a cluster's root is its smallest record index, so numbering roots in index order is
@@ -362,8 +356,8 @@ pub fn build(extracted: &Extracted, clusters: &Clusters) -> Profiles {
     // columns before the next starts. Only one round's chunks are alive at a time and the next
     // round reuses their memory; built all at once, the freed chunks stayed behind in the
     // workers' heaps and the profiles were resident twice at the run's peak.
-    let mut columns = Columns::sized(groups, members.len());
-    let per_round = CHUNK_PROFILES * CHUNKS_PER_THREAD * rayon::current_num_threads();
+    // Exact for profiles and records; at least one source and identifier per profile.
+    let mut columns = Columns::with_capacity(groups, members.len(), groups, groups);
     for round in order.chunks(per_round) {
         let chunks: Vec<Columns> = round
             .par_chunks(CHUNK_PROFILES)
@@ -625,6 +619,31 @@ pub(crate) mod testing {
 mod tests {
     use super::*;
     use testing::pipeline;
+
+    /// Appended round by round (several rounds, one not a whole number of chunks) or all in
+    /// one round, the profiles are the same, field by field.
+    #[test]
+    fn profiles_built_in_rounds_equal_those_built_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (extracted, clusters, _) = pipeline(dir.path(), 6000);
+        let once = build_in_rounds(&extracted, &clusters, usize::MAX);
+        let rounds = build_in_rounds(&extracted, &clusters, CHUNK_PROFILES / 2 + 1);
+        assert!(once.len() > 3 * (CHUNK_PROFILES / 2 + 1), "{}", once.len());
+        assert_eq!(rounds.len(), once.len());
+        assert_eq!(rounds.of_record, once.of_record);
+        for p in 0..once.len() {
+            let (a, b) = (rounds.get(p), once.get(p));
+            assert_eq!(
+                (a.id, a.records, a.sources, a.identifiers, a.name),
+                (b.id, b.records, b.sources, b.identifiers, b.name)
+            );
+            assert_eq!(
+                (a.first_seen, a.last_seen, a.purchases),
+                (b.first_seen, b.last_seen, b.purchases)
+            );
+            assert_eq!(a.amount_total.to_bits(), b.amount_total.to_bits());
+        }
+    }
 
     /// The golden fields as `build` computed them before it gathered each chunk's records:
     /// straight from the record columns, profile by profile.

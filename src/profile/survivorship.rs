@@ -7,10 +7,12 @@
 //! insensitively with whitespace collapsed, ties to the earlier record. The winning record's
 //! spelling is kept as written.
 
-use crate::extract::{NO_TIME, Records};
+use crate::extract::NO_TIME;
 
-/// The surviving name among `records` (ascending record indices), if any has one.
-pub fn name<'a>(data: &'a Records, records: &[u32]) -> Option<&'a str> {
+/// The surviving name among `records` (ascending record indices), if any has one: the rule
+/// stated per record, which the tests check `name_among` (what `profile::build` calls) by.
+#[cfg(test)]
+pub(crate) fn name<'a>(data: &'a crate::extract::Records, records: &[u32]) -> Option<&'a str> {
     name_among(records.iter().filter_map(|&r| {
         data.name
             .get(r as usize)
@@ -18,8 +20,8 @@ pub fn name<'a>(data: &'a Records, records: &[u32]) -> Option<&'a str> {
     }))
 }
 
-/// [`name`] from the named records already looked up: `(record, name, latest timestamp)`,
-/// records ascending (how `profile::build` calls it, from the columns it gathered).
+/// The surviving name among the named records, already looked up: `(record, name, latest
+/// timestamp)`, records ascending (`profile::build` gathers them from the record columns).
 pub fn name_among<'a>(named: impl Iterator<Item = (u32, &'a str, i64)>) -> Option<&'a str> {
     let mut named: Vec<(u32, &str, i64)> = named.collect();
     match named.len() {
@@ -68,6 +70,7 @@ fn fold(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::Records;
     use crate::extract::{RecordFields, RecordStatus};
 
     fn records(rows: &[(Option<&str>, i64)]) -> Records {

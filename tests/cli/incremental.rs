@@ -95,16 +95,7 @@ impl<'a> Nightly<'a> {
         let mut args = vec!["merge", "--state", &full_state, "-o", &full_out];
         args.extend_from_slice(all);
         assert_code(&t.run(&args), 0);
-        let mut args = vec!["merge", "--state", "st", "--incremental", "-o", "out", "-v"];
-        args.extend_from_slice(new);
-        // OMNI_TIMINGS makes the run say what the link carried (`link_note`).
-        let output = t
-            .command()
-            .args(&args)
-            .env("OMNI_TIMINGS", "1")
-            .output()
-            .expect("running omni");
-        assert_code(&output, 0);
+        let output = incremental_night(t, "out", new);
         copy_dir(&t.path().join("out"), &t.path().join(&out));
         assert_same_outputs(t, &full_out, &out);
         assert!(
@@ -114,6 +105,21 @@ impl<'a> Nightly<'a> {
         );
         (out, format!("{}{}", stdout(&output), stderr(&output)))
     }
+}
+
+/// An `--incremental -v` run on the state `st` into `out` that must succeed; with
+/// `OMNI_TIMINGS`, so it also says what the link carried (`link_note`).
+fn incremental_night(t: &CliTest, out: &str, inputs: &[&str]) -> std::process::Output {
+    let mut args = vec!["merge", "--state", "st", "--incremental", "-o", out, "-v"];
+    args.extend_from_slice(inputs);
+    let output = t
+        .command()
+        .args(&args)
+        .env("OMNI_TIMINGS", "1")
+        .output()
+        .expect("running omni");
+    assert_code(&output, 0);
+    output
 }
 
 /// What the incremental run's link did, from its `OMNI_TIMINGS` note: `(carried, relinked)`
@@ -423,17 +429,7 @@ fn an_edited_or_missing_previous_table_is_formatted_again_not_copied() {
     );
     // Another out dir: nothing to copy from.
     t.write("n2/shop.csv", "order,email\nO2,second@mail.ru\n");
-    let output = t.run(&[
-        "merge",
-        "--state",
-        "st",
-        "--incremental",
-        "-o",
-        "elsewhere",
-        "-v",
-        "n2",
-    ]);
-    assert_code(&output, 0);
+    let output = incremental_night(&t, "elsewhere", &["n2"]);
     assert!(
         !stdout(&output).contains("copied from"),
         "{}",
@@ -554,17 +550,7 @@ fn an_incremental_night_warns_only_about_the_files_it_reads() {
         "n1/late.csv",
         "email,phone,name\ndina@mail.ru,89161234500,Dina\n",
     );
-    let output = t.run(&[
-        "merge",
-        "--state",
-        "st",
-        "--incremental",
-        "-o",
-        "out",
-        "-v",
-        "n1",
-    ]);
-    assert_code(&output, 0);
+    let output = incremental_night(&t, "out", &["n1"]);
     let night = stderr(&output);
     assert!(!night.contains("broken.csv"), "{night}");
     assert!(
