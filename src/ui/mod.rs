@@ -21,6 +21,8 @@ pub struct Ui {
     quiet: bool,
     verbose: bool,
     timings: bool,
+    /// Process CPU seconds (as `f64` bits) when the previous stage's timing was printed.
+    cpu_at_last_stage: std::sync::Arc<std::sync::atomic::AtomicU64>,
     progress: bool,
     bars: MultiProgress,
 }
@@ -51,6 +53,9 @@ impl Ui {
             quiet,
             verbose: false,
             timings,
+            cpu_at_last_stage: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(
+                crate::memory::cpu_seconds().unwrap_or(0.0).to_bits(),
+            )),
             progress,
             bars,
         }
@@ -95,13 +100,24 @@ impl Ui {
     pub fn timing(&self, stage: &str, started: std::time::Instant) {
         if self.timings {
             let seconds = started.elapsed().as_secs_f64();
+            // CPU used since the previous stage ended: stages run one after another.
+            let cpu = crate::memory::cpu_seconds().map_or(String::new(), |total| {
+                let last = self
+                    .cpu_at_last_stage
+                    .swap(total.to_bits(), std::sync::atomic::Ordering::Relaxed);
+                let used = total - f64::from_bits(last);
+                format!(
+                    "  cpu {used:>7.2} s ({:>3.0}%)",
+                    100.0 * used / seconds.max(1e-9)
+                )
+            });
             match crate::memory::resident() {
                 Some((now, peak)) => eprintln!(
-                    "omni: timing: {stage:<10} {seconds:>8.3} s  rss {:>6} MB  peak {:>6} MB",
+                    "omni: timing: {stage:<10} {seconds:>8.3} s{cpu}  rss {:>6} MB  peak {:>6} MB",
                     now >> 20,
                     peak >> 20
                 ),
-                None => eprintln!("omni: timing: {stage:<10} {seconds:>8.3} s"),
+                None => eprintln!("omni: timing: {stage:<10} {seconds:>8.3} s{cpu}"),
             }
         }
     }
