@@ -17,17 +17,16 @@
 //! the end, file by file. `tables` knows the column layouts; this module knows only about files.
 
 pub mod changes;
+mod file;
 pub mod reuse;
 pub mod tables;
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-/// Write buffers are large: outputs are written in one sequential pass.
-const BUFFER_BYTES: usize = 1 << 20;
+pub use file::OutFile;
 
 /// The files omni writes into an out dir; a folder holding only these may be replaced whole.
 pub const OUTPUT_FILES: &[&str] = &[
@@ -111,7 +110,7 @@ impl OutDir {
             }
         }
         let probe = dir.join(format!(".omni-tmp-{}-probe", std::process::id()));
-        File::create(&probe)
+        std::fs::File::create(&probe)
             .with_context(|| format!("{}: the output folder is not writable", dir.display()))?;
         let _ = std::fs::remove_file(&probe);
         Ok(OutDir {
@@ -128,8 +127,9 @@ impl OutDir {
         &self.written
     }
 
-    /// Opens `name` for writing where it waits for `commit`; the returned writer is buffered.
-    pub fn file(&mut self, name: &str) -> anyhow::Result<BufWriter<File>> {
+    /// Opens `name` for writing where it waits for `commit`; the returned writer is buffered
+    /// (in large blocks that bypass the page cache where the filesystem allows: see [`OutFile`]).
+    pub fn file(&mut self, name: &str) -> anyhow::Result<OutFile> {
         self.written.push(name.to_string());
         let temp = match &self.staging {
             Some(staging) => staging.join(name),
@@ -141,16 +141,13 @@ impl OutDir {
                 temp
             }
         };
-        let file = File::create(&temp).with_context(|| {
-            format!("{}: cannot write (is the folder writable?)", temp.display())
-        })?;
-        Ok(BufWriter::with_capacity(BUFFER_BYTES, file))
+        OutFile::create(&temp)
+            .with_context(|| format!("{}: cannot write (is the folder writable?)", temp.display()))
     }
 
-    /// Flushes and syncs a finished writer.
-    pub fn finish(writer: BufWriter<File>) -> anyhow::Result<()> {
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+    /// Writes what a finished file still holds and syncs it to disk.
+    pub fn finish(file: OutFile) -> anyhow::Result<()> {
+        file.finish()?;
         Ok(())
     }
 

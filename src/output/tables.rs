@@ -1,8 +1,7 @@
 //! The CSV layouts of `profiles.csv`, `links.csv` and `rejects.csv` (documented in the README).
 
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 
 use rayon::prelude::*;
 
@@ -245,7 +244,7 @@ static NEEDS_QUOTES: [bool; 256] = {
     table
 };
 
-type Sink = CsvSink<Stamped<BufWriter<File>>>;
+type Sink = CsvSink<Stamped<super::OutFile>>;
 
 /// Flushes and syncs a table; gives its stamp (for the next run's [`Reuse`]).
 fn finish(sink: Sink, name: &str) -> anyhow::Result<TableStamp> {
