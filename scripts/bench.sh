@@ -10,8 +10,9 @@
 #   omni-noguards   omni merge with the over-merge guards off (the peers' job exactly)
 #   polars-read     polars only parsing every export (the floor: no normalizing, no linking)
 #   bytes-floor     no parsing at all: every input byte read (gzip decoded by zcat) and as many
-#                   bytes as omni's out dir holds written and synced (omni syncs its outputs):
-#                   the I/O any tool doing omni's whole job pays, on this machine
+#                   bytes as omni's out dir holds written and synced (omni syncs its outputs)
+#                   the fastest way dd knows here (O_DIRECT, as omni writes on Linux): the I/O
+#                   any tool doing omni's whole job pays, on this machine
 #   polars_scipy    scripts/peers/polars_scipy.py: polars + scipy connected components
 #   duckdb_sql      scripts/peers/duckdb_sql.py: DuckDB SQL min-label propagation
 # and prints wall time and peak RSS (/usr/bin/time -v), records/s, the speed ratio to omni,
@@ -108,7 +109,7 @@ for n in "${people[@]}"; do
   out_bytes=$(cat "$out-omni"/* | wc -c)
   read -r wall rss < <(measure "bytes-floor-p$n" /dev/null bash -c '
     for f in "$1"/*; do case $f in *.gz) zcat -- "$f" ;; *) cat -- "$f" ;; esac; done > /dev/null
-    head -c "$2" /dev/zero | dd of="$3" bs=1M iflag=fullblock conv=fsync status=none
+    head -c "$2" /dev/zero | dd of="$3" bs=1M iflag=fullblock oflag=direct conv=fsync status=none
     rm -f -- "$3"' bytes-floor "$dir" "$out_bytes" "$data/out/bytes-floor.bin")
   row bytes-floor "$wall" "$rss" ""
   for peer in "${peers[@]}"; do
