@@ -33,38 +33,59 @@ pub fn name_among<'a>(named: impl Iterator<Item = (u32, &'a str, i64)>) -> Optio
     if named.iter().any(|&(_, n, _)| is_full(n)) {
         named.retain(|&(_, n, _)| is_full(n));
     }
+    let latest = named.iter().map(|&(_, _, t)| t).max().unwrap_or(NO_TIME);
+    // Most recent; then most frequent (over every name kept, compared case- and
+    // space-insensitively); then earliest record. Most profiles have one most recent name, and
+    // then no name is compared at all.
+    let candidate = |&&(_, _, t): &&(u32, &str, i64)| latest == NO_TIME || t == latest;
+    let mut candidates = named.iter().filter(candidate);
+    let first = candidates.next()?;
+    if candidates.next().is_none() {
+        return Some(first.1);
+    }
     // Profiles hold few names, so counting by comparison beats a hash map and its allocations.
-    let folded: Vec<String> = named.iter().map(|(_, n, _)| fold(n)).collect();
-    let counts: Vec<usize> = folded
+    named
         .iter()
-        .map(|f| folded.iter().filter(|g| *g == f).count())
-        .collect();
-    let named: Vec<(u32, &str, usize, i64)> = named
-        .iter()
-        .zip(counts)
-        .map(|(&(r, n, t), c)| (r, n, c, t))
-        .collect();
-    let latest = named.iter().map(|&(_, _, _, t)| t).max().unwrap_or(NO_TIME);
-    let winner = if latest != NO_TIME {
-        // Most recent; then most frequent; then earliest record. `max_by_key` keeps the last
-        // maximum, so compare with the record index reversed.
-        named
-            .iter()
-            .filter(|&&(_, _, _, t)| t == latest)
-            .max_by_key(|&&(r, _, count, _)| (count, std::cmp::Reverse(r)))
-    } else {
-        named
-            .iter()
-            .max_by_key(|&&(r, _, count, _)| (count, std::cmp::Reverse(r)))
-    };
-    winner.map(|&(_, name, _, _)| name)
+        .filter(candidate)
+        .map(|&(r, n, _)| {
+            let count = named.iter().filter(|&&(_, m, _)| same_name(n, m)).count();
+            (count, std::cmp::Reverse(r), n)
+        })
+        // `max_by_key` keeps the last maximum; the record index is reversed, so among equal
+        // counts the earliest record wins.
+        .max_by_key(|&(count, r, _)| (count, r))
+        .map(|(_, _, n)| n)
 }
 
-fn fold(name: &str) -> String {
-    name.split_whitespace()
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
+/// Whether two names are the same but for letter case and spacing: equal word by word after
+/// `str::to_lowercase`, without allocating.
+fn same_name(a: &str, b: &str) -> bool {
+    let mut a_words = a.split_whitespace();
+    let mut b_words = b.split_whitespace();
+    loop {
+        match (a_words.next(), b_words.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if same_word(x, y) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// `x.to_lowercase() == y.to_lowercase()`, allocating only for words with a capital sigma:
+/// `str::to_lowercase` maps it by context (final `ς`), every other character on its own.
+fn same_word(x: &str, y: &str) -> bool {
+    if x == y {
+        return true;
+    }
+    if x.is_ascii() && y.is_ascii() {
+        return x.eq_ignore_ascii_case(y);
+    }
+    if x.contains('Σ') || y.contains('Σ') {
+        return x.to_lowercase() == y.to_lowercase();
+    }
+    x.chars()
+        .flat_map(char::to_lowercase)
+        .eq(y.chars().flat_map(char::to_lowercase))
 }
 
 #[cfg(test)]
@@ -118,6 +139,46 @@ mod tests {
     fn a_full_name_beats_a_more_recent_first_name() {
         let data = records(&[(Some("Татьяна Галкина"), 100), (Some("Татьяна"), 200)]);
         assert_eq!(name(&data, &[0, 1]), Some("Татьяна Галкина"));
+    }
+
+    #[test]
+    fn names_equal_but_for_case_and_spacing_count_together() {
+        // No timestamps: "anna  IVANOVA" and "Anna Ivanova" are one name seen twice, which
+        // beats the earlier "Olga Petrova" seen once.
+        let data = records(&[
+            (Some("Olga Petrova"), NO_TIME),
+            (Some("anna  IVANOVA"), NO_TIME),
+            (Some("Anna Ivanova"), NO_TIME),
+        ]);
+        assert_eq!(name(&data, &[0, 1, 2]), Some("anna  IVANOVA"));
+        let data = records(&[
+            (Some("Ольга Петрова"), NO_TIME),
+            (Some("АННА Иванова"), NO_TIME),
+            (Some("анна иванова"), NO_TIME),
+        ]);
+        assert_eq!(name(&data, &[0, 1, 2]), Some("АННА Иванова"));
+        // Tied at the latest timestamp: the name seen more often (at any time) wins.
+        let data = records(&[
+            (Some("Olga Petrova"), 5),
+            (Some("ANNA IVANOVA"), 1),
+            (Some("Anna Ivanova"), 5),
+        ]);
+        assert_eq!(name(&data, &[0, 1, 2]), Some("Anna Ivanova"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn same_name_agrees_with_lowercasing_every_word(
+            a in "[ aAbBΣσςΑαİiІіЁё\t]{0,8}",
+            b in "[ aAbBΣσςΑαİiІіЁё\t]{0,8}",
+        ) {
+            let fold = |n: &str| {
+                n.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" ")
+            };
+            proptest::prop_assert_eq!(same_name(&a, &b), fold(&a) == fold(&b));
+            let upper = a.to_uppercase();
+            proptest::prop_assert_eq!(same_name(&a, &upper), fold(&a) == fold(&upper));
+        }
     }
 
     #[test]
