@@ -129,20 +129,6 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     if carried.is_some() {
         ui.timing("ids", started);
     }
-    let started = Instant::now();
-    let mut report = report::compute(extracted, &clusters, &profiles, &settings.guards);
-    let metrics = RunMetrics::of(&report);
-    if let (Some(previous), Some((carried, _, run))) = (saved.as_ref(), carried.as_ref()) {
-        report.since_previous = Some(SincePrevious::new(
-            *run,
-            &previous.meta.written_at,
-            args.incremental,
-            &previous.meta.metrics,
-            &metrics,
-            carried,
-        ));
-    }
-    ui.timing("report", started);
     spinner.set_prefix("writing");
     let started = Instant::now();
     // An incremental run copies the rows of untouched people from the previous tables.
@@ -168,7 +154,29 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             summary::count(records_all, "record"),
         )
     });
-    let stamps = tables::write_tables(&mut out, extracted, &clusters, &profiles, reuse.as_ref())?;
+    // The report is computed beside the table writing: it reads what the tables read, and
+    // fills the time the writers wait on the disk and on each other.
+    let compute_report = || {
+        let started = Instant::now();
+        let mut report = report::compute(extracted, &clusters, &profiles, &settings.guards);
+        let metrics = RunMetrics::of(&report);
+        if let (Some(previous), Some((carried, _, run))) = (saved.as_ref(), carried.as_ref()) {
+            report.since_previous = Some(SincePrevious::new(
+                *run,
+                &previous.meta.written_at,
+                args.incremental,
+                &previous.meta.metrics,
+                &metrics,
+                carried,
+            ));
+        }
+        ui.timing("report", started);
+        (report, metrics)
+    };
+    let ((report, metrics), stamps) = rayon::join(compute_report, || {
+        tables::write_tables(&mut out, extracted, &clusters, &profiles, reuse.as_ref())
+    });
+    let stamps = stamps?;
     drop(reuse);
     if let Some((carried, _, _)) = &carried {
         crate::output::changes::write_changes(&mut out, &carried.changes)?;
