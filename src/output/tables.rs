@@ -1,6 +1,5 @@
 //! The CSV layouts of `profiles.csv`, `links.csv` and `rejects.csv` (documented in the README).
 
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 
@@ -91,7 +90,7 @@ impl<W: Write> CsvSink<W> {
     /// Appends a field.
     pub(crate) fn field(&mut self, value: &[u8]) {
         self.separate();
-        if value.iter().any(|&b| NEEDS_QUOTES[b as usize]) {
+        if needs_quotes(value) {
             self.buf.push(b'"');
             for &b in value {
                 if b == b'"' {
@@ -116,7 +115,16 @@ impl<W: Write> CsvSink<W> {
         self.buf.extend_from_slice(value);
     }
 
-    /// Appends a field assembled by `build` in `scratch` (lists, formatted numbers).
+    /// Appends a field that `format` writes straight into the buffer; it must need no quotes
+    /// (timestamps, amounts).
+    fn plain_with(&mut self, format: impl FnOnce(&mut Vec<u8>)) {
+        self.separate();
+        let start = self.buf.len();
+        format(&mut self.buf);
+        debug_assert!(!needs_quotes(&self.buf[start..]));
+    }
+
+    /// Appends a field assembled by `build` in `scratch` (lists).
     fn built(&mut self, scratch: &mut Vec<u8>, build: impl FnOnce(&mut Vec<u8>)) {
         scratch.clear();
         build(scratch);
@@ -244,6 +252,91 @@ static NEEDS_QUOTES: [bool; 256] = {
     table[b'\r' as usize] = true;
     table
 };
+
+/// Whether a field holds a byte of [`NEEDS_QUOTES`]: eight bytes at a time (the classic
+/// "has a zero byte" test on the word XORed with each of the four bytes), the tail through the
+/// table.
+fn needs_quotes(value: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let has = |word: u64, byte: u8| {
+        let x = word ^ (ONES * u64::from(byte));
+        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    };
+    let mut words = value.chunks_exact(8);
+    for word in &mut words {
+        let word = u64::from_ne_bytes(word.try_into().expect("8 bytes"));
+        if has(word, b',') | has(word, b'"') | has(word, b'\n') | has(word, b'\r') {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| NEEDS_QUOTES[b as usize])
+}
+
+/// Appends `n` (below 100) as two digits.
+fn push_two_digits(out: &mut Vec<u8>, n: u8) {
+    out.extend_from_slice(&[b'0' + n / 10, b'0' + n % 10]);
+}
+
+/// Appends what [`format_timestamp`] gives for `secs`, without a `String`: years 1000-9999
+/// (all that `parse_timestamp` accepts) are formatted here, any other through it. The civil
+/// date is Howard Hinnant's `civil_from_days`, as in `normalize::datetime` (the test
+/// `timestamps_match_format_timestamp` holds the two together).
+fn push_timestamp(out: &mut Vec<u8>, secs: i64) {
+    let days = secs.div_euclid(86_400);
+    let time = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(1000..=9999).contains(&year) {
+        out.extend_from_slice(format_timestamp(secs).as_bytes());
+        return;
+    }
+    // Every part is in range here, so the narrowing casts are exact.
+    push_two_digits(out, (year / 100) as u8);
+    push_two_digits(out, (year % 100) as u8);
+    out.push(b'-');
+    push_two_digits(out, month as u8);
+    out.push(b'-');
+    push_two_digits(out, day as u8);
+    if time != 0 {
+        out.push(b' ');
+        push_two_digits(out, (time / 3600) as u8);
+        out.push(b':');
+        push_two_digits(out, (time / 60 % 60) as u8);
+        out.push(b':');
+        push_two_digits(out, (time % 60) as u8);
+    }
+}
+
+/// Appends `amount` exactly as `format!("{amount:.2}")` writes it, without the formatting
+/// machinery in the common case. `y = amount * 100` is off the exact product by under 2^-13
+/// while |y| < 2^40, so when `y` is within 0.49 of an integer `c`, the exact product is within
+/// 0.5 of `c` (no tie to break) and `c` hundredths is the correctly rounded value that `{:.2}`
+/// prints. Anything else (near a half cent, huge, not finite) goes through `{:.2}` itself.
+fn push_amount(out: &mut Vec<u8>, amount: f64) {
+    let y = amount * 100.0;
+    let cents = y.round();
+    if y.abs() < (1u64 << 40) as f64 && (y - cents).abs() <= 0.49 {
+        // `{:.2}` keeps the sign of a negative amount that rounds to zero ("-0.00").
+        if amount.is_sign_negative() {
+            out.push(b'-');
+        }
+        // |cents| < 2^40: the cast is exact.
+        let cents = cents.abs() as u64;
+        out.extend_from_slice(itoa::Buffer::new().format(cents / 100).as_bytes());
+        out.push(b'.');
+        push_two_digits(out, (cents % 100) as u8);
+    } else {
+        write!(out, "{amount:.2}").expect("writing to a Vec");
+    }
+}
 
 type Sink = CsvSink<Stamped<BufWriter<File>>>;
 
@@ -393,16 +486,14 @@ fn write_profiles(
                 if t == NO_TIME {
                     w.plain(b"");
                 } else {
-                    w.field(format_timestamp(t).as_bytes());
+                    w.plain_with(|buf| push_timestamp(buf, t));
                 }
             }
             w.plain(number.format(profile.purchases).as_bytes());
             if profile.purchases == 0 {
                 w.plain(b"");
             } else {
-                let mut text = String::new();
-                write!(text, "{:.2}", profile.amount_total).expect("writing to a String");
-                w.field(text.as_bytes());
+                w.plain_with(|buf| push_amount(buf, profile.amount_total));
             }
             w.end_row_in_memory();
         }
@@ -671,6 +762,123 @@ mod tests {
             }),
         ) {
             prop_assert_eq!(ours(&rows), csv_crate(&rows));
+        }
+    }
+
+    /// The old formatting of an amount, which `push_amount` must equal byte for byte.
+    fn amount_text(amount: f64) -> String {
+        format!("{amount:.2}")
+    }
+
+    fn pushed(push: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = b"x".to_vec();
+        push(&mut out);
+        String::from_utf8(out[1..].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn amounts_match_the_std_formatting() {
+        let cases = [
+            0.0,
+            -0.0,
+            0.004,
+            -0.004,
+            0.005,
+            0.015,
+            0.125,
+            -0.125,
+            0.1 + 0.2,
+            1.005,
+            2.675,
+            99.995,
+            -1234.5,
+            1e11 + 0.07,
+            1e12,
+            1e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for amount in cases {
+            assert_eq!(
+                pushed(|o| push_amount(o, amount)),
+                amount_text(amount),
+                "{amount:e}"
+            );
+        }
+    }
+
+    #[test]
+    fn timestamps_match_format_timestamp() {
+        // Midnight, a time of day, leap days, the range edges and outside them (fallback).
+        for text in [
+            "1000-01-01",
+            "1970-01-01 00:00:01",
+            "2024-02-29 23:59:59",
+            "2000-02-29",
+            "2100-03-01 12:00:00",
+            "9999-12-31 23:59:59",
+        ] {
+            let secs = crate::normalize::datetime::parse_timestamp(text).unwrap();
+            assert_eq!(pushed(|o| push_timestamp(o, secs)), text);
+        }
+        for secs in [i64::MIN / 2, -62_135_596_800 - 1, 253_402_300_800, 1 << 40] {
+            assert_eq!(
+                pushed(|o| push_timestamp(o, secs)),
+                format_timestamp(secs),
+                "{secs}"
+            );
+        }
+    }
+
+    #[test]
+    fn quote_scan_matches_the_table() {
+        for value in [
+            &b""[..],
+            b"abcdefg",
+            b"abcdefgh",
+            b"abcdefgh,",
+            b"a\"bcdefghijklmnop",
+            b"abcdefghijklmn\r",
+            b"\nabcdefghijklmnop",
+            "Иван Петров-Сидоров".as_bytes(),
+            b"-=+@ ;|\t\x00\xff\x2b\x2d\x0b\x0c\x21\x23",
+        ] {
+            assert_eq!(
+                needs_quotes(value),
+                value.iter().any(|&b| NEEDS_QUOTES[b as usize]),
+                "{value:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_amount_matches_the_std_formatting(
+            cents in -10_000_000_000i64..10_000_000_000,
+            addends in proptest::collection::vec(-1_000_000i64..1_000_000, 0..20),
+            bits in any::<u64>(),
+        ) {
+            // Whole cents, sums of cents as the profile builder adds them, and any double.
+            let sum = addends.iter().fold(0.0f64, |s, &c| s + c as f64 / 100.0);
+            for amount in [cents as f64 / 100.0, sum, f64::from_bits(bits)] {
+                prop_assert_eq!(pushed(|o| push_amount(o, amount)), amount_text(amount));
+            }
+        }
+
+        #[test]
+        fn any_timestamp_matches_format_timestamp(secs in -80_000_000_000i64..300_000_000_000) {
+            prop_assert_eq!(pushed(|o| push_timestamp(o, secs)), format_timestamp(secs));
+        }
+
+        #[test]
+        fn any_quote_scan_matches_the_table(value in proptest::collection::vec(any::<u8>(), 0..40)) {
+            prop_assert_eq!(
+                needs_quotes(&value),
+                value.iter().any(|&b| NEEDS_QUOTES[b as usize])
+            );
         }
     }
 

@@ -139,12 +139,16 @@ fn alarm_size(profiles: &Profiles, settings: &GuardSettings) -> (u64, String) {
     if let Some(size) = settings.alarm_size {
         return (u64::from(size), "config".to_owned());
     }
-    let mut sizes: Vec<u64> = profiles.iter().map(|p| p.records.len() as u64).collect();
-    sizes.sort_unstable();
-    let p999 = sizes
-        .get(sizes.len().saturating_sub(1) * 999 / 1000)
-        .copied()
-        .unwrap_or(1);
+    let mut sizes: Vec<u64> = (0..profiles.len())
+        .map(|p| profiles.record_count(p) as u64)
+        .collect();
+    // The value at that rank of the sorted sizes, without sorting them all.
+    let rank = sizes.len().saturating_sub(1) * 999 / 1000;
+    let p999 = if sizes.is_empty() {
+        1
+    } else {
+        *sizes.select_nth_unstable(rank).1
+    };
     let size = (p999 * 10).max(50);
     (
         size,
@@ -206,9 +210,9 @@ fn alarms(
     profiles: &Profiles,
     alarm_size: u64,
 ) -> Listed<Alarm> {
-    let mut alarmed: Vec<crate::profile::Profile<'_>> = profiles
-        .iter()
-        .filter(|p| p.records.len() as u64 > alarm_size)
+    let mut alarmed: Vec<crate::profile::Profile<'_>> = (0..profiles.len())
+        .filter(|&p| profiles.record_count(p) as u64 > alarm_size)
+        .map(|p| profiles.get(p))
         .collect();
     alarmed.sort_by(|a, b| {
         b.records

@@ -219,33 +219,42 @@ pub fn compute(
     let source_count = extracted.sources.len();
     let names: Vec<String> = extracted.sources.iter().map(|s| s.name.clone()).collect();
 
-    let multi: Vec<bool> = profiles.iter().map(|p| p.sources.len() > 1).collect();
-    let mut in_profiles = vec![0u64; source_count];
-    let mut matched = vec![0u64; source_count];
-    for (record, &profile) in profiles.of_record.iter().enumerate() {
-        if profile == crate::graph::NONE {
-            continue;
-        }
-        let source = records.source[record] as usize;
-        in_profiles[source] += 1;
-        if multi[profile as usize] {
-            matched[source] += 1;
-        }
-    }
-    let mut overlap = vec![vec![0u64; source_count]; source_count];
-    let mut channels: BTreeMap<usize, u64> = BTreeMap::new();
-    for profile in profiles.iter() {
-        *channels.entry(profile.sources.len()).or_default() += 1;
-        for &a in profile.sources {
-            for &b in profile.sources {
-                overlap[a as usize][b as usize] += 1;
-            }
-        }
-    }
+    // The sections are independent and each walks every profile or record once: they run
+    // side by side on the pool's threads, each one as it ran alone, so every figure (floats
+    // summed in the same order included) is what one thread computes.
+    let (
+        ((in_profiles, matched, several), (overlap, channels)),
+        ((blocked, cluster_sizes), ((reachability, guards_report), transactions)),
+    ) = rayon::join(
+        || {
+            rayon::join(
+                || matched_per_source(records, profiles, source_count),
+                || overlap_and_channels(profiles, source_count),
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    rayon::join(
+                        || super::blocked::by_column(extracted, clusters),
+                        || cluster_sizes(extracted, profiles, &names),
+                    )
+                },
+                || {
+                    rayon::join(
+                        || {
+                            rayon::join(
+                                || reachability(extracted, profiles),
+                                || super::guards::compute(extracted, clusters, profiles, guards),
+                            )
+                        },
+                        || super::transactions::compute(extracted, profiles),
+                    )
+                },
+            )
+        },
+    );
     let profile_count = profiles.len() as u64;
-    let several = multi.iter().filter(|&&m| m).count() as u64;
-
-    let blocked = super::blocked::by_column(extracted, clusters);
     let sources: Vec<SourceReport> = extracted
         .sources
         .iter()
@@ -345,13 +354,56 @@ pub fn compute(
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
-        cluster_sizes: cluster_sizes(extracted, profiles, &names),
-        reachability: reachability(extracted, profiles),
-        guards: super::guards::compute(extracted, clusters, profiles, guards),
-        transactions: super::transactions::compute(extracted, profiles),
+        cluster_sizes,
+        reachability,
+        guards: guards_report,
+        transactions,
         sources,
         since_previous: None,
     }
+}
+
+/// Records in profiles per source, those of them in a profile spanning several sources, and
+/// the number of such profiles.
+fn matched_per_source(
+    records: &crate::extract::Records,
+    profiles: &Profiles,
+    source_count: usize,
+) -> (Vec<u64>, Vec<u64>, u64) {
+    let multi: Vec<bool> = profiles.iter().map(|p| p.sources.len() > 1).collect();
+    let mut in_profiles = vec![0u64; source_count];
+    let mut matched = vec![0u64; source_count];
+    for (record, &profile) in profiles.of_record.iter().enumerate() {
+        if profile == crate::graph::NONE {
+            continue;
+        }
+        let source = records.source[record] as usize;
+        in_profiles[source] += 1;
+        if multi[profile as usize] {
+            matched[source] += 1;
+        }
+    }
+    let several = multi.iter().filter(|&&m| m).count() as u64;
+    (in_profiles, matched, several)
+}
+
+/// Profiles per pair of sources (`[a][a]`: profiles with a record of `a`), and profiles by
+/// their number of sources.
+fn overlap_and_channels(
+    profiles: &Profiles,
+    source_count: usize,
+) -> (Vec<Vec<u64>>, BTreeMap<usize, u64>) {
+    let mut overlap = vec![vec![0u64; source_count]; source_count];
+    let mut channels: BTreeMap<usize, u64> = BTreeMap::new();
+    for profile in profiles.iter() {
+        *channels.entry(profile.sources.len()).or_default() += 1;
+        for &a in profile.sources {
+            for &b in profile.sources {
+                overlap[a as usize][b as usize] += 1;
+            }
+        }
+    }
+    (overlap, channels)
 }
 
 fn display_delimiter(d: u8) -> String {
@@ -379,8 +431,8 @@ fn cluster_sizes(extracted: &Extracted, profiles: &Profiles, names: &[String]) -
             profiles: 0,
         })
         .collect();
-    for profile in profiles.iter() {
-        let size = profile.records.len();
+    for p in 0..profiles.len() {
+        let size = profiles.record_count(p);
         let bucket = BUCKETS
             .iter()
             .position(|&(_, lo, hi)| size >= lo && size <= hi)
@@ -389,12 +441,14 @@ fn cluster_sizes(extracted: &Extracted, profiles: &Profiles, names: &[String]) -
     }
     // Profile indices, not views: a view is about 100 bytes, an index 4.
     let mut by_size: Vec<u32> = (0..profiles.len() as u32).collect();
+    // Compared by record count and id alone (a whole view per comparison made this selection
+    // a quarter of the report's time).
     let larger_first = |&a: &u32, &b: &u32| {
-        let (a, b) = (profiles.get(a as usize), profiles.get(b as usize));
-        b.records
-            .len()
-            .cmp(&a.records.len())
-            .then_with(|| a.id.cmp(&b.id))
+        let (a, b) = (a as usize, b as usize);
+        profiles
+            .record_count(b)
+            .cmp(&profiles.record_count(a))
+            .then_with(|| profiles.id(a).cmp(&profiles.id(b)))
     };
     // Only the ten largest are listed: select them, then sort those (ids are unique, so the
     // order is total and the result is the one a full sort gives).
