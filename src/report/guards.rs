@@ -306,6 +306,25 @@ fn parts_without(n: usize, links: &[(u32, u32)], without: u32) -> u64 {
 mod tests {
     use super::*;
 
+    /// The derived alarm size takes the 99.9th percentile at the rank a full sort of the sizes
+    /// gives (the selection finds the same value).
+    #[test]
+    fn derived_alarm_size_is_the_rank_of_the_sorted_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, _, profiles) = crate::profile::testing::pipeline(dir.path(), 3000);
+        let mut sizes: Vec<u64> = profiles.iter().map(|p| p.records.len() as u64).collect();
+        sizes.sort_unstable();
+        let p999 = sizes[(sizes.len() - 1) * 999 / 1000];
+        let settings = GuardSettings {
+            alarm_size: None,
+            ..GuardSettings::default()
+        };
+        let (size, from) = alarm_size(&profiles, &settings);
+        assert_eq!(size, (p999 * 10).max(50));
+        assert!(from.contains(&format!("({p999})")), "{from}");
+        assert!(p999 > 1, "{p999}");
+    }
+
     #[test]
     fn removing_the_bridge_splits_a_chain() {
         // 0 -a- 1 -b- 2: without b there are two parts, without c nothing changes.

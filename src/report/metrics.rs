@@ -583,6 +583,47 @@ mod tests {
         assert!(gained > 0 && gained < profiles.len() as u64, "{gained}");
     }
 
+    /// The sections computed side by side give, byte for byte, the report one thread gives.
+    #[test]
+    fn the_report_is_the_same_on_one_thread_and_on_four() {
+        let dir = tempfile::tempdir().unwrap();
+        let (extracted, clusters, profiles) = crate::profile::testing::pipeline(dir.path(), 3000);
+        let settings = crate::graph::guards::GuardSettings::default();
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let report = pool.install(|| compute(&extracted, &clusters, &profiles, &settings));
+            serde_json::to_string(&report).unwrap()
+        };
+        let one = on(1);
+        assert_eq!(on(4), one);
+        assert!(one.contains("\"revenue\""), "the data has transactions");
+    }
+
+    /// The ten largest profiles, selected by record count and id, are the first ten of all the
+    /// profiles sorted by size (largest first), then id.
+    #[test]
+    fn largest_profiles_are_those_of_a_full_sort() {
+        let dir = tempfile::tempdir().unwrap();
+        let (extracted, _, profiles) = crate::profile::testing::pipeline(dir.path(), 3000);
+        let names: Vec<String> = extracted.sources.iter().map(|s| s.name.clone()).collect();
+        let mut all: Vec<(usize, String)> = profiles
+            .iter()
+            .map(|p| (p.records.len(), p.id.to_string()))
+            .collect();
+        all.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        all.truncate(10);
+        let largest: Vec<(usize, String)> = cluster_sizes(&extracted, &profiles, &names)
+            .largest
+            .into_iter()
+            .map(|p| (p.records as usize, p.profile_id))
+            .collect();
+        assert_eq!(largest, all);
+        assert!(all[0].0 > all[9].0, "{all:?}");
+    }
+
     #[test]
     fn shares_are_rounded_and_safe() {
         assert_eq!(share(1, 3), 0.3333);

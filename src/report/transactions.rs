@@ -440,6 +440,33 @@ mod tests {
         assert!(buyers > 100, "{buyers} buyers");
     }
 
+    /// Buyers by the number of sources they bought in, counted buyer by buyer from their
+    /// records.
+    #[test]
+    fn buyers_by_purchase_channels_count_each_buyers_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let (extracted, _, profiles) = crate::profile::testing::pipeline(dir.path(), 3000);
+        let records = &extracted.records;
+        let mut expected: std::collections::BTreeMap<String, u64> = Default::default();
+        for profile in profiles.iter() {
+            let mut sources: Vec<u16> = profile
+                .records
+                .iter()
+                .map(|&r| r as usize)
+                .filter(|&r| records.amount[r] > 0.0)
+                .map(|r| records.source[r])
+                .collect();
+            sources.sort_unstable();
+            sources.dedup();
+            if !sources.is_empty() {
+                *expected.entry(sources.len().to_string()).or_default() += 1;
+            }
+        }
+        let purchases = compute(&extracted, &profiles).purchases.unwrap();
+        assert_eq!(purchases.buyers_by_purchase_channels, expected);
+        assert!(expected.len() > 1, "{expected:?}");
+    }
+
     #[test]
     fn quantiles_are_zero_when_every_purchase_was_the_first_contact() {
         let fp = first_purchase(vec![0, 0], 0).unwrap();
