@@ -9,6 +9,7 @@ use crate::extract::{Extracted, NO_TIME};
 use crate::graph::{Clusters, NONE};
 use crate::normalize::datetime::format_timestamp;
 use crate::profile::Profiles;
+use crate::profile::ids::ProfileId;
 
 use super::OutDir;
 use super::reuse::{CopiedTable, Reuse, Stamped, TableStamp};
@@ -435,6 +436,16 @@ fn write_profiles(
         let mut ids: Vec<(&str, &str)> = Vec::new();
         let mut scratch = Vec::new();
         let mut number = itoa::Buffer::new();
+        // Every identifier of the task's profiles looked up in the interner first, in one loop
+        // of independent loads (they are all over it), profile after profile.
+        let copied = |p: usize| reuse.is_some_and(|t| t.row(p).is_some());
+        let values: Vec<(u16, &str)> = range
+            .clone()
+            .filter(|&p| !copied(p))
+            .flat_map(|p| profiles.get(p).identifiers)
+            .map(|&ident| extracted.interner.get(ident))
+            .collect();
+        let mut values = values.iter();
         for p in range {
             if let Some(row) = reuse.and_then(|t| t.row(p)) {
                 w.copy_rows(row);
@@ -443,8 +454,7 @@ fn write_profiles(
             let profile = profiles.get(p);
             lists.iter_mut().for_each(Vec::clear);
             ids.clear();
-            for &ident in profile.identifiers {
-                let (namespace, value) = extracted.interner.get(ident);
+            for &(namespace, value) in values.by_ref().take(profile.identifiers.len()) {
                 match namespace {
                     0..=2 => lists[namespace as usize].push(value),
                     _ => ids.push((
@@ -516,16 +526,33 @@ fn write_links(
     let records = &extracted.records;
     write_parallel(&mut w, records.len(), LINK_ROWS_PER_TASK, |w, range| {
         let mut row_text = itoa::Buffer::new();
-        for record in range {
+        // The profile id and the namespace of `matched_by` sit at random places of large
+        // columns: looked up first, in a loop of independent loads (many cache misses in
+        // flight at once), then the rows are formatted from them.
+        let looked_up: Vec<(Option<ProfileId>, u16)> = range
+            .clone()
+            .map(|record| {
+                if reuse.is_some_and(|t| t.row(record).is_some()) {
+                    return (None, NO_NAMESPACE);
+                }
+                let profile = profiles.of_record[record];
+                let id = (profile != NONE).then(|| profiles.id(profile as usize));
+                let namespace = match clusters.matched_by[record] {
+                    NONE => NO_NAMESPACE,
+                    ident => extracted.interner.namespace_of(ident),
+                };
+                (id, namespace)
+            })
+            .collect();
+        for (record, &(id, namespace)) in range.zip(&looked_up) {
             if let Some(row) = reuse.and_then(|t| t.row(record)) {
                 w.copy_rows(row);
                 continue;
             }
-            let profile = profiles.of_record[record];
-            let profile_id = (profile != NONE).then(|| profiles.id(profile as usize).text());
-            let matched_by = match clusters.matched_by[record] {
-                NONE => "",
-                ident => extracted.namespace_name(extracted.interner.namespace_of(ident)),
+            let profile_id = id.map(ProfileId::text);
+            let matched_by = match namespace {
+                NO_NAMESPACE => "",
+                namespace => extracted.namespace_name(namespace),
             };
             w.field(
                 extracted.sources[records.source[record] as usize]
@@ -541,6 +568,10 @@ fn write_links(
     })?;
     finish(w, "links.csv")
 }
+
+/// No namespace: a record matched by no identifier (namespaces are numbered from 0 up, far
+/// below this).
+const NO_NAMESPACE: u16 = u16::MAX;
 
 /// Records per task of `links.csv` (about 80 bytes a row).
 const LINK_ROWS_PER_TASK: usize = 2048;
@@ -880,6 +911,69 @@ mod tests {
                 value.iter().any(|&b| NEEDS_QUOTES[b as usize])
             );
         }
+    }
+
+    /// links.csv, whose profile ids and namespaces are looked up ahead of the formatting, is
+    /// what the csv crate writes from the columns record by record; so are the identifier
+    /// lists of profiles.csv, whose values are looked up ahead too.
+    #[test]
+    fn looked_up_rows_equal_a_record_by_record_formatting() {
+        let dir = tempfile::tempdir().unwrap();
+        let (extracted, clusters, profiles) = crate::profile::testing::pipeline(dir.path(), 3000);
+        let out_dir = dir.path().join("out");
+        let mut out = OutDir::create(&out_dir).unwrap();
+        write_tables(&mut out, &extracted, &clusters, &profiles, None).unwrap();
+        out.commit().unwrap();
+
+        let records = &extracted.records;
+        let mut links = csv::Writer::from_writer(Vec::new());
+        links
+            .write_record(["source", "row", "record_key", "profile_id", "matched_by"])
+            .unwrap();
+        for r in 0..records.len() {
+            let profile = profiles.of_record[r];
+            links
+                .write_record([
+                    extracted.sources[records.source[r] as usize].name.clone(),
+                    records.row[r].to_string(),
+                    records.key.get(r).unwrap_or("").to_owned(),
+                    if profile == NONE {
+                        String::new()
+                    } else {
+                        profiles.id(profile as usize).to_string()
+                    },
+                    match clusters.matched_by[r] {
+                        NONE => String::new(),
+                        ident => extracted
+                            .namespace_name(extracted.interner.namespace_of(ident))
+                            .to_owned(),
+                    },
+                ])
+                .unwrap();
+        }
+        let expected = links.into_inner().unwrap();
+        assert_eq!(std::fs::read(out_dir.join("links.csv")).unwrap(), expected);
+
+        let written = std::fs::read_to_string(out_dir.join("profiles.csv")).unwrap();
+        let mut rows = csv::Reader::from_reader(written.as_bytes());
+        let mut with_ids = 0;
+        for (p, row) in rows.records().enumerate() {
+            let row = row.unwrap();
+            let mut lists: [Vec<&str>; 4] = Default::default();
+            for &ident in profiles.get(p).identifiers {
+                let (ns, value) = extracted.interner.get(ident);
+                lists[usize::from(ns.min(3))].push(value);
+            }
+            assert_eq!(&row[4], lists[0].join("|"));
+            assert_eq!(&row[5], lists[1].join("|"));
+            assert_eq!(&row[6], lists[2].join("|"));
+            assert_eq!(
+                row[7].split('|').filter(|s| !s.is_empty()).count(),
+                lists[3].len()
+            );
+            with_ids += usize::from(!lists[0].is_empty() && !lists[1].is_empty());
+        }
+        assert!(with_ids > 100, "{with_ids}");
     }
 
     /// Rows formatted by tasks on every thread come out in item order, byte for byte what one
