@@ -139,15 +139,17 @@ fn alarm_size(profiles: &Profiles, settings: &GuardSettings) -> (u64, String) {
     if let Some(size) = settings.alarm_size {
         return (u64::from(size), "config".to_owned());
     }
-    let mut sizes: Vec<u64> = (0..profiles.len())
-        .map(|p| profiles.record_count(p) as u64)
+    // 32-bit counts (record indices are 32-bit): this runs beside the other report sections,
+    // so its buffer adds to theirs.
+    let mut sizes: Vec<u32> = (0..profiles.len())
+        .map(|p| profiles.record_count(p) as u32)
         .collect();
     // The value at that rank of the sorted sizes, without sorting them all.
     let rank = sizes.len().saturating_sub(1) * 999 / 1000;
     let p999 = if sizes.is_empty() {
         1
     } else {
-        *sizes.select_nth_unstable(rank).1
+        u64::from(*sizes.select_nth_unstable(rank).1)
     };
     let size = (p999 * 10).max(50);
     (
