@@ -1,6 +1,5 @@
 //! The CSV layouts of `profiles.csv`, `links.csv` and `rejects.csv` (documented in the README).
 
-use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use rayon::prelude::*;
@@ -9,6 +8,7 @@ use crate::extract::{Extracted, NO_TIME};
 use crate::graph::{Clusters, NONE};
 use crate::normalize::datetime::format_timestamp;
 use crate::profile::Profiles;
+use crate::profile::ids::ProfileId;
 
 use super::OutDir;
 use super::reuse::{CopiedTable, Reuse, Stamped, TableStamp};
@@ -90,7 +90,7 @@ impl<W: Write> CsvSink<W> {
     /// Appends a field.
     pub(crate) fn field(&mut self, value: &[u8]) {
         self.separate();
-        if value.iter().any(|&b| NEEDS_QUOTES[b as usize]) {
+        if needs_quotes(value) {
             self.buf.push(b'"');
             for &b in value {
                 if b == b'"' {
@@ -115,7 +115,16 @@ impl<W: Write> CsvSink<W> {
         self.buf.extend_from_slice(value);
     }
 
-    /// Appends a field assembled by `build` in `scratch` (lists, formatted numbers).
+    /// Appends a field that `format` writes straight into the buffer; it must need no quotes
+    /// (timestamps, amounts).
+    fn plain_with(&mut self, format: impl FnOnce(&mut Vec<u8>)) {
+        self.separate();
+        let start = self.buf.len();
+        format(&mut self.buf);
+        debug_assert!(!needs_quotes(&self.buf[start..]));
+    }
+
+    /// Appends a field assembled by `build` in `scratch` (lists).
     fn built(&mut self, scratch: &mut Vec<u8>, build: impl FnOnce(&mut Vec<u8>)) {
         scratch.clear();
         build(scratch);
@@ -244,6 +253,91 @@ static NEEDS_QUOTES: [bool; 256] = {
     table
 };
 
+/// Whether a field holds a byte of [`NEEDS_QUOTES`]: eight bytes at a time (the classic
+/// "has a zero byte" test on the word XORed with each of the four bytes), the tail through the
+/// table.
+fn needs_quotes(value: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let has = |word: u64, byte: u8| {
+        let x = word ^ (ONES * u64::from(byte));
+        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    };
+    let mut words = value.chunks_exact(8);
+    for word in &mut words {
+        let word = u64::from_ne_bytes(word.try_into().expect("8 bytes"));
+        if has(word, b',') | has(word, b'"') | has(word, b'\n') | has(word, b'\r') {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| NEEDS_QUOTES[b as usize])
+}
+
+/// Appends `n` (below 100) as two digits.
+fn push_two_digits(out: &mut Vec<u8>, n: u8) {
+    out.extend_from_slice(&[b'0' + n / 10, b'0' + n % 10]);
+}
+
+/// Appends what [`format_timestamp`] gives for `secs`, without a `String`: years 1000-9999
+/// (all that `parse_timestamp` accepts) are formatted here, any other through it. The civil
+/// date is Howard Hinnant's `civil_from_days`, as in `normalize::datetime` (the test
+/// `timestamps_match_format_timestamp` holds the two together).
+fn push_timestamp(out: &mut Vec<u8>, secs: i64) {
+    let days = secs.div_euclid(86_400);
+    let time = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(1000..=9999).contains(&year) {
+        out.extend_from_slice(format_timestamp(secs).as_bytes());
+        return;
+    }
+    // Every part is in range here, so the narrowing casts are exact.
+    push_two_digits(out, (year / 100) as u8);
+    push_two_digits(out, (year % 100) as u8);
+    out.push(b'-');
+    push_two_digits(out, month as u8);
+    out.push(b'-');
+    push_two_digits(out, day as u8);
+    if time != 0 {
+        out.push(b' ');
+        push_two_digits(out, (time / 3600) as u8);
+        out.push(b':');
+        push_two_digits(out, (time / 60 % 60) as u8);
+        out.push(b':');
+        push_two_digits(out, (time % 60) as u8);
+    }
+}
+
+/// Appends `amount` exactly as `format!("{amount:.2}")` writes it, without the formatting
+/// machinery in the common case. `y = amount * 100` is off the exact product by under 2^-13
+/// while |y| < 2^40, so when `y` is within 0.49 of an integer `c`, the exact product is within
+/// 0.5 of `c` (no tie to break) and `c` hundredths is the correctly rounded value that `{:.2}`
+/// prints. Anything else (near a half cent, huge, not finite) goes through `{:.2}` itself.
+fn push_amount(out: &mut Vec<u8>, amount: f64) {
+    let y = amount * 100.0;
+    let cents = y.round();
+    if y.abs() < (1u64 << 40) as f64 && (y - cents).abs() <= 0.49 {
+        // `{:.2}` keeps the sign of a negative amount that rounds to zero ("-0.00").
+        if amount.is_sign_negative() {
+            out.push(b'-');
+        }
+        // |cents| < 2^40: the cast is exact.
+        let cents = cents.abs() as u64;
+        out.extend_from_slice(itoa::Buffer::new().format(cents / 100).as_bytes());
+        out.push(b'.');
+        push_two_digits(out, (cents % 100) as u8);
+    } else {
+        write!(out, "{amount:.2}").expect("writing to a Vec");
+    }
+}
+
 type Sink = CsvSink<Stamped<super::OutFile>>;
 
 /// Flushes and syncs a table; gives its stamp (for the next run's [`Reuse`]).
@@ -341,6 +435,16 @@ fn write_profiles(
         let mut ids: Vec<(&str, &str)> = Vec::new();
         let mut scratch = Vec::new();
         let mut number = itoa::Buffer::new();
+        // Every identifier of the task's profiles looked up in the interner first, in one loop
+        // of independent loads (they are all over it), profile after profile.
+        let copied = |p: usize| reuse.is_some_and(|t| t.row(p).is_some());
+        let values: Vec<(u16, &str)> = range
+            .clone()
+            .filter(|&p| !copied(p))
+            .flat_map(|p| profiles.get(p).identifiers)
+            .map(|&ident| extracted.interner.get(ident))
+            .collect();
+        let mut values = values.iter();
         for p in range {
             if let Some(row) = reuse.and_then(|t| t.row(p)) {
                 w.copy_rows(row);
@@ -349,8 +453,7 @@ fn write_profiles(
             let profile = profiles.get(p);
             lists.iter_mut().for_each(Vec::clear);
             ids.clear();
-            for &ident in profile.identifiers {
-                let (namespace, value) = extracted.interner.get(ident);
+            for &(namespace, value) in values.by_ref().take(profile.identifiers.len()) {
                 match namespace {
                     0..=2 => lists[namespace as usize].push(value),
                     _ => ids.push((
@@ -392,16 +495,14 @@ fn write_profiles(
                 if t == NO_TIME {
                     w.plain(b"");
                 } else {
-                    w.field(format_timestamp(t).as_bytes());
+                    w.plain_with(|buf| push_timestamp(buf, t));
                 }
             }
             w.plain(number.format(profile.purchases).as_bytes());
             if profile.purchases == 0 {
                 w.plain(b"");
             } else {
-                let mut text = String::new();
-                write!(text, "{:.2}", profile.amount_total).expect("writing to a String");
-                w.field(text.as_bytes());
+                w.plain_with(|buf| push_amount(buf, profile.amount_total));
             }
             w.end_row_in_memory();
         }
@@ -424,16 +525,33 @@ fn write_links(
     let records = &extracted.records;
     write_parallel(&mut w, records.len(), LINK_ROWS_PER_TASK, |w, range| {
         let mut row_text = itoa::Buffer::new();
-        for record in range {
+        // The profile id and the namespace of `matched_by` sit at random places of large
+        // columns: looked up first, in a loop of independent loads (many cache misses in
+        // flight at once), then the rows are formatted from them.
+        let looked_up: Vec<(Option<ProfileId>, u16)> = range
+            .clone()
+            .map(|record| {
+                if reuse.is_some_and(|t| t.row(record).is_some()) {
+                    return (None, NO_NAMESPACE);
+                }
+                let profile = profiles.of_record[record];
+                let id = (profile != NONE).then(|| profiles.id(profile as usize));
+                let namespace = match clusters.matched_by[record] {
+                    NONE => NO_NAMESPACE,
+                    ident => extracted.interner.namespace_of(ident),
+                };
+                (id, namespace)
+            })
+            .collect();
+        for (record, &(id, namespace)) in range.zip(&looked_up) {
             if let Some(row) = reuse.and_then(|t| t.row(record)) {
                 w.copy_rows(row);
                 continue;
             }
-            let profile = profiles.of_record[record];
-            let profile_id = (profile != NONE).then(|| profiles.id(profile as usize).text());
-            let matched_by = match clusters.matched_by[record] {
-                NONE => "",
-                ident => extracted.namespace_name(extracted.interner.namespace_of(ident)),
+            let profile_id = id.map(ProfileId::text);
+            let matched_by = match namespace {
+                NO_NAMESPACE => "",
+                namespace => extracted.namespace_name(namespace),
             };
             w.field(
                 extracted.sources[records.source[record] as usize]
@@ -449,6 +567,10 @@ fn write_links(
     })?;
     finish(w, "links.csv")
 }
+
+/// No namespace: a record matched by no identifier (namespaces are numbered from 0 up, far
+/// below this).
+const NO_NAMESPACE: u16 = u16::MAX;
 
 /// Records per task of `links.csv` (about 80 bytes a row).
 const LINK_ROWS_PER_TASK: usize = 2048;
@@ -671,6 +793,186 @@ mod tests {
         ) {
             prop_assert_eq!(ours(&rows), csv_crate(&rows));
         }
+    }
+
+    /// The old formatting of an amount, which `push_amount` must equal byte for byte.
+    fn amount_text(amount: f64) -> String {
+        format!("{amount:.2}")
+    }
+
+    fn pushed(push: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = b"x".to_vec();
+        push(&mut out);
+        String::from_utf8(out[1..].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn amounts_match_the_std_formatting() {
+        let cases = [
+            0.0,
+            -0.0,
+            0.004,
+            -0.004,
+            0.005,
+            0.015,
+            0.125,
+            -0.125,
+            0.1 + 0.2,
+            1.005,
+            2.675,
+            99.995,
+            -1234.5,
+            1e11 + 0.07,
+            1e12,
+            1e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for amount in cases {
+            assert_eq!(
+                pushed(|o| push_amount(o, amount)),
+                amount_text(amount),
+                "{amount:e}"
+            );
+        }
+    }
+
+    #[test]
+    fn timestamps_match_format_timestamp() {
+        // Midnight, a time of day, leap days, the range edges and outside them (fallback).
+        for text in [
+            "1000-01-01",
+            "1970-01-01 00:00:01",
+            "2024-02-29 23:59:59",
+            "2000-02-29",
+            "2100-03-01 12:00:00",
+            "9999-12-31 23:59:59",
+        ] {
+            let secs = crate::normalize::datetime::parse_timestamp(text).unwrap();
+            assert_eq!(pushed(|o| push_timestamp(o, secs)), text);
+        }
+        for secs in [i64::MIN / 2, -62_135_596_800 - 1, 253_402_300_800, 1 << 40] {
+            assert_eq!(
+                pushed(|o| push_timestamp(o, secs)),
+                format_timestamp(secs),
+                "{secs}"
+            );
+        }
+    }
+
+    #[test]
+    fn quote_scan_matches_the_table() {
+        for value in [
+            &b""[..],
+            b"abcdefg",
+            b"abcdefgh",
+            b"abcdefgh,",
+            b"a\"bcdefghijklmnop",
+            b"abcdefghijklmn\r",
+            b"\nabcdefghijklmnop",
+            "Иван Петров-Сидоров".as_bytes(),
+            b"-=+@ ;|\t\x00\xff\x2b\x2d\x0b\x0c\x21\x23",
+        ] {
+            assert_eq!(
+                needs_quotes(value),
+                value.iter().any(|&b| NEEDS_QUOTES[b as usize]),
+                "{value:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_amount_matches_the_std_formatting(
+            cents in -10_000_000_000i64..10_000_000_000,
+            addends in proptest::collection::vec(-1_000_000i64..1_000_000, 0..20),
+            bits in any::<u64>(),
+        ) {
+            // Whole cents, sums of cents as the profile builder adds them, and any double.
+            let sum = addends.iter().fold(0.0f64, |s, &c| s + c as f64 / 100.0);
+            for amount in [cents as f64 / 100.0, sum, f64::from_bits(bits)] {
+                prop_assert_eq!(pushed(|o| push_amount(o, amount)), amount_text(amount));
+            }
+        }
+
+        #[test]
+        fn any_timestamp_matches_format_timestamp(secs in -80_000_000_000i64..300_000_000_000) {
+            prop_assert_eq!(pushed(|o| push_timestamp(o, secs)), format_timestamp(secs));
+        }
+
+        #[test]
+        fn any_quote_scan_matches_the_table(value in proptest::collection::vec(any::<u8>(), 0..40)) {
+            prop_assert_eq!(
+                needs_quotes(&value),
+                value.iter().any(|&b| NEEDS_QUOTES[b as usize])
+            );
+        }
+    }
+
+    /// links.csv, whose profile ids and namespaces are looked up ahead of the formatting, is
+    /// what the csv crate writes from the columns record by record; so are the identifier
+    /// lists of profiles.csv, whose values are looked up ahead too.
+    #[test]
+    fn looked_up_rows_equal_a_record_by_record_formatting() {
+        let dir = tempfile::tempdir().unwrap();
+        let (extracted, clusters, profiles) = crate::profile::testing::pipeline(dir.path(), 3000);
+        let out_dir = dir.path().join("out");
+        let mut out = OutDir::create(&out_dir).unwrap();
+        write_tables(&mut out, &extracted, &clusters, &profiles, None).unwrap();
+        out.commit().unwrap();
+
+        let records = &extracted.records;
+        let mut links = csv::Writer::from_writer(Vec::new());
+        links
+            .write_record(["source", "row", "record_key", "profile_id", "matched_by"])
+            .unwrap();
+        for r in 0..records.len() {
+            let profile = profiles.of_record[r];
+            links
+                .write_record([
+                    extracted.sources[records.source[r] as usize].name.clone(),
+                    records.row[r].to_string(),
+                    records.key.get(r).unwrap_or("").to_owned(),
+                    if profile == NONE {
+                        String::new()
+                    } else {
+                        profiles.id(profile as usize).to_string()
+                    },
+                    match clusters.matched_by[r] {
+                        NONE => String::new(),
+                        ident => extracted
+                            .namespace_name(extracted.interner.namespace_of(ident))
+                            .to_owned(),
+                    },
+                ])
+                .unwrap();
+        }
+        let expected = links.into_inner().unwrap();
+        assert_eq!(std::fs::read(out_dir.join("links.csv")).unwrap(), expected);
+
+        let written = std::fs::read_to_string(out_dir.join("profiles.csv")).unwrap();
+        let mut rows = csv::Reader::from_reader(written.as_bytes());
+        let mut with_ids = 0;
+        for (p, row) in rows.records().enumerate() {
+            let row = row.unwrap();
+            let mut lists: [Vec<&str>; 4] = Default::default();
+            for &ident in profiles.get(p).identifiers {
+                let (ns, value) = extracted.interner.get(ident);
+                lists[usize::from(ns.min(3))].push(value);
+            }
+            assert_eq!(&row[4], lists[0].join("|"));
+            assert_eq!(&row[5], lists[1].join("|"));
+            assert_eq!(&row[6], lists[2].join("|"));
+            assert_eq!(
+                row[7].split('|').filter(|s| !s.is_empty()).count(),
+                lists[3].len()
+            );
+            with_ids += usize::from(!lists[0].is_empty() && !lists[1].is_empty());
+        }
+        assert!(with_ids > 100, "{with_ids}");
     }
 
     /// Rows formatted by tasks on every thread come out in item order, byte for byte what one

@@ -139,12 +139,18 @@ fn alarm_size(profiles: &Profiles, settings: &GuardSettings) -> (u64, String) {
     if let Some(size) = settings.alarm_size {
         return (u64::from(size), "config".to_owned());
     }
-    let mut sizes: Vec<u64> = profiles.iter().map(|p| p.records.len() as u64).collect();
-    sizes.sort_unstable();
-    let p999 = sizes
-        .get(sizes.len().saturating_sub(1) * 999 / 1000)
-        .copied()
-        .unwrap_or(1);
+    // 32-bit counts (record indices are 32-bit): this runs beside the other report sections,
+    // so its buffer adds to theirs.
+    let mut sizes: Vec<u32> = (0..profiles.len())
+        .map(|p| profiles.record_count(p) as u32)
+        .collect();
+    // The value at that rank of the sorted sizes, without sorting them all.
+    let rank = sizes.len().saturating_sub(1) * 999 / 1000;
+    let p999 = if sizes.is_empty() {
+        1
+    } else {
+        u64::from(*sizes.select_nth_unstable(rank).1)
+    };
     let size = (p999 * 10).max(50);
     (
         size,
@@ -206,9 +212,9 @@ fn alarms(
     profiles: &Profiles,
     alarm_size: u64,
 ) -> Listed<Alarm> {
-    let mut alarmed: Vec<crate::profile::Profile<'_>> = profiles
-        .iter()
-        .filter(|p| p.records.len() as u64 > alarm_size)
+    let mut alarmed: Vec<crate::profile::Profile<'_>> = (0..profiles.len())
+        .filter(|&p| profiles.record_count(p) as u64 > alarm_size)
+        .map(|p| profiles.get(p))
         .collect();
     alarmed.sort_by(|a, b| {
         b.records
@@ -301,6 +307,25 @@ fn parts_without(n: usize, links: &[(u32, u32)], without: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The derived alarm size takes the 99.9th percentile at the rank a full sort of the sizes
+    /// gives (the selection finds the same value).
+    #[test]
+    fn derived_alarm_size_is_the_rank_of_the_sorted_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, _, profiles) = crate::profile::testing::pipeline(dir.path(), 3000);
+        let mut sizes: Vec<u64> = profiles.iter().map(|p| p.records.len() as u64).collect();
+        sizes.sort_unstable();
+        let p999 = sizes[(sizes.len() - 1) * 999 / 1000];
+        let settings = GuardSettings {
+            alarm_size: None,
+            ..GuardSettings::default()
+        };
+        let (size, from) = alarm_size(&profiles, &settings);
+        assert_eq!(size, (p999 * 10).max(50));
+        assert!(from.contains(&format!("({p999})")), "{from}");
+        assert!(p999 > 1, "{p999}");
+    }
 
     #[test]
     fn removing_the_bridge_splits_a_chain() {

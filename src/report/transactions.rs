@@ -169,7 +169,9 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
     let mut revenue_all = without_profile.1;
     let mut purchases_all = without_profile.0;
     let mut buyers = 0u64;
-    let mut buyers_by_channels: std::collections::BTreeMap<String, u64> = Default::default();
+    // Buyers by the number of sources they bought in (index), keyed by its text at the end.
+    let mut buyers_by_count: Vec<u64> = Vec::new();
+    let mut sources: Vec<u16> = Vec::new();
     let mut delays: Vec<i64> = Vec::new();
     let mut buyers_without_time = 0u64;
     let purchases = Purchased::gather(records, profiles);
@@ -191,12 +193,14 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
         buyers += 1;
         purchases_all += bought.len() as u64;
         revenue_all += revenue;
-        let mut sources: Vec<u16> = bought.iter().map(|b| b.source).collect();
+        sources.clear();
+        sources.extend(bought.iter().map(|b| b.source));
         sources.sort_unstable();
         sources.dedup();
-        *buyers_by_channels
-            .entry(sources.len().to_string())
-            .or_default() += 1;
+        if buyers_by_count.len() <= sources.len() {
+            buyers_by_count.resize(sources.len() + 1, 0);
+        }
+        buyers_by_count[sources.len()] += 1;
         let first_purchase = bought
             .iter()
             .map(|b| b.time_min)
@@ -210,6 +214,12 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
     for (i, row) in rows.iter_mut().enumerate() {
         finish_row(row, i as u64 + 1);
     }
+    let buyers_by_channels: std::collections::BTreeMap<String, u64> = buyers_by_count
+        .iter()
+        .enumerate()
+        .filter(|&(_, &n)| n > 0)
+        .map(|(channels, &n)| (channels.to_string(), n))
+        .collect();
     let several: u64 = buyers_by_channels
         .iter()
         .filter(|(k, _)| k.as_str() != "1")
@@ -428,6 +438,33 @@ mod tests {
             buyers += usize::from(!got.is_empty());
         }
         assert!(buyers > 100, "{buyers} buyers");
+    }
+
+    /// Buyers by the number of sources they bought in, counted buyer by buyer from their
+    /// records.
+    #[test]
+    fn buyers_by_purchase_channels_count_each_buyers_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let (extracted, _, profiles) = crate::profile::testing::pipeline(dir.path(), 3000);
+        let records = &extracted.records;
+        let mut expected: std::collections::BTreeMap<String, u64> = Default::default();
+        for profile in profiles.iter() {
+            let mut sources: Vec<u16> = profile
+                .records
+                .iter()
+                .map(|&r| r as usize)
+                .filter(|&r| records.amount[r] > 0.0)
+                .map(|r| records.source[r])
+                .collect();
+            sources.sort_unstable();
+            sources.dedup();
+            if !sources.is_empty() {
+                *expected.entry(sources.len().to_string()).or_default() += 1;
+            }
+        }
+        let purchases = compute(&extracted, &profiles).purchases.unwrap();
+        assert_eq!(purchases.buyers_by_purchase_channels, expected);
+        assert!(expected.len() > 1, "{expected:?}");
     }
 
     #[test]
