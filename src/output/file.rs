@@ -11,12 +11,22 @@
 //! appended through a second, ordinary handle when the file is finished, and `sync_all` then
 //! makes both durable. Where a filesystem refuses `O_DIRECT` (tmpfs on older kernels, some
 //! FUSE and network filesystems), at open or at the first write, the file is written the
-//! ordinary way: the bytes on disk are the same either way. `OMNI_BUFFERED_WRITES=1` asks for the
-//! ordinary way everywhere (a filesystem that takes `O_DIRECT` but is slow with it).
+//! ordinary way: the bytes on disk are the same either way.
+//!
+//! A direct write returns only when the disk has the block, so each file has a writer thread
+//! that does the writing: the thread formatting rows hands it a full block and goes on filling
+//! the other one, and waits only when the disk is a whole block behind.
+//!
+//! `OMNI_BUFFERED_WRITES=1` asks for the ordinary way everywhere (a filesystem that takes
+//! `O_DIRECT` but is slow with it).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 /// Bytes written per direct write: large enough that the disk, not the system call, sets the
 /// pace (dd measured the same throughput from 1 MiB up).
@@ -26,80 +36,143 @@ const BLOCK_BYTES: usize = 1 << 20;
 /// every Linux filesystem's logical block size divides.
 const ALIGN: usize = 4096;
 
+/// A page-aligned buffer of `BLOCK_BYTES`.
+#[derive(Debug)]
+struct Block {
+    /// `BLOCK_BYTES + ALIGN` bytes; the block starts at `start`, which is page-aligned.
+    buf: Vec<u8>,
+    start: usize,
+}
+
+impl Block {
+    fn new() -> Block {
+        let buf = vec![0u8; BLOCK_BYTES + ALIGN];
+        let start = buf.as_ptr().align_offset(ALIGN);
+        Block { buf, start }
+    }
+
+    fn bytes(&self, len: usize) -> &[u8] {
+        &self.buf[self.start..self.start + len]
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[self.start..self.start + BLOCK_BYTES]
+    }
+}
+
+/// What the formatting side hands the writer thread: a block and how many of its bytes to
+/// write, and whether more will follow (`false` on flush: the bytes must reach the file now,
+/// even a partial block, which ends direct writing).
+#[derive(Debug)]
+struct Filled {
+    block: Block,
+    len: usize,
+    whole: bool,
+}
+
 /// A file being written; see the module docs. Finish it with [`OutFile::finish`] (through
 /// `OutDir::finish`): dropping it unfinished may leave its last block unwritten, which only
 /// happens when the run fails and its staging files are discarded anyway.
 #[derive(Debug)]
 pub struct OutFile {
-    file: File,
-    path: PathBuf,
-    /// `BLOCK_BYTES + ALIGN` bytes; the block used starts at `start`, which is page-aligned.
-    buf: Vec<u8>,
-    start: usize,
-    /// Bytes waiting in the block.
+    /// The block being filled.
+    block: Block,
+    /// Bytes in it.
     len: usize,
-    /// Whether `file` was opened with `O_DIRECT` and still takes direct writes.
-    direct: bool,
+    /// To the writer thread: filled blocks. From it: blocks written, to fill again.
+    filled: Option<SyncSender<Filled>>,
+    empty: Receiver<Block>,
+    /// The writer thread; it gives the file back, or the first error it met.
+    writer: Option<JoinHandle<io::Result<File>>>,
+    /// Whether the file still takes direct writes (shared with the writer thread).
+    direct: Arc<AtomicBool>,
 }
 
 impl OutFile {
-    /// Creates (or truncates) `path` for writing, directly where the filesystem allows.
+    /// Creates (or truncates) `path` for writing, directly where the filesystem allows, and
+    /// starts its writer thread.
     pub fn create(path: &Path) -> io::Result<OutFile> {
         let (file, direct) = match open_direct(path) {
             Ok(file) => (file, true),
             Err(_) => (File::create(path)?, false),
         };
-        let buf = vec![0u8; BLOCK_BYTES + ALIGN];
-        let start = buf.as_ptr().align_offset(ALIGN);
-        Ok(OutFile {
+        let direct = Arc::new(AtomicBool::new(direct));
+        let (filled_tx, filled_rx) = sync_channel::<Filled>(1);
+        let (empty_tx, empty_rx) = sync_channel::<Block>(2);
+        // The second block: filled while the writer writes the first.
+        empty_tx.send(Block::new()).expect("the channel has room");
+        let mut writer = Writer {
             file,
             path: path.to_path_buf(),
-            buf,
-            start,
+            direct: Arc::clone(&direct),
+        };
+        let handle = std::thread::Builder::new()
+            .name("omni-writer".into())
+            .spawn(move || {
+                let mut failed = None;
+                for Filled { block, len, whole } in filled_rx {
+                    if failed.is_none()
+                        && let Err(e) = writer.write(block.bytes(len), whole)
+                    {
+                        failed = Some(e);
+                    }
+                    // The formatting side may be gone (it failed): nothing to hand back then.
+                    let _ = empty_tx.send(block);
+                }
+                match failed {
+                    Some(e) => Err(e),
+                    None => Ok(writer.file),
+                }
+            })?;
+        Ok(OutFile {
+            block: Block::new(),
             len: 0,
+            filled: Some(filled_tx),
+            empty: empty_rx,
+            writer: Some(handle),
             direct,
         })
     }
 
     /// Whether the file is still being written past the page cache (for tests).
     pub fn is_direct(&self) -> bool {
-        self.direct
+        self.direct.load(Ordering::Relaxed)
     }
 
     /// Writes the pending bytes, ends direct writing (the last block may be partial) and syncs
     /// the file to disk.
     pub fn finish(mut self) -> io::Result<()> {
-        self.flush()?;
-        self.file.sync_all()
+        self.hand_over(false)?;
+        let file = self.join()?;
+        file.sync_all()
     }
 
-    /// Writes the full block. Direct writes that the filesystem refuses (`EINVAL`: it accepted
-    /// the flag at open but not these writes) switch the file to ordinary writes for good.
-    fn write_block(&mut self) -> io::Result<()> {
-        debug_assert_eq!(self.len, BLOCK_BYTES);
-        let block = &self.buf[self.start..self.start + BLOCK_BYTES];
-        if self.direct {
-            match self.file.write_all(block) {
-                Ok(()) => {
-                    self.len = 0;
-                    return Ok(());
-                }
-                Err(e) if e.raw_os_error() == Some(EINVAL) => self.stop_direct()?,
-                Err(e) => return Err(e),
-            }
+    /// Hands the block to the writer thread and takes an empty one (waiting for it if the
+    /// writer is a block behind).
+    fn hand_over(&mut self, whole: bool) -> io::Result<()> {
+        let lost = || io::Error::other("the output writer thread stopped");
+        let filled = self.filled.as_ref().ok_or_else(lost)?;
+        let next = match self.empty.recv() {
+            Ok(block) => block,
+            Err(_) => return Err(self.join().err().unwrap_or_else(lost)),
+        };
+        let block = std::mem::replace(&mut self.block, next);
+        let len = std::mem::take(&mut self.len);
+        if filled.send(Filled { block, len, whole }).is_err() {
+            return Err(self.join().err().unwrap_or_else(lost));
         }
-        let block = &self.buf[self.start..self.start + BLOCK_BYTES];
-        self.file.write_all(block)?;
-        self.len = 0;
         Ok(())
     }
 
-    /// Replaces the direct handle with an ordinary one appending at the end of what the direct
-    /// writes put in the file (a refused write wrote nothing, so the end is where it was).
-    fn stop_direct(&mut self) -> io::Result<()> {
-        self.file = OpenOptions::new().append(true).open(&self.path)?;
-        self.direct = false;
-        Ok(())
+    /// Stops the writer thread once it has written everything handed over.
+    fn join(&mut self) -> io::Result<File> {
+        drop(self.filled.take());
+        match self.writer.take() {
+            Some(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the output writer thread panicked"))),
+            None => Err(io::Error::other("the output writer thread already stopped")),
+        }
     }
 }
 
@@ -108,46 +181,79 @@ impl Write for OutFile {
         let mut rest = data;
         while !rest.is_empty() {
             if self.len == BLOCK_BYTES {
-                self.write_block()?;
+                self.hand_over(true)?;
             }
             let take = (BLOCK_BYTES - self.len).min(rest.len());
-            let at = self.start + self.len;
-            self.buf[at..at + take].copy_from_slice(&rest[..take]);
+            self.block.bytes_mut()[self.len..self.len + take].copy_from_slice(&rest[..take]);
             self.len += take;
             rest = &rest[take..];
         }
         Ok(data.len())
     }
 
-    /// Writes every pending byte. A partial block cannot be written directly, so after this the
-    /// file takes ordinary writes: flush once, at the end (as `finish` does).
+    /// Has every pending byte written. A partial block cannot be written directly, so after
+    /// this the file takes ordinary writes: flush once, at the end (as `finish` does).
     fn flush(&mut self) -> io::Result<()> {
-        if self.len == BLOCK_BYTES {
-            self.write_block()?;
-        }
-        if self.len > 0 {
-            if self.direct {
-                // The whole blocks still go directly; the tail through an ordinary handle.
-                let whole = self.len / ALIGN * ALIGN;
-                if whole > 0 {
-                    let blocks = &self.buf[self.start..self.start + whole];
-                    match self.file.write_all(blocks) {
-                        Ok(()) => {
-                            self.buf
-                                .copy_within(self.start + whole..self.start + self.len, self.start);
-                            self.len -= whole;
-                        }
-                        Err(e) if e.raw_os_error() == Some(EINVAL) => {}
-                        Err(e) => return Err(e),
-                    }
+        self.hand_over(false)?;
+        // The writer has written the block once it hands back the one handed over before:
+        // wait for that, so the bytes are in the file when flush returns.
+        let other = self.empty.recv().map_err(|_| {
+            self.join()
+                .err()
+                .unwrap_or_else(|| io::Error::other("the output writer thread stopped"))
+        })?;
+        let filled = self.filled.as_ref().expect("the writer runs until finish");
+        // Hand the free block straight back, empty, so the writer stays one block ahead.
+        let _ = filled.send(Filled {
+            block: other,
+            len: 0,
+            whole: false,
+        });
+        Ok(())
+    }
+}
+
+/// The writer thread's side: the file and how it is written.
+struct Writer {
+    file: File,
+    path: PathBuf,
+    direct: Arc<AtomicBool>,
+}
+
+impl Writer {
+    /// Writes `bytes`: whole blocks directly while the file takes direct writes; a partial one
+    /// (`whole` false) ends direct writing, its aligned part still written directly. Direct
+    /// writes the filesystem refuses (`EINVAL`: it accepted the flag at open but not these
+    /// writes) switch the file to ordinary writes for good.
+    fn write(&mut self, bytes: &[u8], whole: bool) -> io::Result<()> {
+        let mut rest = bytes;
+        if self.direct.load(Ordering::Relaxed) {
+            let aligned = if whole {
+                bytes.len()
+            } else {
+                bytes.len() / ALIGN * ALIGN
+            };
+            if aligned > 0 {
+                match self.file.write_all(&bytes[..aligned]) {
+                    Ok(()) => rest = &bytes[aligned..],
+                    Err(e) if e.raw_os_error() == Some(EINVAL) => self.stop_direct()?,
+                    Err(e) => return Err(e),
                 }
+            }
+            if !whole {
                 self.stop_direct()?;
             }
-            let tail = &self.buf[self.start..self.start + self.len];
-            self.file.write_all(tail)?;
-            self.len = 0;
         }
-        self.file.flush()
+        self.file.write_all(rest)
+    }
+
+    /// Replaces the direct handle with an ordinary one appending at the end of what the direct
+    /// writes put in the file (a refused write wrote nothing, so the end is where it was).
+    fn stop_direct(&mut self) -> io::Result<()> {
+        if self.direct.swap(false, Ordering::Relaxed) {
+            self.file = OpenOptions::new().append(true).open(&self.path)?;
+        }
+        Ok(())
     }
 }
 
@@ -254,12 +360,8 @@ mod tests {
         let mut file = OutFile::create(&path).unwrap();
         let direct = file.is_direct();
         file.write_all(&data).unwrap();
-        // Two whole blocks went out; whichever way they went, the file holds them.
+        // Two whole blocks were handed over; they do not change how the file is written.
         assert_eq!(file.is_direct(), direct, "whole blocks keep the mode");
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().len() as usize,
-            2 * BLOCK_BYTES
-        );
         file.finish().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), data);
     }
