@@ -52,6 +52,14 @@ impl CardNormalizer {
 
     /// `raw` is non-empty after trimming.
     pub fn normalize(&self, raw: &str) -> Result<String, RejectReason> {
+        let mut out = String::new();
+        self.normalize_into(raw, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`CardNormalizer::normalize`] appending the canonical number to `out`; on a reject `out`
+    /// is unchanged.
+    pub fn normalize_into(&self, raw: &str, out: &mut String) -> Result<(), RejectReason> {
         let trimmed = raw.trim();
         let card = match recover_spreadsheet_integer(trimmed) {
             SpreadsheetNumber::NotFloat => compact(trimmed),
@@ -80,7 +88,8 @@ impl CardNormalizer {
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
             && rest.bytes().any(|b| b.is_ascii_digit());
         if shape_ok {
-            Ok(rest.to_owned())
+            out.push_str(rest);
+            Ok(())
         } else {
             Err(RejectReason::CardInvalid)
         }
