@@ -357,7 +357,9 @@ fn compile(plan: &Plan, namespaces: &mut Vec<String>, default_region: Option<Str
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Value {
     Empty,
-    Valid(Span),
+    /// The canonical value and its [`Interner::tag`], computed by the parallel workers so the
+    /// sequential append stage only probes the interner.
+    Valid(Span, u32),
     /// The reason and the raw value, trimmed.
     Rejected(RejectReason, Span),
 }
@@ -400,12 +402,39 @@ impl Processed {
         &self.text[start..end]
     }
 
-    /// The value of a normalizer's `result` for the cell `raw`, its text stored here.
-    fn value(&mut self, result: &Option<Result<String, RejectReason>>, raw: &str) -> Value {
+    /// The value of a normalizer's `result` for the cell `raw` of `namespace`, its text stored
+    /// here.
+    fn value(
+        &mut self,
+        result: &Option<Result<String, RejectReason>>,
+        raw: &str,
+        namespace: u16,
+    ) -> Value {
         match result {
             None => Value::Empty,
-            Some(Ok(canonical)) => Value::Valid(self.push(canonical)),
+            Some(Ok(canonical)) => {
+                Value::Valid(self.push(canonical), Interner::tag(namespace, canonical))
+            }
             Some(Err(reason)) => Value::Rejected(*reason, self.push(raw.trim())),
+        }
+    }
+
+    /// The cell `raw` of an email, card or id column normalized straight into the text.
+    fn normalize(
+        &mut self,
+        normalizers: &Normalizers,
+        column: &IdentifierColumn,
+        raw: &str,
+        region: Option<&str>,
+    ) -> Value {
+        let start = self.text.len();
+        match normalizers.normalize_into(column.kind, raw, region, &mut self.text) {
+            None => Value::Empty,
+            Some(Ok(())) => {
+                let span = (start, self.text.len());
+                Value::Valid(span, Interner::tag(column.namespace, self.str(span)))
+            }
+            Some(Err(reason)) => Value::Rejected(reason, self.push(raw.trim())),
         }
     }
 }
@@ -544,10 +573,12 @@ fn append(
             let report = &mut source.columns[column.column];
             match *value {
                 Value::Empty => {}
-                Value::Valid(span) => {
+                Value::Valid(span, tag) => {
                     report.filled += 1;
                     report.valid += 1;
-                    let id = out.interner.intern(column.namespace, chunk.str(span));
+                    let id = out
+                        .interner
+                        .intern_tagged(column.namespace, chunk.str(span), tag);
                     if !idents.contains(&id) {
                         idents.push(id);
                     }
@@ -644,9 +675,9 @@ fn process_row(
     for column in &compiled.identifiers {
         let raw = fields.get(column.column).unwrap_or("");
         let value = if column.kind == Kind::Phone {
-            phone_cache.value(normalizers, raw, region, out)
+            phone_cache.value(normalizers, raw, region, column.namespace, out)
         } else {
-            out.value(&normalizers.normalize(column.kind, raw, region), raw)
+            out.normalize(normalizers, column, raw, region)
         };
         out.values.push(value);
     }
@@ -786,6 +817,7 @@ impl PhoneCache {
         normalizers: &Normalizers,
         raw: &str,
         region: Option<&str>,
+        namespace: u16,
         out: &mut Processed,
     ) -> Value {
         use std::hash::BuildHasher;
@@ -798,11 +830,11 @@ impl PhoneCache {
             .expect("no worker panics while holding the lock")
             .find(hash, matches)
         {
-            return out.value(&hit.2, raw);
+            return out.value(&hit.2, raw, namespace);
         }
         let result =
             normalizers.normalize(Kind::Phone, raw, Some(region).filter(|r| !r.is_empty()));
-        let value = out.value(&result, raw);
+        let value = out.value(&result, raw, namespace);
         let mut table = shard
             .lock()
             .expect("no worker panics while holding the lock");
@@ -930,6 +962,57 @@ mod tests {
         }
     }
 
+    /// Values normalized straight into a chunk's text: the text `normalize` returns, the
+    /// interner's tag of it, rejects keeping the trimmed cell, and earlier values untouched.
+    #[test]
+    fn values_written_into_the_chunk_match_the_normalizers() {
+        let normalizers = Normalizers::new(&crate::config::Settings::default()).unwrap();
+        let mut out = Processed::default();
+        let mut seen = Vec::new();
+        for (kind, namespace) in [(Kind::Email, 0), (Kind::Card, 2), (Kind::Id, 3)] {
+            let column = IdentifierColumn {
+                column: 0,
+                kind,
+                namespace,
+            };
+            for raw in [
+                " Ivan.Petrov+x@GMAIL.com ",
+                "a.b@ya.ru",
+                "test@test.com",
+                "n/a",
+                "",
+                "no-at-sign",
+                "CARD 000123",
+                "1111",
+                "12345.0",
+            ] {
+                let value = out.normalize(&normalizers, &column, raw, None);
+                match (normalizers.normalize(kind, raw, None), value) {
+                    (None, Value::Empty) => {}
+                    (Some(Ok(want)), Value::Valid(span, tag)) => {
+                        assert_eq!(out.str(span), want, "{kind} {raw:?}");
+                        assert_eq!(tag, Interner::tag(namespace, &want), "{kind} {raw:?}");
+                    }
+                    (Some(Err(want)), Value::Rejected(reason, span)) => {
+                        assert_eq!(reason, want, "{kind} {raw:?}");
+                        assert_eq!(out.str(span), raw.trim(), "{kind} {raw:?}");
+                    }
+                    (want, got) => panic!("{kind} {raw:?}: {got:?}, want {want:?}"),
+                }
+                seen.push((value, out.text.len()));
+            }
+        }
+        for (value, _) in &seen {
+            if let Value::Valid(span, _) | Value::Rejected(_, span) = *value {
+                assert!(span.1 <= out.text.len() && out.text.is_char_boundary(span.0));
+            }
+        }
+        assert!(
+            seen.windows(2).all(|w| w[0].1 <= w[1].1),
+            "the text only grows"
+        );
+    }
+
     #[test]
     fn each_distinct_phone_is_parsed_once_per_region() {
         let normalizers = Normalizers::new(&crate::config::Settings::default()).unwrap();
@@ -938,16 +1021,16 @@ mod tests {
         let mut direct = Processed::default();
         for _ in 0..3 {
             for raw in ["8 916 123-45-67", "8 495 914-93-28", " 000 ", "8 916 12"] {
-                let cached = cache.value(&normalizers, raw, Some("RU"), &mut out);
+                let cached = cache.value(&normalizers, raw, Some("RU"), 1, &mut out);
                 let result = normalizers.normalize(Kind::Phone, raw, Some("RU"));
-                let want = direct.value(&result, raw);
+                let want = direct.value(&result, raw, 1);
                 assert_eq!(cached, want, "{raw}");
             }
         }
         assert_eq!(out.text, direct.text, "hits store the same text as parses");
         assert!(out.text.contains("+79161234567") && out.text.contains("000"));
         assert_eq!(cache.len(), 4, "three passes over four cells: four parses");
-        let _ = cache.value(&normalizers, "8 916 123-45-67", Some("KZ"), &mut out);
+        let _ = cache.value(&normalizers, "8 916 123-45-67", Some("KZ"), 1, &mut out);
         assert_eq!(cache.len(), 5, "the region is part of the key");
     }
 }

@@ -6,10 +6,15 @@
 //! single-table version; a radix-partitioned one is the known remedy once it dominates (scale.md).
 //!
 //! Each slot also keeps 32 bits of the value's hash, and the table's own hash is derived from
-//! those bits alone. So a probe compares the value's bytes (three cache misses: namespace, end
-//! offsets, arena) only when 32 bits of hash already agree, and growing the table moves slots
+//! those bits alone. So a probe compares the value's bytes (two cache misses: the id's entry,
+//! which packs its namespace with its end offset, and the arena) only when 32 bits of hash
+//! already agree, and growing the table moves slots
 //! without reading or rehashing a single value (before this, growth re-read the whole arena at
 //! every doubling: 4% of the extract stage at 1M people).
+//!
+//! The tag is a pure function of `(namespace, value)` ([`Interner::tag`], a fixed-seed hash), so
+//! `extract` computes it in its parallel normalize stage and hands it to
+//! [`Interner::intern_tagged`]: the sequential append stage then only probes and compares.
 
 use std::hash::BuildHasher;
 
@@ -20,10 +25,10 @@ use hashbrown::HashTable;
 pub struct Interner {
     /// `(id, tag)`: the tag is the low 32 bits of the value's hash (see [`table_hash`]).
     table: HashTable<(u32, u32)>,
-    hasher: foldhash::fast::FixedState,
-    /// End offset of each id's bytes in `bytes` (its start is the previous end).
-    ends: Vec<u64>,
-    namespaces: Vec<u16>,
+    /// Per id, its namespace in the top 16 bits and the end offset of its bytes in `bytes` in
+    /// the low 48 (its start is the previous end): a probe that matches the tag reads the
+    /// namespace and both offsets from one cache line, not from two arrays.
+    entries: Vec<u64>,
     /// Every value, back to back. A `String`, so values come back as `&str` without a UTF-8
     /// check (slicing only checks the two char boundaries).
     bytes: String,
@@ -40,9 +45,7 @@ impl Interner {
     pub fn with_capacity(ids: usize, bytes: usize) -> Interner {
         Interner {
             table: HashTable::with_capacity(ids),
-            hasher: Default::default(),
-            ends: Vec::with_capacity(ids),
-            namespaces: Vec::with_capacity(ids),
+            entries: Vec::with_capacity(ids),
             bytes: String::with_capacity(bytes),
         }
     }
@@ -52,59 +55,71 @@ impl Interner {
         self.bytes.len()
     }
 
+    /// The 32-bit hash of `(namespace, value)` that [`Interner::intern_tagged`] takes. The same
+    /// for every interner and every thread (a fixed seed), so it can be computed anywhere.
+    pub fn tag(namespace: u16, value: &str) -> u32 {
+        foldhash::fast::FixedState::default().hash_one((namespace, value)) as u32
+    }
+
     /// The id of `(namespace, value)`, inserting it if new.
     pub fn intern(&mut self, namespace: u16, value: &str) -> u32 {
-        let tag = self.hasher.hash_one((namespace, value)) as u32;
+        self.intern_tagged(namespace, value, Interner::tag(namespace, value))
+    }
+
+    /// [`Interner::intern`] with the value's tag already computed: `tag` must be
+    /// `Interner::tag(namespace, value)`.
+    pub fn intern_tagged(&mut self, namespace: u16, value: &str, tag: u32) -> u32 {
+        debug_assert_eq!(tag, Interner::tag(namespace, value), "tag of {value:?}");
         let hash = table_hash(tag);
         let Interner {
             table,
-            ends,
-            namespaces,
+            entries,
             bytes,
-            ..
         } = self;
         let found = table.find(hash, |&(id, other)| {
-            other == tag && namespaces[id as usize] == namespace && slice(ends, bytes, id) == value
+            other == tag
+                && (entries[id as usize] >> END_BITS) as u16 == namespace
+                && slice(entries, bytes, id) == value
         });
         if let Some(&(id, _)) = found {
             return id;
         }
-        let id = u32::try_from(ends.len()).expect("fewer than 2^32 distinct identifiers");
+        let id = u32::try_from(entries.len()).expect("fewer than 2^32 distinct identifiers");
         bytes.push_str(value);
-        ends.push(bytes.len() as u64);
-        namespaces.push(namespace);
+        let end = bytes.len() as u64;
+        assert!(end <= END_MASK, "fewer than 2^48 bytes of identifiers");
+        entries.push(u64::from(namespace) << END_BITS | end);
         table.insert_unique(hash, (id, tag), |&(_, other)| table_hash(other));
         id
     }
 
     /// The namespace and value of `id`.
     pub fn get(&self, id: u32) -> (u16, &str) {
-        let text = slice(&self.ends, &self.bytes, id);
-        (self.namespaces[id as usize], text)
+        (self.namespace_of(id), slice(&self.entries, &self.bytes, id))
     }
 
     /// The namespace of `id` (cheaper than `get` when the value is not needed).
     pub fn namespace_of(&self, id: u32) -> u16 {
-        self.namespaces[id as usize]
+        (self.entries[id as usize] >> END_BITS) as u16
     }
 
     /// The namespace and raw bytes of `id`, for ordering without UTF-8 checks. Byte order of
     /// UTF-8 equals the code point order of the strings.
     pub fn sort_key(&self, id: u32) -> (u16, &[u8]) {
         (
-            self.namespaces[id as usize],
-            slice(&self.ends, &self.bytes, id).as_bytes(),
+            self.namespace_of(id),
+            slice(&self.entries, &self.bytes, id).as_bytes(),
         )
     }
 
     /// Number of distinct identifiers.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.entries.len()
     }
 
     /// True when nothing was interned.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.entries.is_empty()
     }
 }
 
@@ -115,12 +130,16 @@ fn table_hash(tag: u32) -> u64 {
     u64::from(tag).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-fn slice<'a>(ends: &[u64], bytes: &'a str, id: u32) -> &'a str {
-    let end = ends[id as usize] as usize;
+/// Bits of an entry that hold the end offset; the namespace is above them.
+const END_BITS: u32 = 48;
+const END_MASK: u64 = (1 << END_BITS) - 1;
+
+fn slice<'a>(entries: &[u64], bytes: &'a str, id: u32) -> &'a str {
+    let end = (entries[id as usize] & END_MASK) as usize;
     let start = if id == 0 {
         0
     } else {
-        ends[id as usize - 1] as usize
+        (entries[id as usize - 1] & END_MASK) as usize
     };
     &bytes[start..end]
 }
@@ -145,7 +164,10 @@ mod tests {
         /// Ids are first-seen positions: interning equals a reference map, across growth.
         #[test]
         fn ids_match_a_reference_map(
-            values in proptest::collection::vec((0u16..3, "[a-c]{0,3}"), 0..400)
+            values in proptest::collection::vec(
+                (proptest::sample::select(vec![0u16, 1, 2, 0x7fff, u16::MAX]), "[a-c]{0,3}"),
+                0..400,
+            )
         ) {
             let mut interner = Interner::new();
             let mut reference: std::collections::HashMap<(u16, String), u32> = Default::default();
@@ -158,6 +180,25 @@ mod tests {
             for ((namespace, value), id) in &reference {
                 proptest::prop_assert_eq!(interner.get(*id), (*namespace, value.as_str()));
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Tags computed ahead (as extract's parallel stage does) give the ids `intern` gives.
+        #[test]
+        fn tagged_interning_equals_interning(
+            values in proptest::collection::vec((0u16..3, "[a-c@.]{0,4}"), 0..300)
+        ) {
+            let mut plain = Interner::new();
+            let mut tagged = Interner::new();
+            for (namespace, value) in &values {
+                let tag = Interner::tag(*namespace, value);
+                proptest::prop_assert_eq!(
+                    tagged.intern_tagged(*namespace, value, tag),
+                    plain.intern(*namespace, value)
+                );
+            }
+            proptest::prop_assert_eq!(tagged.len(), plain.len());
         }
     }
 

@@ -264,8 +264,10 @@ pub fn link(
 ) -> Clusters {
     let n = records.len();
     let m = interner.len();
-    let mut holders = Holders::build(records, m);
-    let (name_of, folded) = fold_names(records);
+    // Independent passes over the records: one builds the holder lists, the other numbers the
+    // names (its folding is itself parallel).
+    let (mut holders, (name_of, folded)) =
+        rayon::join(|| Holders::build(records, m), || fold_names(records));
     let generic = detect_generic(
         records, interner, namespaces, settings, &holders, &name_of, &folded,
     );

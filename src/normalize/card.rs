@@ -52,6 +52,14 @@ impl CardNormalizer {
 
     /// `raw` is non-empty after trimming.
     pub fn normalize(&self, raw: &str) -> Result<String, RejectReason> {
+        let mut out = String::new();
+        self.normalize_into(raw, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`CardNormalizer::normalize`] appending the canonical number to `out`; on a reject `out`
+    /// is unchanged.
+    pub fn normalize_into(&self, raw: &str, out: &mut String) -> Result<(), RejectReason> {
         let trimmed = raw.trim();
         let card = match recover_spreadsheet_integer(trimmed) {
             SpreadsheetNumber::NotFloat => compact(trimmed),
@@ -80,7 +88,8 @@ impl CardNormalizer {
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
             && rest.bytes().any(|b| b.is_ascii_digit());
         if shape_ok {
-            Ok(rest.to_owned())
+            out.push_str(rest);
+            Ok(())
         } else {
             Err(RejectReason::CardInvalid)
         }
@@ -109,19 +118,61 @@ impl CardNormalizer {
     }
 }
 
-/// Uppercase without separators.
+/// Uppercase without separators. ASCII cells (nearly all) are done bytewise: ASCII letters
+/// uppercase to ASCII, and whitespace is tested as the same `char` the general path tests.
 fn compact(value: &str) -> String {
+    if !value.is_ascii() {
+        return compact_chars(value);
+    }
+    let mut out = String::with_capacity(value.len());
+    out.extend(
+        value
+            .bytes()
+            .filter(|&b| !(char::from(b).is_whitespace() || is_separator(char::from(b))))
+            .map(|b| char::from(b.to_ascii_uppercase())),
+    );
+    out
+}
+
+/// [`compact`] for any text.
+fn compact_chars(value: &str) -> String {
     value
         .chars()
-        .filter(|&c| !(c.is_whitespace() || matches!(c, '-' | '.' | '/' | '_' | ':')))
+        .filter(|&c| !(c.is_whitespace() || is_separator(c)))
         .flat_map(char::to_uppercase)
         .collect()
+}
+
+fn is_separator(c: char) -> bool {
+    matches!(c, '-' | '.' | '/' | '_' | ':')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        /// The bytewise path equals the general one on ASCII, control characters included.
+        #[test]
+        fn ascii_compact_equals_the_general_one(value in "[\\x00-\\x7f]{0,24}") {
+            prop_assert_eq!(compact(&value), compact_chars(&value));
+        }
+    }
+
+    #[test]
+    fn ascii_compact_keeps_the_general_rules() {
+        for value in [
+            "",
+            " 12-34.56/78_9:0 ",
+            "ab\tc\u{b}d\u{c}e\re\n",
+            "card no 123",
+            "#x",
+        ] {
+            assert_eq!(compact(value), compact_chars(value), "{value:?}");
+        }
+        assert_eq!(compact("карта 12"), "КАРТА12");
+    }
 
     fn norm(raw: &str) -> Result<String, RejectReason> {
         CardNormalizer::new(CardRules::default()).normalize(raw)

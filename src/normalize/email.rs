@@ -166,15 +166,25 @@ impl EmailNormalizer {
 
     /// `raw` is non-empty after trimming. Returns the canonical address or why it was rejected.
     pub fn normalize(&self, raw: &str) -> Result<String, RejectReason> {
+        let mut out = String::new();
+        self.normalize_into(raw, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`EmailNormalizer::normalize`] appending the canonical address to `out` (what `extract`
+    /// uses: an address already lowercase costs no allocation). On a reject `out` is unchanged.
+    pub fn normalize_into(&self, raw: &str, out: &mut String) -> Result<(), RejectReason> {
         let address = unwrap_address(raw);
         let (local, domain) = split_address(address)?;
         let domain = canonical_domain(domain)?;
         let local = canonical_local(local)?;
-        Ok(self.fold(&local, &domain))
+        self.fold(&local, &domain, out);
+        Ok(())
     }
 
-    /// Applies config domain aliases, then the provider table, and joins the address.
-    fn fold(&self, local: &str, domain: &str) -> String {
+    /// Applies config domain aliases, then the provider table, and appends the joined address
+    /// to `out`.
+    fn fold(&self, local: &str, domain: &str, out: &mut String) {
         let domain = self
             .rules
             .extra_domain_aliases
@@ -187,7 +197,7 @@ impl EmailNormalizer {
             None
         };
         let Some(provider) = provider else {
-            return join(local, domain);
+            return join(local, domain, out);
         };
         let mut local = local;
         if provider.plus_tags {
@@ -200,22 +210,28 @@ impl EmailNormalizer {
                 }
             }
         }
-        let local = match provider.dots {
-            Dots::Keep => Cow::Borrowed(local),
-            Dots::Remove if local.contains('.') => Cow::Owned(local.replace('.', "")),
-            Dots::ToHyphen if local.contains('.') => Cow::Owned(local.replace('.', "-")),
-            Dots::Remove | Dots::ToHyphen => Cow::Borrowed(local),
-        };
-        join(&local, provider.canonical)
+        match provider.dots {
+            Dots::Keep => out.push_str(local),
+            Dots::Remove => out.extend(local.split('.')),
+            Dots::ToHyphen => {
+                for (i, part) in local.split('.').enumerate() {
+                    if i > 0 {
+                        out.push('-');
+                    }
+                    out.push_str(part);
+                }
+            }
+        }
+        out.push('@');
+        out.push_str(provider.canonical);
     }
 }
 
-fn join(local: &str, domain: &str) -> String {
-    let mut out = String::with_capacity(local.len() + 1 + domain.len());
+fn join(local: &str, domain: &str, out: &mut String) {
+    out.reserve(local.len() + 1 + domain.len());
     out.push_str(local);
     out.push('@');
     out.push_str(domain);
-    out
 }
 
 /// Peels `Name <addr>`, `mailto:`, surrounding quotes/brackets and trailing punctuation.

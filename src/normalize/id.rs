@@ -15,6 +15,13 @@ pub const MAX_ID_CHARS: usize = 256;
 
 /// `raw` is non-empty after trimming. Returns the id as it will be linked.
 pub fn normalize(raw: &str) -> Result<String, RejectReason> {
+    let mut out = String::new();
+    normalize_into(raw, &mut out)?;
+    Ok(out)
+}
+
+/// [`normalize`] appending the id to `out`; on a reject `out` is unchanged.
+pub fn normalize_into(raw: &str, out: &mut String) -> Result<(), RejectReason> {
     let trimmed = raw.trim();
     if trimmed.chars().any(char::is_control) || trimmed.chars().count() > MAX_ID_CHARS {
         return Err(RejectReason::IdInvalid);
@@ -22,9 +29,10 @@ pub fn normalize(raw: &str) -> Result<String, RejectReason> {
     // Only the `.0` form: `1E5` or `1.5E+3` may well be real alphanumeric ids.
     let is_integer_suffix = !trimmed.contains(['e', 'E']);
     match recover_spreadsheet_integer(trimmed) {
-        SpreadsheetNumber::Digits(digits) if is_integer_suffix => Ok(digits),
-        _ => Ok(trimmed.to_owned()),
+        SpreadsheetNumber::Digits(digits) if is_integer_suffix => out.push_str(&digits),
+        _ => out.push_str(trimmed),
     }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -130,6 +130,49 @@ impl Normalizers {
             }
         }))
     }
+
+    /// [`Normalizers::normalize`] appending the canonical value to `out` instead of returning
+    /// it: `Some(Ok(()))` when a value was appended; on `None` or a reject `out` is unchanged.
+    /// Emails, cards and ids are written straight into `out` (the parallel workers of
+    /// `extract` gather a chunk's values in one buffer, so a value costs no allocation of its
+    /// own); phones go through [`Normalizers::normalize`].
+    pub fn normalize_into(
+        &self,
+        kind: Kind,
+        raw: &str,
+        region: Option<&str>,
+        out: &mut String,
+    ) -> Option<Result<(), RejectReason>> {
+        if kind == Kind::Phone {
+            return self
+                .normalize(kind, raw, region)
+                .map(|result| result.map(|value| out.push_str(&value)));
+        }
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return None;
+        }
+        if self.blocklist.is_placeholder(trimmed)
+            || (kind == Kind::Card && is_one_repeated_digit(trimmed))
+        {
+            return Some(Err(RejectReason::JunkValue));
+        }
+        let start = out.len();
+        let written = match kind {
+            Kind::Email => self.email.normalize_into(trimmed, out),
+            Kind::Card => self.card.normalize_into(trimmed, out),
+            Kind::Id => id::normalize_into(trimmed, out),
+            Kind::Phone => unreachable!("phones returned above"),
+        };
+        Some(written.and_then(|()| {
+            if self.blocklist.is_junk(kind, &out[start..]) {
+                out.truncate(start);
+                Err(RejectReason::JunkValue)
+            } else {
+                Ok(())
+            }
+        }))
+    }
 }
 
 /// `0000000000`, `(999) 999-99-99`: five or more digits, all the same, whatever the punctuation.
@@ -212,6 +255,76 @@ mod tests {
     use super::*;
     use crate::normalize::card::CardRules;
     use crate::normalize::email::EmailRules;
+
+    /// `normalize_into` after text already in the buffer: that text kept, then exactly what
+    /// `normalize` returns; nothing appended for an empty cell or a reject.
+    fn check_into(n: &Normalizers, kind: Kind, raw: &str) -> Result<(), String> {
+        let mut out = String::from("prefix|");
+        let into = n.normalize_into(kind, raw, Some("RU"), &mut out);
+        let want = n.normalize(kind, raw, Some("RU"));
+        let got = into.map(|r| r.map(|()| out["prefix|".len()..].to_owned()));
+        if got != want || !out.starts_with("prefix|") {
+            return Err(format!(
+                "{kind} {raw:?}: {got:?} (buffer {out:?}) vs {want:?}"
+            ));
+        }
+        if !matches!(want, Some(Ok(_))) && out != "prefix|" {
+            return Err(format!("{kind} {raw:?}: buffer {out:?} after {want:?}"));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn normalize_into_appends_what_normalize_returns() {
+        let n = normalizers(Some("RU"));
+        let cases = [
+            "",
+            "  ",
+            "n/a",
+            "-",
+            "Ivan.Petrov+shop@GoogleMail.com",
+            "i.van@ya.ru",
+            "a.b.c@yandex.ru",
+            "test@test.com",
+            "info@shop.ru",
+            "Иван@почта.рф",
+            "x@y",
+            "\"Ann\" <ann@example.com>",
+            "0000 1234 5678",
+            "1111",
+            "CARD №00123",
+            "1.2345E+4",
+            "12345.0",
+            "8 916 123-45-67",
+            "8 800 555-35-35",
+            "+7 000 000 00 00",
+        ];
+        for kind in [Kind::Email, Kind::Phone, Kind::Card, Kind::Id] {
+            for raw in cases {
+                check_into(&n, kind, raw).unwrap();
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn normalize_into_agrees_on_emails(
+            raw in "[ \"<]?[A-Za-z0-9.+_-]{0,8}@?[A-Za-z0-9.-]{0,10}(\\.(ru|com|RU))?[ >]?"
+        ) {
+            let n = normalizers(Some("RU"));
+            let checked = check_into(&n, Kind::Email, &raw);
+            proptest::prop_assert!(checked.is_ok(), "{:?}", checked);
+        }
+
+        #[test]
+        fn normalize_into_agrees_on_cards_and_ids(raw in "[ A-Za-z0-9№.,:/_E+-]{0,14}") {
+            let n = normalizers(Some("RU"));
+            for kind in [Kind::Card, Kind::Id, Kind::Email] {
+                let checked = check_into(&n, kind, &raw);
+                proptest::prop_assert!(checked.is_ok(), "{:?}", checked);
+            }
+        }
+    }
 
     fn normalizers(country: Option<&str>) -> Normalizers {
         let settings = Settings {

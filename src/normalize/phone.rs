@@ -97,7 +97,19 @@ pub fn region_of(e164: &str) -> Option<String> {
 
 /// Whether an E.164 number is a fixed line (a landline) by libphonenumber's metadata. Numbers
 /// the metadata cannot tell from mobiles (`FIXED_LINE_OR_MOBILE`, as in the US) are not.
+///
+/// Russian numbers starting with 9 (`+79…`, every Russian mobile, most of the phones linked) are
+/// answered without parsing: the metadata's Russian fixed-line ranges all start with 3, 4 or 8,
+/// so libphonenumber says "not a fixed line" for them whatever follows (a test checks every
+/// `+79xx` prefix and several lengths against it). `link` asks once per shared phone.
 pub fn is_fixed_line(e164: &str) -> bool {
+    if e164.starts_with("+79") {
+        return false;
+    }
+    fixed_line_by_library(e164)
+}
+
+fn fixed_line_by_library(e164: &str) -> bool {
     PHONE_NUMBER_UTIL.parse(e164, None).is_ok_and(|number| {
         PHONE_NUMBER_UTIL.get_number_type(&number) == PhoneNumberType::FixedLine
     })
@@ -553,6 +565,22 @@ mod tests {
             out.push(c);
         }
         out
+    }
+
+    #[test]
+    fn russian_nines_are_never_fixed_lines_for_libphonenumber() {
+        let mut rng = crate::synth::rng::Rng::stream(0x79, 0, 0);
+        for prefix in 900..1000u32 {
+            for digits in [7, 8, 9, 10] {
+                for _ in 0..3 {
+                    let rest = rng.below(10u64.pow(digits));
+                    let e164 = format!("+7{prefix}{rest:0width$}", width = digits as usize);
+                    assert!(!fixed_line_by_library(&e164), "{e164}");
+                    assert!(!is_fixed_line(&e164), "{e164}");
+                }
+            }
+        }
+        assert!(fixed_line_by_library("+74959149328") && is_fixed_line("+74959149328"));
     }
 
     #[test]
