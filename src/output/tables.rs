@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use crate::extract::{Extracted, NO_TIME};
 use crate::graph::{Clusters, NONE};
-use crate::normalize::datetime::format_timestamp;
+use crate::normalize::datetime::{civil_from_days, format_timestamp};
 use crate::profile::Profiles;
 use crate::profile::ids::ProfileId;
 
@@ -280,20 +280,12 @@ fn push_two_digits(out: &mut Vec<u8>, n: u8) {
 
 /// Appends what [`format_timestamp`] gives for `secs`, without a `String`: years 1000-9999
 /// (all that `parse_timestamp` accepts) are formatted here, any other through it. The civil
-/// date is Howard Hinnant's `civil_from_days`, as in `normalize::datetime` (the test
+/// date comes from `normalize::datetime::civil_from_days`, as there (the test
 /// `timestamps_match_format_timestamp` holds the two together).
 fn push_timestamp(out: &mut Vec<u8>, secs: i64) {
     let days = secs.div_euclid(86_400);
     let time = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = civil_from_days(days);
     if !(1000..=9999).contains(&year) {
         out.extend_from_slice(format_timestamp(secs).as_bytes());
         return;

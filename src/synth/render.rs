@@ -196,19 +196,12 @@ pub fn card_pos(number: u32, rng: &mut Rng) -> String {
 }
 
 /// Civil date and time of `secs` since the Unix epoch: (year, month, day, hour, minute, second).
-/// Howard Hinnant's `civil_from_days`, so no date crate is needed.
+/// The date from `normalize::datetime::civil_from_days`, so no date crate is needed.
 pub fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = crate::normalize::datetime::civil_from_days(days);
+    let (month, day) = (month as u32, day as u32);
     let (hour, minute, second) = (
         (rem / 3600) as u32,
         (rem % 3600 / 60) as u32,
