@@ -233,13 +233,22 @@ impl Writer {
             } else {
                 bytes.len() / ALIGN * ALIGN
             };
-            if aligned > 0 {
-                match self.file.write_all(&bytes[..aligned]) {
-                    Ok(()) => rest = &bytes[aligned..],
-                    Err(e) if e.raw_os_error() == Some(EINVAL) => self.stop_direct()?,
+            // Written by hand rather than `write_all`: after a short direct write the rest is
+            // no longer aligned, and the ordinary handle must take over exactly where it ended.
+            let mut done = 0;
+            while done < aligned {
+                match self.file.write(&bytes[done..aligned]) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(n) => done += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) if e.raw_os_error() == Some(EINVAL) => {
+                        self.stop_direct()?;
+                        break;
+                    }
                     Err(e) => return Err(e),
                 }
             }
+            rest = &bytes[done..];
             if !whole {
                 self.stop_direct()?;
             }
@@ -248,7 +257,8 @@ impl Writer {
     }
 
     /// Replaces the direct handle with an ordinary one appending at the end of what the direct
-    /// writes put in the file (a refused write wrote nothing, so the end is where it was).
+    /// writes put in the file (a refused write wrote nothing, so the end is where the bytes
+    /// written so far end).
     fn stop_direct(&mut self) -> io::Result<()> {
         if self.direct.swap(false, Ordering::Relaxed) {
             self.file = OpenOptions::new().append(true).open(&self.path)?;
