@@ -107,6 +107,23 @@ impl Normalizers {
         raw: &str,
         region: Option<&str>,
     ) -> Option<Result<String, RejectReason>> {
+        let mut out = String::new();
+        self.normalize_into(kind, raw, region, &mut out)
+            .map(|result| result.map(|()| out))
+    }
+
+    /// [`Normalizers::normalize`] appending the canonical value to `out` instead of returning
+    /// it: `Some(Ok(()))` when a value was appended; on `None` or a reject `out` is unchanged.
+    /// Emails, cards and ids are written straight into `out` (the parallel workers of
+    /// `extract` gather a chunk's values in one buffer, so a value costs no allocation of its
+    /// own); phones are parsed into a `String` first.
+    pub fn normalize_into(
+        &self,
+        kind: Kind,
+        raw: &str,
+        region: Option<&str>,
+        out: &mut String,
+    ) -> Option<Result<(), RejectReason>> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             return None;
@@ -116,53 +133,19 @@ impl Normalizers {
         {
             return Some(Err(RejectReason::JunkValue));
         }
-        let canonical = match kind {
-            Kind::Email => self.email.normalize(trimmed),
-            Kind::Phone => self.phone.normalize(trimmed, region),
-            Kind::Card => self.card.normalize(trimmed),
-            Kind::Id => id::normalize(trimmed),
-        };
-        Some(canonical.and_then(|value| {
-            if self.blocklist.is_junk(kind, &value) {
-                Err(RejectReason::JunkValue)
-            } else {
-                Ok(value)
-            }
-        }))
-    }
-
-    /// [`Normalizers::normalize`] appending the canonical value to `out` instead of returning
-    /// it: `Some(Ok(()))` when a value was appended; on `None` or a reject `out` is unchanged.
-    /// Emails, cards and ids are written straight into `out` (the parallel workers of
-    /// `extract` gather a chunk's values in one buffer, so a value costs no allocation of its
-    /// own); phones go through [`Normalizers::normalize`].
-    pub fn normalize_into(
-        &self,
-        kind: Kind,
-        raw: &str,
-        region: Option<&str>,
-        out: &mut String,
-    ) -> Option<Result<(), RejectReason>> {
-        if kind == Kind::Phone {
-            return self
-                .normalize(kind, raw, region)
-                .map(|result| result.map(|value| out.push_str(&value)));
-        }
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
-            return None;
-        }
-        if self.blocklist.is_placeholder(trimmed)
-            || (kind == Kind::Card && is_one_repeated_digit(trimmed))
-        {
-            return Some(Err(RejectReason::JunkValue));
-        }
         let start = out.len();
         let written = match kind {
             Kind::Email => self.email.normalize_into(trimmed, out),
+            // An empty `out` (`normalize`) takes the parsed `String` itself, with no copy.
+            Kind::Phone => self.phone.normalize(trimmed, region).map(|value| {
+                if out.is_empty() {
+                    *out = value;
+                } else {
+                    out.push_str(&value);
+                }
+            }),
             Kind::Card => self.card.normalize_into(trimmed, out),
             Kind::Id => id::normalize_into(trimmed, out),
-            Kind::Phone => unreachable!("phones returned above"),
         };
         Some(written.and_then(|()| {
             if self.blocklist.is_junk(kind, &out[start..]) {
