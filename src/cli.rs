@@ -211,6 +211,14 @@ pub struct MergeArgs {
     /// row that was ragged, unreadable, too long or without an identifier. Wins over --fail-on.
     #[arg(long)]
     pub strict: bool,
+
+    /// How cells that a spreadsheet would run as formulas (starting with = + - @, tab or CR,
+    /// other than a plain signed number such as +79161234567 or -12.50) are written in the CSV
+    /// tables: `formulas` puts a `'` in front (OWASP's advice; `omni explain` removes it),
+    /// `none` writes values as they are, for programs [default: formulas, or csv_escape in
+    /// [output] of the config].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub csv_escape: Option<crate::output::escape::CsvEscape>,
 }
 
 /// `omni inspect`.

@@ -18,6 +18,7 @@ use crate::input::guard::Limits;
 use crate::input::{EncodingChoice, ReadOptions};
 use crate::normalize::card::CardRules;
 use crate::normalize::email::EmailRules;
+use crate::output::escape::CsvEscape;
 
 /// The config file as written.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -47,6 +48,26 @@ pub struct FileConfig {
     /// Caps on what one input file may contain (issue 7).
     #[serde(default, skip_serializing_if = "LimitsSection::is_unset")]
     pub limits: LimitsSection,
+    /// How the output tables are written (issue 16).
+    #[serde(default, skip_serializing_if = "OutputSection::is_unset")]
+    pub output: OutputSection,
+}
+
+/// `[output]`: how the output tables are written (docs/config.md).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSection {
+    /// `formulas` (default): cells a spreadsheet would run as formulas get a leading `'`;
+    /// `none`: values as they are, for programs (`output::escape`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csv_escape: Option<CsvEscape>,
+}
+
+impl OutputSection {
+    /// True when no key is set (the section is then left out of a written config).
+    pub fn is_unset(&self) -> bool {
+        self.csv_escape.is_none()
+    }
 }
 
 /// `[limits]`: caps on one input file (docs/config.md); unset keys keep their defaults.
@@ -242,6 +263,8 @@ pub struct Settings {
     pub sources: BTreeMap<String, SourceSettings>,
     /// Over-merge guards.
     pub guards: GuardSettings,
+    /// How cells a spreadsheet would run as formulas are written in the output tables.
+    pub csv_escape: CsvEscape,
 }
 
 impl Settings {
@@ -335,6 +358,7 @@ impl Settings {
             junk_values: file.junk.values,
             sources,
             guards: guard_settings(file.guards)?,
+            csv_escape: file.output.csv_escape.unwrap_or_default(),
         })
     }
 

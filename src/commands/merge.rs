@@ -24,7 +24,8 @@ use crate::{extract, graph, profile, report};
 
 /// Runs `omni merge`.
 pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
-    let settings = Settings::from_cli(&args.read)?;
+    let mut settings = Settings::from_cli(&args.read)?;
+    settings.csv_escape = args.csv_escape.unwrap_or(settings.csv_escape);
     let normalizers = Normalizers::new(&settings)?;
     // Taken first: a second run on the same state must stop before doing any work.
     let _lock = args
@@ -159,6 +160,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let compute_report = || {
         let started = Instant::now();
         let mut report = report::compute(extracted, &clusters, &profiles, &settings.guards);
+        report.csv_escape = settings.csv_escape;
         let metrics = RunMetrics::of(&report);
         if let (Some(previous), Some((carried, _, run))) = (saved.as_ref(), carried.as_ref()) {
             report.since_previous = Some(SincePrevious::new(
@@ -174,7 +176,14 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         (report, metrics)
     };
     let ((report, metrics), stamps) = rayon::join(compute_report, || {
-        tables::write_tables(&mut out, extracted, &clusters, &profiles, reuse.as_ref())
+        tables::write_tables(
+            &mut out,
+            settings.csv_escape,
+            extracted,
+            &clusters,
+            &profiles,
+            reuse.as_ref(),
+        )
     });
     let stamps = stamps?;
     drop(reuse);

@@ -21,6 +21,7 @@
 //! previous run's outputs this run did not write removed as the swap would (see `folder`).
 
 pub mod changes;
+pub mod escape;
 mod file;
 mod folder;
 pub mod reuse;

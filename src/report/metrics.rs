@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{SCHEMA_VERSION, round4, share};
 use crate::extract::Extracted;
 use crate::normalize::Kind;
+use crate::output::escape::CsvEscape;
 use crate::profile::Profiles;
 
 /// The whole report (report.json).
@@ -16,6 +17,10 @@ pub struct Report {
     pub schema_version: u32,
     /// omni's version.
     pub omni_version: String,
+    /// How the CSV tables beside this report escape formula cells (`output::escape`); absent in
+    /// reports from before the escape, whose tables hold values as they are.
+    #[serde(default = "CsvEscape::unrecorded")]
+    pub csv_escape: CsvEscape,
     /// Run-wide totals.
     pub totals: Totals,
     /// Match rate overall and per source.
@@ -311,6 +316,8 @@ pub fn compute(
     Report {
         schema_version: SCHEMA_VERSION,
         omni_version: env!("CARGO_PKG_VERSION").to_owned(),
+        // The default mode; `merge` sets the run's.
+        csv_escape: CsvEscape::default(),
         totals: Totals {
             sources: source_count as u64,
             rows_read: extracted.sources.iter().map(|s| s.rows_read).sum(),

@@ -3,7 +3,7 @@
 //! reports over hundreds of files, renamed and deleted files under --incremental, and the
 //! silent cases of --state.
 
-use crate::{CliTest, assert_code};
+use crate::{CliTest, assert_code, parse_csv, stdout};
 
 /// Two small exports sharing one person.
 fn two_exports(t: &CliTest) {
@@ -118,4 +118,112 @@ fn issue_16_mount_point_out_dir_is_written_file_by_file() {
             .any(|f| f == "changes.csv" || f.starts_with(".omni-tmp")),
         "the second run's outputs only, as after a swap: {files:?}"
     );
+}
+
+/// An export whose cells a spreadsheet would run as formulas.
+fn hostile_export(t: &CliTest) {
+    t.write(
+        "in/@shop.csv",
+        "email,phone,name,amount\n\
+         anna@mail.ru,+79161234567,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",-12.50\n\
+         boris@mail.ru,=1+2,'Neill,10\n\
+         anna@mail.ru,+79161234567,-Anna,5\n",
+    );
+}
+
+// See: #16 (item 4: CSV injection: formula cells were written as they are).
+#[test]
+fn issue_16_formula_cells_are_escaped_and_explain_undoes_it() {
+    let t = CliTest::new();
+    hostile_export(&t);
+    let output = t.run(&["merge", "in", "-o", "out", "--country", "RU"]);
+    assert_code(&output, 0);
+    let profiles = t.read("out/profiles.csv");
+    assert!(
+        profiles.contains("\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""),
+        "{profiles}"
+    );
+    assert!(profiles.contains("''Neill"), "a leading quote is doubled");
+    assert!(
+        profiles.contains(",'@shop,"),
+        "source names too: {profiles}"
+    );
+    assert!(
+        profiles.contains(",+79161234567,"),
+        "an E.164 phone is a number, not a formula: {profiles}"
+    );
+    let rejects = t.read("out/rejects.csv");
+    assert!(rejects.contains("'@shop,2,phone,'=1+2,"), "{rejects}");
+    for table in ["links.csv", "edges.csv"] {
+        let text = t.read(&format!("out/{table}"));
+        for row in parse_csv(&text).iter().skip(1) {
+            assert!(
+                row.iter()
+                    .all(|cell| !cell.starts_with(['=', '@', '\t', '\r'])),
+                "{table}: {row:?}"
+            );
+        }
+    }
+    let report: serde_json::Value = serde_json::from_str(&t.read("out/report.json")).unwrap();
+    assert_eq!(report["csv_escape"], "formulas");
+    // explain reads the tables back exactly: no quote in what it shows.
+    let explained = t.run(&["explain", "out", "anna@mail.ru"]);
+    assert_code(&explained, 0);
+    let text = stdout(&explained);
+    assert!(text.contains("@shop"), "{text}");
+    assert!(!text.contains("'@shop"), "{text}");
+    let by_record = t.run(&["explain", "out", "@shop:1"]);
+    assert_code(&by_record, 0);
+    assert!(stdout(&by_record).contains("anna@mail.ru"));
+}
+
+// See: #16 (item 4: the escape can be turned off for machine consumers).
+#[test]
+fn issue_16_csv_escape_none_writes_values_as_they_are() {
+    let t = CliTest::new();
+    hostile_export(&t);
+    let output = t.run(&[
+        "merge",
+        "in",
+        "-o",
+        "out",
+        "--country",
+        "RU",
+        "--csv-escape",
+        "none",
+    ]);
+    assert_code(&output, 0);
+    let profiles = t.read("out/profiles.csv");
+    assert!(profiles.contains("\"=HYPERLINK("), "{profiles}");
+    assert!(profiles.contains(",'Neill,"), "{profiles}");
+    let report: serde_json::Value = serde_json::from_str(&t.read("out/report.json")).unwrap();
+    assert_eq!(report["csv_escape"], "none");
+    let explained = t.run(&["explain", "out", "@shop:2"]);
+    assert_code(&explained, 0);
+    assert!(stdout(&explained).contains("'Neill"), "kept as written");
+    // The same from omni.toml.
+    t.write("omni.toml", "[output]\ncsv_escape = \"none\"\n");
+    let output = t.run(&["merge", "in", "-o", "out2", "--country", "RU"]);
+    assert_code(&output, 0);
+    assert!(t.read("out2/profiles.csv").contains("\"=HYPERLINK("));
+}
+
+// See: #16 (item 4: report.html stays safe with hostile names and cells).
+#[test]
+fn issue_16_report_html_escapes_hostile_source_names() {
+    let t = CliTest::new();
+    t.write(
+        "in/<script>alert(1)<!--.csv",
+        "email,name\nanna@mail.ru,<img src=x onerror=alert(1)>\n",
+    );
+    t.write("in/crm.csv", "email\nanna@mail.ru\n");
+    let output = t.run(&["merge", "in", "-o", "out"]);
+    assert_code(&output, 0);
+    let html = t.read("out/report.html");
+    assert!(!html.contains("<script>alert"), "source name escaped");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;!--"),
+        "shown as text"
+    );
+    assert!(!html.contains("onerror"), "cells never reach the report");
 }
