@@ -75,7 +75,7 @@ impl Plan {
                  (roles: email, phone, card, id:<namespace>, key, first_name, last_name, full_name, \
                  country, timestamp, amount, ignore; `omni inspect {path}` shows what was detected)",
                 quoted_list(headers),
-                quoted_list(&headers[..headers.len().min(1)]),
+                quoted_names(&headers[..headers.len().min(1)]),
             );
         }
         Ok(plan)
@@ -94,14 +94,29 @@ pub fn identifier_namespace(role: &Role) -> Option<(Kind, String)> {
 }
 
 /// The column names for an error message: at most 30, each cut at 40 characters, control
-/// characters escaped, so a garbage header cannot flood the terminal (issue 7).
+/// characters escaped, so a garbage header cannot flood the terminal (issue 7); what looks like
+/// an email, a phone or a card masked without `--verbose`, since a first line of data becomes
+/// the "names" (issue 16), with a note saying so.
 fn quoted_list(headers: &[String]) -> String {
+    let masked = headers.iter().any(|h| crate::ui::mask::would_mask(h));
+    let list = quoted_names(headers);
+    match masked {
+        true => format!(
+            "{list} (line 1 looks like data, not names: check --delimiter, or add a header row; \
+             emails, phones and card numbers are masked, --verbose shows them)"
+        ),
+        false => list,
+    }
+}
+
+fn quoted_names(headers: &[String]) -> String {
     const MAX_NAMES: usize = 30;
     const MAX_CHARS: usize = 40;
     let mut names: Vec<String> = headers
         .iter()
         .take(MAX_NAMES)
         .map(|h| {
+            let h = crate::ui::mask::customer_data(h);
             let mut name: String = h
                 .chars()
                 .take(MAX_CHARS)

@@ -2,9 +2,12 @@
 //!
 //! `Ui` reads the terminal once (`std::io::IsTerminal`) and decides colour (stdout) and progress
 //! (stderr) from the flags, `NO_COLOR` and `TERM=dumb`. Rendering lives in `summary` (pure
-//! functions returning strings) so it can be snapshot-tested without a terminal.
+//! functions returning strings) so it can be snapshot-tested without a terminal. Every text
+//! printed passes through `mask::terminal`, so escape sequences and bidi controls from file
+//! names and cells reach the terminal as visible `\uXXXX` (issue 16).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod mask;
 pub mod progress;
 pub mod summary;
 
@@ -64,6 +67,7 @@ impl Ui {
     /// With `verbose`, `detail` prints customer data (identifier values); without, nothing.
     pub fn with_verbose(mut self, verbose: bool) -> Ui {
         self.verbose = verbose;
+        mask::set_verbose(verbose);
         self
     }
 
@@ -84,6 +88,7 @@ impl Ui {
         if self.quiet {
             return;
         }
+        let text = mask::terminal(text);
         let mut out = std::io::stdout().lock();
         // A closed pipe (`omni ... | head`) is not an error worth reporting.
         let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
@@ -92,6 +97,7 @@ impl Ui {
     /// Prints the output of an inspection command on stdout even under `--quiet`: it is the
     /// whole point of commands like `normalize` and `inspect`.
     pub fn data(&self, text: &str) {
+        let text = mask::terminal(text);
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
     }
@@ -131,7 +137,7 @@ impl Ui {
 
     /// Why the run ends with code 3: on stderr even under `--quiet`, since cron needs the reason.
     pub fn fail_on(&self, text: &str) {
-        let line = format!("omni: fail-on: {text}");
+        let line = format!("omni: fail-on: {}", mask::terminal(text));
         if self.progress {
             let _ = self.bars.println(&line);
         } else {
@@ -141,7 +147,7 @@ impl Ui {
 
     /// Prints why `--strict` fails the run (always, even with `--quiet`: it explains exit 1).
     pub fn strict(&self, text: &str) {
-        let line = format!("omni: strict: {text}");
+        let line = format!("omni: strict: {}", mask::terminal(text));
         if self.progress {
             let _ = self.bars.println(&line);
         } else {
@@ -154,7 +160,7 @@ impl Ui {
         if self.quiet {
             return;
         }
-        let line = format!("omni: warning: {text}");
+        let line = format!("omni: warning: {}", mask::terminal(text));
         if self.progress {
             let _ = self.bars.println(&line);
         } else {
@@ -174,10 +180,11 @@ pub fn report_error(err: &anyhow::Error) -> ExitStatus {
     if broken_pipe {
         return ExitStatus::Success;
     }
-    let mut text = format!("{err:#}");
-    if std::io::stderr().is_terminal() {
-        text.retain(|c| !c.is_control() || c == '\n' || c == '\t');
-    }
-    let _ = writeln!(std::io::stderr().lock(), "omni: error: {text}");
+    let text = format!("{err:#}");
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "omni: error: {}",
+        mask::terminal(&text)
+    );
     ExitStatus::Failure
 }

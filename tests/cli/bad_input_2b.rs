@@ -3,7 +3,7 @@
 //! reports over hundreds of files, renamed and deleted files under --incremental, and the
 //! silent cases of --state.
 
-use crate::{CliTest, assert_code, parse_csv, stdout};
+use crate::{CliTest, assert_code, parse_csv, stderr, stdout};
 
 /// Two small exports sharing one person.
 fn two_exports(t: &CliTest) {
@@ -226,4 +226,72 @@ fn issue_16_report_html_escapes_hostile_source_names() {
         "shown as text"
     );
     assert!(!html.contains("onerror"), "cells never reach the report");
+}
+
+// See: #16 (item 5: a first line of data printed its card numbers and emails in the error).
+#[test]
+fn issue_16_line_one_data_is_masked_in_messages_unless_verbose() {
+    let t = CliTest::new();
+    t.write("cards.csv", "4111111111111111;x\n4111111111111112;y\n");
+    let output = t.run(&["merge", "cards.csv", "-o", "out", "--delimiter", ","]);
+    assert_code(&output, 1);
+    let err = stderr(&output);
+    assert!(!err.contains("4111111111111111"), "{err}");
+    assert!(err.contains("**************11"), "{err}");
+    assert!(err.contains("--verbose shows them"), "{err}");
+    let verbose = t.run(&["merge", "cards.csv", "-o", "out", "--delimiter", ",", "-v"]);
+    assert_code(&verbose, 1);
+    assert!(stderr(&verbose).contains("4111111111111111;x"));
+    // A wrong delimiter over a file with a header and emails, phones on line 1.
+    t.write(
+        "semi.csv",
+        "anna@mail.ru;+79161234567;Anna\nboris@mail.ru;+79161234568;Boris\n",
+    );
+    t.write(
+        "omni.toml",
+        "[sources.semi.columns]\n\"email\" = \"email\"\n",
+    );
+    let output = t.run(&["merge", "semi.csv", "-o", "out", "--delimiter", "|"]);
+    assert_code(&output, 1);
+    let err = stderr(&output);
+    assert!(
+        !err.contains("anna@") && !err.contains("9161234567"),
+        "{err}"
+    );
+}
+
+// See: #16 (item 5: escape sequences in file names and cells reached the terminal).
+#[test]
+fn issue_16_control_characters_never_reach_the_terminal() {
+    let t = CliTest::new();
+    t.write(
+        "in/ev\u{1b}[2Jil\u{202e}.csv",
+        "email,name\nanna@mail.ru,\"An\u{1b}]0;pwned\u{7}na\"\n",
+    );
+    let output = t.run(&["merge", "in", "-o", "out"]);
+    assert_code(&output, 0);
+    let printed = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(printed.contains("ev\\u001b[2Jil\\u202e"), "{printed}");
+    let explained = t.run(&["explain", "out", "anna@mail.ru"]);
+    assert_code(&explained, 0);
+    for output in [&output, &explained] {
+        let all = [&output.stdout[..], &output.stderr[..]].concat();
+        assert!(!all.contains(&0x1b) && !all.contains(&0x07), "{all:?}");
+        assert!(!String::from_utf8_lossy(&all).contains('\u{202e}'));
+    }
+    assert!(stdout(&explained).contains("An\\u001b]0;pwned\\u0007na"));
+}
+
+// See: #16 (item 5: zero-width and bidi characters stayed inside canonical emails).
+#[test]
+fn issue_16_zero_width_characters_do_not_split_an_email() {
+    let t = CliTest::new();
+    t.write("in/shop.csv", "email\nann\u{200b}a@mail.ru\n");
+    t.write("in/crm.csv", "email\n\u{202e}anna@mail.ru\u{feff}\n");
+    t.write("in/app.csv", "email\nanna@mail.ru\n");
+    let output = t.run(&["merge", "in", "-o", "out"]);
+    assert_code(&output, 0);
+    let profiles = parse_csv(&t.read("out/profiles.csv"));
+    assert_eq!(profiles.len(), 2, "one person: {profiles:?}");
+    assert_eq!(profiles[1][4], "anna@mail.ru");
 }
