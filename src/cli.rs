@@ -207,6 +207,12 @@ pub struct MergeArgs {
     #[arg(long, requires = "state")]
     pub incremental: bool,
 
+    /// With --incremental: drop the rows saved in --state for this source (its name, as in
+    /// the outputs, or its path), as when its file was deleted, or renamed (then the file
+    /// given under the new name replaces it); repeatable.
+    #[arg(long, value_name = "NAME", requires = "incremental")]
+    pub forget_source: Vec<String>,
+
     /// Exit with code 1 (after writing every output) when anything was rejected: a value, or a
     /// row that was ragged, unreadable, too long or without an identifier. Wins over --fail-on.
     #[arg(long)]

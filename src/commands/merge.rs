@@ -75,8 +75,14 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             Some(s) => std::mem::take(&mut s.snapshot),
             None => state::Snapshot::default(),
         };
-        let (combined, warnings, lineage, sources) =
-            incremental::run(history, files, &settings, &normalizers, ui)?;
+        let (combined, warnings, lineage, sources) = incremental::run(
+            history,
+            files,
+            &settings,
+            &normalizers,
+            &args.forget_source,
+            ui,
+        )?;
         for warning in &warnings {
             ui.warn(warning);
         }

@@ -13,6 +13,7 @@ pub mod blocks;
 pub mod format;
 pub mod incremental;
 pub mod lock;
+pub mod moved;
 pub mod stable;
 
 use std::fs::File;
@@ -108,6 +109,9 @@ pub struct Snapshot {
     pub base_names: Vec<String>,
     /// Each source's canonical path, to recognise a file given again.
     pub canonical_paths: Vec<String>,
+    /// Each source's content fingerprint, to recognise a renamed file (`moved`; empty in
+    /// states written before it was kept).
+    pub content_fingerprints: Vec<String>,
     /// The identifier table as read from a state file: `extracted.interner` stays empty then,
     /// since `incremental` re-interns every value in the combined order anyway (building the
     /// hash table twice cost a second at a million people).

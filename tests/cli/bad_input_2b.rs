@@ -343,3 +343,130 @@ fn issue_16_report_size_is_linear_in_the_number_of_files() {
     assert!(html.contains("the last row, other 581 sources"));
     assert!(html.contains("The chart shows the 20 largest of 600 sources"));
 }
+
+/// `totals.rows_read` of an out dir's report.
+fn rows_read(t: &CliTest, out: &str) -> u64 {
+    let report: serde_json::Value =
+        serde_json::from_str(&t.read(&format!("{out}/report.json"))).unwrap();
+    report["totals"]["rows_read"].as_u64().unwrap()
+}
+
+// See: #16 (item 10: after `mv shop.csv shop_2024.csv` an incremental run counted its rows
+// twice).
+#[test]
+fn issue_16_incremental_run_sees_a_renamed_file() {
+    let t = CliTest::new();
+    two_exports(&t);
+    let first = t.run(&["merge", "in", "--state", "state", "-o", "out"]);
+    assert_code(&first, 0);
+    assert_eq!(rows_read(&t, "out"), 3);
+    std::fs::rename(
+        t.path().join("in/shop.csv"),
+        t.path().join("in/shop_2024.csv"),
+    )
+    .unwrap();
+    let args = [
+        "merge",
+        "in/shop_2024.csv",
+        "--state",
+        "state",
+        "--incremental",
+        "-o",
+        "out",
+    ];
+    let refused = t.run(&args);
+    assert_code(&refused, 1);
+    let err = stderr(&refused);
+    assert!(err.contains("shop_2024.csv"), "{err}");
+    assert!(err.contains("--forget-source shop"), "{err}");
+    assert_eq!(rows_read(&t, "out"), 3, "the previous outputs stay");
+    let forgotten = t
+        .command()
+        .args(args)
+        .args(["--forget-source", "shop"])
+        .output()
+        .unwrap();
+    assert_code(&forgotten, 0);
+    assert!(stderr(&forgotten).contains("'shop' forgotten"));
+    assert_eq!(
+        rows_read(&t, "out"),
+        3,
+        "as a full run over the renamed file"
+    );
+    let full = t.run(&["merge", "in", "-o", "full"]);
+    assert_code(&full, 0);
+    assert_eq!(
+        parse_csv(&t.read("out/profiles.csv")).len(),
+        parse_csv(&t.read("full/profiles.csv")).len()
+    );
+}
+
+// See: #16 (item 10: a deleted file's rows stayed in without a word).
+#[test]
+fn issue_16_incremental_run_says_a_saved_file_is_gone_and_can_forget_it() {
+    let t = CliTest::new();
+    two_exports(&t);
+    assert_code(&t.run(&["merge", "in", "--state", "state", "-o", "out"]), 0);
+    std::fs::remove_file(t.path().join("in/crm.csv")).unwrap();
+    t.write("new/app.csv", "email\nclara@mail.ru\n");
+    let kept = t.run(&[
+        "merge",
+        "new",
+        "--state",
+        "state",
+        "--incremental",
+        "-o",
+        "out",
+    ]);
+    assert_code(&kept, 0);
+    let err = stderr(&kept);
+    assert!(
+        err.contains("1 source saved in the state no longer exists"),
+        "{err}"
+    );
+    assert!(
+        err.contains("'crm'") && err.contains("--forget-source NAME"),
+        "{err}"
+    );
+    assert_eq!(rows_read(&t, "out"), 4, "its rows stay in, as documented");
+    let unknown = t.run(&[
+        "merge",
+        "new",
+        "--state",
+        "state",
+        "--incremental",
+        "-o",
+        "out",
+        "--forget-source",
+        "nope",
+    ]);
+    assert_code(&unknown, 1);
+    assert!(stderr(&unknown).contains("the state holds: app, crm, shop"));
+    let dropped = t.run(&[
+        "merge",
+        "new",
+        "--state",
+        "state",
+        "--incremental",
+        "-o",
+        "out",
+        "--forget-source",
+        "in/crm.csv",
+    ]);
+    assert_code(&dropped, 0);
+    assert_eq!(rows_read(&t, "out"), 3, "shop's 2 rows and app's 1");
+    let again = t.run(&[
+        "merge",
+        "new",
+        "--state",
+        "state",
+        "--incremental",
+        "-o",
+        "out",
+    ]);
+    assert_code(&again, 0);
+    assert!(
+        !stderr(&again).contains("no longer exist"),
+        "forgotten for good"
+    );
+}
