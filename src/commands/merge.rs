@@ -24,11 +24,12 @@ use crate::{extract, graph, profile, report};
 
 /// Runs `omni merge`.
 pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
+    refuse_drift_without_state(args)?;
     let mut settings = Settings::from_cli(&args.read)?;
     settings.csv_escape = args.csv_escape.unwrap_or(settings.csv_escape);
     let normalizers = Normalizers::new(&settings)?;
     // Taken first: a second run on the same state must stop before doing any work.
-    let _lock = args
+    let mut lock = args
         .state
         .as_deref()
         .map(state::lock::acquire)
@@ -40,6 +41,9 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             // A full run reads every file again: the saved records are left unread.
             let saved = state::load(dir, args.incremental)?;
             ui.timing("state-load", started);
+            if saved.is_none() {
+                refuse_lost_state(dir, lock.as_ref())?;
+            }
             saved
         }
         None => None,
@@ -242,7 +246,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             let pending = state::write(dir, &new_state)?;
             ui.timing("state-save", started);
             std::mem::forget(new_state);
-            Some(pending)
+            Some((pending, run))
         }
         _ => {
             std::mem::forget(snapshot);
@@ -252,8 +256,11 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let written = out.written().to_vec();
     out.commit()?;
     state::test_hook("outputs-committed");
-    if let Some(pending) = pending_state {
+    if let Some((pending, run)) = pending_state {
         pending.commit()?;
+        if let Some(lock) = lock.as_mut() {
+            lock.record_saved(run)?;
+        }
     }
     ui.timing("write", started);
     spinner.finish_and_clear();
@@ -294,6 +301,49 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::FailOn
     })
+}
+
+/// A state folder whose lock file says a state was saved there, but without `state.omni`: the
+/// file was deleted or lost, and going on would start a new history in silence (every profile
+/// `new` in changes.csv, every id given afresh). An error (issue 16): restoring the file, or
+/// starting over on purpose, is the user's call.
+fn refuse_lost_state(
+    dir: &std::path::Path,
+    lock: Option<&state::lock::StateLock>,
+) -> anyhow::Result<()> {
+    if let Some(saved) = lock.and_then(|l| l.saved_before()) {
+        bail!(
+            "{}: missing, but this state folder held one ({saved}, says {}): without it every \
+             profile would be `new` in changes.csv and lose its id. Restore state.omni (from \
+             a backup), or to start a new history on purpose delete {} (or use a new --state \
+             folder)",
+            dir.join(state::STATE_FILE).display(),
+            state::lock::LOCK_FILE,
+            dir.join(state::lock::LOCK_FILE).display(),
+        );
+    }
+    Ok(())
+}
+
+/// Drift conditions compare with the previous run, which only `--state` keeps: without it they
+/// could never hold, and a cron job would never hear of a drift. A usage error (exit 2), so
+/// the mistake shows on the first run (issue 16).
+fn refuse_drift_without_state(args: &MergeArgs) -> anyhow::Result<()> {
+    let drift: Vec<String> = args
+        .fail_on
+        .iter()
+        .filter(|c| c.is_drift())
+        .map(|c| c.name().to_owned())
+        .collect();
+    if args.state.is_none() && !drift.is_empty() {
+        return Err(crate::exit::UsageError(format!(
+            "--fail-on {} compares with the previous run, which only --state keeps: add \
+             --state DIR (the first run with it sets the baseline), or drop the condition",
+            drift.join(", ")
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// A file whose first line held data was read without a header; say so (issue 7).

@@ -363,7 +363,14 @@ pub fn write(dir: &Path, saved: &Saved) -> anyhow::Result<PendingState> {
     if let Err(e) = result {
         pending.committed = true;
         let _ = std::fs::remove_file(&pending.temp);
-        return Err(e).with_context(|| format!("{}: cannot write the state", dir.display()));
+        // The file being written, not only the folder: a full disk must say where (issue 16).
+        return Err(e).with_context(|| {
+            format!(
+                "{}: cannot write the state (as {})",
+                pending.path.display(),
+                pending.temp.display()
+            )
+        });
     }
     Ok(pending)
 }

@@ -169,7 +169,8 @@ impl Ui {
     }
 }
 
-/// Prints a fatal error as `omni: error: ...` on stderr and returns the exit status for it.
+/// Prints a fatal error as `omni: error: ...` on stderr and returns the exit status for it
+/// (2 for a [`crate::exit::UsageError`], 1 otherwise).
 /// A broken pipe anywhere in the chain is a normal end (exit 0), as in ripgrep.
 pub fn report_error(err: &anyhow::Error) -> ExitStatus {
     let broken_pipe = err.chain().any(|cause| {
@@ -181,10 +182,15 @@ pub fn report_error(err: &anyhow::Error) -> ExitStatus {
         return ExitStatus::Success;
     }
     let text = format!("{err:#}");
+    let usage = err.downcast_ref::<crate::exit::UsageError>().is_some();
     let _ = writeln!(
         std::io::stderr().lock(),
         "omni: error: {}",
         mask::terminal(&text)
     );
-    ExitStatus::Failure
+    if usage {
+        ExitStatus::Usage
+    } else {
+        ExitStatus::Failure
+    }
 }

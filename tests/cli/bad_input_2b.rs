@@ -470,3 +470,114 @@ fn issue_16_incremental_run_says_a_saved_file_is_gone_and_can_forget_it() {
         "forgotten for good"
     );
 }
+
+// See: #16 (item 11: drift conditions without --state were silently ignored).
+#[test]
+fn issue_16_drift_conditions_without_state_are_a_usage_error() {
+    let t = CliTest::new();
+    two_exports(&t);
+    let output = t.run(&[
+        "merge",
+        "in",
+        "-o",
+        "out",
+        "--fail-on",
+        "match-rate-drop=2%",
+        "--fail-on",
+        "max-profile-size=500",
+    ]);
+    assert_code(&output, 2);
+    let err = stderr(&output);
+    assert!(err.contains("--fail-on match-rate-drop"), "{err}");
+    assert!(err.contains("--state DIR"), "{err}");
+    assert!(!t.path().join("out").exists(), "refused before any work");
+    // Conditions on this run alone need no state.
+    let output = t.run(&[
+        "merge",
+        "in",
+        "-o",
+        "out",
+        "--fail-on",
+        "max-profile-size=500",
+    ]);
+    assert_code(&output, 0);
+    let with_state = t.run(&[
+        "merge",
+        "in",
+        "-o",
+        "out",
+        "--state",
+        "state",
+        "--fail-on",
+        "match-rate-drop=2%",
+    ]);
+    assert_code(&with_state, 0);
+}
+
+// See: #16 (item 11: a deleted state.omni became a silent first run, every profile `new`).
+#[test]
+fn issue_16_a_lost_state_file_is_an_error_not_a_new_history() {
+    let t = CliTest::new();
+    two_exports(&t);
+    let args = ["merge", "in", "-o", "out", "--state", "state"];
+    assert_code(&t.run(&args), 0);
+    assert_code(&t.run(&args), 0);
+    std::fs::remove_file(t.path().join("state/state.omni")).unwrap();
+    let lost = t.run(&args);
+    assert_code(&lost, 1);
+    let err = stderr(&lost);
+    assert!(err.contains("state.omni: missing"), "{err}");
+    assert!(err.contains("saved run 2 at"), "{err}");
+    assert!(err.contains("omni.lock"), "{err}");
+    // A failed run does not erase the trace.
+    assert_code(&t.run(&args), 1);
+    // Starting over on purpose: delete the lock file as the message says.
+    std::fs::remove_file(t.path().join("state/omni.lock")).unwrap();
+    let fresh = t.run(&args);
+    assert_code(&fresh, 0);
+    assert!(t.read("out/changes.csv").contains("new,"));
+    // A first run in a new folder is no error.
+    assert_code(
+        &t.run(&["merge", "in", "-o", "out2", "--state", "state2"]),
+        0,
+    );
+}
+
+// See: #16 (item 11: a full disk printed "No space left on device" without a path). Needs
+// root to mount a small tmpfs; skipped otherwise (the unit test
+// `output::file::tests::issue_16_a_full_disk_names_the_file` covers it through /dev/full).
+#[cfg(target_os = "linux")]
+#[test]
+fn issue_16_a_full_disk_names_the_file_being_written() {
+    let t = CliTest::new();
+    let rows: String = (0..3000)
+        .map(|i| format!("person{i}@mail.ru,+7916{i:07},Person Number {i}\n"))
+        .collect();
+    t.write("in/big.csv", format!("email,phone,name\n{rows}"));
+    let out = t.path().join("small");
+    std::fs::create_dir(&out).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=64k",
+            "omni-full",
+            out.to_str().unwrap(),
+        ])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here (not root?)");
+        return;
+    }
+    let output = t.run(&["merge", "in", "-o", "small"]);
+    let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+    let _ = std::process::Command::new("umount").arg(&out).status();
+    assert_code(&output, 1);
+    let err = stderr(&output);
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(err.contains("small/.omni-tmp-"), "names the file: {err}");
+    assert!(left.is_empty(), "temporaries removed: {left:?}");
+}
