@@ -38,7 +38,7 @@ pub fn render_report(report: &Report) -> String {
     let width = report
         .sources
         .iter()
-        .map(|x| x.name.chars().count())
+        .map(|x| super::mask::terminal(&x.name).chars().count())
         .max()
         .unwrap_or(6)
         .max(6);
@@ -51,7 +51,8 @@ pub fn render_report(report: &Report) -> String {
         let _ = writeln!(
             s,
             "{:<width$}  {:>9}  {:>11}  {:>13}  {:>10}  {:>8}  {:>8}",
-            src.name,
+            // Escaped here, not only when printed, so the columns line up (issue 16).
+            super::mask::terminal(&src.name),
             src.rows_read,
             src.records_in_profiles,
             src.rows_unidentified,
