@@ -526,12 +526,17 @@ mod tests {
                 limits(),
                 proptest::collection::btree_map("[a-z0-9_.-]{1,8}", source(), 0..3),
                 proptest::collection::vec("[a-z@.0-9+ ]{1,12}", 0..3),
+                proptest::option::of(prop::sample::select(vec![
+                    CsvEscape::Formulas,
+                    CsvEscape::None,
+                ])),
             )
-                .prop_map(|(country, limits, sources, junk)| FileConfig {
+                .prop_map(|(country, limits, sources, junk, csv_escape)| FileConfig {
                     country: country.map(str::to_owned),
                     limits,
                     sources,
                     junk: JunkSection { values: junk },
+                    output: OutputSection { csv_escape },
                     ..FileConfig::default()
                 })
         }
@@ -546,7 +551,7 @@ mod tests {
 
             #[test]
             fn toml_shaped_text_parses_or_fails_cleanly(
-                text in "(\\[(limits|sources\\.a|guards|email)\\]\n|[a-z_]{1,16} = (-?[0-9]{1,20}|\"[a-zA-Z;,]{0,4}\"|true|\\[\\])\n){0,8}"
+                text in "(\\[(limits|sources\\.a|guards|email|output)\\]\n|[a-z_]{1,16} = (-?[0-9]{1,20}|\"[a-zA-Z;,]{0,4}\"|true|\\[\\])\n){0,8}"
             ) {
                 if let Ok(file) = toml::from_str::<FileConfig>(&text) {
                     let _ = Settings::from_file(file);
@@ -559,12 +564,29 @@ mod tests {
                 let parsed: FileConfig = toml::from_str(&text).unwrap();
                 prop_assert_eq!(toml::to_string(&parsed).unwrap(), text.clone());
                 let settings = Settings::from_file(parsed).unwrap();
+                prop_assert_eq!(settings.csv_escape, file.output.csv_escape.unwrap_or_default());
                 let limits = file.limits.validate().unwrap();
                 prop_assert_eq!(settings.read.limits, limits);
                 for stem in file.sources.keys() {
                     prop_assert_eq!(settings.source(stem).read.limits, limits);
                 }
             }
+        }
+
+        // See: #16 (the [output] section of the formula escape).
+        #[test]
+        fn issue_16_output_csv_escape_is_read_and_checked() {
+            let file: FileConfig = toml::from_str("[output]\ncsv_escape = \"none\"\n").unwrap();
+            assert_eq!(
+                Settings::from_file(file).unwrap().csv_escape,
+                CsvEscape::None
+            );
+            let err = toml::from_str::<FileConfig>("[output]\ncsv_escape = \"off\"\n")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("formulas") && err.contains("none"), "{err}");
+            let default = Settings::from_file(FileConfig::default()).unwrap();
+            assert_eq!(default.csv_escape, CsvEscape::Formulas);
         }
 
         #[test]
