@@ -4,8 +4,9 @@
 //! The swap replaces the out dir with a staging folder, so the staging folder must already
 //! carry the out dir's mode, owner and group: otherwise a `700` or group-restricted folder of
 //! customer data becomes a `755` folder of the runner after every run. [`create_staging`]
-//! creates it closed (`700`), gives it the owner and group, then the mode, before any file is
-//! written into it: there is no moment when the data sits in a more open folder than before.
+//! creates it closed (`700`) with the owner and group before any file is written into it, and
+//! `OutDir` gives it the out dir's mode just before the swap: there is no moment when the data
+//! sits in a more open folder than before.
 //! A new out dir gets the umask, like any folder a program creates.
 //!
 //! A mount point (a Docker or Kubernetes volume, NFS) cannot be renamed (`EBUSY`), nor can a
@@ -19,14 +20,21 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-/// Creates the staging folder for `dir`: with `dir`'s mode, owner and group when `dir`
-/// exists (owner and group as far as the runner may give them), with the umask otherwise.
-pub fn create_staging(staging: &Path, dir: &Path) -> io::Result<()> {
+/// Creates the staging folder for `dir`. When `dir` exists, the staging folder gets its owner
+/// and group (as far as the runner may give them) and stays closed (`700`, plus `dir`'s setgid
+/// bit so files inherit the group) while the files are written; the returned mode is `dir`'s,
+/// for [`set_mode`] just before the swap (a read-only `500` out dir must still take the files).
+/// A new out dir gets the umask and `None`.
+pub fn create_staging(staging: &Path, dir: &Path) -> io::Result<Option<u32>> {
     let Ok(existing) = std::fs::metadata(dir) else {
-        return std::fs::create_dir(staging);
+        std::fs::create_dir(staging)?;
+        return Ok(None);
     };
     create_closed(staging)?;
-    keep_owner_and_mode(staging, &existing)
+    give_owner(staging, &existing);
+    let mode = mode_of(&existing);
+    set_mode(staging, 0o700 | (mode & 0o2000))?;
+    Ok(Some(mode))
 }
 
 #[cfg(unix)]
@@ -40,22 +48,48 @@ fn create_closed(path: &Path) -> io::Result<()> {
     std::fs::create_dir(path)
 }
 
-/// Gives `path` the owner, group and mode of `like`. Owner first: `chown` clears the set-id
-/// bits, which the mode then restores. A runner that may not give the owner (not root) still
-/// gives the group when it is one of its groups; neither failure is an error (the folder is
-/// then the runner's, as any file it writes), but the mode always follows.
+/// Gives `path` the owner and group of `like`. A runner that may not give the owner (not root)
+/// still gives the group when it is one of its groups; neither failure is an error (the folder
+/// is then the runner's, as any file it writes).
 #[cfg(unix)]
-fn keep_owner_and_mode(path: &Path, like: &std::fs::Metadata) -> io::Result<()> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+fn give_owner(path: &Path, like: &std::fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
     if std::os::unix::fs::chown(path, Some(like.uid()), Some(like.gid())).is_err() {
         let _ = std::os::unix::fs::chown(path, None, Some(like.gid()));
     }
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(like.mode() & 0o7777))
 }
 
 #[cfg(not(unix))]
-fn keep_owner_and_mode(path: &Path, like: &std::fs::Metadata) -> io::Result<()> {
-    std::fs::set_permissions(path, like.permissions())
+fn give_owner(_: &Path, _: &std::fs::Metadata) {}
+
+#[cfg(unix)]
+fn mode_of(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn mode_of(meta: &std::fs::Metadata) -> u32 {
+    if meta.permissions().readonly() {
+        0o555
+    } else {
+        0o755
+    }
+}
+
+/// Sets the permission bits of `path` (set-id and sticky bits included). Done after `chown`,
+/// which clears the set-id bits.
+#[cfg(unix)]
+pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+    let mut permissions = std::fs::metadata(path)?.permissions();
+    permissions.set_readonly(mode & 0o200 == 0);
+    std::fs::set_permissions(path, permissions)
 }
 
 /// Whether `dir` is a mount point: on another device than its parent, or listed in
@@ -188,17 +222,27 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn staging_takes_the_mode_of_the_out_dir() {
+    fn staging_stays_closed_and_hands_back_the_mode_of_the_out_dir() {
         use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("out");
         std::fs::create_dir(&dir).unwrap();
-        for mode in [0o700, 0o750, 0o2770] {
+        for (mode, closed) in [
+            (0o700, 0o700),
+            (0o755, 0o700),
+            (0o2770, 0o2700),
+            (0o500, 0o700),
+        ] {
             std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
             let staging = tmp.path().join(format!("staging-{mode:o}"));
-            create_staging(&staging, &dir).unwrap();
+            assert_eq!(create_staging(&staging, &dir).unwrap(), Some(mode));
             let got = std::fs::metadata(&staging).unwrap().permissions().mode() & 0o7777;
-            assert_eq!(got, mode, "{mode:o}");
+            assert_eq!(got, closed, "{mode:o}");
         }
+        let new = tmp.path().join("new-staging");
+        assert_eq!(
+            create_staging(&new, &tmp.path().join("absent")).unwrap(),
+            None
+        );
     }
 }

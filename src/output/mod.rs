@@ -53,6 +53,8 @@ pub struct OutDir {
     dir: PathBuf,
     /// The staging folder when the whole out dir is swapped; `None` for file-by-file renames.
     staging: Option<PathBuf>,
+    /// The existing out dir's mode, given to the staging folder just before the swap.
+    mode: Option<u32>,
     /// File-by-file mode: (temporary, final) paths.
     pending: Vec<(PathBuf, PathBuf)>,
     /// Every file opened so far, in order: what the summary says was written.
@@ -96,7 +98,7 @@ impl OutDir {
         }
         let staging = parent.join(format!(".{name}.omni-tmp-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
-        folder::create_staging(&staging, dir).with_context(|| {
+        let mode = folder::create_staging(&staging, dir).with_context(|| {
             format!(
                 "{}: cannot create the output folder (is {} writable?)",
                 dir.display(),
@@ -106,6 +108,7 @@ impl OutDir {
         Ok(OutDir {
             dir: dir.to_path_buf(),
             staging: Some(staging),
+            mode,
             pending: Vec::new(),
             written: Vec::new(),
             tidy: false,
@@ -132,6 +135,7 @@ impl OutDir {
         Ok(OutDir {
             dir: dir.to_path_buf(),
             staging: None,
+            mode: None,
             pending: Vec::new(),
             written: Vec::new(),
             tidy: false,
@@ -196,6 +200,14 @@ impl OutDir {
     /// point does). A folder that cannot be renamed (`EBUSY`, `EXDEV`) gets its files
     /// replaced one by one instead.
     fn swap_with(&self, staging: &Path, renames: &FolderRenames) -> anyhow::Result<()> {
+        if let Some(mode) = self.mode {
+            folder::set_mode(staging, mode).with_context(|| {
+                format!(
+                    "{}: cannot give the new outputs the folder's mode",
+                    staging.display()
+                )
+            })?;
+        }
         crate::state::sync_dir(staging);
         let (parent, name) = split(&self.dir).expect("staging is used only for named folders");
         let cannot = || format!("{}: cannot replace the output folder", self.dir.display());

@@ -28,7 +28,7 @@ fn issue_16_out_dir_keeps_its_mode_and_group() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let t = CliTest::new();
     two_exports(&t);
-    for wanted in [0o700, 0o2750] {
+    for wanted in [0o700, 0o2750, 0o500] {
         let out = t.path().join(format!("out{wanted:o}"));
         std::fs::create_dir(&out).unwrap();
         std::fs::set_permissions(&out, std::fs::Permissions::from_mode(wanted)).unwrap();
