@@ -457,6 +457,7 @@ fn guard_settings(section: GuardsSection) -> anyhow::Result<GuardSettings> {
         caps: section.caps,
         priority: section.priority.unwrap_or(defaults.priority),
         alarm_size: section.alarm_size,
+        given_name_sources: Vec::new(),
     })
 }
 
