@@ -5,6 +5,7 @@
 //! functions returning strings) so it can be snapshot-tested without a terminal.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod export_summary;
 pub mod progress;
 pub mod summary;
 
