@@ -59,6 +59,55 @@ pub enum Command {
     /// or as Markdown tables for a ticket or a chat.
     #[command(after_long_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
+    /// Turn a previous merge into what campaigns use: send lists per channel, a channel
+    /// cascade, and hashed ad-platform audiences, for a segment of profiles.
+    #[command(after_long_help = EXPORT_EXAMPLES)]
+    Export(ExportArgs),
+}
+
+// ---- `omni export` (issue 18) ----
+
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  omni export out/                                  # every list, every profile, into omni-export/
+  omni export out/ --where 'sources>=2' -o audiences/
+  omni export out/ --where buyer --where 'last_seen>=2026-01-01'
+  omni export out/ --where 'not email' --suppress unsubscribed.csv
+  omni export out/ --config omni.toml               # cascade and extra channels from [export]";
+
+/// `omni export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The output folder of a previous `omni merge` (profiles.csv, edges.csv, report.json are
+    /// read; the inputs are not).
+    #[arg(value_name = "OUT_DIR")]
+    pub out: PathBuf,
+
+    /// Folder to write the send lists, the cascade and the audiences into (created; files of
+    /// the same names are replaced).
+    #[arg(
+        short = 'o',
+        long = "out",
+        value_name = "EXPORT_DIR",
+        default_value = "omni-export"
+    )]
+    pub export_dir: PathBuf,
+
+    /// Keep only the profiles matching a condition, e.g. `sources>=2`, `buyer`,
+    /// `last_seen>=2026-01-01`, `not email`, `source=web_shop and purchases>=2`. Repeat to
+    /// require all [default: every profile]. See docs/export.md for the language.
+    #[arg(short = 'w', long = "where", value_name = "CONDITION")]
+    pub conditions: Vec<String>,
+
+    /// A file of emails and/or phones never to export (unsubscribed, bounced): one per line or
+    /// CSV cells, normalized as `merge` normalizes them. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub suppress: Vec<PathBuf>,
+
+    /// Config file (cascade order, extra channels, email rules) [default: ./omni.toml if it
+    /// exists].
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 const REPORT_EXAMPLES: &str = "\

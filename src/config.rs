@@ -48,6 +48,18 @@ pub struct FileConfig {
     /// Caps on what one input file may contain (issue 7).
     #[serde(default, skip_serializing_if = "LimitsSection::is_unset")]
     pub limits: LimitsSection,
+    /// `[export]`: the cascade order and extra channels of `omni export` (issue 18).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::export::settings::ExportSection::is_unset"
+    )]
+    pub export: crate::export::settings::ExportSection,
+    /// `[report]`: the period of retention and multi-channel metrics (issue 18).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::report::campaign::ReportSection::is_unset"
+    )]
+    pub report: crate::report::campaign::ReportSection,
     /// How the output tables are written (issue 16).
     #[serde(default, skip_serializing_if = "OutputSection::is_unset")]
     pub output: OutputSection,
@@ -225,6 +237,9 @@ pub struct SourceSection {
     /// Columns not named here are detected.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub columns: BTreeMap<String, String>,
+    /// `online` or `offline`, for ROPO (issue 18) [default: from the source's name and columns].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<crate::report::campaign::Touch>,
 }
 
 /// Validated per-source settings.
@@ -240,6 +255,8 @@ pub struct SourceSettings {
     pub read: ReadOptions,
     /// Forced roles by column name.
     pub columns: BTreeMap<String, Role>,
+    /// `online`/`offline` as configured (`None`: decided from the source's kind).
+    pub channel: Option<crate::report::campaign::Touch>,
 }
 
 /// Validated settings for the reading and normalizing stages.
@@ -265,6 +282,10 @@ pub struct Settings {
     pub guards: GuardSettings,
     /// How cells a spreadsheet would run as formulas are written in the output tables.
     pub csv_escape: CsvEscape,
+    /// `omni export`'s cascade and channels (issue 18).
+    pub export: crate::export::settings::ExportSettings,
+    /// Period of the retention and multi-channel metrics (issue 18).
+    pub period: crate::report::campaign::Period,
 }
 
 impl Settings {
@@ -359,6 +380,8 @@ impl Settings {
             sources,
             guards: guard_settings(file.guards)?,
             csv_escape: file.output.csv_escape.unwrap_or_default(),
+            export: file.export.validate().context("[export]")?,
+            period: file.report.period.unwrap_or_default(),
         })
     }
 
@@ -407,6 +430,7 @@ fn source_settings(
         },
         columns,
         country_from: String::new(),
+        channel: section.channel,
     })
 }
 
@@ -457,6 +481,7 @@ fn guard_settings(section: GuardsSection) -> anyhow::Result<GuardSettings> {
         caps: section.caps,
         priority: section.priority.unwrap_or(defaults.priority),
         alarm_size: section.alarm_size,
+        given_name_sources: Vec::new(),
     })
 }
 
@@ -517,6 +542,7 @@ mod tests {
                         .into_iter()
                         .map(|(k, v)| (k, v.to_owned()))
                         .collect(),
+                    channel: None,
                 })
         }
 

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod exit;
+pub mod export;
 pub mod extract;
 pub mod graph;
 pub mod input;
@@ -42,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Explain(args) => commands::explain::run(&args, &ui),
         Command::Normalize(args) => commands::normalize::run(&args, &ui),
         Command::Report(args) => commands::report::run(&args, &ui),
+        Command::Export(args) => commands::export::run(&args, &ui),
     }
 }
 

@@ -113,11 +113,13 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let spinner = ui.stage_spinner("linking");
     let started = Instant::now();
     // An incremental run links only what the new records touch (`graph::carry`).
+    let mut guards = settings.guards.clone();
+    guards.given_name_sources = extract::given_name_sources(&extracted.sources);
     let (mut clusters, how, carried_records) = graph::carry::link_with(
         &extracted.records,
         &extracted.interner,
         &extracted.namespaces,
-        &settings.guards,
+        &guards,
         lineage,
     );
     memory::release_freed();

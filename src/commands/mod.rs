@@ -2,6 +2,7 @@
 //! stage modules.
 
 pub mod explain;
+pub mod export;
 pub mod inspect;
 pub mod merge;
 pub mod normalize;

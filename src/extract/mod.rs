@@ -139,6 +139,19 @@ pub struct Source {
     pub region: plan::Region,
 }
 
+/// Per source: whether its names are given names only (a first-name column and no last-name
+/// or full-name column, as in an email list's `first_name`), for the name check
+/// (`GuardSettings::given_name_sources`).
+pub fn given_name_sources(sources: &[Source]) -> Vec<bool> {
+    sources
+        .iter()
+        .map(|s| {
+            let has = |role: Role| s.columns.iter().any(|c| c.role == role);
+            has(Role::FirstName) && !has(Role::LastName) && !has(Role::FullName)
+        })
+        .collect()
+}
+
 /// A value or row that could not be used.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reject {

@@ -10,7 +10,8 @@
 //!    single words, English words from the right (`mobile app user id` is an id) and Russian
 //!    ones from the left (`Телефон моб.` is a phone), Russian words by stem so that inflected
 //!    forms match (`Номер карты`). A word naming another entity (`order_id`, `shop_email`,
-//!    `product name`) or a birth date makes the column ignored.
+//!    `product name`) makes the column ignored. Birth dates, addresses, postcodes and cities
+//!    get roles of their own that only the probabilistic pass reads (issue 20).
 //! 2. Content then confirms, using cheap shape checks on up to [`SAMPLE_VALUES`] non-empty,
 //!    non-placeholder values. A header role with a shape (email, phone, card, timestamp, amount)
 //!    is kept when at least half of the values fit; otherwise values that are mostly emails or
@@ -63,10 +64,20 @@ pub enum Role {
     Amount,
     /// Read but not used.
     Ignore,
+    // Person attributes (issue 20): compared by the probabilistic pass (`--match
+    // probabilistic`), never linked by the exact pass.
+    /// Date of birth (`dob`, `date_of_birth`, `дата рождения`).
+    BirthDate,
+    /// A part of a street address (`address`, `street`, `street_number`, `address_2`).
+    Address,
+    /// Postal code (`postcode`, `zip`, `индекс`).
+    Postcode,
+    /// City, town or suburb.
+    City,
 }
 
 /// The config spellings of the roles without a parameter.
-const ROLE_NAMES: [(&str, Role); 12] = [
+const ROLE_NAMES: [(&str, Role); 16] = [
     ("email", Role::Email),
     ("phone", Role::Phone),
     ("card", Role::Card),
@@ -79,6 +90,10 @@ const ROLE_NAMES: [(&str, Role); 12] = [
     ("timestamp", Role::Timestamp),
     ("amount", Role::Amount),
     ("ignore", Role::Ignore),
+    ("birth_date", Role::BirthDate),
+    ("address", Role::Address),
+    ("postcode", Role::Postcode),
+    ("city", Role::City),
 ];
 
 impl Role {
@@ -119,7 +134,8 @@ impl Role {
         ROLE_NAMES.iter().find(|(name, _)| *name == lower).map(|(_, role)| role.clone()).ok_or_else(|| {
             format!(
                 "unknown role \"{s}\" (expected email, phone, card, id:<namespace>, key, first_name, \
-                 last_name, middle_name, full_name, country, timestamp, amount or ignore)"
+                 last_name, middle_name, full_name, country, timestamp, amount, ignore, birth_date, \
+                 address, postcode or city)"
             )
         })
     }
@@ -315,6 +331,19 @@ const EXACT: &[(Role, &str)] = &[
         Role::Amount,
         "amount total sum ordertotal revenue price сумма итого стоимость",
     ),
+    (
+        Role::Address,
+        "address address1 address2 addressline addressline1 addressline2 street streetaddress \
+         streetname streetnumber streetno housenumber houseno адрес улица дом номердома",
+    ),
+    (
+        Role::Postcode,
+        "postcode postalcode zip zipcode postindex индекс почтовыйиндекс",
+    ),
+    (
+        Role::City,
+        "city town suburb locality город населенныйпункт",
+    ),
 ];
 
 /// Single words that carry a role inside a longer header, space-separated per role, checked in
@@ -346,6 +375,9 @@ const WORDS: &[(Role, &str)] = &[
     (Role::FirstName, "имя"),
     (Role::FullName, "name фио"),
     (Role::Country, "country стран*"),
+    (Role::Postcode, "postcode zip zipcode индекс*"),
+    (Role::City, "city town suburb город*"),
+    (Role::Address, "address street адрес* улиц*"),
 ];
 
 /// Words that make a header about something other than the customer. Russian entries match by
@@ -388,7 +420,8 @@ const OTHER_ENTITIES: &[&str] = &[
     "продав",
 ];
 
-/// Words that make a column a birth date: a date, but not one omni uses (Russian by prefix).
+/// Words that make a column a birth date (Russian by prefix): compared by the probabilistic
+/// pass only.
 const BIRTH_WORDS: &[&str] = &["birth", "birthday", "birthdate", "dob", "рождени"];
 
 /// Person-like words that make an `id` the customer's key (rank 0).
@@ -468,8 +501,8 @@ fn match_header(header: &str) -> HeaderMatch {
     if words.is_empty() {
         return HeaderMatch::None;
     }
-    if let Some(word) = find_word(&words, BIRTH_WORDS) {
-        return HeaderMatch::OtherEntity(word.clone());
+    if find_word(&words, BIRTH_WORDS).is_some() {
+        return HeaderMatch::Role(Role::BirthDate, 0);
     }
     let Some(role) = role_of_words(&words) else {
         return HeaderMatch::None;
@@ -854,12 +887,47 @@ mod tests {
             ("Регион", Role::Ignore),
             ("order_id", Role::Ignore),
             ("shop_email", Role::Ignore),
-            ("Дата рождения", Role::Ignore),
+            ("Дата рождения", Role::BirthDate),
             ("notes", Role::Ignore),
         ];
         for (header, expected) in cases {
             let got = roles(&[header], &[]);
             assert_eq!(&got[0].role, expected, "{header}: {}", got[0].why);
+        }
+    }
+
+    #[test]
+    fn person_attribute_headers_get_their_own_roles() {
+        let cases: &[(&str, Role)] = &[
+            ("dob", Role::BirthDate),
+            ("date_of_birth", Role::BirthDate),
+            ("birth_date", Role::BirthDate),
+            ("Birthday", Role::BirthDate),
+            ("Дата рождения", Role::BirthDate),
+            ("address", Role::Address),
+            ("address_1", Role::Address),
+            ("street_number", Role::Address),
+            ("Street", Role::Address),
+            ("Адрес", Role::Address),
+            ("postcode", Role::Postcode),
+            ("zip", Role::Postcode),
+            ("Почтовый индекс", Role::Postcode),
+            ("suburb", Role::City),
+            ("city", Role::City),
+            ("Город", Role::City),
+            ("email address", Role::Email),
+            ("Адрес электронной почты", Role::Email),
+            ("store address", Role::Ignore),
+        ];
+        for (header, expected) in cases {
+            let got = roles(&[header], &[]);
+            assert_eq!(&got[0].role, expected, "{header}: {}", got[0].why);
+            if *expected != Role::Email {
+                assert!(
+                    !got[0].role.is_identifier(),
+                    "{header} must not link by itself"
+                );
+            }
         }
     }
 

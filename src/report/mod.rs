@@ -6,6 +6,7 @@
 //! field-by-field definitions.
 
 pub mod blocked;
+pub mod campaign;
 pub mod changes;
 pub mod guards;
 pub mod html;

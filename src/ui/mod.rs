@@ -7,6 +7,7 @@
 //! names and cells reach the terminal as visible `\uXXXX` (issue 16).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod export_summary;
 pub mod mask;
 pub mod progress;
 pub mod summary;

@@ -11,6 +11,7 @@ mod bad_input_2b; // issue 16 part B: out dir safety, formulas, PII in messages,
 mod edge_battery; // issue 7: the full battery of broken inputs, limits, --strict, accounting
 mod exit_codes; // one test per exit code
 mod explain; // omni explain
+mod export; // omni export: send lists, cascade, audiences, segments (issue 18)
 mod guards; // over-merge guards: generic identifiers, name check, caps
 mod incremental; // --incremental equals a full run, night after night, guard by guard
 mod inspect; // `omni inspect` and --write-config

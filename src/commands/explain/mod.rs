@@ -25,7 +25,8 @@ use crate::normalize::{Kind, Normalizers};
 use crate::ui::Ui;
 
 mod render;
-mod tables;
+/// The out-dir reader, shared with `omni export` (`crate::export::outdir`).
+pub(crate) mod tables;
 
 use render::{render_profile, render_refused_identifier};
 use tables::{OutDir, Profile, RecordLookup, RecordRef, Refused};

@@ -120,8 +120,8 @@ struct ReportEscape {
 }
 
 /// The out dir of a previous `omni merge`, read table by table on demand.
-pub(super) struct OutDir {
-    pub(super) dir: PathBuf,
+pub(crate) struct OutDir {
+    pub(crate) dir: PathBuf,
     /// How its tables escape formula cells: undone on every cell read.
     escape: CsvEscape,
 }
@@ -129,7 +129,7 @@ pub(super) struct OutDir {
 impl OutDir {
     /// Checks that every file explain reads is there, so that a wrong folder or an out dir from
     /// an older omni fails before any lookup, naming the file.
-    pub(super) fn locate(dir: &Path) -> anyhow::Result<OutDir> {
+    pub(crate) fn locate(dir: &Path) -> anyhow::Result<OutDir> {
         if !dir.is_dir() {
             bail!(
                 "{}: no such folder; run `omni merge INPUTS -o {}` first",
@@ -173,7 +173,7 @@ impl OutDir {
     }
 
     /// [`scan`] with this out dir's escape undone.
-    fn scan<const N: usize>(
+    pub(crate) fn scan<const N: usize>(
         &self,
         path: &Path,
         names: [&str; N],
@@ -182,12 +182,12 @@ impl OutDir {
         scan(path, names, self.escape, visit)
     }
 
-    pub(super) fn file(&self, name: &str) -> PathBuf {
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
 
     /// The distinct, non-empty phone regions of the run's sources, in report order.
-    pub(super) fn phone_regions(&self) -> anyhow::Result<Vec<String>> {
+    pub(crate) fn phone_regions(&self) -> anyhow::Result<Vec<String>> {
         let path = self.file("report.json");
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("{}: cannot read", path.display()))?;
@@ -389,7 +389,7 @@ impl OutDir {
 /// Streams the rows of a CSV table with a header, handing `visit` the named columns in the
 /// order asked, with the formula escape undone (`output::escape`); `visit` returns `false` to
 /// stop early. Errors name the file and line.
-pub(super) fn scan<const N: usize>(
+pub(crate) fn scan<const N: usize>(
     path: &Path,
     names: [&str; N],
     escape: CsvEscape,
@@ -429,7 +429,7 @@ pub(super) fn scan<const N: usize>(
     }
 }
 
-pub(super) fn parse_row(text: &str) -> anyhow::Result<u64> {
+pub(crate) fn parse_row(text: &str) -> anyhow::Result<u64> {
     text.parse()
         .map_err(|_| anyhow!("row '{text}' is not a row number"))
 }

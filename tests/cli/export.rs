@@ -1,0 +1,317 @@
+//! `omni export` (issue 18): send lists without duplicates, the cascade's order and fallbacks,
+//! audiences that hold only hashes, segments and suppression, on a hand-written out dir and on
+//! the merged sample.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::{CliTest, assert_code, parse_csv, stderr, stdout};
+
+const PROFILES: &str = "\
+profile_id,name,records,sources,emails,phones,cards,ids,first_seen,last_seen,purchases,amount_total
+P1000000000000001,Ivan Petrov,3,pos|web_shop,ivan@mail.ru|test@example.com,+79161234567,,,2025-01-01 10:00:00,2026-02-01 10:00:00,2,300.00
+P1000000000000002,Мария Петрова,1,loyalty,,+79167654321,,,2024-05-01 09:00:00,2024-05-01 09:00:00,0,
+P1000000000000003,Olga,2,email_list|web_shop,info@shop.ru|olga@mail.ru,,,,2025-06-01 10:00:00,2026-03-01 12:00:00,1,50.00
+P1000000000000004,Petr Sidorov,1,pos,,,12345678,,2025-07-01 10:00:00,2025-07-01 10:00:00,1,10.00
+P1000000000000005,Anna Petrova,2,email_list|web_shop,family@mail.ru,+79160000005,,,2025-01-01 10:00:00,2026-01-05 10:00:00,0,
+P1000000000000006,Boris Petrov,1,web_shop,family@mail.ru,,,,2025-01-01 10:00:00,2025-01-01 10:00:00,0,
+";
+
+const EDGES: &str = "\
+profile_id,source,row,record_key,name,parent_source,parent_row,via_kind,via_value
+P1000000000000001,web_shop,1,1,Ivan Petrov,,,,
+P1000000000000001,pos,1,,,web_shop,1,email,test@example.com
+P1000000000000001,pos,2,,,pos,1,phone,+79161234567
+P1000000000000002,loyalty,1,,Мария Петрова,,,,
+P1000000000000003,web_shop,2,2,Olga,,,,
+P1000000000000003,email_list,1,,,web_shop,2,email,info@shop.ru
+P1000000000000004,pos,3,,,,,,
+P1000000000000005,web_shop,3,3,Anna Petrova,,,,
+P1000000000000005,email_list,2,,,web_shop,3,email,family@mail.ru
+P1000000000000006,web_shop,4,4,Boris Petrov,,,,
+";
+
+const REPORT: &str =
+    r#"{"schema_version": 1, "sources": [{"name": "loyalty", "phone_region": "RU"}]}"#;
+
+const CONFIG: &str = "\
+[export]
+cascade = [\"email\", \"viber\", \"sms\"]
+
+[export.channels]
+viber = \"phone\"
+";
+
+fn out_dir() -> CliTest {
+    let t = CliTest::new();
+    t.write("out/profiles.csv", PROFILES)
+        .write(
+            "out/links.csv",
+            "source,row,record_key,profile_id,matched_by\n",
+        )
+        .write("out/edges.csv", EDGES)
+        .write(
+            "out/refused.csv",
+            "source,row,profile_id,kind,value,rule,detail\n",
+        )
+        .write("out/report.json", REPORT)
+        .write("omni.toml", CONFIG);
+    t
+}
+
+fn export(t: &CliTest, args: &[&str]) -> String {
+    let mut all = vec!["export", "out", "-o", "exp"];
+    all.extend(args);
+    let output = t.run(&all);
+    assert_code(&output, 0);
+    assert_eq!(stderr(&output), "");
+    stdout(&output)
+}
+
+/// The rows of an export file, header left out.
+fn rows(t: &CliTest, name: &str) -> Vec<Vec<String>> {
+    parse_csv(&t.read(name)).into_iter().skip(1).collect()
+}
+
+#[test]
+fn the_cascade_sends_the_first_reachable_channel_and_lists_the_fallbacks() {
+    let t = out_dir();
+    let summary = export(&t, &[]);
+    let cascade = rows(&t, "exp/cascade.csv");
+    let by_id: BTreeMap<&str, &[String]> = cascade.iter().map(|r| (&r[0][..], &r[3..7])).collect();
+    // Most sources first: test@example.com joined pos and web_shop, ivan@mail.ru nothing.
+    assert_eq!(
+        by_id["P1000000000000001"],
+        ["1", "email", "test@example.com", "viber|sms"]
+    );
+    assert_eq!(
+        by_id["P1000000000000002"],
+        ["2", "viber", "+79167654321", "sms"]
+    );
+    // The role mailbox is never the one written, however many sources it joined.
+    assert_eq!(
+        by_id["P1000000000000003"],
+        ["1", "email", "olga@mail.ru", ""]
+    );
+    // The family mailbox goes to the first of the two profiles only; the second has no other
+    // contact and is left out.
+    assert_eq!(
+        by_id["P1000000000000005"],
+        ["1", "email", "family@mail.ru", "viber|sms"]
+    );
+    assert!(!by_id.contains_key("P1000000000000006"));
+    assert!(!by_id.contains_key("P1000000000000004"));
+    insta::assert_snapshot!("export_summary", summary);
+}
+
+#[test]
+fn no_profile_and_no_contact_is_twice_in_a_send_list() {
+    let t = CliTest::new();
+    t.copy("sample", "sample");
+    assert_code(&t.run(&["merge", "sample", "-o", "out"]), 0);
+    export(&t, &[]);
+    let profiles = parse_csv(&t.read("out/profiles.csv"));
+    let values: BTreeMap<&str, (&str, &str)> = profiles[1..]
+        .iter()
+        .map(|r| (&r[0][..], (&r[4][..], &r[5][..])))
+        .collect();
+    for (list, column) in [("email", 0), ("sms", 1), ("phone", 1)] {
+        let rows = rows(&t, &format!("exp/send/{list}.csv"));
+        assert!(rows.len() > 20, "{list}: {} rows", rows.len());
+        let ids: HashSet<&str> = rows.iter().map(|r| &r[0][..]).collect();
+        let contacts: HashSet<&str> = rows.iter().map(|r| &r[3][..]).collect();
+        assert_eq!(ids.len(), rows.len(), "{list}: a profile twice");
+        assert_eq!(contacts.len(), rows.len(), "{list}: a contact twice");
+        for r in &rows {
+            let own = if column == 0 {
+                values[&r[0][..]].0
+            } else {
+                values[&r[0][..]].1
+            };
+            // profiles.csv escapes formula-like cells with a leading ' (output::escape).
+            let own = own.strip_prefix('\'').unwrap_or(own);
+            assert!(
+                own.split('|').any(|v| v == r[3]),
+                "{list}: {r:?} is not its profile's"
+            );
+        }
+    }
+}
+
+#[test]
+fn audience_files_hold_hashes_only() {
+    let t = CliTest::new();
+    t.copy("sample", "sample");
+    assert_code(&t.run(&["merge", "sample", "-o", "out"]), 0);
+    export(&t, &[]);
+    let profiles = parse_csv(&t.read("out/profiles.csv"));
+    let mut clear: Vec<String> = Vec::new();
+    for r in &profiles[1..] {
+        for cell in [&r[4], &r[5]] {
+            for v in cell.split('|').filter(|v| !v.is_empty()) {
+                clear.push(v.to_owned());
+                clear.push(v.trim_start_matches('+').to_owned());
+            }
+        }
+        clear.extend(
+            r[1].split_whitespace()
+                .filter(|w| w.chars().count() > 2)
+                .map(str::to_lowercase),
+        );
+    }
+    assert!(clear.len() > 100);
+    let files = [
+        "google_ads.csv",
+        "meta.csv",
+        "yandex_audiences.csv",
+        "vk_ads_emails.txt",
+        "vk_ads_phones.txt",
+    ];
+    for file in files {
+        let text = t.read(&format!("exp/audiences/{file}"));
+        let mut lines = text.lines();
+        if file.ends_with(".csv") {
+            lines.next();
+        }
+        let mut cells = 0;
+        for cell in lines.flat_map(|l| l.split(',')).filter(|c| !c.is_empty()) {
+            let hex_len = if file.starts_with("vk") { 32 } else { 64 };
+            assert!(
+                cell.len() == hex_len
+                    && cell
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+                "{file}: '{cell}' is not a hash"
+            );
+            cells += 1;
+        }
+        assert!(cells > 20, "{file}: {cells} cells");
+        let lower = text.to_lowercase();
+        for value in &clear {
+            assert!(
+                !lower.contains(&value.to_lowercase()),
+                "{file} holds '{value}' in clear"
+            );
+        }
+    }
+}
+
+/// The hashes of the hand-written profiles, computed with `sha256sum`/`md5sum` from each
+/// platform's documented form (docs/export.md links the rules).
+#[test]
+fn audience_rows_match_the_platforms_normalization() {
+    let t = out_dir();
+    export(&t, &["--where", "source=pos and buyer"]);
+    let sha_email = "973dfe463ec85785f5f95af5ba3906eedb2d931c24e69824a89ea65dba4e813b";
+    let sha_e164 = "c795313d1a25fea4e552388ce7fb6102f550187a1132baa53b9872e5236dd8c6";
+    let sha_digits = "1210f4f193f6032e91cd7117a785a1be09550d79076c4717cdae4c0c45691a30";
+    let google = t.read("exp/audiences/google_ads.csv");
+    assert!(google.starts_with("Email,Email,Phone\n"), "{google}");
+    assert!(
+        google.contains(&format!("{sha_email},")) && google.contains(sha_e164),
+        "{google}"
+    );
+    let meta = t.read("exp/audiences/meta.csv");
+    assert!(meta.starts_with("email,email,phone,fn,ln\n"), "{meta}");
+    assert!(
+        meta.contains(sha_digits) && !meta.contains(sha_e164),
+        "{meta}"
+    );
+    let yandex = t.read("exp/audiences/yandex_audiences.csv");
+    assert_eq!(yandex, format!("phone,email\n{sha_digits},{sha_email}\n"));
+    let vk = t.read("exp/audiences/vk_ads_phones.txt");
+    assert_eq!(vk, "b7345b4e50394f906438e994e8eb15f8\n");
+}
+
+#[test]
+fn segments_keep_only_matching_profiles_in_every_file() {
+    let t = out_dir();
+    export(
+        &t,
+        &["--where", "sources>=2", "--where", "last_seen>=2026-01-01"],
+    );
+    let ids: Vec<String> = rows(&t, "exp/cascade.csv")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "P1000000000000001",
+            "P1000000000000003",
+            "P1000000000000005"
+        ]
+    );
+    let sms: Vec<String> = rows(&t, "exp/send/sms.csv")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(sms, ["P1000000000000001", "P1000000000000005"]);
+    export(&t, &["--where", "not email"]);
+    let ids: Vec<String> = rows(&t, "exp/cascade.csv")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(ids, ["P1000000000000002"]);
+}
+
+#[test]
+fn suppressed_contacts_are_in_no_file() {
+    let t = out_dir();
+    t.write(
+        "unsubscribed.csv",
+        "email;status\nIVAN@Mail.ru;unsubscribed\n8 916 123-45-67;bounced\n",
+    );
+    let summary = export(&t, &["--suppress", "unsubscribed.csv"]);
+    assert!(
+        summary.contains("suppressed: 2 values (4 cells skipped"),
+        "{summary}"
+    );
+    let cascade = rows(&t, "exp/cascade.csv");
+    let ivan = cascade
+        .iter()
+        .find(|r| r[0] == "P1000000000000001")
+        .unwrap();
+    // The phone is gone: no messenger or SMS fallback is left.
+    assert_eq!(ivan[3..7], ["1", "email", "test@example.com", ""]);
+    let sha_ivan = "a11af4ef7f227346d529d462307fff4e6d3260297986ff86a65a843f39d1aee8";
+    let sha_phone = "c795313d1a25fea4e552388ce7fb6102f550187a1132baa53b9872e5236dd8c6";
+    let files = [
+        "send/email.csv",
+        "send/sms.csv",
+        "send/viber.csv",
+        "cascade.csv",
+    ];
+    let audiences =
+        ["google_ads.csv", "meta.csv", "yandex_audiences.csv"].map(|f| format!("audiences/{f}"));
+    for file in files.iter().map(|f| f.to_string()).chain(audiences) {
+        let text = t.read(&format!("exp/{file}"));
+        assert!(
+            !text.contains("ivan@mail.ru") && !text.contains("+79161234567"),
+            "{file}"
+        );
+        assert!(
+            !text.contains(sha_ivan) && !text.contains(sha_phone),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_condition_names_the_word_and_writes_nothing() {
+    let t = out_dir();
+    let output = t.run(&[
+        "export",
+        "out",
+        "-o",
+        "exp",
+        "--where",
+        "sources>=2 and byer",
+    ]);
+    assert_code(&output, 1);
+    assert!(
+        stderr(&output).contains("'byer' is no condition"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!t.path().join("exp").exists());
+}
