@@ -4,48 +4,70 @@
 //! cost of holding the frame: about 270 MB per 1M rows; research/deps.md §2). Rows are handed out
 //! in batches; each batch is sliced from the frame and cast to text only then, so the text copy
 //! never exceeds one batch. Every column becomes text: numbers become their decimal text (a float
-//! column of phones reads `79161234567.0`, which the phone normalizer accepts), dates and times
-//! their ISO text, and nulls empty strings. `row` is the 1-based row index and `line` equals it.
+//! column of phones reads `79161234567.0`, which the phone normalizer accepts; a DECIMAL amount
+//! `1234.50`), dates `2024-03-05`, timestamps `2024-03-05 12:34:56.000000` in UTC (a time zone
+//! is dropped after converting to UTC, which `normalize::datetime` reads), and nulls empty
+//! strings. `row` is the 1-based row index and `line` equals it.
 //!
-//! Nested (list, array, struct) and binary columns are a fatal error naming the column, with a
-//! hint to drop it: guessing a text form for them would feed garbage to the normalizers. This is
-//! the only file that touches polars on the input side.
+//! The schema is read first and each column's Arrow type decides (issue 16): scalar types
+//! (booleans, integers, floats, decimals, strings, dates, timestamps, times, durations) are
+//! read; nested (list, map, struct, array, union), binary, dictionary (categorical) and the rare
+//! types this build of polars leaves out (float16, int128, interval, extension) are left out of
+//! the read, so they can neither panic polars nor feed garbage to the normalizers, and are listed
+//! in [`Format::skipped`] with their type: `extract` refuses a run whose config maps one by name,
+//! and the commands print a note for the rest. This is the only file that touches polars on the
+//! input side.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail};
-use polars::prelude::{Column, DataFrame, DataType, ParquetReader, SerReader, StringChunked};
+use polars::prelude::{
+    ArrowDataType, ArrowSchema, Column, DataFrame, DataType, ParquetReader, SerReader,
+    StringChunked,
+};
 
-use super::{Format, RowBatch, RowOutcome, RowSource, Table, clean_headers};
+use super::{Format, RowBatch, RowOutcome, RowSource, SkippedColumn, Table, clean_headers};
 
-/// Reads a Parquet file into a [`Table`].
-pub fn open(path: &Path, size: u64) -> anyhow::Result<Table> {
-    let file = File::open(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let df = ParquetReader::new(file)
+/// Reads the Parquet file `read` into a [`Table`]; messages name `shown` (the path the user
+/// gave, when `read` is a spooled copy of a pipe).
+pub fn open(read: &Path, shown: &Path, size: u64) -> anyhow::Result<Table> {
+    let file = File::open(read).map_err(|e| anyhow!("{}: {e}", shown.display()))?;
+    let mut reader = ParquetReader::new(file);
+    let schema = reader
+        .schema()
+        .map_err(|e| anyhow!("{}: cannot read as Parquet: {e}", shown.display()))?;
+    if schema.is_empty() {
+        bail!("{}: Parquet file has no columns", shown.display());
+    }
+    let (keep, skipped) = split_columns(&schema);
+    if keep.is_empty() {
+        bail!(
+            "{}: no column omni can read: {}",
+            shown.display(),
+            skipped_list(&skipped)
+        );
+    }
+    let df = reader
+        .with_projection(Some(keep))
         .finish()
-        .map_err(|e| anyhow!("{}: cannot read as Parquet: {e}", path.display()))?;
-    if df.width() == 0 {
-        bail!("{}: Parquet file has no columns", path.display());
-    }
-    for column in df.columns() {
-        check_readable(path, column)?;
-    }
+        .map_err(|e| anyhow!("{}: cannot read as Parquet: {e}", shown.display()))?;
     let raw: Vec<String> = df.columns().iter().map(|c| c.name().to_string()).collect();
     let format = Format {
         container: "parquet".to_owned(),
         encoding: String::new(),
         delimiter: None,
         headerless: false,
+        skipped,
     };
     let rows = ParquetRows {
-        path: path.to_path_buf(),
+        path: shown.to_path_buf(),
         df,
         next: 0,
         size,
     };
     Ok(Table {
-        path: path.to_path_buf(),
+        path: shown.to_path_buf(),
         headers: clean_headers(raw),
         format,
         size,
@@ -53,22 +75,102 @@ pub fn open(path: &Path, size: u64) -> anyhow::Result<Table> {
     })
 }
 
-/// Rejects column types that have no faithful text form.
-fn check_readable(path: &Path, column: &Column) -> anyhow::Result<()> {
-    let dtype = column.dtype();
-    let unreadable = dtype.is_nested()
-        || dtype.is_binary()
-        || dtype.is_object()
-        || matches!(dtype, DataType::BinaryOffset | DataType::Unknown(_));
-    if unreadable {
-        bail!(
-            "{}: column \"{}\" has type {dtype}, which omni cannot read as text; \
-             drop the column from the export (or map it out with a select) and try again",
-            path.display(),
-            column.name()
-        );
+/// The indices of the columns to read, and the columns left out with their type.
+fn split_columns(schema: &ArrowSchema) -> (Vec<usize>, Vec<SkippedColumn>) {
+    let mut keep = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, field) in schema.iter_values().enumerate() {
+        match unreadable_kind(&field.dtype) {
+            None => keep.push(i),
+            Some(kind) => skipped.push(SkippedColumn {
+                name: field.name.to_string(),
+                dtype: type_name(&field.dtype),
+                kind: kind.to_owned(),
+            }),
+        }
     }
-    Ok(())
+    (keep, skipped)
+}
+
+/// `"tags" (list<utf8>, nested: ...), ...`: the columns left out, for messages and notes.
+pub fn skipped_list(skipped: &[SkippedColumn]) -> String {
+    skipped
+        .iter()
+        .map(|c| format!("\"{}\" ({}, {})", c.name, c.dtype, c.kind))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Why a column of this type is not read, or `None` when it is read as text.
+fn unreadable_kind(dtype: &ArrowDataType) -> Option<&'static str> {
+    use ArrowDataType as A;
+    match dtype {
+        A::Null
+        | A::Boolean
+        | A::Int8
+        | A::Int16
+        | A::Int32
+        | A::Int64
+        | A::UInt8
+        | A::UInt16
+        | A::UInt32
+        | A::UInt64
+        | A::Float32
+        | A::Float64
+        | A::Timestamp(..)
+        | A::Date32
+        | A::Date64
+        | A::Time32(_)
+        | A::Time64(_)
+        | A::Duration(_)
+        | A::Utf8
+        | A::LargeUtf8
+        | A::Utf8View
+        | A::Decimal(..)
+        | A::Decimal32(..)
+        | A::Decimal64(..)
+        | A::Decimal256(..) => None,
+        A::List(_)
+        | A::LargeList(_)
+        | A::FixedSizeList(..)
+        | A::Struct(_)
+        | A::Map(..)
+        | A::Union(_) => Some("nested: omni reads one value per cell"),
+        A::Binary | A::LargeBinary | A::BinaryView | A::FixedSizeBinary(_) => {
+            Some("binary: no text form")
+        }
+        A::Dictionary(..) => Some("dictionary (categorical): not supported"),
+        A::Int128 | A::UInt128 | A::Float16 | A::Interval(_) | A::Extension(_) | A::Unknown => {
+            Some("not supported")
+        }
+    }
+}
+
+/// A short, stable name for an Arrow type (`list<utf8>`, `decimal(38,2)`, `timestamp[us]`).
+fn type_name(dtype: &ArrowDataType) -> String {
+    use ArrowDataType as A;
+    match dtype {
+        A::List(inner) | A::LargeList(inner) => format!("list<{}>", type_name(&inner.dtype)),
+        A::FixedSizeList(inner, n) => format!("array<{}, {n}>", type_name(&inner.dtype)),
+        A::Map(..) => "map".to_owned(),
+        A::Struct(fields) => format!(
+            "struct<{}>",
+            fields
+                .iter()
+                .map(|f| f.name.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        A::Union(_) => "union".to_owned(),
+        A::Dictionary(_, values, _) => format!("dictionary<{}>", type_name(values)),
+        A::Decimal(p, s) | A::Decimal32(p, s) | A::Decimal64(p, s) | A::Decimal256(p, s) => {
+            format!("decimal({p},{s})")
+        }
+        A::Utf8 | A::LargeUtf8 | A::Utf8View => "utf8".to_owned(),
+        A::Binary | A::LargeBinary | A::BinaryView => "binary".to_owned(),
+        A::FixedSizeBinary(n) => format!("fixed_size_binary({n})"),
+        other => format!("{other:?}").to_lowercase(),
+    }
 }
 
 /// The row stream over a loaded frame.
@@ -87,7 +189,7 @@ impl ParquetRows {
             .columns()
             .iter()
             .map(|column| {
-                column.cast(&DataType::String).map_err(|e| {
+                to_text(column).map_err(|e| {
                     anyhow!(
                         "{}: column \"{}\": cannot convert to text: {e}",
                         self.path.display(),
@@ -96,6 +198,17 @@ impl ParquetRows {
                 })
             })
             .collect()
+    }
+}
+
+/// A column as text. A time-zoned timestamp is first taken to UTC without a zone (the stored
+/// instant), so its text is one `normalize::datetime` reads.
+fn to_text(column: &Column) -> polars::prelude::PolarsResult<Column> {
+    match column.dtype() {
+        DataType::Datetime(unit, Some(_)) => column
+            .cast(&DataType::Datetime(*unit, None))?
+            .cast(&DataType::String),
+        _ => column.cast(&DataType::String),
     }
 }
 
