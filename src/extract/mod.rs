@@ -423,7 +423,8 @@ struct InvalidCell {
 
 impl Processed {
     /// Notes a cell of column `column` of the row being processed (the next one pushed) that
-    /// is not an amount or date; a placeholder (`n/a`, `-`) is an empty cell, not a reject.
+    /// is not an amount or date; a placeholder (`n/a`, `-`) is an empty cell, not a reject,
+    /// except `NaN`.
     fn invalid_cell(
         &mut self,
         normalizers: &Normalizers,
@@ -431,7 +432,9 @@ impl Processed {
         reason: RejectReason,
         text: &str,
     ) {
-        if normalizers.blocklist.is_placeholder(text) {
+        // `NaN` is a placeholder for a missing identifier, but in an amount or date column it
+        // is a float that is not a number (a Parquet NaN reads so): said, not ignored.
+        if normalizers.blocklist.is_placeholder(text) && !text.eq_ignore_ascii_case("nan") {
             return;
         }
         let value = self.push(text);

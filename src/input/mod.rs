@@ -534,7 +534,7 @@ fn folder_inputs(dir: &Path, notes: &mut Vec<String>) -> anyhow::Result<Vec<Path
                  CSV UTF-8 from the spreadsheet program)",
                 path.display()
             ));
-        } else if out_dir && crate::output::OUTPUT_FILES.contains(&name.as_str()) {
+        } else if known && out_dir && crate::output::OUTPUT_FILES.contains(&name.as_str()) {
             outputs.push(name);
         } else if known && target.is_ok_and(|m| m.is_file()) {
             found.push(path);

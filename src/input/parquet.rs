@@ -122,7 +122,6 @@ fn unreadable_kind(dtype: &ArrowDataType) -> Option<&'static str> {
         | A::Date64
         | A::Time32(_)
         | A::Time64(_)
-        | A::Duration(_)
         | A::Utf8
         | A::LargeUtf8
         | A::Utf8View
@@ -140,9 +139,8 @@ fn unreadable_kind(dtype: &ArrowDataType) -> Option<&'static str> {
             Some("binary: no text form")
         }
         A::Dictionary(..) => Some("dictionary (categorical): not supported"),
-        A::Int128 | A::UInt128 | A::Float16 | A::Interval(_) | A::Extension(_) | A::Unknown => {
-            Some("not supported")
-        }
+        A::Duration(_) | A::Interval(_) => Some("a length of time: no date or value omni uses"),
+        A::Int128 | A::UInt128 | A::Float16 | A::Extension(_) | A::Unknown => Some("not supported"),
     }
 }
 
@@ -287,6 +285,7 @@ mod tests {
     use polars::prelude::{NamedFrom, ParquetWriter, Series, df};
 
     use super::*;
+    use crate::input::SkippedColumn;
     use crate::input::{ReadOptions, open as open_any};
 
     fn write(path: &Path, mut df: DataFrame) {
@@ -379,8 +378,23 @@ mod tests {
         assert_eq!(table.rows.bytes_read(), table.size);
     }
 
+    /// All rows of a table as fields.
+    fn rows_of(table: &mut Table) -> Vec<Vec<String>> {
+        let mut rows = Vec::new();
+        let mut buf = Vec::new();
+        while table.rows.next_batch(100, &mut buf).unwrap() {
+            for outcome in buf.drain(..) {
+                match outcome {
+                    RowOutcome::Row { fields, .. } => rows.push(fields),
+                    bad => panic!("{bad:?}"),
+                }
+            }
+        }
+        rows
+    }
+
     #[test]
-    fn nested_columns_are_an_error_naming_the_column() {
+    fn nested_columns_are_skipped_and_listed_with_their_type() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested.parquet");
         let tags = Series::new("tags".into(), [Series::new("".into(), ["a", "b"])]);
@@ -390,16 +404,117 @@ mod tests {
         ])
         .unwrap();
         write(&path, df);
+        let mut table = open_any(&path, &ReadOptions::default()).unwrap();
+        assert_eq!(table.headers, ["email"]);
+        assert_eq!(
+            table.format.skipped,
+            [SkippedColumn {
+                name: "tags".into(),
+                dtype: "list<utf8>".into(),
+                kind: "nested: omni reads one value per cell".into(),
+            }]
+        );
+        assert_eq!(rows_of(&mut table), [["a@example.com"]]);
+    }
+
+    #[test]
+    fn a_file_of_only_nested_columns_is_an_error_naming_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested.parquet");
+        let tags = Series::new("tags".into(), [Series::new("".into(), ["a", "b"])]);
+        write(
+            &path,
+            DataFrame::new_infer_height(vec![tags.into()]).unwrap(),
+        );
         let err = open_any(&path, &ReadOptions::default())
             .err()
-            .expect("list column");
+            .expect("no readable column");
         let message = err.to_string();
         assert!(
             message.starts_with(&path.display().to_string()),
             "{message}"
         );
-        assert!(message.contains("column \"tags\""), "{message}");
-        assert!(message.contains("drop the column"), "{message}");
+        assert!(message.contains("no column omni can read"), "{message}");
+        assert!(message.contains("\"tags\" (list<utf8>"), "{message}");
+    }
+
+    /// Dates, timestamps (naive and zoned), times, durations, DECIMAL and small integers, as
+    /// pandas, Spark and databases write them, read as text the normalizers take (issue 16).
+    #[test]
+    fn temporal_decimal_and_small_integer_columns_read_as_text() {
+        use polars::prelude::{DataType, TimeUnit};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("types.parquet");
+        // 2024-03-05 12:34:56 UTC.
+        let micros = 1_709_642_096_000_000i64;
+        let column = |name: &str, series: Series, dtype: DataType| -> Column {
+            let mut series = series.cast(&dtype).unwrap();
+            series.rename(name.into());
+            series.into()
+        };
+        let df = DataFrame::new_infer_height(vec![
+            column(
+                "email",
+                Series::new("".into(), ["a@example.com"]),
+                DataType::String,
+            ),
+            column("day", Series::new("".into(), [19787i32]), DataType::Date),
+            column(
+                "seen",
+                Series::new("".into(), [micros]),
+                DataType::Datetime(TimeUnit::Microseconds, None),
+            ),
+            column(
+                "seen_ms",
+                Series::new("".into(), [micros / 1000]),
+                DataType::Datetime(TimeUnit::Milliseconds, None),
+            ),
+            column(
+                "seen_zoned",
+                Series::new("".into(), [micros * 1000]),
+                DataType::Datetime(
+                    TimeUnit::Nanoseconds,
+                    polars::prelude::TimeZone::opt_try_new(Some("Europe/Moscow")).unwrap(),
+                ),
+            ),
+            column(
+                "at",
+                Series::new("".into(), [45_296_000_000_000i64]),
+                DataType::Time,
+            ),
+            column(
+                "amount",
+                Series::new("".into(), ["1234.50"]),
+                DataType::Decimal(38, 2),
+            ),
+            column("tiny", Series::new("".into(), [-7i32]), DataType::Int8),
+            column("small", Series::new("".into(), [300i32]), DataType::UInt16),
+        ])
+        .unwrap();
+        write(&path, df);
+        let mut table = open_any(&path, &ReadOptions::default()).unwrap();
+        assert!(
+            table.format.skipped.is_empty(),
+            "{:?}",
+            table.format.skipped
+        );
+        let rows = rows_of(&mut table);
+        let row: Vec<&str> = rows[0].iter().map(String::as_str).collect();
+        eprintln!("{row:?}");
+        let date = crate::normalize::datetime::parse_timestamp;
+        assert_eq!(row[0], "a@example.com");
+        assert_eq!(row[1], "2024-03-05");
+        for (i, cell) in row.iter().enumerate().take(5).skip(2) {
+            assert_eq!(date(cell), Some(micros / 1_000_000), "column {i}: {cell}");
+        }
+        assert_eq!(row[5], "12:34:56");
+        assert_eq!(
+            crate::normalize::amount::parse_amount(row[6]),
+            Some(1234.5),
+            "{}",
+            row[6]
+        );
+        assert_eq!(&row[7..], ["-7", "300"]);
     }
 
     #[test]
