@@ -500,7 +500,6 @@ mod tests {
         );
         let rows = rows_of(&mut table);
         let row: Vec<&str> = rows[0].iter().map(String::as_str).collect();
-        eprintln!("{row:?}");
         let date = crate::normalize::datetime::parse_timestamp;
         assert_eq!(row[0], "a@example.com");
         assert_eq!(row[1], "2024-03-05");
