@@ -33,9 +33,21 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = ProgressChoice::Auto, global = true, hide_short_help = true)]
     pub progress: ProgressChoice,
 
-    /// Worker threads for reading and normalizing (0 = all cores). Results do not depend on it.
-    #[arg(short = 'j', long, default_value_t = 0, global = true)]
+    /// Worker threads for reading and normalizing (0 = all cores; at most 256, or the number
+    /// of cores if higher: more are lowered to that with a warning). Results do not depend on it.
+    #[arg(short = 'j', long, default_value_t = 0, global = true, value_parser = parse_threads)]
     pub threads: usize,
+}
+
+/// Most worker threads `-j` starts (unless the machine has more cores): threads past the cores
+/// only add start-up time, and a huge count runs the system out of processes (issue 16).
+pub const MAX_THREADS: usize = 256;
+
+/// `-j N`: a whole number of threads (0 = all cores).
+fn parse_threads(text: &str) -> Result<usize, String> {
+    text.trim().parse::<usize>().map_err(|_| {
+        format!("'{text}' is not a number of threads: give a whole number (0 = all cores)")
+    })
 }
 
 /// The subcommands.

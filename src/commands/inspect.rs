@@ -75,6 +75,13 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             f.container,
             sample.len()
         );
+        if !f.skipped.is_empty() {
+            let _ = writeln!(
+                text,
+                "  columns not read: {}",
+                crate::input::parquet::skipped_list(&f.skipped)
+            );
+        }
         let _ = writeln!(
             text,
             "  phone region: {} ({})",
@@ -150,6 +157,6 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             .with_context(|| format!("{}: cannot write the config", path.display()))?;
         let _ = writeln!(text, "wrote {}", path.display());
     }
-    ui.data(&text);
+    ui.data(&text)?;
     Ok(ExitStatus::Success)
 }

@@ -109,6 +109,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     };
     warn_about_missing_regions(extracted, &read_now, ui);
     warn_about_headerless_files(extracted, &read_now, ui);
+    warn_about_skipped_columns(extracted, &read_now, ui);
     warn_about_bad_rows(extracted, &read_now, ui);
     let spinner = ui.stage_spinner("linking");
     let started = Instant::now();
@@ -271,10 +272,10 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         &report,
         &args.out.display().to_string(),
         &written,
-    ));
-    ui.detail(&summary::render_details(&report));
+    ))?;
+    ui.detail(&summary::render_details(&report))?;
     if let Some(note) = &reuse_note {
-        ui.detail(note);
+        ui.detail(note)?;
     }
     let held: Vec<String> = args
         .fail_on
@@ -361,6 +362,22 @@ fn warn_about_headerless_files(extracted: &extract::Extracted, read_now: &[bool]
              row 1 and the columns were named column_1, column_2, ...; add a header row to name \
              them",
             source.path.display()
+        ));
+    }
+}
+
+/// Parquet columns left out for their type (nested, binary; issue 16): say which, once per file.
+fn warn_about_skipped_columns(extracted: &extract::Extracted, read_now: &[bool], ui: &Ui) {
+    for (source, _) in extracted
+        .sources
+        .iter()
+        .zip(read_now)
+        .filter(|&(s, &now)| now && !s.format.skipped.is_empty())
+    {
+        ui.warn(&format!(
+            "{}: columns not read: {}",
+            source.path.display(),
+            crate::input::parquet::skipped_list(&source.format.skipped)
         ));
     }
 }

@@ -42,6 +42,20 @@ pub struct InputFile {
     pub name: String,
     /// Settings for this source.
     pub settings: SourceSettings,
+    /// The copy a pipe or device input is read from (`input::spool`, issue 16), shared by the
+    /// clones of this file and removed with the last one.
+    pub spool: Option<std::sync::Arc<input::spool::Spool>>,
+}
+
+impl InputFile {
+    /// Opens the file (its spooled copy for a pipe) under its own path.
+    pub fn open(&self) -> anyhow::Result<input::Table> {
+        let read = self
+            .spool
+            .as_ref()
+            .map_or(self.path.as_path(), |s| s.path());
+        input::open_as(read, &self.path, &self.settings.read)
+    }
 }
 
 /// Expands folders, drops repeated paths, names each source and sorts them by name.
@@ -50,10 +64,10 @@ pub fn resolve_inputs(
     inputs: &[PathBuf],
     settings: &Settings,
 ) -> anyhow::Result<(Vec<InputFile>, Vec<String>)> {
-    let mut warnings = Vec::new();
+    let (paths, mut warnings) = input::expand(inputs)?;
     let mut seen = std::collections::HashSet::new();
     let mut files = Vec::new();
-    for path in input::expand(inputs)? {
+    for path in paths {
         let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         if !seen.insert(canonical) {
             warnings.push(format!(
@@ -72,11 +86,13 @@ pub fn resolve_inputs(
             source_settings.country_from = settings.country_from.clone();
         }
         let name = source.name.clone().unwrap_or_else(|| stem.clone());
+        let spool = input::spool::Spool::of_stream(&path)?.map(std::sync::Arc::new);
         files.push(InputFile {
             path,
             stem,
             name,
             settings: source_settings,
+            spool,
         });
     }
     files.sort_by(|a, b| (&a.name, &a.path).cmp(&(&b.name, &b.path)));
@@ -402,9 +418,48 @@ struct Processed {
     rows: Vec<ProcessedRow>,
     /// One value per identifier column for each readable row, in row then plan order.
     values: Vec<Value>,
+    /// Amount and date cells that are not amounts or dates (issue 16), in row order.
+    invalid: Vec<InvalidCell>,
+}
+
+/// A cell of an amount or date column that could not be read as one (see `process_row`).
+#[derive(Clone, Copy, Debug)]
+struct InvalidCell {
+    /// Index of its row in `Processed::rows`.
+    row: usize,
+    /// The column in the plan.
+    column: usize,
+    reason: RejectReason,
+    /// The trimmed cell.
+    value: Span,
 }
 
 impl Processed {
+    /// Notes a cell of column `column` of the row being processed (the next one pushed) that
+    /// is not an amount or date; a placeholder (`n/a`, `-`) is an empty cell, not a reject,
+    /// except `NaN`.
+    fn invalid_cell(
+        &mut self,
+        normalizers: &Normalizers,
+        column: usize,
+        reason: RejectReason,
+        text: &str,
+    ) {
+        // `NaN` is a placeholder for a missing identifier, but in an amount or date column it
+        // is a float that is not a number (a Parquet NaN reads so): said, not ignored.
+        if normalizers.blocklist.is_placeholder(text) && !text.eq_ignore_ascii_case("nan") {
+            return;
+        }
+        let value = self.push(text);
+        let row = self.rows.len();
+        self.invalid.push(InvalidCell {
+            row,
+            column,
+            reason,
+            value,
+        });
+    }
+
     fn push(&mut self, value: &str) -> Span {
         let start = self.text.len();
         self.text.push_str(value);
@@ -464,7 +519,7 @@ fn extract_file(
     out: &mut Extracted,
     ui: &Ui,
 ) -> anyhow::Result<Source> {
-    let mut table = input::open(&file.path, &file.settings.read)?;
+    let mut table = file.open()?;
     let bar = ui.file_bar(&file.name, table.size);
     let mut batch = RowBatch::default();
     let mut next = RowBatch::default();
@@ -554,7 +609,17 @@ fn append(
 ) {
     let width = compiled.identifiers.len();
     let mut values = chunk.values.chunks_exact(width.max(1));
-    for row in &chunk.rows {
+    let mut invalid = chunk.invalid.iter().peekable();
+    for (i, row) in chunk.rows.iter().enumerate() {
+        while let Some(cell) = invalid.next_if(|c| c.row == i) {
+            out.rejects.push(Reject {
+                source: index,
+                row: row.row,
+                column: plan.columns[cell.column].name.clone(),
+                value: chunk.str(cell.value).to_owned(),
+                reason: cell.reason,
+            });
+        }
         source.rows_read += 1;
         if let Some(reason) = row.bad {
             source.rows_unreadable += 1;
@@ -646,6 +711,7 @@ fn process_rows(
         text: String::with_capacity(range.len() * 48),
         rows: Vec::with_capacity(range.len()),
         values: Vec::with_capacity(range.len() * compiled.identifiers.len()),
+        invalid: Vec::new(),
     };
     for i in range {
         match batch.get(i) {
@@ -694,18 +760,30 @@ fn process_row(
         };
         out.values.push(value);
     }
-    let (time_min, time_max) = compiled
-        .timestamps
-        .iter()
-        .filter_map(|&i| cell(i).and_then(datetime::parse_timestamp))
-        .fold((NO_TIME, NO_TIME), |(lo, hi), t| {
-            (if lo == NO_TIME { t } else { lo.min(t) }, hi.max(t))
-        });
-    let amount = compiled
-        .amounts
-        .iter()
-        .find_map(|&i| cell(i).and_then(parse_amount))
-        .unwrap_or(f64::NAN);
+    let (mut time_min, mut time_max) = (NO_TIME, NO_TIME);
+    for &i in &compiled.timestamps {
+        let Some(text) = cell(i) else { continue };
+        match datetime::parse_timestamp(text) {
+            Some(t) => {
+                time_min = if time_min == NO_TIME {
+                    t
+                } else {
+                    time_min.min(t)
+                };
+                time_max = time_max.max(t);
+            }
+            None => out.invalid_cell(normalizers, i, RejectReason::DateInvalid, text),
+        }
+    }
+    let mut amount = f64::NAN;
+    for &i in &compiled.amounts {
+        let Some(text) = cell(i) else { continue };
+        match parse_amount(text) {
+            Some(value) if amount.is_nan() => amount = value,
+            Some(_) => {}
+            None => out.invalid_cell(normalizers, i, RejectReason::AmountInvalid, text),
+        }
+    }
     let key = compiled.key.and_then(cell).map(|k| out.push(k));
     let name = display_name(compiled, &cell, &mut out.text);
     out.rows.push(ProcessedRow {
@@ -892,7 +970,8 @@ pub fn plan_file(
     file: &InputFile,
     sample_rows: usize,
 ) -> anyhow::Result<(input::Table, Plan, Vec<Vec<String>>)> {
-    let mut table = input::open(&file.path, &file.settings.read)?;
+    let mut table = file.open()?;
+    refuse_mapped_skipped_columns(file, &table.format)?;
     let mut batch = Vec::new();
     table.rows.next_batch(sample_rows, &mut batch)?;
     let sample: Vec<Vec<String>> = batch
@@ -905,6 +984,29 @@ pub fn plan_file(
     let path = file.path.display().to_string();
     let plan = Plan::build(&path, &file.stem, &table.headers, &sample, &file.settings)?;
     Ok((table, plan, sample))
+}
+
+/// A column the reader left out (a Parquet list, map or struct; issue 16) that the config gives
+/// a role is an error naming it: the user asked for it, and it cannot be read.
+fn refuse_mapped_skipped_columns(file: &InputFile, format: &Format) -> anyhow::Result<()> {
+    let mapped = format.skipped.iter().find(|c| {
+        file.settings
+            .columns
+            .get(&c.name)
+            .is_some_and(|role| *role != Role::Ignore)
+    });
+    if let Some(column) = mapped {
+        anyhow::bail!(
+            "{}: config [sources.{}.columns] gives column \"{}\" a role, but its type is {} \
+             ({}), which omni cannot read: export it as a text column, or remove the line",
+            file.path.display(),
+            file.stem,
+            column.name,
+            column.dtype,
+            column.kind
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

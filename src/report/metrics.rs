@@ -321,7 +321,7 @@ pub fn compute(
     let values_rejected = extracted
         .rejects
         .iter()
-        .filter(|r| !r.reason.is_row_level())
+        .filter(|r| r.reason.is_identifier_value())
         .count() as u64;
     Report {
         schema_version: SCHEMA_VERSION,

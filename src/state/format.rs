@@ -768,6 +768,7 @@ mod tests {
                 encoding: "utf-8".into(),
                 delimiter: Some(b','),
                 headerless: false,
+                skipped: Vec::new(),
             },
             columns: Vec::new(),
             rows_read: 3,

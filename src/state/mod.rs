@@ -428,11 +428,16 @@ pub fn fingerprint(settings: &crate::config::Settings) -> String {
 
 /// Test-only crash hook: when `OMNI_TEST_ABORT_AT` names `point`, the process aborts on the
 /// spot (no destructors, like `kill -9`), so tests can check what a run killed there leaves.
+/// Compiled only into debug builds (what `cargo test` runs): a release binary ignores the
+/// variable, so nobody's environment can crash a production run (issue 16).
 #[doc(hidden)]
 pub fn test_hook(point: &str) {
+    #[cfg(debug_assertions)]
     if std::env::var_os("OMNI_TEST_ABORT_AT").is_some_and(|v| v == point) {
         std::process::abort();
     }
+    #[cfg(not(debug_assertions))]
+    let _ = point;
 }
 
 /// The current time as `YYYY-MM-DD HH:MM:SS` UTC.

@@ -78,29 +78,30 @@ impl Ui {
     }
 
     /// Details that hold customer data (identifier values), on stdout only under `--verbose`.
-    pub fn detail(&self, text: &str) {
+    /// A failed write is an error (see [`Ui::data`]).
+    pub fn detail(&self, text: &str) -> anyhow::Result<()> {
         if self.verbose && !text.is_empty() {
-            self.result(text);
+            self.result(text)?;
         }
+        Ok(())
     }
 
-    /// Prints a command's result on stdout (suppressed by `--quiet`).
-    pub fn result(&self, text: &str) {
+    /// Prints a command's result on stdout (suppressed by `--quiet`). A failed write is an error
+    /// (see [`Ui::data`]).
+    pub fn result(&self, text: &str) -> anyhow::Result<()> {
         if self.quiet {
-            return;
+            return Ok(());
         }
-        let text = mask::terminal(text);
-        let mut out = std::io::stdout().lock();
-        // A closed pipe (`omni ... | head`) is not an error worth reporting.
-        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+        write_stdout(text)
     }
 
     /// Prints the output of an inspection command on stdout even under `--quiet`: it is the
-    /// whole point of commands like `normalize` and `inspect`.
-    pub fn data(&self, text: &str) {
-        let text = mask::terminal(text);
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    /// whole point of commands like `normalize` and `inspect`. A failed write (a full disk
+    /// behind `> out.json`, `/dev/full`) is an error, so the run exits 1 instead of leaving a
+    /// truncated file behind a success (issue 16); a closed pipe (`omni ... | head`) is a
+    /// normal end, which `report_error` turns into exit 0.
+    pub fn data(&self, text: &str) -> anyhow::Result<()> {
+        write_stdout(text)
     }
 
     /// A stage's wall time on stderr, only when `OMNI_TIMINGS` is set (for profiling runs).
@@ -168,6 +169,17 @@ impl Ui {
             eprintln!("{line}");
         }
     }
+}
+
+/// Writes `text` to stdout (control characters made visible, `mask::terminal`) and flushes it; the error keeps the `io::Error` in its chain, so a
+/// broken pipe can be told from a failed write.
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let text = mask::terminal(text);
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")
 }
 
 /// Prints a fatal error as `omni: error: ...` on stderr and returns the exit status for it

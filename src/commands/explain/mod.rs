@@ -59,7 +59,7 @@ pub fn run(args: &ExplainArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         }
         Found::Refused(rows) => render_refused_identifier(&rows),
     };
-    ui.data(&text);
+    ui.data(&text)?;
     Ok(ExitStatus::Success)
 }
 
