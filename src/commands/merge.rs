@@ -97,6 +97,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         None => vec![true; extracted.sources.len()],
     };
     warn_about_missing_regions(extracted, &read_now, ui);
+    warn_about_local_numbers(extracted, &read_now, ui);
     warn_about_headerless_files(extracted, &read_now, ui);
     warn_about_bad_rows(extracted, &read_now, ui);
     let spinner = ui.stage_spinner("linking");
@@ -343,6 +344,26 @@ fn warn_about_bad_rows(extracted: &extract::Extracted, read_now: &[bool], ui: &U
 }
 
 /// National numbers cannot be read without a region; say so once per source, with the fix.
+/// Local numbers (no area code) link only with the same local number: says so per source.
+fn warn_about_local_numbers(extracted: &extract::Extracted, read_now: &[bool], ui: &Ui) {
+    for (source, _) in extracted
+        .sources
+        .iter()
+        .zip(read_now)
+        .filter(|&(_, &now)| now)
+    {
+        let local: u64 = source.columns.iter().map(|c| c.local).sum();
+        if local > 0 {
+            ui.warn(&format!(
+                "{}: {} without an area code, linked only with the same local number in this \
+                 run (`local_phone` in profiles.csv)",
+                source.path.display(),
+                crate::ui::summary::count(local, "local phone number"),
+            ));
+        }
+    }
+}
+
 fn warn_about_missing_regions(extracted: &extract::Extracted, read_now: &[bool], ui: &Ui) {
     for (source, _) in extracted
         .sources

@@ -93,6 +93,20 @@ pub fn identifier_namespace(role: &Role) -> Option<(Kind, String)> {
     }
 }
 
+/// Every namespace an identifier column of `role` may fill, in the order they are numbered:
+/// its own, then for phones the namespace of local numbers (`phone::LOCAL_NAMESPACE`).
+/// `extract::compile` and the incremental merge of saved and new sources both number
+/// namespaces through this, so they agree.
+pub fn namespaces_of(role: &Role) -> Vec<String> {
+    match identifier_namespace(role) {
+        Some((Kind::Phone, name)) => {
+            vec![name, crate::normalize::phone::LOCAL_NAMESPACE.to_owned()]
+        }
+        Some((_, name)) => vec![name],
+        None => Vec::new(),
+    }
+}
+
 /// The column names for an error message: at most 30, each cut at 40 characters, control
 /// characters escaped, so a garbage header cannot flood the terminal (issue 7).
 fn quoted_list(headers: &[String]) -> String {
@@ -135,9 +149,12 @@ const MIN_VOTES: usize = 3;
 ///
 /// Zero config must work on ordinary exports, and a phone written as `8 916 123-45-67` means
 /// nothing without a region. Evidence, strongest first: Cyrillic text in the header or the
-/// sample rows means a Russian-speaking export, so `RU`; otherwise the region of most (over
-/// half) of the sample's international (`+`) numbers. Without evidence: no region, and national
-/// numbers are rejected as `phone_unparseable` (the report shows it; `--country` fixes it).
+/// sample rows means a Russian-speaking export, so `RU`; otherwise the region most (over half)
+/// of the sample's numbers point to: the country of international (`+`) numbers, and for the
+/// others how they are written or where alone they are valid (`phone::region_evidence`: `(310)
+/// 246-1501` is American). A per-row `country` column still wins over this, row by row.
+/// Without evidence: no region, and national numbers are rejected as `phone_unparseable` (the
+/// report shows it; `--country` fixes it).
 pub fn infer_region(
     plan: &Plan,
     headers: &[String],
@@ -151,6 +168,35 @@ pub fn infer_region(
             from: "inferred: Cyrillic text in the file".into(),
         };
     }
+    let (votes, total) = region_votes(plan, sample, normalizers);
+    let best = votes
+        .iter()
+        .max_by_key(|&(region, n)| (*n, std::cmp::Reverse(region.clone())));
+    match best {
+        Some((region, &n)) if total >= MIN_VOTES && n * 2 > total => Region {
+            code: Some(region.clone()),
+            from: format!(
+                "inferred: {}% of the numbers point to {region} (country code, grouping, \
+                 validity)",
+                n * 100 / total
+            ),
+        },
+        _ => Region {
+            code: None,
+            from: "no evidence: numbers without + are rejected; set --country".into(),
+        },
+    }
+}
+
+/// Most sample values looked at for evidence of the numbers' region.
+const EVIDENCE_VALUES: usize = 200;
+
+/// The regions the sample's phone values point to, and how many values gave evidence.
+fn region_votes(
+    plan: &Plan,
+    sample: &[Vec<String>],
+    normalizers: &crate::normalize::Normalizers,
+) -> (std::collections::BTreeMap<String, usize>, usize) {
     let phone_columns: Vec<usize> = plan
         .columns
         .iter()
@@ -160,36 +206,26 @@ pub fn infer_region(
         .collect();
     let mut votes: std::collections::BTreeMap<String, usize> = Default::default();
     let mut total = 0;
-    for row in sample {
-        for &i in &phone_columns {
-            let Some(value) = row.get(i).map(|v| v.trim()).filter(|v| v.starts_with('+')) else {
-                continue;
-            };
-            let region = normalizers
+    let values = sample
+        .iter()
+        .flat_map(|row| phone_columns.iter().filter_map(|&i| row.get(i)))
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .take(EVIDENCE_VALUES);
+    for value in values {
+        let region = if value.starts_with('+') {
+            normalizers
                 .phone
                 .normalize(value, None)
                 .ok()
-                .and_then(|e164| crate::normalize::phone::region_of(&e164));
-            if let Some(region) = region {
-                *votes.entry(region).or_default() += 1;
-                total += 1;
-            }
+                .and_then(|e164| crate::normalize::phone::region_of(&e164))
+        } else {
+            crate::normalize::phone::region_evidence(value)
+        };
+        if let Some(region) = region {
+            *votes.entry(region).or_default() += 1;
+            total += 1;
         }
     }
-    let best = votes
-        .iter()
-        .max_by_key(|&(region, n)| (*n, std::cmp::Reverse(region.clone())));
-    match best {
-        Some((region, &n)) if total >= MIN_VOTES && n * 2 > total => Region {
-            code: Some(region.clone()),
-            from: format!(
-                "inferred: {}% of international numbers are {region}",
-                n * 100 / total
-            ),
-        },
-        _ => Region {
-            code: None,
-            from: "no evidence: numbers without + are rejected; set --country".into(),
-        },
-    }
+    (votes, total)
 }

@@ -133,6 +133,14 @@ pub struct ColumnQuality {
     /// Valid values whose link a guard refused, by rule code (`generic`, `cap`,
     /// `name_mismatch`); see `report::blocked`.
     pub blocked: BTreeMap<String, u64>,
+    /// Of the valid values of a phone column, local numbers without an area code, linked only
+    /// with the same local number (`id:local_phone`); absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub local_numbers: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Profiles in both sources, for each pair.
@@ -297,6 +305,7 @@ pub fn compute(
                         .map(|(r, n)| (r.code().to_owned(), *n))
                         .collect(),
                     blocked: blocked.clone(),
+                    local_numbers: c.local,
                 })
                 .collect(),
         })
