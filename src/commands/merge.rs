@@ -52,6 +52,10 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     };
     let fingerprint = state::fingerprint(&settings);
     let (files, warnings) = extract::resolve_inputs(&args.read.inputs, &settings)?;
+    // An incremental run is given only the new files: sections for saved ones are fine.
+    if !args.incremental {
+        settings.check_sources_exist(&files.iter().map(|f| f.stem.as_str()).collect::<Vec<_>>())?;
+    }
     for warning in &warnings {
         ui.warn(warning);
     }
@@ -272,10 +276,20 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             args.out.join("rejects.csv").display()
         ));
     }
+    // Issue 15: a file that links nobody does not stop the others, but the run still fails
+    // (exit 1, after every output is written, as `--strict` does) so that cron notices.
+    let not_linked: Vec<&String> = report
+        .sources
+        .iter()
+        .filter_map(|s| s.no_identifier.as_ref())
+        .collect();
+    for hint in &not_linked {
+        ui.not_linked(hint);
+    }
     // Freeing millions of small allocations one by one takes seconds at exit and helps nobody:
     // the process is about to end (ripgrep skips such frees the same way).
     std::mem::forget((clusters, profiles, saved));
-    Ok(if strict_failed {
+    Ok(if strict_failed || !not_linked.is_empty() {
         ExitStatus::Failure
     } else if held.is_empty() {
         ExitStatus::Success

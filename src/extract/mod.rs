@@ -147,6 +147,26 @@ pub struct Source {
     pub region: plan::Region,
 }
 
+impl Source {
+    /// `Some(what to do)` when no column of the source is an identifier: it is read and
+    /// accounted for, but links nobody (`Plan::no_identifier_hint`).
+    pub fn no_identifier_hint(&self) -> Option<String> {
+        let plan = Plan {
+            columns: self
+                .columns
+                .iter()
+                .map(|c| PlannedColumn {
+                    name: c.name.clone(),
+                    role: c.role.clone(),
+                    why: c.why.clone(),
+                })
+                .collect(),
+        };
+        (!plan.has_identifier())
+            .then(|| plan.no_identifier_hint(&self.path.display().to_string(), &self.stem, None))
+    }
+}
+
 /// Per source: whether its names are given names only (a first-name column and no last-name
 /// or full-name column, as in an email list's `first_name`), for the name check
 /// (`GuardSettings::given_name_sources`).
@@ -260,7 +280,36 @@ pub fn plan_inputs(
     normalizers: &Normalizers,
     sample_rows: usize,
 ) -> anyhow::Result<Vec<PlannedFile>> {
-    Ok(plan_inputs_with_votes(files, normalizers, sample_rows, &[])?.0)
+    let planned = plan_inputs_with_votes(files, normalizers, sample_rows, &[])?.0;
+    check_shared_columns_exist(files, &planned)?;
+    Ok(planned)
+}
+
+/// A `[columns]` or `--id` column that no input has is an error naming the columns that exist
+/// (a typo would otherwise link nothing, silently).
+fn check_shared_columns_exist(files: &[InputFile], planned: &[PlannedFile]) -> anyhow::Result<()> {
+    let Some(first) = files.first() else {
+        return Ok(());
+    };
+    let mut headers: Vec<&str> = planned
+        .iter()
+        .flat_map(|p| p.plan.columns.iter().map(|c| c.name.as_str()))
+        .collect();
+    for (column, (_, from)) in &first.settings.shared_columns {
+        if !headers.contains(&column.as_str()) {
+            headers.sort_unstable();
+            headers.dedup();
+            anyhow::bail!(
+                "{from}: column \"{column}\" is in no input file; their columns are: {}",
+                headers
+                    .iter()
+                    .map(|h| format!("\"{h}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `plan_inputs` for an incremental run: `prior_votes` are the regions of the sources already

@@ -1,8 +1,10 @@
 //! The column plan of one source: which column feeds which part of a record.
 //!
 //! Built from the detected roles (`input::detect`) overridden by the config's
-//! `[sources.<stem>.columns]`. A plan with no identifier column is a fatal error that names the
-//! columns seen and shows how to map one, because such a file could never link anybody.
+//! `[sources.<stem>.columns]`. A plan with no identifier column is not an error by itself: the
+//! file is read and accounted for, and `no_identifier_hint` names the columns seen and shows how
+//! to map one, because such a file cannot link anybody (issue 15: one such file must not take
+//! the other files of a run down).
 
 use anyhow::bail;
 
@@ -51,34 +53,60 @@ impl Plan {
         let columns = headers
             .iter()
             .zip(detected)
-            .map(
-                |(name, Detection { role, why })| match settings.columns.get(name) {
-                    Some(forced) => PlannedColumn {
-                        name: name.clone(),
-                        role: forced.clone(),
-                        why: "config".to_owned(),
-                    },
-                    None => PlannedColumn {
-                        name: name.clone(),
-                        role,
-                        why,
-                    },
-                },
-            )
+            .map(|(name, Detection { role, why })| {
+                let shared = settings.shared_columns.get(name);
+                let (role, why) = match (settings.columns.get(name), shared) {
+                    (Some(forced), _) => (forced.clone(), "config".to_owned()),
+                    (None, Some((forced, from))) => (forced.clone(), from.clone()),
+                    (None, None) => (role, why),
+                };
+                PlannedColumn {
+                    name: name.clone(),
+                    role,
+                    why,
+                }
+            })
             .collect::<Vec<_>>();
-        let plan = Plan { columns };
-        if !plan.columns.iter().any(|c| c.role.is_identifier()) {
-            bail!(
-                "{path}: no email, phone or card column found among: {}\n\
-                 hint: name the column's role in omni.toml, e.g.\n  \
-                 [sources.{stem}.columns]\n  {} = \"phone\"\n\
-                 (roles: email, phone, card, id:<namespace>, key, first_name, last_name, full_name, \
-                 country, timestamp, amount, ignore; `omni inspect {path}` shows what was detected)",
-                quoted_list(headers),
-                quoted_list(&headers[..headers.len().min(1)]),
-            );
-        }
-        Ok(plan)
+        Ok(Plan { columns })
+    }
+
+    /// True when some column links records (email, phone, card or an `id:` namespace).
+    pub fn has_identifier(&self) -> bool {
+        self.columns.iter().any(|c| c.role.is_identifier())
+    }
+
+    /// What to tell the user about a file whose plan has no identifier: the columns seen and
+    /// how to map one, proposing the column a person would pick (one whose header names an
+    /// identifier role but whose content did not confirm it, else one `shared` with other
+    /// files as a likely shared id, else the first). The file is still read and accounted for
+    /// (every row `no_identifier`); it just cannot link anybody (issue 15).
+    pub fn no_identifier_hint(&self, path: &str, stem: &str, shared: Option<&str>) -> String {
+        let headers: Vec<String> = self.columns.iter().map(|c| c.name.clone()).collect();
+        // A column whose header names an identifier (a `phone` whose values were not read as
+        // phones) is what a person would map first.
+        let named = self.columns.iter().find_map(|c| {
+            detect::header_role(&c.name)
+                .filter(Role::is_identifier)
+                .map(|role| (c.name.clone(), role.as_config()))
+        });
+        let (column, role) = match (named, shared) {
+            (Some(named), _) => named,
+            (None, Some(shared)) => (shared.to_owned(), format!("id:{shared}")),
+            (None, None) => (headers.first().cloned().unwrap_or_default(), "phone".into()),
+        };
+        let column = quoted_list(std::slice::from_ref(&column));
+        let flag = match shared {
+            Some(shared) => format!(" or `--id {shared}` on the command line"),
+            None => String::new(),
+        };
+        format!(
+            "{path}: no email, phone or card column found among: {}\n\
+             hint: name the column's role in omni.toml{flag}, e.g.\n  \
+             [sources.{stem}.columns]\n  {column} = \"{role}\"\n\
+             (roles: email, phone, card, id:<namespace>, key, first_name, last_name, full_name, \
+             country, timestamp, amount, ignore; `omni inspect {path}` shows what was detected)",
+            quoted_list(&headers),
+        )
     }
 }
 

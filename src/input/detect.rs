@@ -172,6 +172,15 @@ pub fn detect(headers: &[String], sample: &[Vec<String>]) -> Vec<Detection> {
     out
 }
 
+/// The role the header alone names (`"Phone"` → phone), before any content check; `None` when
+/// no synonym matches or the header is about something else (`order_id`).
+pub fn header_role(header: &str) -> Option<Role> {
+    match match_header(header) {
+        HeaderMatch::Role(role, _) => Some(role),
+        _ => None,
+    }
+}
+
 /// What the header alone says about a column.
 #[derive(Clone, Debug, PartialEq)]
 enum HeaderMatch {

@@ -109,6 +109,10 @@ pub struct SourceReport {
     pub duplicates_within: u64,
     /// Columns with their roles and quality.
     pub columns: Vec<ColumnQuality>,
+    /// Set when no column of the source links records (no email, phone, card or id column):
+    /// its rows are all `no_identifier`, and this says how to map a column (issue 15).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_identifier: Option<String>,
 }
 
 /// Identifier quality of one column.
@@ -308,6 +312,7 @@ pub fn compute(
                     local_numbers: c.local,
                 })
                 .collect(),
+            no_identifier: s.no_identifier_hint(),
         })
         .collect();
 

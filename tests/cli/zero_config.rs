@@ -139,3 +139,124 @@ fn issue_15_the_name_check_refuses_only_real_contradictions() {
     assert_eq!(refused.lines().count(), 2, "{refused}");
     assert!(refused.contains("fam@gmail.com"), "{refused}");
 }
+
+// See: #15
+#[test]
+fn issue_15_a_file_without_an_identifier_does_not_take_the_others_down() {
+    let t = CliTest::new();
+    t.write(
+        "in/web.csv",
+        "email,name\nann@mail.ru,Ann Lee\nbob@mail.ru,Bob Stone\n",
+    );
+    t.write("in/app.csv", "email,name\nann@mail.ru,Ann Lee\n");
+    t.write(
+        "in/stores.csv",
+        "store,city,Phone\nMSK-1,Moscow,call us\nEKB-2,Yekaterinburg,ask at the desk\n",
+    );
+    let output = t.run(&["merge", "in", "-o", "out", "-q"]);
+    // The run completes and writes everything, but exits 1 so that cron notices.
+    assert_code(&output, 1);
+    let p = profiles_of(&t, "out");
+    // app 1, stores 1-2, web 1-2.
+    assert_eq!(p[0], p[3], "the good files are merged");
+    assert!(p[1].is_empty() && p[2].is_empty(), "{p:?}");
+    let err = stderr(&output);
+    assert!(err.contains("omni: not linked: in/stores.csv"), "{err}");
+    // The hint proposes the column a person would pick: the one named `Phone`.
+    assert!(err.contains("\"Phone\" = \"phone\""), "{err}");
+    let report = report(&t, "out");
+    let stores = &report["sources"][1];
+    assert_eq!(stores["name"], "stores");
+    assert!(
+        stores["no_identifier"].as_str().unwrap().contains("Phone"),
+        "{stores}"
+    );
+    assert!(report["sources"][0].get("no_identifier").is_none());
+    // The summary names the file too.
+    let output = t.run(&["merge", "in", "-o", "out2"]);
+    let out = crate::stdout(&output);
+    assert!(out.contains("not linked: stores has no email"), "{out}");
+}
+
+// See: #15
+#[test]
+fn issue_15_id_flag_links_on_a_shared_column_without_a_config() {
+    let t = CliTest::new();
+    t.write(
+        "in/a.csv",
+        "rec_id,given_name,soc_sec_id\nrec-1-org,anna,5304218\nrec-2-org,bob,4066625\n",
+    );
+    t.write(
+        "in/b.csv",
+        "rec_id,given_name,soc_sec_id\nrec-1-dup,ana,5304218\nrec-2-dup,rob,9999999\n",
+    );
+    let output = t.run(&["merge", "in", "-o", "out", "-q", "--id", "soc_sec_id"]);
+    assert_code(&output, 0);
+    let p = profiles_of(&t, "out");
+    assert_eq!(p[0], p[2]);
+    assert_ne!(p[1], p[3]);
+    let links = t.read("out/links.csv");
+    assert!(links.contains("id:soc_sec_id"), "{links}");
+    // A namespace of one's own.
+    let output = t.run(&["merge", "in", "-o", "out2", "-q", "--id", "soc_sec_id=ssn"]);
+    assert_code(&output, 0);
+    assert!(t.read("out2/links.csv").contains("id:ssn"));
+    // A column no file has is an error naming the columns that exist.
+    let output = t.run(&["merge", "in", "-o", "out3", "-q", "--id", "ssn"]);
+    assert_code(&output, 1);
+    let err = stderr(&output);
+    assert!(
+        err.contains("--id: column \"ssn\" is in no input file") && err.contains("\"soc_sec_id\""),
+        "{err}"
+    );
+}
+
+// See: #15
+#[test]
+fn issue_15_a_columns_section_applies_to_every_source_and_per_source_sections_win() {
+    let t = CliTest::new();
+    t.write("in/a.csv", "member,code\nM-1,x1\nM-2,x2\n");
+    t.write("in/b.csv", "member,code\nM-1,y1\nM-3,x2\n");
+    t.write(
+        "omni.toml",
+        "[columns]\n\"member\" = \"id:member\"\n\n[sources.b.columns]\n\"member\" = \"ignore\"\n\"code\" = \"id:code\"\n",
+    );
+    let output = t.run(&["merge", "in", "-o", "out", "-q"]);
+    // b's member column is ignored, so M-1 does not link a to b; b links through `code` only,
+    // which a does not have as an id: nothing links across, and nothing fails.
+    assert_code(&output, 0);
+    let p = profiles_of(&t, "out");
+    assert_ne!(p[0], p[2]);
+    t.write("omni.toml", "[columns]\n\"member\" = \"id:member\"\n");
+    let output = t.run(&["merge", "in", "-o", "out2", "-q"]);
+    assert_code(&output, 0);
+    let p = profiles_of(&t, "out2");
+    assert_eq!(p[0], p[2], "M-1 is in both files");
+}
+
+// See: #15, #16
+#[test]
+fn issue_15_a_config_section_for_a_missing_source_is_an_error() {
+    let t = CliTest::new();
+    t.write("in/febrl4_a.csv", "email\nann@mail.ru\n");
+    t.write("in/febrl4_b.csv", "email\nann@mail.ru\n");
+    t.write(
+        "omni.toml",
+        "[sources.febrl4a.columns]\n\"email\" = \"email\"\n",
+    );
+    for command in ["merge", "inspect"] {
+        let output =
+            t.run(&[command, "in", "-o", "out", "-q"][..if command == "merge" { 5 } else { 2 }]);
+        assert_code(&output, 1);
+        let err = stderr(&output);
+        assert!(
+            err.contains("[sources.febrl4a] matches no input file")
+                && err.contains("\"febrl4_a\", \"febrl4_b\""),
+            "{command}: {err}"
+        );
+    }
+    t.write("omni.toml", "[columns]\n\"e-mail\" = \"email\"\n");
+    let output = t.run(&["merge", "in", "-o", "out", "-q"]);
+    assert_code(&output, 1);
+    assert!(stderr(&output).contains("config [columns]: column \"e-mail\" is in no input file"));
+}
