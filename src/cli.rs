@@ -233,6 +233,13 @@ pub struct ReadArgs {
     /// [limits] of the config].
     #[arg(long, value_name = "N", hide_short_help = true)]
     pub max_rows: Option<u64>,
+
+    /// Link records on COLUMN in every file that has it, as `id:NAMESPACE` [default namespace:
+    /// the column name]; repeatable. The same as `"COLUMN" = "id:NAMESPACE"` in the config's
+    /// `[columns]`. For shared ids that are not email, phone or card (an SSN, a member number);
+    /// `omni inspect` proposes such columns.
+    #[arg(long = "id", value_name = "COLUMN[=NAMESPACE]")]
+    pub id: Vec<String>,
 }
 
 /// `omni merge`.

@@ -42,6 +42,10 @@ pub struct FileConfig {
     /// Over-merge guards.
     #[serde(default)]
     pub guards: GuardsSection,
+    /// Column name → role for every source that has the column (issue 15), e.g.
+    /// `"soc_sec_id" = "id:ssn"`; a `[sources.<stem>.columns]` entry wins for its source.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns: BTreeMap<String, String>,
     /// Per-source settings, keyed by file stem (e.g. `web_shop` for `exports/web_shop.csv`).
     #[serde(default)]
     pub sources: BTreeMap<String, SourceSection>,
@@ -257,6 +261,9 @@ pub struct SourceSettings {
     pub columns: BTreeMap<String, Role>,
     /// `online`/`offline` as configured (`None`: decided from the source's kind).
     pub channel: Option<crate::report::campaign::Touch>,
+    /// Roles for every source that has the column (`[columns]`, `--id`), with where each came
+    /// from; `columns` wins over these.
+    pub shared_columns: BTreeMap<String, (Role, String)>,
 }
 
 /// Validated settings for the reading and normalizing stages.
@@ -278,6 +285,9 @@ pub struct Settings {
     pub junk_values: Vec<String>,
     /// Per-source settings by file stem.
     pub sources: BTreeMap<String, SourceSettings>,
+    /// Roles for every source that has the column (`[columns]`, then `--id`), with where each
+    /// came from (`config [columns]`, `--id`).
+    pub shared_columns: BTreeMap<String, (Role, String)>,
     /// Over-merge guards.
     pub guards: GuardSettings,
     /// How cells a spreadsheet would run as formulas are written in the output tables.
@@ -321,6 +331,12 @@ impl Settings {
                 source.read.delimiter = Some(delimiter);
             }
         }
+        for spec in &read.id {
+            let (column, role) = parse_id_flag(spec)?;
+            settings
+                .shared_columns
+                .insert(column, (role, "--id".to_owned()));
+        }
         Ok(settings)
     }
 
@@ -355,6 +371,12 @@ impl Settings {
         for (stem, section) in file.sources {
             sources.insert(stem.clone(), source_settings(&stem, section, &read)?);
         }
+        let mut shared_columns = BTreeMap::new();
+        for (column, role) in file.columns {
+            let role =
+                Role::parse(&role).map_err(|e| anyhow::anyhow!("[columns] \"{column}\": {e}"))?;
+            shared_columns.insert(column, (role, "config [columns]".to_owned()));
+        }
         Ok(Settings {
             config_path: None,
             country_from: if country.is_some() {
@@ -378,6 +400,7 @@ impl Settings {
             },
             junk_values: file.junk.values,
             sources,
+            shared_columns,
             guards: guard_settings(file.guards)?,
             csv_escape: file.output.csv_escape.unwrap_or_default(),
             export: file.export.validate().context("[export]")?,
@@ -385,16 +408,71 @@ impl Settings {
         })
     }
 
-    /// The settings for the file with this stem (defaults when the config does not name it).
+    /// The settings for the file with this stem (defaults when the config does not name it),
+    /// with the roles `[columns]` and `--id` give every source.
     pub fn source(&self, stem: &str) -> SourceSettings {
-        self.sources
+        let mut source = self
+            .sources
             .get(stem)
             .cloned()
             .unwrap_or_else(|| SourceSettings {
                 read: self.read.clone(),
                 ..SourceSettings::default()
-            })
+            });
+        source.shared_columns = self.shared_columns.clone();
+        source
     }
+
+    /// Checks that every `[sources.<stem>]` section names one of the input files, whose stems
+    /// are `stems`: a misspelled stem would otherwise be silently ignored (issues 15, 16).
+    pub fn check_sources_exist(&self, stems: &[&str]) -> anyhow::Result<()> {
+        for stem in self.sources.keys() {
+            if !stems.contains(&stem.as_str()) {
+                let mut known: Vec<&str> = stems.to_vec();
+                known.sort_unstable();
+                known.dedup();
+                bail!(
+                    "config [sources.{stem}] matches no input file; the inputs' stems are: {}",
+                    known
+                        .iter()
+                        .map(|s| format!("\"{s}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses `--id COLUMN[=NAMESPACE]`: the column links records as `id:<NAMESPACE>`, by default
+/// the column name in lowercase with anything but letters, digits, `_` and `-` turned into `_`
+/// (`--id "Member No"` is `id:member_no`).
+pub fn parse_id_flag(spec: &str) -> anyhow::Result<(String, Role)> {
+    let (column, namespace) = match spec.rsplit_once('=') {
+        Some((column, ns)) => (column.trim(), ns.trim().to_owned()),
+        None => {
+            let ns: String = spec
+                .trim()
+                .to_lowercase()
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || c == '_' || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            (spec.trim(), ns)
+        }
+    };
+    if column.is_empty() {
+        bail!("--id '{spec}': give a column name, e.g. --id soc_sec_id or --id soc_sec_id=ssn");
+    }
+    let role = Role::parse(&format!("id:{namespace}"))
+        .map_err(|e| anyhow::anyhow!("--id '{spec}': {e}"))?;
+    Ok((column.to_owned(), role))
 }
 
 fn source_settings(
@@ -431,6 +509,7 @@ fn source_settings(
         columns,
         country_from: String::new(),
         channel: section.channel,
+        shared_columns: BTreeMap::new(),
     })
 }
 

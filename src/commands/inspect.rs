@@ -34,6 +34,7 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let settings = Settings::from_cli(&args.read)?;
     let normalizers = Normalizers::new(&settings)?;
     let (files, warnings) = extract::resolve_inputs(&args.read.inputs, &settings)?;
+    settings.check_sources_exist(&files.iter().map(|f| f.stem.as_str()).collect::<Vec<_>>())?;
     for warning in &warnings {
         ui.warn(warning);
     }

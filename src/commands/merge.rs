@@ -57,6 +57,10 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     };
     let fingerprint = state::fingerprint(&settings);
     let (files, warnings) = extract::resolve_inputs(&args.read.inputs, &settings)?;
+    // An incremental run is given only the new files: sections for saved ones are fine.
+    if !args.incremental {
+        settings.check_sources_exist(&files.iter().map(|f| f.stem.as_str()).collect::<Vec<_>>())?;
+    }
     for warning in &warnings {
         ui.warn(warning);
     }
@@ -108,6 +112,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         None => vec![true; extracted.sources.len()],
     };
     warn_about_missing_regions(extracted, &read_now, ui);
+    warn_about_local_numbers(extracted, &read_now, ui);
     warn_about_headerless_files(extracted, &read_now, ui);
     warn_about_skipped_columns(extracted, &read_now, ui);
     warn_about_bad_rows(extracted, &read_now, ui);
@@ -294,10 +299,20 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             args.out.join("rejects.csv").display()
         ));
     }
+    // Issue 15: a file that links nobody does not stop the others, but the run still fails
+    // (exit 1, after every output is written, as `--strict` does) so that cron notices.
+    let not_linked: Vec<&String> = report
+        .sources
+        .iter()
+        .filter_map(|s| s.no_identifier.as_ref())
+        .collect();
+    for hint in &not_linked {
+        ui.not_linked(hint);
+    }
     // Freeing millions of small allocations one by one takes seconds at exit and helps nobody:
     // the process is about to end (ripgrep skips such frees the same way).
     std::mem::forget((clusters, profiles, saved));
-    Ok(if strict_failed {
+    Ok(if strict_failed || !not_linked.is_empty() {
         ExitStatus::Failure
     } else if held.is_empty() {
         ExitStatus::Success
@@ -425,6 +440,26 @@ fn warn_about_bad_rows(extracted: &extract::Extracted, read_now: &[bool], ui: &U
 }
 
 /// National numbers cannot be read without a region; say so once per source, with the fix.
+/// Local numbers (no area code) link only with the same local number: says so per source.
+fn warn_about_local_numbers(extracted: &extract::Extracted, read_now: &[bool], ui: &Ui) {
+    for (source, _) in extracted
+        .sources
+        .iter()
+        .zip(read_now)
+        .filter(|&(_, &now)| now)
+    {
+        let local: u64 = source.columns.iter().map(|c| c.local).sum();
+        if local > 0 {
+            ui.warn(&format!(
+                "{}: {} without an area code, linked only with the same local number in this \
+                 run (`local_phone` in profiles.csv)",
+                source.path.display(),
+                crate::ui::summary::count(local, "local phone number"),
+            ));
+        }
+    }
+}
+
 fn warn_about_missing_regions(extracted: &extract::Extracted, read_now: &[bool], ui: &Ui) {
     for (source, _) in extracted
         .sources

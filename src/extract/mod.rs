@@ -130,6 +130,14 @@ pub struct ColumnReport {
     pub valid: u64,
     /// Rejected values by reason (junk values included as `junk_value`).
     pub rejected: BTreeMap<RejectReason, u64>,
+    /// Of the valid values, local numbers without an area code (phone columns only; see
+    /// `normalize::phone::local_number`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub local: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One source after extraction (serialized into the state for incremental runs).
@@ -153,6 +161,26 @@ pub struct Source {
     pub rows_unidentified: u64,
     /// Default phone region and where it came from.
     pub region: plan::Region,
+}
+
+impl Source {
+    /// `Some(what to do)` when no column of the source is an identifier: it is read and
+    /// accounted for, but links nobody (`Plan::no_identifier_hint`).
+    pub fn no_identifier_hint(&self) -> Option<String> {
+        let plan = Plan {
+            columns: self
+                .columns
+                .iter()
+                .map(|c| PlannedColumn {
+                    name: c.name.clone(),
+                    role: c.role.clone(),
+                    why: c.why.clone(),
+                })
+                .collect(),
+        };
+        (!plan.has_identifier())
+            .then(|| plan.no_identifier_hint(&self.path.display().to_string(), &self.stem, None))
+    }
 }
 
 /// Per source: whether its names are given names only (a first-name column and no last-name
@@ -268,7 +296,36 @@ pub fn plan_inputs(
     normalizers: &Normalizers,
     sample_rows: usize,
 ) -> anyhow::Result<Vec<PlannedFile>> {
-    Ok(plan_inputs_with_votes(files, normalizers, sample_rows, &[])?.0)
+    let planned = plan_inputs_with_votes(files, normalizers, sample_rows, &[])?.0;
+    check_shared_columns_exist(files, &planned)?;
+    Ok(planned)
+}
+
+/// A `[columns]` or `--id` column that no input has is an error naming the columns that exist
+/// (a typo would otherwise link nothing, silently).
+fn check_shared_columns_exist(files: &[InputFile], planned: &[PlannedFile]) -> anyhow::Result<()> {
+    let Some(first) = files.first() else {
+        return Ok(());
+    };
+    let mut headers: Vec<&str> = planned
+        .iter()
+        .flat_map(|p| p.plan.columns.iter().map(|c| c.name.as_str()))
+        .collect();
+    for (column, (_, from)) in &first.settings.shared_columns {
+        if !headers.contains(&column.as_str()) {
+            headers.sort_unstable();
+            headers.dedup();
+            anyhow::bail!(
+                "{from}: column \"{column}\" is in no input file; their columns are: {}",
+                headers
+                    .iter()
+                    .map(|h| format!("\"{h}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `plan_inputs` for an incremental run: `prior_votes` are the regions of the sources already
@@ -327,6 +384,8 @@ struct IdentifierColumn {
     column: usize,
     kind: Kind,
     namespace: u16,
+    /// For phone columns: the namespace of local numbers (`phone::LOCAL_NAMESPACE`).
+    local_namespace: Option<u16>,
 }
 
 /// A plan resolved to column indices.
@@ -350,18 +409,15 @@ fn compile(plan: &Plan, namespaces: &mut Vec<String>, default_region: Option<Str
         ..Compiled::default()
     };
     for (column, planned) in plan.columns.iter().enumerate() {
-        if let Some((kind, name)) = plan::identifier_namespace(&planned.role) {
-            let namespace = match namespaces.iter().position(|n| *n == name) {
-                Some(i) => i,
-                None => {
-                    namespaces.push(name);
-                    namespaces.len() - 1
-                }
-            };
+        if let Some((kind, _)) = plan::identifier_namespace(&planned.role) {
+            let mut numbered = plan::namespaces_of(&planned.role)
+                .into_iter()
+                .map(|name| namespace_index(namespaces, &name));
             compiled.identifiers.push(IdentifierColumn {
                 column,
                 kind,
-                namespace: namespace as u16,
+                namespace: numbered.next().expect("an identifier role has a namespace"),
+                local_namespace: numbered.next(),
             });
             continue;
         }
@@ -382,6 +438,18 @@ fn compile(plan: &Plan, namespaces: &mut Vec<String>, default_region: Option<Str
     compiled
 }
 
+/// The index of namespace `name`, added at the end when new.
+fn namespace_index(namespaces: &mut Vec<String>, name: &str) -> u16 {
+    let index = match namespaces.iter().position(|n| n == name) {
+        Some(i) => i,
+        None => {
+            namespaces.push(name.to_owned());
+            namespaces.len() - 1
+        }
+    };
+    index as u16
+}
+
 /// One identifier value of a processed row; text spans point into [`Processed::text`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Value {
@@ -389,6 +457,8 @@ enum Value {
     /// The canonical value and its [`Interner::tag`], computed by the parallel workers so the
     /// sequential append stage only probes the interner.
     Valid(Span, u32),
+    /// A local number of a phone column (in the column's local namespace), with its tag.
+    Local(Span, u32),
     /// The reason and the raw value, trimmed.
     Rejected(RejectReason, Span),
 }
@@ -541,6 +611,7 @@ fn extract_file(
                 filled: 0,
                 valid: 0,
                 rejected: BTreeMap::new(),
+                local: 0,
             })
             .collect(),
         rows_read: 0,
@@ -661,6 +732,18 @@ fn append(
                         idents.push(id);
                     }
                 }
+                Value::Local(span, tag) => {
+                    report.filled += 1;
+                    report.valid += 1;
+                    report.local += 1;
+                    let namespace = column
+                        .local_namespace
+                        .expect("local numbers only come from phone columns");
+                    let id = out.interner.intern_tagged(namespace, chunk.str(span), tag);
+                    if !idents.contains(&id) {
+                        idents.push(id);
+                    }
+                }
                 Value::Rejected(reason, span) => {
                     report.filled += 1;
                     *report.rejected.entry(reason).or_default() += 1;
@@ -754,7 +837,8 @@ fn process_row(
     for column in &compiled.identifiers {
         let raw = fields.get(column.column).unwrap_or("");
         let value = if column.kind == Kind::Phone {
-            phone_cache.value(normalizers, raw, region, column.namespace, out)
+            let value = phone_cache.value(normalizers, raw, region, column.namespace, out);
+            local_or(value, raw, column, out)
         } else {
             out.normalize(normalizers, column, raw, region)
         };
@@ -796,6 +880,24 @@ fn process_row(
         time_max,
         amount,
     });
+}
+
+/// A rejected phone that is a local number (`phone::local_number`) becomes a value of the
+/// column's local namespace; anything else is kept as it is (junk stays junk).
+fn local_or(value: Value, raw: &str, column: &IdentifierColumn, out: &mut Processed) -> Value {
+    let (Value::Rejected(reason, _), Some(namespace)) = (value, column.local_namespace) else {
+        return value;
+    };
+    if reason == RejectReason::JunkValue {
+        return value;
+    }
+    match crate::normalize::phone::local_number(raw) {
+        Some(local) => {
+            let span = out.push(&local);
+            Value::Local(span, Interner::tag(namespace, &local))
+        }
+        None => value,
+    }
 }
 
 /// `amount::parse_amount` with a fast path for the commonest spellings, skipping its
@@ -1089,6 +1191,7 @@ mod tests {
                 column: 0,
                 kind,
                 namespace,
+                local_namespace: None,
             };
             for raw in [
                 " Ivan.Petrov+x@GMAIL.com ",

@@ -91,7 +91,10 @@ impl GuardSettings {
 
     /// The rank of a namespace in the linking order (lower links first).
     pub fn rank(&self, namespace: &str) -> usize {
-        let kind = if namespace.starts_with("id:") {
+        // Local numbers are phones without an area code: as weak as phones, not as an id.
+        let kind = if namespace == crate::normalize::phone::LOCAL_NAMESPACE {
+            "phone"
+        } else if namespace.starts_with("id:") {
             "id"
         } else {
             namespace

@@ -188,6 +188,15 @@ pub fn detect(headers: &[String], sample: &[Vec<String>]) -> Vec<Detection> {
     out
 }
 
+/// The role the header alone names (`"Phone"` → phone), before any content check; `None` when
+/// no synonym matches or the header is about something else (`order_id`).
+pub fn header_role(header: &str) -> Option<Role> {
+    match match_header(header) {
+        HeaderMatch::Role(role, _) => Some(role),
+        _ => None,
+    }
+}
+
 /// What the header alone says about a column.
 #[derive(Clone, Debug, PartialEq)]
 enum HeaderMatch {
@@ -670,9 +679,10 @@ pub(crate) fn is_email_like(value: &str) -> bool {
         && dot.is_some_and(|d| d > 0 && d + 1 < domain.len())
 }
 
-/// 7 to 15 digits with optional `+ ( ) - . space`, a spreadsheet float (`79161234567.0`), or
-/// scientific notation (`7.9161234567E10`, or `7,9161234567E+10` as Russian Excel writes it
-/// with a decimal comma); dates are excluded.
+/// 7 to 15 digits with optional `+ ( ) - . / space`, a spreadsheet float (`79161234567.0`),
+/// or scientific notation (`7.9161234567E10`, or `7,9161234567E+10` as Russian Excel writes it
+/// with a decimal comma); an extension (`x123`, `ext. 12`, `доб. 5`) is left out and capital
+/// letters count as keypad digits (`1-800-FLOWERS`); dates are excluded.
 pub(crate) fn is_phone_like(value: &str) -> bool {
     if let Some(digits) = scientific_digits(value) {
         return (7..=15).contains(&digits);
@@ -681,12 +691,16 @@ pub(crate) fn is_phone_like(value: &str) -> bool {
         .strip_suffix(".0")
         .or_else(|| value.strip_suffix(",0"))
         .unwrap_or(value);
-    let allowed = value
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +()-.\u{a0}".contains(c));
-    let plus_ok = value.rfind('+').is_none_or(|i| i == 0);
+    let value = crate::normalize::phone::strip_extension(value);
     let digits = value.chars().filter(char::is_ascii_digit).count();
-    allowed && plus_ok && (7..=15).contains(&digits) && !is_date_like(value)
+    let letters = value.chars().filter(char::is_ascii_uppercase).count();
+    let vanity = letters > 0 && digits >= 4;
+    let allowed = value.chars().all(|c| {
+        c.is_ascii_digit() || " +()-./\u{a0}".contains(c) || (vanity && c.is_ascii_uppercase())
+    });
+    let plus_ok = value.rfind('+').is_none_or(|i| i == 0);
+    let dialled = digits + if vanity { letters } else { 0 };
+    allowed && plus_ok && (7..=15).contains(&dialled) && !is_date_like(value)
 }
 
 /// Digits a number like `7.9161234567E10` has before its decimal point, if it is one.
@@ -707,7 +721,8 @@ fn scientific_digits(value: &str) -> Option<usize> {
 /// between digits, a float form, or is eleven digits starting with 7 or 8 (a Russian number).
 fn is_clearly_phone(value: &str) -> bool {
     if value.starts_with('+')
-        || value.contains(['(', ')', '-', ' '])
+        || value.contains(['(', ')', '-', ' ', '/'])
+        || value.chars().any(|c| c.is_ascii_uppercase())
         || value.ends_with(".0")
         || value.ends_with(",0")
     {
@@ -1114,8 +1129,22 @@ mod tests {
         ] {
             assert!(is_phone_like(phone), "{phone}");
         }
+        // Issue 15: how people write phones in the US, with extensions and letters.
+        for phone in [
+            "310/246-1501",
+            "(310) 246-1501",
+            "310-246-1501 ext. 12",
+            "(415) 555-0100 x204",
+            "8 (495) 123-45-67 доб. 5",
+            "1-800-FLOWERS",
+        ] {
+            assert!(is_phone_like(phone), "{phone}");
+            assert!(is_clearly_phone(phone), "{phone}");
+        }
         for not_phone in [
             "2024-03-15",
+            "3/15/2024",
+            "Head Start",
             "15.03.2024",
             "12345",
             "+7 916 abc",

@@ -114,6 +114,10 @@ pub struct SourceReport {
     pub duplicates_within: u64,
     /// Columns with their roles and quality.
     pub columns: Vec<ColumnQuality>,
+    /// Set when no column of the source links records (no email, phone, card or id column):
+    /// its rows are all `no_identifier`, and this says how to map a column (issue 15).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_identifier: Option<String>,
 }
 
 /// Identifier quality of one column.
@@ -138,6 +142,14 @@ pub struct ColumnQuality {
     /// Valid values whose link a guard refused, by rule code (`generic`, `cap`,
     /// `name_mismatch`); see `report::blocked`.
     pub blocked: BTreeMap<String, u64>,
+    /// Of the valid values of a phone column, local numbers without an area code, linked only
+    /// with the same local number (`id:local_phone`); absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub local_numbers: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Profiles in both sources, for each pair. Over more than [`OVERLAP_SOURCES`] sources, the
@@ -312,8 +324,10 @@ pub fn compute(
                         .map(|(r, n)| (r.code().to_owned(), *n))
                         .collect(),
                     blocked: blocked.clone(),
+                    local_numbers: c.local,
                 })
                 .collect(),
+            no_identifier: s.no_identifier_hint(),
         })
         .collect();
 

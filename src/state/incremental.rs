@@ -310,10 +310,10 @@ fn combine(
         source.name = name.clone();
         // Namespaces are numbered in first-seen order of identifier columns, as `compile` does.
         for column in &source.columns {
-            if let Some((_, ns)) = extract::plan::identifier_namespace(&column.role)
-                && !x.namespaces.contains(&ns)
-            {
-                x.namespaces.push(ns);
+            for ns in extract::plan::namespaces_of(&column.role) {
+                if !x.namespaces.contains(&ns) {
+                    x.namespaces.push(ns);
+                }
             }
         }
         let ns_map: Vec<u16> = part

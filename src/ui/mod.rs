@@ -157,6 +157,17 @@ impl Ui {
         }
     }
 
+    /// Why a completed run still exits 1 because a file could link nobody (issue 15): on stderr
+    /// even with `--quiet`, as `--strict`'s reason is.
+    pub fn not_linked(&self, text: &str) {
+        let line = format!("omni: not linked: {text}");
+        if self.progress {
+            let _ = self.bars.println(&line);
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
     /// A warning on stderr (suppressed by `--quiet`), printed above any progress bars.
     pub fn warn(&self, text: &str) {
         if self.quiet {

@@ -97,6 +97,14 @@ pub fn render_report(report: &Report) -> String {
         count(t.rows_unidentified, "row"),
         count(t.rows_unreadable, "unreadable row"),
     );
+    for src in report.sources.iter().filter(|x| x.no_identifier.is_some()) {
+        let _ = writeln!(
+            s,
+            "not linked: {} has no email, phone, card or id column (what to do: stderr, \
+             report.json)",
+            src.name
+        );
+    }
     let g = &report.guards;
     let refused: u64 = g.refused_links.values().sum();
     let by_rule: Vec<String> = g

@@ -20,6 +20,7 @@ mod merge; // `omni merge` on the bundled sample: outputs, accounting, determini
 mod normalize; // `omni normalize`
 mod report; // `omni report`, report.html, the transactions metrics
 mod state; // --state: stable ids, changes, incremental, crash safety, lock
+mod zero_config; // issue 15: phones as people write them, the name check, files without ids
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
