@@ -280,6 +280,14 @@ fn issue_16_control_characters_never_reach_the_terminal() {
         assert!(!String::from_utf8_lossy(&all).contains('\u{202e}'));
     }
     assert!(stdout(&explained).contains("An\\u001b]0;pwned\\u0007na"));
+    // `omni report --format json` stays valid JSON with the same values.
+    let json = t.run(&["report", "out", "--format", "json"]);
+    assert_code(&json, 0);
+    assert!(!json.stdout.contains(&0x1b));
+    let printed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let written: serde_json::Value = serde_json::from_str(&t.read("out/report.json")).unwrap();
+    assert_eq!(printed, written);
+    assert_eq!(printed["sources"][0]["name"], "ev\u{1b}[2Jil\u{202e}");
 }
 
 // See: #16 (item 5: zero-width and bidi characters stayed inside canonical emails).
