@@ -159,6 +159,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let compute_report = || {
         let started = Instant::now();
         let mut report = report::compute(extracted, &clusters, &profiles, &settings.guards);
+        report.campaign = report::campaign::compute(extracted, &profiles, &settings.campaign());
         let metrics = RunMetrics::of(&report);
         if let (Some(previous), Some((carried, _, run))) = (saved.as_ref(), carried.as_ref()) {
             report.since_previous = Some(SincePrevious::new(

@@ -7,6 +7,7 @@
 
 mod accuracy; // pairwise precision/recall against the generator's ground truth
 mod bad_input; // broken and awkward files: messages, exit codes, rejects
+mod campaign; // issue 18: LTV, retention, ROPO, cross-channel, multi-channel vs the inputs
 mod edge_battery; // issue 7: the full battery of broken inputs, limits, --strict, accounting
 mod exit_codes; // one test per exit code
 mod explain; // omni explain

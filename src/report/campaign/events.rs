@@ -1,0 +1,72 @@
+//! Every profile's records as events (time, source, amount), in time order, gathered once for
+//! all the campaign metrics.
+
+use crate::extract::{NO_TIME, Records};
+use crate::profile::Profiles;
+
+/// One record of a profile.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Event {
+    /// Earliest timestamp of the record, or `NO_TIME`.
+    pub time: i64,
+    /// Source index.
+    pub source: u16,
+    /// Amount (a purchase when above zero).
+    pub amount: f64,
+}
+
+impl Event {
+    /// A record with an amount above zero.
+    pub fn is_purchase(&self) -> bool {
+        self.amount > 0.0
+    }
+
+    /// A record with a timestamp.
+    pub fn is_dated(&self) -> bool {
+        self.time != NO_TIME
+    }
+}
+
+/// Events per profile: undated first, then by time (then source, for a stable order).
+pub struct Events {
+    ends: Vec<usize>,
+    items: Vec<Event>,
+    /// Sources of each profile.
+    pub channels: Vec<usize>,
+}
+
+impl Events {
+    /// Profile `p`'s events.
+    pub fn of(&self, p: usize) -> &[Event] {
+        let start = if p == 0 { 0 } else { self.ends[p - 1] };
+        &self.items[start..self.ends[p]]
+    }
+
+    /// Profiles.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
+/// Gathers the events of every profile.
+pub fn gather(records: &Records, profiles: &Profiles) -> Events {
+    let mut items = Vec::with_capacity(records.len());
+    let mut ends = Vec::with_capacity(profiles.len());
+    let mut channels = Vec::with_capacity(profiles.len());
+    for profile in profiles.iter() {
+        let start = items.len();
+        items.extend(profile.records.iter().map(|&r| Event {
+            time: records.time_min[r as usize],
+            source: records.source[r as usize],
+            amount: records.amount[r as usize],
+        }));
+        items[start..].sort_by(|a, b| a.time.cmp(&b.time).then(a.source.cmp(&b.source)));
+        ends.push(items.len());
+        channels.push(profile.sources.len());
+    }
+    Events {
+        ends,
+        items,
+        channels,
+    }
+}
