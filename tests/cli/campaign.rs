@@ -341,3 +341,52 @@ fn sources_take_their_online_offline_tag_from_the_config() {
     assert_eq!(campaign["period"], "quarter");
     assert_eq!(campaign["retention"]["periods"][0]["period"], "2025-Q1");
 }
+
+#[test]
+fn fail_on_retention_below_holds_under_the_measured_retention() {
+    let t = CliTest::new();
+    write_inputs(&t);
+    let output = t.run(&[
+        "merge",
+        "in",
+        "-o",
+        "out",
+        "--fail-on",
+        "retention-below=99%",
+    ]);
+    assert_code(&output, 3);
+    assert!(
+        crate::stderr(&output).contains("retention-below=99.0%"),
+        "{}",
+        crate::stderr(&output)
+    );
+    let output = t.run(&[
+        "merge",
+        "in",
+        "-o",
+        "out",
+        "--fail-on",
+        "retention-below=0%",
+        "--fail-on",
+        "ropo-below=1%",
+    ]);
+    assert_code(&output, 0);
+    t.write(
+        "in2/crm.csv",
+        "email,created_at\na@mail.ru,2025-01-01 10:00:00\n",
+    );
+    let output = t.run(&[
+        "merge",
+        "in2",
+        "-o",
+        "out2",
+        "--fail-on",
+        "retention-below=1%",
+    ]);
+    assert_code(&output, 3);
+    assert!(
+        crate::stderr(&output).contains("cannot be measured"),
+        "{}",
+        crate::stderr(&output)
+    );
+}
