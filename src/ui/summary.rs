@@ -217,6 +217,26 @@ fn campaign_line(report: &Report) -> Option<String> {
     for missing in &c.missing {
         let _ = write!(line, "\n  missing: {missing}");
     }
+    let changes = report
+        .since_previous
+        .as_ref()
+        .map_or(&[][..], |p| &p.campaign[..]);
+    if !changes.is_empty() {
+        let moved: Vec<String> = changes
+            .iter()
+            .map(|m| match m.metric.as_str() {
+                "ltv_mean" => format!("LTV {:.2} -> {:.2}", m.before, m.after),
+                name => format!(
+                    "{} {} -> {} ({:+.1} pts)",
+                    name.replace('_', " "),
+                    percent(m.before),
+                    percent(m.after),
+                    m.change
+                ),
+            })
+            .collect();
+        let _ = write!(line, "\n  since the previous run: {}", moved.join(", "));
+    }
     Some(line)
 }
 

@@ -390,3 +390,59 @@ fn fail_on_retention_below_holds_under_the_measured_retention() {
         crate::stderr(&output)
     );
 }
+
+#[test]
+fn with_state_the_next_run_shows_how_each_campaign_figure_moved() {
+    let t = CliTest::new();
+    write_inputs(&t);
+    assert_code(&t.run(&["merge", "in", "-o", "out", "--state", "st"]), 0);
+    let first: serde_json::Value = serde_json::from_str(&t.read("out/report.json")).unwrap();
+    // New receipts of known customers in a month nobody bought in yet.
+    let mut extra = String::from("receipt_id,phone,amount,purchased_at\n");
+    for i in [2u32, 3, 4, 5] {
+        extra.push_str(&format!("X{i},+7916555{i:04},999.00,2026-01-20 12:00:00\n"));
+    }
+    t.write("in/pos_extra.csv", extra);
+    let output = t.run(&["merge", "in", "-o", "out", "--state", "st"]);
+    assert_code(&output, 0);
+    let second: serde_json::Value = serde_json::from_str(&t.read("out/report.json")).unwrap();
+    let changes = second["since_previous"]["campaign"].as_array().unwrap();
+    let names: Vec<&str> = changes
+        .iter()
+        .map(|c| c["metric"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"ltv_mean") && names.contains(&"retention_rate"),
+        "{names:?}"
+    );
+    for change in changes {
+        let field = match change["metric"].as_str().unwrap() {
+            "ltv_mean" => ("ltv", "mean"),
+            "retention_rate" => ("retention", "retention_rate"),
+            "churn_rate" => ("retention", "churn_rate"),
+            "ropo_share" => ("ropo", "share"),
+            "cross_channel_share" => ("cross_channel", "share"),
+            "multichannel_share" => ("multichannel", "share"),
+            other => panic!("unknown metric {other}"),
+        };
+        let value = |r: &serde_json::Value| r["campaign"][field.0][field.1].as_f64().unwrap();
+        assert_eq!(change["before"].as_f64(), Some(value(&first)), "{change}");
+        assert_eq!(change["after"].as_f64(), Some(value(&second)), "{change}");
+        let scale = if field.0 == "ltv" { 1.0 } else { 100.0 };
+        let expected = (value(&second) - value(&first)) * scale;
+        assert!(
+            (change["change"].as_f64().unwrap() - expected).abs() < 0.006,
+            "{change}"
+        );
+    }
+    assert!(second["campaign"]["ltv"]["mean"] != first["campaign"]["ltv"]["mean"]);
+    assert!(
+        crate::stdout(&output).contains("since the previous run: LTV"),
+        "{}",
+        crate::stdout(&output)
+    );
+    assert!(
+        t.read("out/report.html")
+            .contains("<h3>Since the previous run</h3>")
+    );
+}

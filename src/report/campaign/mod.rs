@@ -119,6 +119,91 @@ pub struct Campaign {
     pub multichannel: Option<MultiChannel>,
 }
 
+/// The headline campaign figures a state keeps, to show their change in the next run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CampaignFigures {
+    /// Mean LTV per buyer.
+    pub ltv_mean: Option<f64>,
+    /// Pooled retention rate.
+    pub retention_rate: Option<f64>,
+    /// Pooled churn rate.
+    pub churn_rate: Option<f64>,
+    /// ROPO share.
+    pub ropo_share: Option<f64>,
+    /// Share of buyers whose first purchase is in another channel than their first contact.
+    pub cross_channel_share: Option<f64>,
+    /// Share of active customer-periods in 2+ channels.
+    pub multichannel_share: Option<f64>,
+}
+
+impl CampaignFigures {
+    /// The figures of a computed section.
+    pub fn of(c: &Campaign) -> CampaignFigures {
+        CampaignFigures {
+            ltv_mean: c.ltv.as_ref().map(|l| l.mean),
+            retention_rate: c.retention.as_ref().map(|r| r.retention_rate),
+            churn_rate: c.retention.as_ref().map(|r| r.churn_rate),
+            ropo_share: c.ropo.as_ref().map(|r| r.share),
+            cross_channel_share: c.cross_channel.as_ref().map(|x| x.share),
+            multichannel_share: c.multichannel.as_ref().map(|m| m.share),
+        }
+    }
+
+    /// Each figure measured in both runs: name, before, after, change (shares in percentage
+    /// points, LTV in money).
+    pub fn changes(before: &CampaignFigures, after: &CampaignFigures) -> Vec<MetricChange> {
+        let pairs = [
+            ("ltv_mean", before.ltv_mean, after.ltv_mean, 1.0),
+            (
+                "retention_rate",
+                before.retention_rate,
+                after.retention_rate,
+                100.0,
+            ),
+            ("churn_rate", before.churn_rate, after.churn_rate, 100.0),
+            ("ropo_share", before.ropo_share, after.ropo_share, 100.0),
+            (
+                "cross_channel_share",
+                before.cross_channel_share,
+                after.cross_channel_share,
+                100.0,
+            ),
+            (
+                "multichannel_share",
+                before.multichannel_share,
+                after.multichannel_share,
+                100.0,
+            ),
+        ];
+        pairs
+            .into_iter()
+            .filter_map(|(metric, b, a, scale)| {
+                let (b, a) = (b?, a?);
+                Some(MetricChange {
+                    metric: metric.to_owned(),
+                    before: b,
+                    after: a,
+                    change: crate::report::round2((a - b) * scale),
+                })
+            })
+            .collect()
+    }
+}
+
+/// One campaign figure before and after (`since_previous.campaign`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricChange {
+    /// `ltv_mean`, `retention_rate`, `churn_rate`, `ropo_share`, `cross_channel_share`,
+    /// `multichannel_share`.
+    pub metric: String,
+    /// The previous run's value.
+    pub before: f64,
+    /// This run's value.
+    pub after: f64,
+    /// `after − before`: percentage points for shares, money for LTV.
+    pub change: f64,
+}
+
 /// What the campaign metrics need from the settings.
 #[derive(Clone, Debug, Default)]
 pub struct CampaignSettings {

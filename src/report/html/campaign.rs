@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::svg::{self, Bar, percent};
 use super::tables::{Cell, money, table};
 use super::{esc, section, with_code};
-use crate::report::campaign::{Campaign, Ltv, MultiChannel, Retention};
+use crate::report::campaign::{Campaign, Ltv, MetricChange, MultiChannel, Retention};
 
 /// Periods shown in the per-period tables (the newest; report.json has them all).
 const PERIODS_SHOWN: usize = 12;
@@ -40,8 +40,8 @@ const DEFINITIONS: [(&str, &str); 6] = [
     ),
 ];
 
-/// Writes the section.
-pub(super) fn campaign(s: &mut String, c: &Campaign) {
+/// Writes the section; `changes` are the figures' changes since the previous run (`--state`).
+pub(super) fn campaign(s: &mut String, c: &Campaign, changes: &[MetricChange]) {
     let tags: Vec<String> = c
         .sources
         .iter()
@@ -118,6 +118,22 @@ pub(super) fn campaign(s: &mut String, c: &Campaign) {
     }
     if let Some(m) = &c.multichannel {
         multichannel_html(s, m, &c.period);
+    }
+    if !changes.is_empty() {
+        s.push_str("<h3>Since the previous run</h3>");
+        let rows: Vec<Vec<Cell>> = changes
+            .iter()
+            .map(|m| {
+                let (before, after, change) = figure(m);
+                vec![
+                    Cell::text(&m.metric),
+                    Cell::right(&before),
+                    Cell::right(&after),
+                    Cell::right(&change),
+                ]
+            })
+            .collect();
+        table(s, &["metric", "before", "now", "change"], &rows);
     }
     s.push_str("<dl>");
     for (term, text) in DEFINITIONS {
@@ -243,4 +259,18 @@ fn multichannel_html(s: &mut String, m: &MultiChannel, period: &str) {
         })
         .collect();
     table(s, &[period, "active", "in 2+ channels", "share"], &rows);
+}
+
+/// A change's before, after and change as text: money for LTV, percentages and points for
+/// shares.
+pub(crate) fn figure(m: &MetricChange) -> (String, String, String) {
+    if m.metric == "ltv_mean" {
+        (money(m.before), money(m.after), format!("{:+.2}", m.change))
+    } else {
+        (
+            percent(m.before),
+            percent(m.after),
+            format!("{:+.2} pts", m.change),
+        )
+    }
 }
