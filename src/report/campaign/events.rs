@@ -1,5 +1,6 @@
 //! Every profile's records as events (time, source, amount), in time order, gathered once for
-//! all the campaign metrics.
+//! all the campaign metrics. Records with neither a timestamp nor a purchase take part in no
+//! campaign metric and are left out, so the events hold (24 bytes each) only what is used.
 
 use crate::extract::{NO_TIME, Records};
 use crate::profile::Profiles;
@@ -55,11 +56,17 @@ pub fn gather(records: &Records, profiles: &Profiles) -> Events {
     let mut channels = Vec::with_capacity(profiles.len());
     for profile in profiles.iter() {
         let start = items.len();
-        items.extend(profile.records.iter().map(|&r| Event {
-            time: records.time_min[r as usize],
-            source: records.source[r as usize],
-            amount: records.amount[r as usize],
-        }));
+        items.extend(
+            profile
+                .records
+                .iter()
+                .map(|&r| Event {
+                    time: records.time_min[r as usize],
+                    source: records.source[r as usize],
+                    amount: records.amount[r as usize],
+                })
+                .filter(|e| e.is_dated() || e.is_purchase()),
+        );
         items[start..].sort_by(|a, b| a.time.cmp(&b.time).then(a.source.cmp(&b.source)));
         ends.push(items.len());
         channels.push(profile.sources.len());
