@@ -100,7 +100,8 @@ pub struct ExportArgs {
     pub conditions: Vec<String>,
 
     /// A file of emails and/or phones never to export (unsubscribed, bounced): one per line or
-    /// CSV cells, normalized as `merge` normalizes them. Repeatable.
+    /// CSV cells, normalized as `merge` normalizes them; with a `status` column, only its
+    /// unsubscribed/bounced/complained rows. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub suppress: Vec<PathBuf>,
 

@@ -233,46 +233,7 @@ fn campaign(s: &mut String, c: &super::campaign::Campaign) {
         let _ = writeln!(s, "Missing: {missing}.\n");
     }
     if let Some(l) = &c.ltv {
-        let _ = writeln!(
-            s,
-            "LTV: {} buyers, mean {:.2}, median {:.2} (p25 {:.2}, p75 {:.2}, p90 {:.2}); {:.2} \
-             orders per buyer, average order {:.2}, mean span {:.1} days.\n",
-            l.buyers,
-            l.mean,
-            l.median,
-            l.p25,
-            l.p75,
-            l.p90,
-            l.orders_per_buyer,
-            l.average_order_value,
-            l.mean_span_days,
-        );
-        let rows: Vec<Vec<String>> = l
-            .by_channels
-            .iter()
-            .map(|r| {
-                vec![
-                    r.channels.clone(),
-                    r.profiles.to_string(),
-                    r.buyers.to_string(),
-                    format!("{:.2}", r.revenue),
-                    format!("{:.2}", r.ltv),
-                    format!("{:.2}x", r.uplift),
-                ]
-            })
-            .collect();
-        table(
-            s,
-            &[
-                "sources",
-                "profiles",
-                "buyers",
-                "revenue",
-                "LTV",
-                "uplift vs 1",
-            ],
-            &rows,
-        );
+        campaign_ltv(s, l);
     }
     if let Some(r) = &c.retention {
         let _ = writeln!(
@@ -320,6 +281,49 @@ fn campaign(s: &mut String, c: &super::campaign::Campaign) {
             pct(m.share)
         );
     }
+}
+
+fn campaign_ltv(s: &mut String, l: &super::campaign::Ltv) {
+    let _ = writeln!(
+        s,
+        "LTV: {} buyers, mean {:.2}, median {:.2} (p25 {:.2}, p75 {:.2}, p90 {:.2}); {:.2} \
+         orders per buyer, average order {:.2}, mean span {:.1} days.\n",
+        l.buyers,
+        l.mean,
+        l.median,
+        l.p25,
+        l.p75,
+        l.p90,
+        l.orders_per_buyer,
+        l.average_order_value,
+        l.mean_span_days,
+    );
+    let rows: Vec<Vec<String>> = l
+        .by_channels
+        .iter()
+        .map(|r| {
+            vec![
+                r.channels.clone(),
+                r.profiles.to_string(),
+                r.buyers.to_string(),
+                format!("{:.2}", r.revenue),
+                format!("{:.2}", r.ltv),
+                format!("{:.2}x", r.uplift),
+            ]
+        })
+        .collect();
+    table(
+        s,
+        &[
+            "sources",
+            "profiles",
+            "buyers",
+            "revenue",
+            "LTV",
+            "uplift vs 1",
+        ],
+        &rows,
+    );
 }
 
 /// A GitHub table; `|` in cells is escaped.

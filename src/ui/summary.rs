@@ -217,27 +217,31 @@ fn campaign_line(report: &Report) -> Option<String> {
     for missing in &c.missing {
         let _ = write!(line, "\n  missing: {missing}");
     }
-    let changes = report
-        .since_previous
-        .as_ref()
-        .map_or(&[][..], |p| &p.campaign[..]);
-    if !changes.is_empty() {
-        let moved: Vec<String> = changes
-            .iter()
-            .map(|m| match m.metric.as_str() {
-                "ltv_mean" => format!("LTV {:.2} -> {:.2}", m.before, m.after),
-                name => format!(
-                    "{} {} -> {} ({:+.1} pts)",
-                    name.replace('_', " "),
-                    percent(m.before),
-                    percent(m.after),
-                    m.change
-                ),
-            })
-            .collect();
-        let _ = write!(line, "\n  since the previous run: {}", moved.join(", "));
+    if let Some(since) = &report.since_previous {
+        campaign_changes(&mut line, &since.campaign);
     }
     Some(line)
+}
+
+/// How the campaign figures moved since the previous run (`--state`), appended to `line`.
+fn campaign_changes(line: &mut String, changes: &[crate::report::campaign::MetricChange]) {
+    if changes.is_empty() {
+        return;
+    }
+    let moved: Vec<String> = changes
+        .iter()
+        .map(|m| match m.metric.as_str() {
+            "ltv_mean" => format!("LTV {:.2} -> {:.2}", m.before, m.after),
+            name => format!(
+                "{} {} -> {} ({:+.1} pts)",
+                name.replace('_', " "),
+                percent(m.before),
+                percent(m.after),
+                m.change
+            ),
+        })
+        .collect();
+    let _ = write!(line, "\n  since the previous run: {}", moved.join(", "));
 }
 
 /// Under `--verbose` only: the customer data behind the guard counts (generic identifiers, junk

@@ -353,3 +353,10 @@ fn an_email_platform_export_suppresses_only_its_unsubscribed_and_bounced_rows() 
         );
     }
 }
+
+#[test]
+fn help_export() {
+    let output = CliTest::new().run(&["export", "--help"]);
+    assert_code(&output, 0);
+    insta::assert_snapshot!("help_export", stdout(&output));
+}

@@ -91,26 +91,7 @@ pub fn compute(events: &Events) -> Ltv {
     let revenue: f64 = per_buyer.iter().sum();
     let buyers = per_buyer.len() as u64;
     per_buyer.sort_by(f64::total_cmp);
-    let single = if rows[0].buyers > 0 {
-        rows[0].revenue / rows[0].buyers as f64
-    } else {
-        0.0
-    };
-    for row in &mut rows {
-        let ltv = if row.buyers > 0 {
-            row.revenue / row.buyers as f64
-        } else {
-            0.0
-        };
-        row.uplift = if single > 0.0 {
-            round4(ltv / single)
-        } else {
-            0.0
-        };
-        row.ltv = round2(ltv);
-        row.revenue_per_profile = round2(row.revenue / row.profiles.max(1) as f64);
-        row.revenue = round2(row.revenue);
-    }
+    finish(&mut rows);
     Ltv {
         buyers,
         orders,
@@ -125,5 +106,29 @@ pub fn compute(events: &Events) -> Ltv {
         buyers_dated: spans.len() as u64,
         mean_span_days: round4(spans.iter().sum::<f64>() / spans.len().max(1) as f64),
         by_channels: rows,
+    }
+}
+
+/// Derives each row's LTV, revenue per profile and uplift over the single-channel row.
+fn finish(rows: &mut [LtvByChannels]) {
+    let single = if rows[0].buyers > 0 {
+        rows[0].revenue / rows[0].buyers as f64
+    } else {
+        0.0
+    };
+    for row in rows.iter_mut() {
+        let ltv = if row.buyers > 0 {
+            row.revenue / row.buyers as f64
+        } else {
+            0.0
+        };
+        row.uplift = if single > 0.0 {
+            round4(ltv / single)
+        } else {
+            0.0
+        };
+        row.ltv = round2(ltv);
+        row.revenue_per_profile = round2(row.revenue / row.profiles.max(1) as f64);
+        row.revenue = round2(row.revenue);
     }
 }

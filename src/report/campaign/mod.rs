@@ -77,6 +77,17 @@ pub struct SourceTouch {
     pub from: String,
 }
 
+impl SourceTouch {
+    /// The tag as a [`Touch`] (`None` for `unknown`).
+    pub fn parsed(&self) -> Option<Touch> {
+        match self.touch.as_str() {
+            "online" => Some(Touch::Online),
+            "offline" => Some(Touch::Offline),
+            _ => None,
+        }
+    }
+}
+
 /// The default tag of a source from its name (file stem): receipts, tills, POS and stores are
 /// offline; shops, sites, apps and email lists are online; anything else is unknown.
 pub fn default_touch(name: &str) -> Option<Touch> {
@@ -220,14 +231,6 @@ pub fn compute(
     settings: &CampaignSettings,
 ) -> Campaign {
     let sources = source_touch(extracted, settings);
-    let touch: Vec<Option<Touch>> = sources
-        .iter()
-        .map(|s| match s.touch.as_str() {
-            "online" => Some(Touch::Online),
-            "offline" => Some(Touch::Offline),
-            _ => None,
-        })
-        .collect();
     let names: Vec<&str> = extracted.sources.iter().map(|s| s.name.as_str()).collect();
     let events = events::gather(&extracted.records, profiles);
     let records = &extracted.records;
@@ -245,38 +248,16 @@ pub fn compute(
         sources,
         ..Campaign::default()
     };
-    if purchases == 0 {
-        campaign.missing.push(
-            "no record has an amount above zero: LTV, retention, ROPO and cross-channel \
-             conversion need an order or till export with amounts (set a column's role to \
-             `amount` in omni.toml if it was not detected)"
-                .to_owned(),
-        );
-    } else {
+    campaign.missing = missing_notes(purchases, dated_purchases);
+    if purchases > 0 {
         campaign.ltv = Some(ltv::compute(&events));
-    }
-    if purchases > 0 && dated_purchases == 0 {
-        campaign.missing.push(
-            "no purchase carries a date: retention, ROPO and time to purchase need a date or \
-             time column on the order or till export"
-                .to_owned(),
-        );
     }
     campaign.available = dated_purchases > 0;
     campaign.multichannel = periods::multichannel(&events, settings.period);
     if dated_purchases > 0 {
         campaign.retention = Some(periods::retention(&events, settings.period));
         campaign.cross_channel = Some(ropo::cross_channel(&events, &names));
-        campaign.ropo = ropo::ropo(&events, &touch, &mut campaign.missing).map(|mut r| {
-            for s in &campaign.sources {
-                match s.touch.as_str() {
-                    "online" => r.online_sources.push(s.source.clone()),
-                    "offline" => r.offline_sources.push(s.source.clone()),
-                    _ => {}
-                }
-            }
-            r
-        });
+        campaign.ropo = ropo::ropo(&events, &campaign.sources, &mut campaign.missing);
     }
     if campaign.multichannel.is_none() {
         campaign
@@ -284,6 +265,26 @@ pub fn compute(
             .push("no record carries a date: channel use per period needs timestamps".to_owned());
     }
     campaign
+}
+
+/// What the exports lack for the figures that need amounts or dated purchases.
+fn missing_notes(purchases: usize, dated_purchases: usize) -> Vec<String> {
+    if purchases == 0 {
+        vec![
+            "no record has an amount above zero: LTV, retention, ROPO and cross-channel \
+             conversion need an order or till export with amounts (set a column's role to \
+             `amount` in omni.toml if it was not detected)"
+                .to_owned(),
+        ]
+    } else if dated_purchases == 0 {
+        vec![
+            "no purchase carries a date: retention, ROPO and time to purchase need a date or \
+             time column on the order or till export"
+                .to_owned(),
+        ]
+    } else {
+        Vec::new()
+    }
 }
 
 fn source_touch(extracted: &Extracted, settings: &CampaignSettings) -> Vec<SourceTouch> {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::events::Events;
-use super::{Touch, quantile};
+use super::{SourceTouch, Touch, quantile};
 use crate::report::{round4, share};
 
 /// Offline buyers whose profile shows an online contact before the offline purchase.
@@ -53,7 +53,15 @@ pub struct CrossChannelRow {
 }
 
 /// ROPO; `None` (with the reason pushed to `missing`) without both online and offline sources.
-pub fn ropo(events: &Events, touch: &[Option<Touch>], missing: &mut Vec<String>) -> Option<Ropo> {
+pub fn ropo(events: &Events, sources: &[SourceTouch], missing: &mut Vec<String>) -> Option<Ropo> {
+    let touch: Vec<Option<Touch>> = sources.iter().map(SourceTouch::parsed).collect();
+    let named = |t: &str| -> Vec<String> {
+        sources
+            .iter()
+            .filter(|s| s.touch == t)
+            .map(|s| s.source.clone())
+            .collect()
+    };
     let has = |t| touch.contains(&Some(t));
     if !has(Touch::Offline) || !has(Touch::Online) {
         missing.push(
@@ -85,8 +93,8 @@ pub fn ropo(events: &Events, touch: &[Option<Touch>], missing: &mut Vec<String>)
         offline_buyers,
         online_first,
         share: share(online_first, offline_buyers),
-        online_sources: Vec::new(),
-        offline_sources: Vec::new(),
+        online_sources: named("online"),
+        offline_sources: named("offline"),
     })
 }
 

@@ -7,7 +7,9 @@ use std::fmt::Write;
 use super::svg::{self, Bar, percent};
 use super::tables::{Cell, money, table};
 use super::{esc, section, with_code};
-use crate::report::campaign::{Campaign, Ltv, MetricChange, MultiChannel, Retention};
+use crate::report::campaign::{
+    Campaign, CrossChannel, Ltv, MetricChange, MultiChannel, Retention, Ropo,
+};
 
 /// Periods shown in the per-period tables (the newest; report.json has them all).
 const PERIODS_SHOWN: usize = 12;
@@ -73,68 +75,15 @@ pub(super) fn campaign(s: &mut String, c: &Campaign, changes: &[MetricChange]) {
         retention_html(s, r, &c.period);
     }
     if let Some(r) = &c.ropo {
-        let _ = write!(
-            s,
-            "<h3>ROPO: online before offline</h3><p><strong>{}</strong> of {} offline buyers \
-             ({}) had an online contact before their first offline purchase. Online: {}; \
-             offline: {}.</p>",
-            r.online_first,
-            r.offline_buyers,
-            percent(r.share),
-            esc(&r.online_sources.join(", ")),
-            esc(&r.offline_sources.join(", ")),
-        );
+        ropo_html(s, r);
     }
     if let Some(x) = &c.cross_channel {
-        let _ = write!(
-            s,
-            "<h3>Channel of first contact → channel of first purchase</h3><p>{} of {} buyers \
-             ({}) first bought in another channel than the one they first appeared in.</p>",
-            x.cross_channel,
-            x.buyers,
-            percent(x.share)
-        );
-        let rows: Vec<Vec<Cell>> = x
-            .pairs
-            .iter()
-            .map(|p| {
-                vec![
-                    Cell::text(&p.first_contact),
-                    Cell::text(&p.first_purchase),
-                    Cell::num(p.buyers),
-                    Cell::right(&format!("{:.1}", p.median_days)),
-                    Cell::right(&format!("{:.1}", p.mean_days)),
-                ]
-            })
-            .collect();
-        let header = [
-            "first contact",
-            "first purchase",
-            "buyers",
-            "median days",
-            "mean days",
-        ];
-        table(s, &header, &rows);
+        cross_channel_html(s, x);
     }
     if let Some(m) = &c.multichannel {
         multichannel_html(s, m, &c.period);
     }
-    if !changes.is_empty() {
-        s.push_str("<h3>Since the previous run</h3>");
-        let rows: Vec<Vec<Cell>> = changes
-            .iter()
-            .map(|m| {
-                let (before, after, change) = figure(m);
-                vec![
-                    Cell::text(&m.metric),
-                    Cell::right(&before),
-                    Cell::right(&after),
-                    Cell::right(&change),
-                ]
-            })
-            .collect();
-        table(s, &["metric", "before", "now", "change"], &rows);
-    }
+    changes_html(s, changes);
     s.push_str("<dl>");
     for (term, text) in DEFINITIONS {
         let _ = write!(s, "<dt>{}</dt><dd>{}</dd>", esc(term), esc(text));
@@ -273,4 +222,70 @@ pub(crate) fn figure(m: &MetricChange) -> (String, String, String) {
             format!("{:+.2} pts", m.change),
         )
     }
+}
+
+fn ropo_html(s: &mut String, r: &Ropo) {
+    let _ = write!(
+        s,
+        "<h3>ROPO: online before offline</h3><p><strong>{}</strong> of {} offline buyers \
+         ({}) had an online contact before their first offline purchase. Online: {}; \
+         offline: {}.</p>",
+        r.online_first,
+        r.offline_buyers,
+        percent(r.share),
+        esc(&r.online_sources.join(", ")),
+        esc(&r.offline_sources.join(", ")),
+    );
+}
+
+fn cross_channel_html(s: &mut String, x: &CrossChannel) {
+    let _ = write!(
+        s,
+        "<h3>Channel of first contact → channel of first purchase</h3><p>{} of {} buyers \
+         ({}) first bought in another channel than the one they first appeared in.</p>",
+        x.cross_channel,
+        x.buyers,
+        percent(x.share)
+    );
+    let rows: Vec<Vec<Cell>> = x
+        .pairs
+        .iter()
+        .map(|p| {
+            vec![
+                Cell::text(&p.first_contact),
+                Cell::text(&p.first_purchase),
+                Cell::num(p.buyers),
+                Cell::right(&format!("{:.1}", p.median_days)),
+                Cell::right(&format!("{:.1}", p.mean_days)),
+            ]
+        })
+        .collect();
+    let header = [
+        "first contact",
+        "first purchase",
+        "buyers",
+        "median days",
+        "mean days",
+    ];
+    table(s, &header, &rows);
+}
+
+fn changes_html(s: &mut String, changes: &[MetricChange]) {
+    if changes.is_empty() {
+        return;
+    }
+    s.push_str("<h3>Since the previous run</h3>");
+    let rows: Vec<Vec<Cell>> = changes
+        .iter()
+        .map(|m| {
+            let (before, after, change) = figure(m);
+            vec![
+                Cell::text(&m.metric),
+                Cell::right(&before),
+                Cell::right(&after),
+                Cell::right(&change),
+            ]
+        })
+        .collect();
+    table(s, &["metric", "before", "now", "change"], &rows);
 }
