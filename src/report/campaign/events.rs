@@ -47,6 +47,27 @@ impl Events {
     pub fn len(&self) -> usize {
         self.ends.len()
     }
+
+    /// Events from per-profile lists (sorted here), each profile's source count taken from
+    /// its events; for tests of the metrics.
+    #[cfg(test)]
+    pub fn from_lists(lists: Vec<Vec<Event>>) -> Events {
+        let (mut ends, mut items, mut channels) = (Vec::new(), Vec::new(), Vec::new());
+        for mut list in lists {
+            list.sort_by(|a, b| a.time.cmp(&b.time).then(a.source.cmp(&b.source)));
+            let mut sources: Vec<u16> = list.iter().map(|e| e.source).collect();
+            sources.sort_unstable();
+            sources.dedup();
+            channels.push(sources.len());
+            items.extend(list);
+            ends.push(items.len());
+        }
+        Events {
+            ends,
+            items,
+            channels,
+        }
+    }
 }
 
 /// Gathers the events of every profile.

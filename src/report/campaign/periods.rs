@@ -184,3 +184,68 @@ pub fn multichannel(events: &Events, period: Period) -> Option<MultiChannel> {
         periods,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+    /// 2025-01-15 00:00 UTC.
+    const JAN: i64 = 1_736_899_200;
+
+    fn event(days: i64, source: u16, amount: f64) -> Event {
+        Event {
+            time: JAN + days * DAY,
+            source,
+            amount,
+        }
+    }
+
+    /// A buyer in January and March (a gap) and one in January and February: February
+    /// retains one of two, March retains nobody and loses the February buyer.
+    #[test]
+    fn a_gap_month_counts_as_churn_and_empty_months_are_listed() {
+        let events = Events::from_lists(vec![
+            vec![event(0, 0, 10.0), event(59, 0, 10.0)],
+            vec![event(1, 0, 10.0), event(31, 1, 10.0), event(2, 1, 0.0)],
+        ]);
+        let r = retention(&events, Period::Month);
+        let rows: Vec<(&str, u64, u64, u64, u64)> = r
+            .periods
+            .iter()
+            .map(|p| (p.period.as_str(), p.active, p.new, p.retained, p.lost))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("2025-01", 2, 2, 0, 0),
+                ("2025-02", 1, 0, 1, 1),
+                ("2025-03", 1, 0, 0, 1)
+            ]
+        );
+        // Σ retained 1 / Σ previous active 3.
+        assert_eq!((r.retention_rate, r.churn_rate), (0.3333, 0.6667));
+    }
+
+    #[test]
+    fn a_customer_is_multichannel_in_a_period_with_two_sources_in_it() {
+        let events = Events::from_lists(vec![
+            vec![event(0, 0, 0.0), event(1, 1, 5.0), event(2, 2, 0.0)],
+            vec![event(0, 0, 0.0), event(40, 1, 0.0)],
+        ]);
+        let m = multichannel(&events, Period::Month).unwrap();
+        let rows: Vec<(u64, u64)> = m
+            .periods
+            .iter()
+            .map(|p| (p.active, p.multichannel))
+            .collect();
+        assert_eq!(rows, [(2, 1), (1, 0)]);
+        assert_eq!(m.share, 0.3333);
+        let undated = Events::from_lists(vec![vec![Event {
+            time: crate::extract::NO_TIME,
+            source: 0,
+            amount: 1.0,
+        }]]);
+        assert!(multichannel(&undated, Period::Month).is_none());
+    }
+}

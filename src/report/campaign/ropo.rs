@@ -144,3 +144,74 @@ pub fn cross_channel(events: &Events, names: &[&str]) -> CrossChannel {
         pairs: rows,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::campaign::Event;
+
+    fn event(time: i64, source: u16, amount: f64) -> Event {
+        Event {
+            time,
+            source,
+            amount,
+        }
+    }
+
+    fn tags() -> Vec<SourceTouch> {
+        [
+            ("shop", "online"),
+            ("pos", "offline"),
+            ("loyalty", "unknown"),
+        ]
+        .iter()
+        .map(|(s, t)| SourceTouch {
+            source: (*s).to_owned(),
+            touch: (*t).to_owned(),
+            from: String::new(),
+        })
+        .collect()
+    }
+
+    #[test]
+    fn only_an_online_record_before_the_first_offline_purchase_counts() {
+        let events = Events::from_lists(vec![
+            vec![event(10, 0, 0.0), event(20, 1, 5.0)], // online first: ROPO
+            vec![event(20, 1, 5.0), event(30, 0, 9.0)], // online after: no
+            vec![event(10, 2, 0.0), event(20, 1, 5.0)], // unknown source first: no
+            vec![event(10, 0, 3.0)],                    // no offline purchase: not counted
+        ]);
+        let mut missing = Vec::new();
+        let r = ropo(&events, &tags(), &mut missing).unwrap();
+        assert_eq!((r.offline_buyers, r.online_first, r.share), (3, 1, 0.3333));
+        assert_eq!(
+            (r.online_sources, r.offline_sources),
+            (vec!["shop".to_owned()], vec!["pos".to_owned()])
+        );
+        assert!(missing.is_empty());
+        let only_online = &tags()[..1];
+        assert!(ropo(&events, only_online, &mut missing).is_none());
+        assert!(missing[0].contains("online and an offline source"));
+    }
+
+    #[test]
+    fn first_contact_and_first_purchase_make_one_pair_per_buyer() {
+        let day = 86_400;
+        let events = Events::from_lists(vec![
+            vec![event(0, 0, 0.0), event(2 * day, 1, 5.0)],
+            vec![event(0, 0, 0.0), event(4 * day, 1, 5.0)],
+            vec![event(0, 1, 7.0)],
+        ]);
+        let x = cross_channel(&events, &["shop", "pos"]);
+        assert_eq!((x.buyers, x.cross_channel, x.share), (3, 2, 0.6667));
+        let first = &x.pairs[0];
+        assert_eq!(
+            (first.first_contact.as_str(), first.first_purchase.as_str()),
+            ("shop", "pos")
+        );
+        assert_eq!(
+            (first.buyers, first.median_days, first.mean_days),
+            (2, 2.0, 3.0)
+        );
+    }
+}
