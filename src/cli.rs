@@ -112,7 +112,8 @@ pub struct ExportArgs {
     pub conditions: Vec<String>,
 
     /// A file of emails and/or phones never to export (unsubscribed, bounced): one per line or
-    /// CSV cells, normalized as `merge` normalizes them. Repeatable.
+    /// CSV cells, normalized as `merge` normalizes them; with a `status` column, only its
+    /// unsubscribed/bounced/complained rows. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub suppress: Vec<PathBuf>,
 
@@ -255,7 +256,8 @@ pub struct MergeArgs {
 
     /// Exit with code 3 (after writing every output) when a condition holds; repeatable:
     /// max-profile-size=N, rejects=P% (rows that joined no profile), alarms=N (profiles above
-    /// the alarm size), generic=N (generic identifiers), match-rate-below=P%; and with --state,
+    /// the alarm size), generic=N (generic identifiers), match-rate-below=P%, retention-below=P%
+    /// and ropo-below=P% (campaign metrics; they hold when not measurable); and with --state,
     /// relative to the previous run: match-rate-drop=P% (points), largest-profile-growth=P%,
     /// reject-share-jump=P% (points).
     #[arg(long = "fail-on", value_name = "COND", value_parser = crate::policy::FailOn::parse)]

@@ -408,6 +408,18 @@ impl Settings {
         })
     }
 
+    /// What the campaign metrics read: the period and the configured online/offline tags.
+    pub fn campaign(&self) -> crate::report::campaign::CampaignSettings {
+        crate::report::campaign::CampaignSettings {
+            period: self.period,
+            touch: self
+                .sources
+                .iter()
+                .filter_map(|(stem, s)| s.channel.map(|c| (stem.clone(), c)))
+                .collect(),
+        }
+    }
+
     /// The settings for the file with this stem (defaults when the config does not name it),
     /// with the roles `[columns]` and `--id` give every source.
     pub fn source(&self, stem: &str) -> SourceSettings {

@@ -26,6 +26,13 @@ pub enum FailOn {
     /// `reject-share-jump=P%`: with `--state`, the share of rows that joined no profile rose by
     /// more than this many percentage points since the previous run.
     RejectShareJump(f64),
+    /// `retention-below=P%` (issue 18): the share of buyers active in a period who bought
+    /// again in the next one is below this share; holds too when retention cannot be measured
+    /// (no dated purchases), so a nightly job notices exports that lost their dates.
+    RetentionBelow(f64),
+    /// `ropo-below=P%` (issue 18): the share of offline buyers with an online contact first is
+    /// below this share; holds too when ROPO cannot be measured.
+    RopoBelow(f64),
 }
 
 impl FailOn {
@@ -52,8 +59,10 @@ impl FailOn {
                 .map(FailOn::LargestProfileGrowth)
                 .map_err(|e| format!("invalid --fail-on '{text}': {e}")),
             "reject-share-jump" => share().map(FailOn::RejectShareJump),
+            "retention-below" => share().map(FailOn::RetentionBelow),
+            "ropo-below" => share().map(FailOn::RopoBelow),
             other => Err(format!(
-                "invalid --fail-on '{text}': unknown condition '{other}' (max-profile-size, rejects, alarms, generic, match-rate-below, match-rate-drop, largest-profile-growth, reject-share-jump)"
+                "invalid --fail-on '{text}': unknown condition '{other}' (max-profile-size, rejects, alarms, generic, match-rate-below, match-rate-drop, largest-profile-growth, reject-share-jump, retention-below, ropo-below)"
             )),
         }
     }
@@ -69,6 +78,8 @@ impl FailOn {
             FailOn::MatchRateDrop(_) => "match-rate-drop",
             FailOn::LargestProfileGrowth(_) => "largest-profile-growth",
             FailOn::RejectShareJump(_) => "reject-share-jump",
+            FailOn::RetentionBelow(_) => "retention-below",
+            FailOn::RopoBelow(_) => "ropo-below",
         }
     }
 
@@ -150,6 +161,14 @@ impl FailOn {
                 let n = report.guards.generic_identifiers.total;
                 (n > limit).then(|| format!("{n} generic identifiers (generic={limit})"))
             }
+            FailOn::RetentionBelow(limit) => {
+                let rate = report.campaign.retention.as_ref().map(|r| r.retention_rate);
+                below("retention", "retention-below", rate, limit)
+            }
+            FailOn::RopoBelow(limit) => {
+                let rate = report.campaign.ropo.as_ref().map(|r| r.share);
+                below("ROPO share", "ropo-below", rate, limit)
+            }
             FailOn::MatchRateBelow(limit) => {
                 let rate = report.match_rate.overall;
                 (rate < limit).then(|| {
@@ -161,6 +180,23 @@ impl FailOn {
                 })
             }
         }
+    }
+}
+
+/// A campaign share below its limit, or not measurable (`None`).
+fn below(what: &str, name: &str, rate: Option<f64>, limit: f64) -> Option<String> {
+    match rate {
+        None => Some(format!(
+            "{what} cannot be measured: the exports carry no dated purchases{} ({name}={:.1}%)",
+            if what == "ROPO share" {
+                " in an online and an offline source"
+            } else {
+                ""
+            },
+            limit * 100.0
+        )),
+        Some(rate) => (rate < limit)
+            .then(|| format!("{what} {:.1}% ({name}={:.1}%)", rate * 100.0, limit * 100.0)),
     }
 }
 

@@ -19,7 +19,7 @@ if (!htmlArg || !pngArg) {
 const fileUrl = pathToFileURL(resolve(htmlArg)).href;
 const SECTIONS = [
   "headline", "match-rate", "overlap", "channels", "cluster-sizes", "quality", "largest",
-  "reachability", "transactions", "guards", "definitions",
+  "reachability", "transactions", "campaign", "guards", "definitions",
 ];
 
 const problems = [];

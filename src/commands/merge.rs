@@ -177,7 +177,13 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     // fills the time the writers wait on the disk and on each other.
     let compute_report = || {
         let started = Instant::now();
-        let mut report = report::compute(extracted, &clusters, &profiles, &settings.guards);
+        // The campaign metrics (issue 18) walk the profiles' records on their own: beside the
+        // other sections, on whichever thread is free.
+        let (mut report, campaign) = rayon::join(
+            || report::compute(extracted, &clusters, &profiles, &settings.guards),
+            || report::campaign::compute(extracted, &profiles, &settings.campaign()),
+        );
+        report.campaign = campaign;
         report.csv_escape = settings.csv_escape;
         let metrics = RunMetrics::of(&report);
         if let (Some(previous), Some((carried, _, run))) = (saved.as_ref(), carried.as_ref()) {

@@ -46,6 +46,20 @@ pub struct CascadeCount {
     pub unreachable: u64,
 }
 
+impl CascadeCount {
+    fn new(steps: &[&Channel]) -> CascadeCount {
+        let step = |c: &&Channel| StepCount {
+            channel: c.name.clone(),
+            first: 0,
+            reachable: 0,
+        };
+        CascadeCount {
+            steps: steps.iter().map(step).collect(),
+            unreachable: 0,
+        }
+    }
+}
+
 /// Writes the send list of `channel` and returns its row count.
 pub fn write_send_list(
     out: impl Write,
@@ -89,21 +103,8 @@ pub fn write_cascade(
         })
         .collect();
     let mut w = csv::Writer::from_writer(out);
-    let mut header = vec!["profile_id", "name", "greeting", "step", "first_channel"];
-    header.extend(["first_contact", "fallbacks"]);
-    header.extend(steps.iter().map(|c| c.name.as_str()));
-    w.write_record(&header)?;
-    let mut count = CascadeCount {
-        steps: steps
-            .iter()
-            .map(|c| StepCount {
-                channel: c.name.clone(),
-                first: 0,
-                reachable: 0,
-            })
-            .collect(),
-        unreachable: 0,
-    };
+    w.write_record(cascade_header(&steps))?;
+    let mut count = CascadeCount::new(&steps);
     let mut pickers: Vec<Picker> = steps.iter().map(|_| Picker::default()).collect();
     for p in profiles {
         let contacts: Vec<Option<&str>> = steps
@@ -135,6 +136,14 @@ pub fn write_cascade(
     }
     w.flush()?;
     Ok(count)
+}
+
+/// `profile_id,name,greeting,step,first_channel,first_contact,fallbacks,<channel>...`.
+fn cascade_header<'a>(steps: &[&'a Channel]) -> Vec<&'a str> {
+    let mut header = vec!["profile_id", "name", "greeting", "step", "first_channel"];
+    header.extend(["first_contact", "fallbacks"]);
+    header.extend(steps.iter().map(|c| c.name.as_str()));
+    header
 }
 
 #[cfg(test)]

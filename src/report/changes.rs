@@ -49,6 +49,9 @@ pub struct SincePrevious {
     pub reject_share_before: f64,
     /// Share of rows that joined no profile, now.
     pub reject_share_after: f64,
+    /// Campaign figures measured in both runs, before and after (issue 18).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub campaign: Vec<super::campaign::MetricChange>,
 }
 
 impl SincePrevious {
@@ -82,6 +85,10 @@ impl SincePrevious {
             largest_profile_after: after.largest_profile,
             reject_share_before: round4(before.reject_share),
             reject_share_after: round4(after.reject_share),
+            campaign: match (&before.campaign, &after.campaign) {
+                (Some(b), Some(a)) => super::campaign::CampaignFigures::changes(b, a),
+                _ => Vec::new(),
+            },
         }
     }
 }

@@ -70,6 +70,7 @@ pub fn render(report: &Report) -> String {
         ]],
     );
     transactions(&mut s, &report.transactions);
+    campaign(&mut s, &report.campaign);
     let g = &report.guards;
     let _ = writeln!(s, "### Guards\n");
     let refused: Vec<String> = g
@@ -219,6 +220,110 @@ fn transactions(s: &mut String, tx: &Transactions) {
     if !tx.note.is_empty() {
         let _ = writeln!(s, "Note: {}.\n", tx.note);
     }
+}
+
+/// The campaign metrics (issue 18): LTV by channels, retention, ROPO, cross-channel pairs,
+/// multi-channel use; what is missing when the exports lack amounts or dates.
+fn campaign(s: &mut String, c: &super::campaign::Campaign) {
+    if c.period.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "### Campaign metrics\n");
+    for missing in &c.missing {
+        let _ = writeln!(s, "Missing: {missing}.\n");
+    }
+    if let Some(l) = &c.ltv {
+        campaign_ltv(s, l);
+    }
+    if let Some(r) = &c.retention {
+        let _ = writeln!(
+            s,
+            "Retention per {}: {} (churn {}), over {} periods.\n",
+            c.period,
+            pct(r.retention_rate),
+            pct(r.churn_rate),
+            r.periods.len()
+        );
+    }
+    if let Some(r) = &c.ropo {
+        let _ = writeln!(
+            s,
+            "ROPO: {} of {} offline buyers ({}) had an online contact first.\n",
+            r.online_first,
+            r.offline_buyers,
+            pct(r.share)
+        );
+    }
+    if let Some(x) = &c.cross_channel {
+        let rows: Vec<Vec<String>> = x
+            .pairs
+            .iter()
+            .map(|p| {
+                vec![
+                    p.first_contact.clone(),
+                    p.first_purchase.clone(),
+                    p.buyers.to_string(),
+                    format!("{:.1}", p.median_days),
+                ]
+            })
+            .collect();
+        table(
+            s,
+            &["first contact", "first purchase", "buyers", "median days"],
+            &rows,
+        );
+    }
+    if let Some(m) = &c.multichannel {
+        let _ = writeln!(
+            s,
+            "Active in 2+ channels per {}: {}.\n",
+            c.period,
+            pct(m.share)
+        );
+    }
+}
+
+fn campaign_ltv(s: &mut String, l: &super::campaign::Ltv) {
+    let _ = writeln!(
+        s,
+        "LTV: {} buyers, mean {:.2}, median {:.2} (p25 {:.2}, p75 {:.2}, p90 {:.2}); {:.2} \
+         orders per buyer, average order {:.2}, mean span {:.1} days.\n",
+        l.buyers,
+        l.mean,
+        l.median,
+        l.p25,
+        l.p75,
+        l.p90,
+        l.orders_per_buyer,
+        l.average_order_value,
+        l.mean_span_days,
+    );
+    let rows: Vec<Vec<String>> = l
+        .by_channels
+        .iter()
+        .map(|r| {
+            vec![
+                r.channels.clone(),
+                r.profiles.to_string(),
+                r.buyers.to_string(),
+                format!("{:.2}", r.revenue),
+                format!("{:.2}", r.ltv),
+                format!("{:.2}x", r.uplift),
+            ]
+        })
+        .collect();
+    table(
+        s,
+        &[
+            "sources",
+            "profiles",
+            "buyers",
+            "revenue",
+            "LTV",
+            "uplift vs 1",
+        ],
+        &rows,
+    );
 }
 
 /// A GitHub table; `|` in cells is escaped.

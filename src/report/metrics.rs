@@ -41,6 +41,10 @@ pub struct Report {
     pub guards: super::guards::GuardsReport,
     /// Omnichannel metrics from amounts and timestamps (a note instead when there are none).
     pub transactions: super::transactions::Transactions,
+    /// Campaign metrics: LTV, retention, ROPO, cross-channel, multi-channel use (issue 18);
+    /// filled by `merge` from `campaign::compute`, empty in reports of older runs.
+    #[serde(default)]
+    pub campaign: super::campaign::Campaign,
     /// With `--state`: the change since the previous run (absent on a first or stateless run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since_previous: Option<super::changes::SincePrevious>,
@@ -380,6 +384,7 @@ pub fn compute(
         guards: guards_report,
         transactions,
         sources,
+        campaign: super::campaign::Campaign::default(),
         since_previous: None,
     }
 }

@@ -65,6 +65,9 @@ pub struct RunMetrics {
     pub largest_profile: u64,
     /// Share of rows that joined no profile.
     pub reject_share: f64,
+    /// Campaign figures (issue 18); absent in the states of older runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<crate::report::campaign::CampaignFigures>,
 }
 
 impl RunMetrics {
@@ -85,6 +88,9 @@ impl RunMetrics {
             } else {
                 (t.rows_unidentified + t.rows_unreadable) as f64 / t.rows_read as f64
             },
+            campaign: Some(crate::report::campaign::CampaignFigures::of(
+                &report.campaign,
+            )),
         }
     }
 }

@@ -129,6 +129,9 @@ pub fn render_report(report: &Report) -> String {
     if let Some(line) = transactions_line(report) {
         let _ = writeln!(s, "{line}");
     }
+    if let Some(line) = campaign_line(report) {
+        let _ = writeln!(s, "{line}");
+    }
     if let Some(since) = &report.since_previous {
         let _ = writeln!(
             s,
@@ -169,6 +172,85 @@ fn transactions_line(report: &Report) -> Option<String> {
         );
     }
     Some(line)
+}
+
+/// One line of campaign metrics (issue 18), or what the exports lack for them.
+fn campaign_line(report: &Report) -> Option<String> {
+    let c = &report.campaign;
+    if c.period.is_empty() {
+        // A report of an older run: no campaign section at all.
+        return None;
+    }
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(l) = &c.ltv {
+        let top = l
+            .by_channels
+            .last()
+            .filter(|r| r.buyers > 0 && r.uplift > 0.0);
+        let uplift = top.map_or(String::new(), |r| {
+            format!(
+                " ({} channels: {:.2}x the single-channel LTV)",
+                r.channels, r.uplift
+            )
+        });
+        parts.push(format!("LTV {:.2} per buyer{uplift}", l.mean));
+    }
+    if let Some(r) = &c.retention {
+        parts.push(format!(
+            "retention {} per {} (churn {})",
+            percent(r.retention_rate),
+            c.period,
+            percent(r.churn_rate)
+        ));
+    }
+    if let Some(r) = &c.ropo {
+        parts.push(format!("ROPO {} of offline buyers", percent(r.share)));
+    }
+    if let Some(x) = &c.cross_channel {
+        parts.push(format!(
+            "{} first bought in another channel",
+            percent(x.share)
+        ));
+    }
+    if let Some(m) = &c.multichannel {
+        parts.push(format!(
+            "{} active in 2+ channels per {}",
+            percent(m.share),
+            c.period
+        ));
+    }
+    let mut line = format!("campaign: {}", parts.join("; "));
+    if parts.is_empty() {
+        line = "campaign: not computed".to_owned();
+    }
+    for missing in &c.missing {
+        let _ = write!(line, "\n  missing: {missing}");
+    }
+    if let Some(since) = &report.since_previous {
+        campaign_changes(&mut line, &since.campaign);
+    }
+    Some(line)
+}
+
+/// How the campaign figures moved since the previous run (`--state`), appended to `line`.
+fn campaign_changes(line: &mut String, changes: &[crate::report::campaign::MetricChange]) {
+    if changes.is_empty() {
+        return;
+    }
+    let moved: Vec<String> = changes
+        .iter()
+        .map(|m| match m.metric.as_str() {
+            "ltv_mean" => format!("LTV {:.2} -> {:.2}", m.before, m.after),
+            name => format!(
+                "{} {} -> {} ({:+.1} pts)",
+                name.replace('_', " "),
+                percent(m.before),
+                percent(m.after),
+                m.change
+            ),
+        })
+        .collect();
+    let _ = write!(line, "\n  since the previous run: {}", moved.join(", "));
 }
 
 /// Under `--verbose` only: the customer data behind the guard counts (generic identifiers, junk

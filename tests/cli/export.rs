@@ -263,7 +263,7 @@ fn suppressed_contacts_are_in_no_file() {
     );
     let summary = export(&t, &["--suppress", "unsubscribed.csv"]);
     assert!(
-        summary.contains("suppressed: 2 values (4 cells skipped"),
+        summary.contains("suppressed: 2 values (2 cells skipped"),
         "{summary}"
     );
     let cascade = rows(&t, "exp/cascade.csv");
@@ -314,4 +314,51 @@ fn a_bad_condition_names_the_word_and_writes_nothing() {
         stderr(&output)
     );
     assert!(!t.path().join("exp").exists());
+}
+
+/// The sample's email list carries statuses: given whole to --suppress, only its unsubscribed
+/// and bounced addresses are dropped.
+#[test]
+fn an_email_platform_export_suppresses_only_its_unsubscribed_and_bounced_rows() {
+    let t = CliTest::new();
+    t.copy("sample", "sample");
+    assert_code(&t.run(&["merge", "sample", "-o", "out"]), 0);
+    export(&t, &[]);
+    let before: HashSet<String> = rows(&t, "exp/send/email.csv")
+        .into_iter()
+        .map(|r| r[3].clone())
+        .collect();
+    let summary = export(&t, &["--suppress", "sample/email_list.csv"]);
+    // Four flagged rows; one holds the junk value `-`, which suppresses nothing.
+    assert!(summary.contains("suppressed: 3 values"), "{summary}");
+    let after: HashSet<String> = rows(&t, "exp/send/email.csv")
+        .into_iter()
+        .map(|r| r[3].clone())
+        .collect();
+    let gone: Vec<&String> = before.difference(&after).collect();
+    assert!(after.is_subset(&before));
+    assert!(!gone.is_empty() && gone.len() <= 3, "{gone:?}");
+    // Each address gone is one of the list's four do-not-contact rows, as `omni normalize` sees it.
+    let list = std::fs::read_to_string(crate::repo_path("testdata/sample/email_list.csv")).unwrap();
+    let flagged: Vec<&str> = list
+        .lines()
+        .filter(|l| l.ends_with(";unsubscribed") || l.ends_with(";bounced"))
+        .map(|l| l.split(';').nth(1).unwrap())
+        .collect();
+    let mut args = vec!["normalize", "--kind", "email"];
+    args.extend(&flagged);
+    let normalized = stdout(&t.run(&args));
+    for address in gone {
+        assert!(
+            normalized.contains(address.as_str()),
+            "{address} not flagged: {normalized}"
+        );
+    }
+}
+
+#[test]
+fn help_export() {
+    let output = CliTest::new().run(&["export", "--help"]);
+    assert_code(&output, 0);
+    insta::assert_snapshot!("help_export", stdout(&output));
 }

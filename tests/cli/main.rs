@@ -9,6 +9,7 @@ mod accuracy; // pairwise precision/recall against the generator's ground truth
 mod bad_input; // broken and awkward files: messages, exit codes, rejects
 mod bad_input_2; // issue 16A: Parquet types, pipes, --threads, stdout write errors, folder rules
 mod bad_input_2b; // issue 16 part B: out dir safety, formulas, PII in messages, big reports
+mod campaign; // issue 18: LTV, retention, ROPO, cross-channel, multi-channel vs the inputs
 mod edge_battery; // issue 7: the full battery of broken inputs, limits, --strict, accounting
 mod exit_codes; // one test per exit code
 mod explain; // omni explain

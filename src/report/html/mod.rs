@@ -6,6 +6,7 @@
 //! system has a font for it) and the page declares UTF-8. Every value from the data (source and
 //! column names, identifiers, notes) goes through [`esc`].
 
+mod campaign;
 mod definitions;
 mod svg;
 mod tables;
@@ -59,6 +60,11 @@ pub fn render(report: &Report) -> String {
     largest(&mut s, report);
     reachability(&mut s, report);
     transactions(&mut s, &report.transactions);
+    let changes = report
+        .since_previous
+        .as_ref()
+        .map_or(&[][..], |p| &p.campaign[..]);
+    campaign::campaign(&mut s, &report.campaign, changes);
     guards(&mut s, report);
     definitions(&mut s);
     s.push_str("</main>\n<footer class=\"muted\">Written by <code>omni merge</code>. The same numbers are in report.json; <code>omni report OUT_DIR --format markdown</code> prints them as tables.</footer>\n</body>\n</html>\n");

@@ -1,0 +1,100 @@
+//! Every profile's records as events (time, source, amount), in time order, gathered once for
+//! all the campaign metrics. Records with neither a timestamp nor a purchase take part in no
+//! campaign metric and are left out, so the events hold (24 bytes each) only what is used.
+
+use crate::extract::{NO_TIME, Records};
+use crate::profile::Profiles;
+
+/// One record of a profile.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Event {
+    /// Earliest timestamp of the record, or `NO_TIME`.
+    pub time: i64,
+    /// Source index.
+    pub source: u16,
+    /// Amount (a purchase when above zero).
+    pub amount: f64,
+}
+
+impl Event {
+    /// A record with an amount above zero.
+    pub fn is_purchase(&self) -> bool {
+        self.amount > 0.0
+    }
+
+    /// A record with a timestamp.
+    pub fn is_dated(&self) -> bool {
+        self.time != NO_TIME
+    }
+}
+
+/// Events per profile: undated first, then by time (then source, for a stable order).
+pub struct Events {
+    ends: Vec<usize>,
+    items: Vec<Event>,
+    /// Sources of each profile.
+    pub channels: Vec<usize>,
+}
+
+impl Events {
+    /// Profile `p`'s events.
+    pub fn of(&self, p: usize) -> &[Event] {
+        let start = if p == 0 { 0 } else { self.ends[p - 1] };
+        &self.items[start..self.ends[p]]
+    }
+
+    /// Profiles.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Events from per-profile lists (sorted here), each profile's source count taken from
+    /// its events; for tests of the metrics.
+    #[cfg(test)]
+    pub fn from_lists(lists: Vec<Vec<Event>>) -> Events {
+        let (mut ends, mut items, mut channels) = (Vec::new(), Vec::new(), Vec::new());
+        for mut list in lists {
+            list.sort_by(|a, b| a.time.cmp(&b.time).then(a.source.cmp(&b.source)));
+            let mut sources: Vec<u16> = list.iter().map(|e| e.source).collect();
+            sources.sort_unstable();
+            sources.dedup();
+            channels.push(sources.len());
+            items.extend(list);
+            ends.push(items.len());
+        }
+        Events {
+            ends,
+            items,
+            channels,
+        }
+    }
+}
+
+/// Gathers the events of every profile.
+pub fn gather(records: &Records, profiles: &Profiles) -> Events {
+    let mut items = Vec::with_capacity(records.len());
+    let mut ends = Vec::with_capacity(profiles.len());
+    let mut channels = Vec::with_capacity(profiles.len());
+    for profile in profiles.iter() {
+        let start = items.len();
+        items.extend(
+            profile
+                .records
+                .iter()
+                .map(|&r| Event {
+                    time: records.time_min[r as usize],
+                    source: records.source[r as usize],
+                    amount: records.amount[r as usize],
+                })
+                .filter(|e| e.is_dated() || e.is_purchase()),
+        );
+        items[start..].sort_by(|a, b| a.time.cmp(&b.time).then(a.source.cmp(&b.source)));
+        ends.push(items.len());
+        channels.push(profile.sources.len());
+    }
+    Events {
+        ends,
+        items,
+        channels,
+    }
+}

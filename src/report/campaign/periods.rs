@@ -1,0 +1,251 @@
+//! Per-period figures: retention and churn of buyers, and customers active in several
+//! channels. Periods are calendar months or quarters (UTC), every period from the first to the
+//! last dated event listed, empty ones included, so that a gap shows as churn.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::events::{Event, Events};
+use super::{Period, next_period, period_label, period_of};
+use crate::report::share;
+
+/// Retention and churn of buyers by period.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Retention {
+    /// `Σ retained / Σ active in the previous period`, over every period but the first.
+    pub retention_rate: f64,
+    /// `Σ lost / Σ active in the previous period` (= 1 − retention_rate).
+    pub churn_rate: f64,
+    /// Per period, oldest first.
+    pub periods: Vec<RetentionRow>,
+}
+
+/// One period of the retention table.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RetentionRow {
+    /// `2026-03` or `2026-Q1`.
+    pub period: String,
+    /// Buyers with a dated purchase in the period.
+    pub active: u64,
+    /// Of them, buyers whose first dated purchase is in the period.
+    pub new: u64,
+    /// Of them, buyers active in the previous period too.
+    pub retained: u64,
+    /// Buyers active in the previous period but not in this one.
+    pub lost: u64,
+    /// `retained / active in the previous period`.
+    pub retention_rate: f64,
+    /// `lost / active in the previous period`.
+    pub churn_rate: f64,
+}
+
+/// Customers active in two or more channels, by period.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct MultiChannel {
+    /// `Σ multichannel / Σ active` over all periods (customer-periods).
+    pub share: f64,
+    /// Per period, oldest first.
+    pub periods: Vec<MultiChannelRow>,
+}
+
+/// One period of the multi-channel table.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct MultiChannelRow {
+    /// `2026-03` or `2026-Q1`.
+    pub period: String,
+    /// Profiles with a dated record in the period.
+    pub active: u64,
+    /// Of them, with dated records from two or more sources in the period.
+    pub multichannel: u64,
+    /// `multichannel / active`.
+    pub share: f64,
+}
+
+/// The indices of every period from the first to the last key, and their labels.
+fn calendar(first: (i64, u32), last: (i64, u32), period: Period) -> BTreeMap<(i64, u32), usize> {
+    let mut index = BTreeMap::new();
+    let mut p = first;
+    while p <= last {
+        index.insert(p, index.len());
+        p = next_period(p, period);
+    }
+    index
+}
+
+fn bounds<'a>(
+    events: impl Iterator<Item = &'a Event>,
+    period: Period,
+) -> Option<((i64, u32), (i64, u32))> {
+    let periods = events
+        .filter(|e| e.is_dated())
+        .map(|e| period_of(e.time, period));
+    periods.fold(None, |acc, p| match acc {
+        None => Some((p, p)),
+        Some((lo, hi)) => Some((lo.min(p), hi.max(p))),
+    })
+}
+
+fn all<'a>(events: &'a Events) -> impl Iterator<Item = &'a Event> + 'a {
+    (0..events.len()).flat_map(move |p| events.of(p).iter())
+}
+
+/// Retention and churn (call only when a dated purchase exists).
+pub fn retention(events: &Events, period: Period) -> Retention {
+    let purchases = all(events).filter(|e| e.is_purchase());
+    let Some((first, last)) = bounds(purchases, period) else {
+        return Retention::default();
+    };
+    let index = calendar(first, last, period);
+    let n = index.len();
+    let (mut active, mut new, mut retained) = (vec![0u64; n], vec![0u64; n], vec![0u64; n]);
+    let mut seen: Vec<usize> = Vec::new();
+    for p in 0..events.len() {
+        seen.clear();
+        seen.extend(
+            events
+                .of(p)
+                .iter()
+                .filter(|e| e.is_purchase() && e.is_dated())
+                .map(|e| index[&period_of(e.time, period)]),
+        );
+        seen.sort_unstable();
+        seen.dedup();
+        if let Some(&first) = seen.first() {
+            new[first] += 1;
+        }
+        for (k, &i) in seen.iter().enumerate() {
+            active[i] += 1;
+            retained[i] += u64::from(k > 0 && seen[k - 1] + 1 == i);
+        }
+    }
+    let labels: Vec<String> = index.keys().map(|&p| period_label(p, period)).collect();
+    let (mut kept, mut before) = (0, 0);
+    let periods = (0..n)
+        .map(|i| {
+            let previous = if i == 0 { 0 } else { active[i - 1] };
+            kept += retained[i];
+            before += previous;
+            RetentionRow {
+                period: labels[i].clone(),
+                active: active[i],
+                new: new[i],
+                retained: retained[i],
+                lost: previous - retained[i],
+                retention_rate: share(retained[i], previous),
+                churn_rate: share(previous - retained[i], previous),
+            }
+        })
+        .collect();
+    Retention {
+        retention_rate: share(kept, before),
+        churn_rate: share(before - kept, before),
+        periods,
+    }
+}
+
+/// Multi-channel activity; `None` when no record is dated.
+pub fn multichannel(events: &Events, period: Period) -> Option<MultiChannel> {
+    let (first, last) = bounds(all(events), period)?;
+    let index = calendar(first, last, period);
+    let n = index.len();
+    let (mut active, mut multi) = (vec![0u64; n], vec![0u64; n]);
+    let mut seen: Vec<(usize, u16)> = Vec::new();
+    for p in 0..events.len() {
+        seen.clear();
+        seen.extend(
+            events
+                .of(p)
+                .iter()
+                .filter(|e| e.is_dated())
+                .map(|e| (index[&period_of(e.time, period)], e.source)),
+        );
+        seen.sort_unstable();
+        seen.dedup();
+        for (k, &(i, _)) in seen.iter().enumerate() {
+            let first_of_period = k == 0 || seen[k - 1].0 != i;
+            let second_source = k > 0 && seen[k - 1].0 == i && (k < 2 || seen[k - 2].0 != i);
+            active[i] += u64::from(first_of_period);
+            multi[i] += u64::from(second_source);
+        }
+    }
+    let periods: Vec<MultiChannelRow> = index
+        .keys()
+        .enumerate()
+        .map(|(i, &p)| MultiChannelRow {
+            period: period_label(p, period),
+            active: active[i],
+            multichannel: multi[i],
+            share: share(multi[i], active[i]),
+        })
+        .collect();
+    Some(MultiChannel {
+        share: share(multi.iter().sum(), active.iter().sum()),
+        periods,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+    /// 2025-01-15 00:00 UTC.
+    const JAN: i64 = 1_736_899_200;
+
+    fn event(days: i64, source: u16, amount: f64) -> Event {
+        Event {
+            time: JAN + days * DAY,
+            source,
+            amount,
+        }
+    }
+
+    /// A buyer in January and March (a gap) and one in January and February: February
+    /// retains one of two, March retains nobody and loses the February buyer.
+    #[test]
+    fn a_gap_month_counts_as_churn_and_empty_months_are_listed() {
+        let events = Events::from_lists(vec![
+            vec![event(0, 0, 10.0), event(59, 0, 10.0)],
+            vec![event(1, 0, 10.0), event(31, 1, 10.0), event(2, 1, 0.0)],
+        ]);
+        let r = retention(&events, Period::Month);
+        let rows: Vec<(&str, u64, u64, u64, u64)> = r
+            .periods
+            .iter()
+            .map(|p| (p.period.as_str(), p.active, p.new, p.retained, p.lost))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("2025-01", 2, 2, 0, 0),
+                ("2025-02", 1, 0, 1, 1),
+                ("2025-03", 1, 0, 0, 1)
+            ]
+        );
+        // Σ retained 1 / Σ previous active 3.
+        assert_eq!((r.retention_rate, r.churn_rate), (0.3333, 0.6667));
+    }
+
+    #[test]
+    fn a_customer_is_multichannel_in_a_period_with_two_sources_in_it() {
+        let events = Events::from_lists(vec![
+            vec![event(0, 0, 0.0), event(1, 1, 5.0), event(2, 2, 0.0)],
+            vec![event(0, 0, 0.0), event(40, 1, 0.0)],
+        ]);
+        let m = multichannel(&events, Period::Month).unwrap();
+        let rows: Vec<(u64, u64)> = m
+            .periods
+            .iter()
+            .map(|p| (p.active, p.multichannel))
+            .collect();
+        assert_eq!(rows, [(2, 1), (1, 0)]);
+        assert_eq!(m.share, 0.3333);
+        let undated = Events::from_lists(vec![vec![Event {
+            time: crate::extract::NO_TIME,
+            source: 0,
+            amount: 1.0,
+        }]]);
+        assert!(multichannel(&undated, Period::Month).is_none());
+    }
+}
