@@ -47,6 +47,59 @@ pub struct FileConfig {
     /// Caps on what one input file may contain (issue 7).
     #[serde(default, skip_serializing_if = "LimitsSection::is_unset")]
     pub limits: LimitsSection,
+    /// The probabilistic pass (issue 20), used with `--match probabilistic`.
+    #[serde(default, rename = "match")]
+    pub matching: MatchSection,
+}
+
+/// `[match]`: the probabilistic pass (docs/probabilistic.md); unset keys keep their defaults.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSection {
+    /// `exact` (default) or `probabilistic`; `--match` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Link pairs at or above this match probability (default 0.99).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// Blocks above this many records are compared by sorted neighbourhood (default 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_block: Option<usize>,
+    /// Blocking rules (default: all of birth_date, surname_initial, first_name_year,
+    /// postcode_street, phone_tail, email_local).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocking: Option<Vec<String>>,
+    /// Random pairs sampled for the u-probabilities (default 200000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random_pairs: Option<usize>,
+}
+
+/// Validates `[match]`: gives whether it asks for the probabilistic pass, and its settings.
+fn match_settings(section: MatchSection) -> anyhow::Result<(bool, crate::fuzzy::MatchSettings)> {
+    let defaults = crate::fuzzy::MatchSettings::default();
+    let probabilistic = match section.mode.as_deref() {
+        None | Some("exact") => false,
+        Some("probabilistic") => true,
+        Some(other) => bail!("[match] mode = \"{other}\": expected exact or probabilistic"),
+    };
+    let threshold = section.threshold.unwrap_or(defaults.threshold);
+    if !(threshold > 0.0 && threshold < 1.0) {
+        bail!("[match] threshold = {threshold}: expected a probability between 0 and 1");
+    }
+    let rules = match section.blocking {
+        None => defaults.rules,
+        Some(names) => names
+            .iter()
+            .map(|n| crate::fuzzy::Rule::parse(n).map_err(|e| anyhow::anyhow!("[match] {e}")))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+    };
+    let settings = crate::fuzzy::MatchSettings {
+        threshold,
+        max_block: section.max_block.unwrap_or(defaults.max_block).max(2),
+        rules,
+        random_pairs: section.random_pairs.unwrap_or(defaults.random_pairs),
+    };
+    Ok((probabilistic, settings))
 }
 
 /// `[limits]`: caps on one input file (docs/config.md); unset keys keep their defaults.
@@ -219,6 +272,9 @@ pub struct SourceSettings {
     pub read: ReadOptions,
     /// Forced roles by column name.
     pub columns: BTreeMap<String, Role>,
+    /// Whether a file without identifier columns is read anyway (the probabilistic pass
+    /// links its rows by names, dates and addresses).
+    pub person_only: bool,
 }
 
 /// Validated settings for the reading and normalizing stages.
@@ -242,6 +298,10 @@ pub struct Settings {
     pub sources: BTreeMap<String, SourceSettings>,
     /// Over-merge guards.
     pub guards: GuardSettings,
+    /// Whether the probabilistic pass runs (`[match] mode` or `--match`).
+    pub probabilistic: bool,
+    /// The probabilistic pass's settings.
+    pub matching: crate::fuzzy::MatchSettings,
 }
 
 impl Settings {
@@ -307,6 +367,7 @@ impl Settings {
             delimiter: None,
             limits: file.limits.validate()?,
         };
+        let (probabilistic, matching) = match_settings(file.matching)?;
         let mut sources = BTreeMap::new();
         for (stem, section) in file.sources {
             sources.insert(stem.clone(), source_settings(&stem, section, &read)?);
@@ -335,6 +396,8 @@ impl Settings {
             junk_values: file.junk.values,
             sources,
             guards: guard_settings(file.guards)?,
+            probabilistic,
+            matching,
         })
     }
 
@@ -383,13 +446,14 @@ fn source_settings(
         },
         columns,
         country_from: String::new(),
+        person_only: false,
     })
 }
 
 fn guard_settings(section: GuardsSection) -> anyhow::Result<GuardSettings> {
     let defaults = GuardSettings::default();
     let kind_ok = |k: &str| {
-        matches!(k, "email" | "phone" | "card")
+        matches!(k, "email" | "phone" | "card" | crate::fuzzy::NAMESPACE)
             || k.strip_prefix("id:").is_some_and(|ns| !ns.is_empty())
     };
     for key in section

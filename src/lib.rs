@@ -15,6 +15,7 @@ pub mod commands;
 pub mod config;
 pub mod exit;
 pub mod extract;
+pub mod fuzzy;
 pub mod graph;
 pub mod input;
 pub mod memory;

@@ -67,7 +67,12 @@ impl Plan {
             )
             .collect::<Vec<_>>();
         let plan = Plan { columns };
-        if !plan.columns.iter().any(|c| c.role.is_identifier()) {
+        let person_only = settings.person_only
+            && plan
+                .columns
+                .iter()
+                .any(|c| matches!(c.role, Role::FirstName | Role::LastName | Role::FullName));
+        if !person_only && !plan.columns.iter().any(|c| c.role.is_identifier()) {
             bail!(
                 "{path}: no email, phone or card column found among: {}\n\
                  hint: name the column's role in omni.toml, e.g.\n  \

@@ -923,7 +923,10 @@ mod tests {
             let got = roles(&[header], &[]);
             assert_eq!(&got[0].role, expected, "{header}: {}", got[0].why);
             if *expected != Role::Email {
-                assert!(!got[0].role.is_identifier(), "{header} must not link by itself");
+                assert!(
+                    !got[0].role.is_identifier(),
+                    "{header} must not link by itself"
+                );
             }
         }
     }

@@ -18,6 +18,7 @@
 
 pub mod changes;
 mod file;
+pub mod probabilistic;
 pub mod reuse;
 pub mod tables;
 

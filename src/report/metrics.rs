@@ -39,6 +39,9 @@ pub struct Report {
     /// With `--state`: the change since the previous run (absent on a first or stateless run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since_previous: Option<super::changes::SincePrevious>,
+    /// With `--match probabilistic`: the learned model and what the second pass linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probabilistic: Option<crate::fuzzy::Summary>,
 }
 
 /// Run-wide counts. `rows_read = records_in_profiles + rows_unidentified + rows_unreadable`.
@@ -360,6 +363,7 @@ pub fn compute(
         transactions,
         sources,
         since_previous: None,
+        probabilistic: None,
     }
 }
 
