@@ -66,7 +66,7 @@ pub struct MatchSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_block: Option<usize>,
     /// Blocking rules (default: all of birth_date, surname_initial, first_name_year,
-    /// postcode_street, phone_tail, email_local).
+    /// postcode_street, phone_tail, email_local, name_sounds, address_city).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocking: Option<Vec<String>>,
     /// Random pairs sampled for the u-probabilities (default 200000).

@@ -29,17 +29,23 @@ pub enum Rule {
     PhoneTail,
     /// The same email local part.
     EmailLocal,
+    /// The same sounds of given name and surname, in either order (swapped names).
+    NameSounds,
+    /// The same full address and city.
+    AddressCity,
 }
 
 impl Rule {
     /// Every rule, the default set.
-    pub const ALL: [Rule; 6] = [
+    pub const ALL: [Rule; 8] = [
         Rule::BirthDate,
         Rule::SurnameInitial,
         Rule::FirstNameYear,
         Rule::PostcodeStreet,
         Rule::PhoneTail,
         Rule::EmailLocal,
+        Rule::NameSounds,
+        Rule::AddressCity,
     ];
 
     /// The config spelling.
@@ -51,6 +57,8 @@ impl Rule {
             Rule::PostcodeStreet => "postcode_street",
             Rule::PhoneTail => "phone_tail",
             Rule::EmailLocal => "email_local",
+            Rule::NameSounds => "name_sounds",
+            Rule::AddressCity => "address_city",
         }
     }
 
@@ -97,6 +105,19 @@ impl Rule {
                 buf.extend(&digits[digits.len().checked_sub(7)?..]);
             }
             Rule::EmailLocal => buf.extend(text(&people.email, r)?.split('@').next()?.bytes()),
+            Rule::NameSounds => {
+                let (a, b) = (
+                    soundex(text(&people.first, r)?),
+                    soundex(text(&people.last, r)?),
+                );
+                buf.extend(a.min(b));
+                buf.extend(a.max(b));
+            }
+            Rule::AddressCity => {
+                buf.extend(text(&people.address, r)?.bytes());
+                buf.push(0);
+                buf.extend(text(&people.city, r)?.bytes());
+            }
         }
         Some(xxh3_64(&buf))
     }
