@@ -90,7 +90,7 @@ pub fn run(
     settings: &MatchSettings,
     guards: &GuardSettings,
 ) -> anyhow::Result<Outcome> {
-    let people = people::gather(extracted, files)?;
+    let people = people::gather(extracted, files, clusters)?;
     let (pairs, blocking) =
         blocking::candidates(&people, &clusters.root, &settings.rules, settings.max_block);
     let model = score::learn(extracted, &people, clusters, &pairs, settings);

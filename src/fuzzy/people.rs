@@ -11,6 +11,7 @@ use anyhow::Context;
 use hashbrown::HashMap;
 
 use crate::extract::{Extracted, InputFile};
+use crate::graph::Clusters;
 use crate::graph::names::FoldedName;
 use crate::input::detect::Role;
 use crate::input::{self, BatchItem, RowBatch};
@@ -105,7 +106,11 @@ struct Raw {
 
 /// Gathers the attributes of every record of `extracted`, re-reading the files in `files` that
 /// have attribute columns.
-pub fn gather(extracted: &Extracted, files: &[InputFile]) -> anyhow::Result<People> {
+pub fn gather(
+    extracted: &Extracted,
+    files: &[InputFile],
+    clusters: &Clusters,
+) -> anyhow::Result<People> {
     let records = &extracted.records;
     let mut raws: Vec<Raw> = (0..records.len()).map(|_| Raw::default()).collect();
     for (s, source) in extracted.sources.iter().enumerate() {
@@ -123,7 +128,31 @@ pub fn gather(extracted: &Extracted, files: &[InputFile]) -> anyhow::Result<Peop
         read_source(file, &roles, &of_row, &mut raws)
             .with_context(|| format!("{}: reading person attributes", file.path.display()))?;
     }
-    Ok(fold(extracted, raws))
+    Ok(fold(extracted, raws, &Blocked::of(clusters)))
+}
+
+/// What the guards said links nobody: generic identifiers, and each record's refused links.
+/// The pass does not count them as evidence either (a shop's phone, a household's email).
+struct Blocked {
+    generic: hashbrown::HashSet<u32>,
+    refused: hashbrown::HashSet<(u32, u32)>,
+}
+
+impl Blocked {
+    fn of(clusters: &Clusters) -> Blocked {
+        Blocked {
+            generic: clusters.generic.iter().map(|g| g.identifier).collect(),
+            refused: clusters
+                .refused
+                .iter()
+                .map(|r| (r.record, r.identifier))
+                .collect(),
+        }
+    }
+
+    fn allows(&self, record: u32, identifier: u32) -> bool {
+        !self.generic.contains(&identifier) && !self.refused.contains(&(record, identifier))
+    }
 }
 
 fn is_attribute(role: &Role) -> bool {
@@ -187,7 +216,7 @@ fn read_source(
 
 /// Folds the raw text into [`People`], with names from the display name where the file had no
 /// name parts and the first email and phone from the interned identifiers.
-fn fold(extracted: &Extracted, raws: Vec<Raw>) -> People {
+fn fold(extracted: &Extracted, raws: Vec<Raw>, blocked: &Blocked) -> People {
     let records = &extracted.records;
     let namespace = |name: &str| extracted.namespaces.iter().position(|n| n == name);
     let (email_ns, phone_ns) = (namespace("email"), namespace("phone"));
@@ -210,6 +239,7 @@ fn fold(extracted: &Extracted, raws: Vec<Raw>) -> People {
             records
                 .identifiers_of(r as u32)
                 .iter()
+                .filter(|&&id| blocked.allows(r as u32, id))
                 .map(|&id| extracted.interner.get(id))
                 .find(|(n, _)| *n == ns)
                 .map(|(_, v)| v.to_owned())
