@@ -67,7 +67,7 @@ impl Comparison {
             Comparison::BirthDate => &["exact", "day/month swapped or one part off", "different"],
             Comparison::Address | Comparison::City => &["exact", "jw>=0.90", "different"],
             Comparison::Postcode => &["exact", "one character off", "different"],
-            Comparison::Email => &["exact", "same local part or 2 edits", "different"],
+            Comparison::Email => &["exact", "at most 2 letter edits", "different"],
             Comparison::Phone => &["exact", "one digit off", "different"],
         }
     }
@@ -138,6 +138,26 @@ pub fn compare(people: &People, a: u32, b: u32) -> Levels {
     ]
 }
 
+/// True when the pair agrees (exactly or nearly) on something other than names and city:
+/// names never link by themselves (DESIGN §3), and neither do names in one town.
+pub fn has_support(levels: &Levels) -> bool {
+    [
+        Comparison::BirthDate,
+        Comparison::Address,
+        Comparison::Postcode,
+        Comparison::Email,
+        Comparison::Phone,
+    ]
+    .iter()
+    .any(|&c| {
+        let level = levels[Comparison::ALL
+            .iter()
+            .position(|&x| x == c)
+            .expect("listed")];
+        level == 1 || level == 2
+    })
+}
+
 /// Names: exact, Jaro-Winkler >= 0.92, >= 0.80, different.
 pub fn name_level(a: &str, b: &str) -> u8 {
     if a == b {
@@ -175,7 +195,8 @@ fn edit_level(a: &str, b: &str, near: usize) -> u8 {
     }
 }
 
-/// Emails: exact; the same local part or at most two edits (`gmial.com`); different.
+/// Emails: exact; at most two edits, all of them to letters (`gmial.com`, a doubled letter);
+/// different.
 fn email_level((a, b): (Option<&str>, Option<&str>)) -> u8 {
     let (Some(a), Some(b)) = (a, b) else {
         return 0;
@@ -183,8 +204,10 @@ fn email_level((a, b): (Option<&str>, Option<&str>)) -> u8 {
     if a == b {
         return 1;
     }
-    let local = |e: &str| e.split('@').next().unwrap_or(e).to_owned();
-    if local(a) == local(b) || levenshtein(a, b) <= 2 {
+    // Only letters may differ: people named alike get alike addresses (`popov58@` and
+    // `popov61@`, `igor.abramov@` and `igor_abramov@`), which random pairs cannot show.
+    let marks = |e: &str| e.chars().filter(|c| !c.is_alphabetic()).collect::<String>();
+    if levenshtein(a, b) <= 2 && marks(a) == marks(b) {
         2
     } else {
         3
@@ -240,7 +263,9 @@ mod tests {
             email_level((Some("anna@gmail.com"), Some("anna@gmial.com"))),
             2
         );
-        assert_eq!(email_level((Some("anna@x.ru"), Some("anna@y.ru"))), 2);
+        assert_eq!(email_level((Some("anna@mail.ru"), Some("anna@bk.ru"))), 3);
+        assert_eq!(email_level((Some("popov58@x.ru"), Some("popov61@x.ru"))), 3);
+        assert_eq!(email_level((Some("i.popov@x.ru"), Some("i_popov@x.ru"))), 3);
         assert_eq!(email_level((Some("anna@x.ru"), Some("petr@y.ru"))), 3);
         assert_eq!(email_level((None, Some("petr@y.ru"))), 0);
     }

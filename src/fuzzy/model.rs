@@ -74,8 +74,9 @@ pub struct ComparisonWeights {
 /// The learned model, saved in report.json.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Model {
-    /// The chance that two random records are the same person (EM's share of matches among
-    /// the candidate pairs, times the candidates, over all pairs).
+    /// The chance that two random records are the same person: EM's share of matches among
+    /// the candidate pairs times the candidates, or the pairs inside the exact pass's profiles
+    /// (all matches), whichever is larger, over all pairs.
     pub prior: f64,
     /// `log2(prior / (1 - prior))`.
     pub prior_weight: f64,
@@ -116,6 +117,7 @@ pub fn estimate(
     random: &Counts,
     patterns: &[(Levels, u64)],
     population_pairs: f64,
+    known_matches: f64,
     threshold: f64,
 ) -> Model {
     let labelled_of = |k: usize| labelled[k][1..].iter().sum::<u64>();
@@ -137,7 +139,8 @@ pub fn estimate(
     let mut u_candidates = u.clone();
     let (share, iterations) = em(&mut m, &mut u_candidates, &learn, patterns);
     let candidates: u64 = patterns.iter().map(|(_, n)| n).sum();
-    let prior = population_prior(share, candidates, population_pairs);
+    let prior = population_prior(share, candidates, population_pairs)
+        .max((known_matches / population_pairs.max(1.0)).min(0.5));
     let comparisons = Comparison::ALL
         .iter()
         .enumerate()
@@ -297,7 +300,7 @@ mod tests {
             };
             count(&mut random, &levels, None);
         }
-        let model = estimate(&labelled, &random, &[], 1e6, 0.99);
+        let model = estimate(&labelled, &random, &[], 1e6, 0.0, 0.99);
         let dob = &model.comparisons[2];
         assert_eq!(dob.m_from, "exact links");
         assert!((dob.levels[0].m - 0.9).abs() < 0.01, "{dob:?}");
@@ -325,7 +328,14 @@ mod tests {
         let mut b: Levels = [0; COMPARISONS];
         b[0] = 4;
         b[2] = 3;
-        let model = estimate(&empty_counts(), &random, &[(a, 300), (b, 700)], 1e6, 0.99);
+        let model = estimate(
+            &empty_counts(),
+            &random,
+            &[(a, 300), (b, 700)],
+            1e6,
+            0.0,
+            0.99,
+        );
         assert!((model.prior - 300.0 / 1e6).abs() < 2e-5, "{}", model.prior);
         assert_eq!(model.comparisons[0].m_from, "em");
         assert!(model.comparisons[0].levels[0].m > 0.95);

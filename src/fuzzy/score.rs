@@ -3,7 +3,7 @@
 use rayon::prelude::*;
 
 use super::MatchSettings;
-use super::compare::{COMPARISONS, Comparison, Levels, compare};
+use super::compare::{COMPARISONS, Comparison, Levels, compare, has_support};
 use super::model::{self, Model};
 use super::people::People;
 use crate::extract::Extracted;
@@ -73,15 +73,27 @@ pub fn learn(
     let random = random_counts(people, settings.random_pairs);
     let patterns = patterns(people, pairs);
     let population = n as f64 * (n as f64 - 1.0) / 2.0;
+    let known = within_profiles(&clusters.root);
     let mut model = model::estimate(
         &labelled,
         &random,
         &patterns,
         population,
+        known,
         settings.threshold,
     );
     model.labelled_pairs = edges.len().div_ceil(stride) as u64;
+    model.random_pairs = (settings.random_pairs as f64).min(population) as u64;
     model
+}
+
+/// The record pairs inside the exact pass's profiles: matches all.
+fn within_profiles(roots: &[u32]) -> f64 {
+    let mut sizes: hashbrown::HashMap<u32, u64> = hashbrown::HashMap::new();
+    for &root in roots.iter().filter(|&&r| r != NONE) {
+        *sizes.entry(root).or_default() += 1;
+    }
+    sizes.values().map(|&n| (n * (n - 1) / 2) as f64).sum()
 }
 
 /// Level counts over `wanted` random pairs (all pairs when there are fewer).
@@ -133,8 +145,8 @@ fn patterns(people: &People, pairs: &[(u32, u32)]) -> Vec<(Levels, u64)> {
     out
 }
 
-/// Scores the candidate pairs; gives those at or above the threshold, numbered in pair
-/// order, each refused when the records' names clearly disagree (the guards' name check).
+/// Scores the candidate pairs; gives those at or above the threshold that agree on more than
+/// names (see [`has_support`]), numbered in pair order, each refused when the records' names clearly disagree (the guards' name check).
 pub fn score(
     extracted: &Extracted,
     people: &People,
@@ -147,7 +159,7 @@ pub fn score(
         .par_iter()
         .filter_map(|&(a, b)| {
             let link = score_pair(people, model, a, b);
-            (link.probability >= model.threshold).then_some(link)
+            (link.probability >= model.threshold && has_support(&link.levels)).then_some(link)
         })
         .collect();
     for (i, link) in links.iter_mut().enumerate() {
