@@ -71,6 +71,61 @@ pub struct Summary {
     pub links: u64,
     /// Records without any identifier that a probabilistic link placed in a profile.
     pub records_placed: u64,
+    /// The accepted links with the lowest weights (the closest calls), as waterfalls.
+    pub closest: Vec<Waterfall>,
+}
+
+/// One link's weight, comparison by comparison (for report.html and `omni report`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Waterfall {
+    /// `source:row` of the first record.
+    pub a: String,
+    /// `source:row` of the second record.
+    pub b: String,
+    /// The prior's weight.
+    pub prior: f64,
+    /// Per comparison: name, level and weight.
+    pub parts: Vec<(String, String, f64)>,
+    /// The match weight.
+    pub weight: f64,
+    /// The match probability.
+    pub probability: f64,
+}
+
+/// Closest calls kept in the report.
+const CLOSEST: usize = 5;
+
+/// The accepted links with the lowest weights, as waterfalls.
+fn closest(extracted: &Extracted, links: &[Link], prior: f64) -> Vec<Waterfall> {
+    let mut accepted: Vec<&Link> = links.iter().filter(|l| l.refused.is_none()).collect();
+    accepted.sort_by(|x, y| x.weight.total_cmp(&y.weight).then(x.number.cmp(&y.number)));
+    let label = |r: u32| {
+        let r = r as usize;
+        let source = extracted
+            .sources
+            .get(extracted.records.source[r] as usize)
+            .map_or("", |s| s.name.as_str());
+        format!("{source}:{}", extracted.records.row[r])
+    };
+    accepted
+        .into_iter()
+        .take(CLOSEST)
+        .map(|link| Waterfall {
+            a: label(link.a),
+            b: label(link.b),
+            prior,
+            parts: Comparison::ALL
+                .iter()
+                .enumerate()
+                .map(|(k, c)| {
+                    let level = c.label(link.levels[k]).to_owned();
+                    (c.name().to_owned(), level, link.partials[k])
+                })
+                .collect(),
+            weight: link.weight,
+            probability: link.probability,
+        })
+        .collect()
 }
 
 /// The pass's result.
@@ -96,6 +151,7 @@ pub fn run(
     let model = score::learn(extracted, &people, clusters, &pairs, settings);
     let links = score::score(extracted, &people, &pairs, &model, guards);
     let refused = links.iter().filter(|l| l.refused.is_some()).count() as u64;
+    let closest = closest(extracted, &links, model.prior_weight);
     let summary = Summary {
         model,
         blocking,
@@ -104,6 +160,7 @@ pub fn run(
         refused_name_mismatch: refused,
         links: links.len() as u64 - refused,
         records_placed: 0,
+        closest,
     };
     Ok(Outcome { summary, links })
 }

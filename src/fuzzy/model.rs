@@ -152,21 +152,23 @@ pub fn estimate(
                 .sum();
             let m_from = match (learn[k], seen) {
                 (false, _) => "exact links",
-                (true, 0) => "prior",
+                (true, 0) => "no data (prior)",
                 (true, _) => "em",
             };
             ComparisonWeights {
                 comparison: c.name().to_owned(),
                 m_from: m_from.to_owned(),
                 labelled: labelled_of(k),
-                levels: (0..c.levels() - 1)
-                    .map(|l| LevelWeight {
-                        label: c.labels()[l].to_owned(),
-                        m: m[k][l],
-                        u: u[k][l],
-                        weight: (m[k][l] / u[k][l]).log2(),
-                    })
-                    .collect(),
+                levels: monotone(
+                    (0..c.levels() - 1)
+                        .map(|l| LevelWeight {
+                            label: c.labels()[l].to_owned(),
+                            m: m[k][l],
+                            u: u[k][l],
+                            weight: (m[k][l] / u[k][l]).log2(),
+                        })
+                        .collect(),
+                ),
             }
         })
         .collect();
@@ -179,6 +181,16 @@ pub fn estimate(
         em_iterations: iterations,
         comparisons,
     }
+}
+
+/// Levels are ordered from the strongest agreement to disagreement, so no level may weigh less
+/// than a weaker one: where EM, on sparse data, says an exact match counts less than a near
+/// one, the exact match gets the near one's weight.
+fn monotone(mut levels: Vec<LevelWeight>) -> Vec<LevelWeight> {
+    for l in (0..levels.len().saturating_sub(2)).rev() {
+        levels[l].weight = levels[l].weight.max(levels[l + 1].weight);
+    }
+    levels
 }
 
 /// The chance that two random records match: the matches EM found among the candidates,
@@ -308,7 +320,7 @@ mod tests {
         assert!((dob.levels[0].weight - (0.9f64 / 0.01).log2()).abs() < 0.2);
         assert!(dob.levels[2].weight < -3.0, "disagreement weighs against");
         // No labels for names: the prior m stays (no candidate pairs to learn from).
-        assert_eq!(model.comparisons[0].m_from, "prior");
+        assert_eq!(model.comparisons[0].m_from, "no data (prior)");
     }
 
     /// EM recovers the share of matches and an unlabelled m from the candidate patterns.

@@ -7,6 +7,7 @@
 //! column names, identifiers, notes) goes through [`esc`].
 
 mod definitions;
+mod probabilistic;
 mod svg;
 mod tables;
 
@@ -60,6 +61,9 @@ pub fn render(report: &Report) -> String {
     reachability(&mut s, report);
     transactions(&mut s, &report.transactions);
     guards(&mut s, report);
+    if let Some(p) = &report.probabilistic {
+        probabilistic::render(&mut s, p);
+    }
     definitions(&mut s);
     s.push_str("</main>\n<footer class=\"muted\">Written by <code>omni merge</code>. The same numbers are in report.json; <code>omni report OUT_DIR --format markdown</code> prints them as tables.</footer>\n</body>\n</html>\n");
     s
