@@ -295,6 +295,21 @@ pub struct MergeArgs {
     /// [output] of the config].
     #[arg(long, value_enum, value_name = "MODE")]
     pub csv_escape: Option<crate::output::escape::CsvEscape>,
+    /// How records link: `exact` (shared identifiers only, the default) or `probabilistic`
+    /// (then a second pass compares what exact identifiers left apart, within blocks, on names,
+    /// birth dates, addresses and near-miss identifiers, with weights learned from the exact
+    /// links; see docs/probabilistic.md). Overrides `[match] mode` of omni.toml.
+    #[arg(long = "match", value_enum, value_name = "MODE")]
+    pub matching: Option<MatchMode>,
+}
+
+/// `--match`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MatchMode {
+    /// Shared identifiers only.
+    Exact,
+    /// Exact, then the probabilistic second pass.
+    Probabilistic,
 }
 
 /// `omni inspect`.

@@ -67,6 +67,9 @@ pub struct FileConfig {
     /// How the output tables are written (issue 16).
     #[serde(default, skip_serializing_if = "OutputSection::is_unset")]
     pub output: OutputSection,
+    /// The probabilistic pass (issue 20), used with `--match probabilistic`.
+    #[serde(default, rename = "match")]
+    pub matching: MatchSection,
 }
 
 /// `[output]`: how the output tables are written (docs/config.md).
@@ -84,6 +87,56 @@ impl OutputSection {
     pub fn is_unset(&self) -> bool {
         self.csv_escape.is_none()
     }
+}
+
+/// `[match]`: the probabilistic pass (docs/probabilistic.md); unset keys keep their defaults.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSection {
+    /// `exact` (default) or `probabilistic`; `--match` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Link pairs at or above this match probability (default 0.99).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// Blocks above this many records are compared by sorted neighbourhood (default 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_block: Option<usize>,
+    /// Blocking rules (default: all of birth_date, surname_initial, first_name_year,
+    /// postcode_street, phone_tail, email_local, name_sounds, address_city).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocking: Option<Vec<String>>,
+    /// Random pairs sampled for the u-probabilities (default 200000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random_pairs: Option<usize>,
+}
+
+/// Validates `[match]`: gives whether it asks for the probabilistic pass, and its settings.
+fn match_settings(section: MatchSection) -> anyhow::Result<(bool, crate::fuzzy::MatchSettings)> {
+    let defaults = crate::fuzzy::MatchSettings::default();
+    let probabilistic = match section.mode.as_deref() {
+        None | Some("exact") => false,
+        Some("probabilistic") => true,
+        Some(other) => bail!("[match] mode = \"{other}\": expected exact or probabilistic"),
+    };
+    let threshold = section.threshold.unwrap_or(defaults.threshold);
+    if !(threshold > 0.0 && threshold < 1.0) {
+        bail!("[match] threshold = {threshold}: expected a probability between 0 and 1");
+    }
+    let rules = match section.blocking {
+        None => defaults.rules,
+        Some(names) => names
+            .iter()
+            .map(|n| crate::fuzzy::Rule::parse(n).map_err(|e| anyhow::anyhow!("[match] {e}")))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+    };
+    let settings = crate::fuzzy::MatchSettings {
+        threshold,
+        max_block: section.max_block.unwrap_or(defaults.max_block).max(2),
+        rules,
+        random_pairs: section.random_pairs.unwrap_or(defaults.random_pairs),
+    };
+    Ok((probabilistic, settings))
 }
 
 /// `[limits]`: caps on one input file (docs/config.md); unset keys keep their defaults.
@@ -264,6 +317,9 @@ pub struct SourceSettings {
     /// Roles for every source that has the column (`[columns]`, `--id`), with where each came
     /// from; `columns` wins over these.
     pub shared_columns: BTreeMap<String, (Role, String)>,
+    /// Whether a file without identifier columns is read anyway (the probabilistic pass
+    /// links its rows by names, dates and addresses).
+    pub person_only: bool,
 }
 
 /// Validated settings for the reading and normalizing stages.
@@ -296,6 +352,10 @@ pub struct Settings {
     pub export: crate::export::settings::ExportSettings,
     /// Period of the retention and multi-channel metrics (issue 18).
     pub period: crate::report::campaign::Period,
+    /// Whether the probabilistic pass runs (`[match] mode` or `--match`).
+    pub probabilistic: bool,
+    /// The probabilistic pass's settings.
+    pub matching: crate::fuzzy::MatchSettings,
 }
 
 impl Settings {
@@ -367,6 +427,7 @@ impl Settings {
             delimiter: None,
             limits: file.limits.validate()?,
         };
+        let (probabilistic, matching) = match_settings(file.matching)?;
         let mut sources = BTreeMap::new();
         for (stem, section) in file.sources {
             sources.insert(stem.clone(), source_settings(&stem, section, &read)?);
@@ -405,6 +466,8 @@ impl Settings {
             csv_escape: file.output.csv_escape.unwrap_or_default(),
             export: file.export.validate().context("[export]")?,
             period: file.report.period.unwrap_or_default(),
+            probabilistic,
+            matching,
         })
     }
 
@@ -522,13 +585,14 @@ fn source_settings(
         country_from: String::new(),
         channel: section.channel,
         shared_columns: BTreeMap::new(),
+        person_only: false,
     })
 }
 
 fn guard_settings(section: GuardsSection) -> anyhow::Result<GuardSettings> {
     let defaults = GuardSettings::default();
     let kind_ok = |k: &str| {
-        matches!(k, "email" | "phone" | "card")
+        matches!(k, "email" | "phone" | "card" | crate::fuzzy::NAMESPACE)
             || k.strip_prefix("id:").is_some_and(|ns| !ns.is_empty())
     };
     for key in section

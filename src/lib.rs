@@ -16,6 +16,7 @@ pub mod config;
 pub mod exit;
 pub mod export;
 pub mod extract;
+pub mod fuzzy;
 pub mod graph;
 pub mod input;
 pub mod memory;

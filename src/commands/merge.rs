@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::bail;
 
-use crate::cli::MergeArgs;
+use crate::cli::{MatchMode, MergeArgs};
 use crate::config::Settings;
 use crate::exit::ExitStatus;
 use crate::memory;
@@ -56,11 +56,25 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         None
     };
     let fingerprint = state::fingerprint(&settings);
-    let (files, warnings) = extract::resolve_inputs(&args.read.inputs, &settings)?;
+    let probabilistic = args
+        .matching
+        .map_or(settings.probabilistic, |m| m == MatchMode::Probabilistic);
+    if probabilistic && args.incremental {
+        bail!(
+            "--match probabilistic re-reads every input for names, dates and addresses, so it \
+             cannot run with --incremental; run without --incremental (--state still keeps the \
+             profile ids stable)"
+        );
+    }
+    let (mut files, warnings) = extract::resolve_inputs(&args.read.inputs, &settings)?;
     // An incremental run is given only the new files: sections for saved ones are fine.
     if !args.incremental {
         settings.check_sources_exist(&files.iter().map(|f| f.stem.as_str()).collect::<Vec<_>>())?;
     }
+    for file in &mut files {
+        file.settings.person_only = probabilistic;
+    }
+    let pass_files = probabilistic.then(|| files.clone());
     for warning in &warnings {
         ui.warn(warning);
     }
@@ -133,6 +147,18 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     if args.incremental {
         ui.timing_note("link", &how);
     }
+    let second_pass = match &pass_files {
+        Some(files) => {
+            let started = Instant::now();
+            let (relinked, outcome) =
+                second_pass(&mut snapshot.extracted, files, &settings, &clusters)?;
+            clusters = relinked;
+            ui.timing("probabilistic", started);
+            Some(outcome)
+        }
+        None => None,
+    };
+    let extracted = &snapshot.extracted;
     let started = Instant::now();
     let mut profiles = profile::build(extracted, &clusters);
     memory::release_freed();
@@ -185,6 +211,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         );
         report.campaign = campaign;
         report.csv_escape = settings.csv_escape;
+        report.probabilistic = second_pass.as_ref().map(|o| o.summary.clone());
         let metrics = RunMetrics::of(&report);
         if let (Some(previous), Some((carried, _, run))) = (saved.as_ref(), carried.as_ref()) {
             report.since_previous = Some(SincePrevious::new(
@@ -214,6 +241,9 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     if let Some((carried, _, _)) = &carried {
         crate::output::changes::write_changes(&mut out, &carried.changes)?;
         crate::output::changes::write_redirects(&mut out, &carried.redirects)?;
+    }
+    if let Some(outcome) = &second_pass {
+        crate::output::probabilistic::write_links(&mut out, extracted, &outcome.links)?;
     }
     write_json(&mut out, "report.json", &report)?;
     write_text(&mut out, "report.html", &report::html::render(&report))?;
@@ -368,6 +398,34 @@ fn refuse_drift_without_state(args: &MergeArgs) -> anyhow::Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// The probabilistic pass (issue 20): scores what the exact pass left apart, hands the accepted
+/// links to the linker as identifiers of their own and links again under the same guards.
+/// Gives the new clusters and the pass's outcome.
+fn second_pass(
+    extracted: &mut extract::Extracted,
+    files: &[extract::InputFile],
+    settings: &Settings,
+    clusters: &graph::Clusters,
+) -> anyhow::Result<(graph::Clusters, crate::fuzzy::Outcome)> {
+    let mut outcome = crate::fuzzy::run(
+        extracted,
+        files,
+        clusters,
+        &settings.matching,
+        &settings.guards,
+    )?;
+    outcome.summary.records_placed = crate::fuzzy::apply(extracted, &outcome.links);
+    // The caps, generic values and alarms apply as to any identifier; the name check was
+    // applied per pair by the pass itself (`fuzzy::score`), which knows the given names.
+    let clusters = graph::link(
+        &extracted.records,
+        &extracted.interner,
+        &extracted.namespaces,
+        &settings.guards,
+    );
+    Ok((clusters, outcome))
 }
 
 /// A file whose first line held data was read without a header; say so (issue 7).

@@ -24,6 +24,7 @@ pub mod changes;
 pub mod escape;
 mod file;
 mod folder;
+pub mod probabilistic;
 pub mod reuse;
 pub mod tables;
 

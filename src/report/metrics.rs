@@ -48,6 +48,9 @@ pub struct Report {
     /// With `--state`: the change since the previous run (absent on a first or stateless run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since_previous: Option<super::changes::SincePrevious>,
+    /// With `--match probabilistic`: the learned model and what the second pass linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probabilistic: Option<crate::fuzzy::Summary>,
 }
 
 /// Run-wide counts. `rows_read = records_in_profiles + rows_unidentified + rows_unreadable`.
@@ -354,7 +357,8 @@ pub fn compute(
             rows_unreadable: extracted.sources.iter().map(|s| s.rows_unreadable).sum(),
             profiles: profile_count,
             values_rejected,
-            distinct_identifiers: extracted.interner.len() as u64,
+            distinct_identifiers: extracted.interner.len() as u64
+                - report_probabilistic_links(extracted),
         },
         match_rate: MatchRate {
             overall: share(several, profile_count),
@@ -386,6 +390,7 @@ pub fn compute(
         sources,
         campaign: super::campaign::Campaign::default(),
         since_previous: None,
+        probabilistic: None,
     }
 }
 
@@ -641,6 +646,20 @@ fn reachability(extracted: &Extracted, profiles: &Profiles) -> Reachability {
     }
     reach.gained_a_channel = channels.iter().filter(|&&c| c & GAINED != 0).count() as u64;
     reach
+}
+
+/// Identifiers that stand for probabilistic links (issue 20): not customer values.
+fn report_probabilistic_links(extracted: &Extracted) -> u64 {
+    let Some(ns) = extracted
+        .namespaces
+        .iter()
+        .position(|n| n == crate::fuzzy::NAMESPACE)
+    else {
+        return 0;
+    };
+    (0..extracted.interner.len() as u32)
+        .filter(|&x| extracted.interner.namespace_of(x) as usize == ns)
+        .count() as u64
 }
 
 #[cfg(test)]

@@ -21,6 +21,36 @@ pub fn count(n: u64, noun: &str) -> String {
     }
 }
 
+/// The probabilistic pass (`--match probabilistic`): counts and the learned weights.
+pub fn probabilistic_text(p: &crate::fuzzy::Summary) -> String {
+    let m = &p.model;
+    let mut s = format!(
+        "probabilistic: {} compared, {} linked ({} refused by the name check), {} placed; \
+         prior {:+.2} bits, threshold {}\n",
+        count(p.candidate_pairs, "candidate pair"),
+        count(p.links, "pair"),
+        p.refused_name_mismatch,
+        count(p.records_placed, "record"),
+        m.prior_weight,
+        m.threshold,
+    );
+    for c in &m.comparisons {
+        let levels: Vec<String> = c
+            .levels
+            .iter()
+            .map(|l| format!("{} {:+.1}", l.label, l.weight))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  {:<11} ({}): {}",
+            c.comparison,
+            c.m_from,
+            levels.join(", ")
+        );
+    }
+    s
+}
+
 /// Renders the report's headline numbers and per-source table (also `omni report`'s text).
 pub fn render_report(report: &Report) -> String {
     let t = &report.totals;
@@ -131,6 +161,9 @@ pub fn render_report(report: &Report) -> String {
     }
     if let Some(line) = campaign_line(report) {
         let _ = writeln!(s, "{line}");
+    }
+    if let Some(p) = &report.probabilistic {
+        s.push_str(&probabilistic_text(p));
     }
     if let Some(since) = &report.since_previous {
         let _ = writeln!(

@@ -8,6 +8,7 @@
 
 mod campaign;
 mod definitions;
+mod probabilistic;
 mod svg;
 mod tables;
 
@@ -66,6 +67,9 @@ pub fn render(report: &Report) -> String {
         .map_or(&[][..], |p| &p.campaign[..]);
     campaign::campaign(&mut s, &report.campaign, changes);
     guards(&mut s, report);
+    if let Some(p) = &report.probabilistic {
+        probabilistic::render(&mut s, p);
+    }
     definitions(&mut s);
     s.push_str("</main>\n<footer class=\"muted\">Written by <code>omni merge</code>. The same numbers are in report.json; <code>omni report OUT_DIR --format markdown</code> prints them as tables.</footer>\n</body>\n</html>\n");
     s
