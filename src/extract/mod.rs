@@ -504,6 +504,19 @@ struct InvalidCell {
     value: Span,
 }
 
+impl InvalidCell {
+    /// Its entry in `rejects.csv`, in source `index`, data row `row`.
+    fn reject(&self, index: u16, row: u64, plan: &Plan, chunk: &Processed) -> Reject {
+        Reject {
+            source: index,
+            row,
+            column: plan.columns[self.column].name.clone(),
+            value: chunk.str(self.value).to_owned(),
+            reason: self.reason,
+        }
+    }
+}
+
 impl Processed {
     /// Notes a cell of column `column` of the row being processed (the next one pushed) that
     /// is not an amount or date; a placeholder (`n/a`, `-`) is an empty cell, not a reject,
@@ -683,13 +696,7 @@ fn append(
     let mut invalid = chunk.invalid.iter().peekable();
     for (i, row) in chunk.rows.iter().enumerate() {
         while let Some(cell) = invalid.next_if(|c| c.row == i) {
-            out.rejects.push(Reject {
-                source: index,
-                row: row.row,
-                column: plan.columns[cell.column].name.clone(),
-                value: chunk.str(cell.value).to_owned(),
-                reason: cell.reason,
-            });
+            out.rejects.push(cell.reject(index, row.row, plan, chunk));
         }
         source.rows_read += 1;
         if let Some(reason) = row.bad {
@@ -844,6 +851,30 @@ fn process_row(
         };
         out.values.push(value);
     }
+    let (time_min, time_max) = row_times(compiled, &cell, normalizers, out);
+    let amount = row_amount(compiled, &cell, normalizers, out);
+    let key = compiled.key.and_then(cell).map(|k| out.push(k));
+    let name = display_name(compiled, &cell, &mut out.text);
+    out.rows.push(ProcessedRow {
+        row,
+        bad: None,
+        raw: (0, 0),
+        key,
+        name,
+        time_min,
+        time_max,
+        amount,
+    });
+}
+
+/// The earliest and latest date of the row's date columns (`NO_TIME` without one); a cell
+/// that is not a date is noted as `date_invalid` (issue 16).
+fn row_times<'a>(
+    compiled: &Compiled,
+    cell: &impl Fn(usize) -> Option<&'a str>,
+    normalizers: &Normalizers,
+    out: &mut Processed,
+) -> (i64, i64) {
     let (mut time_min, mut time_max) = (NO_TIME, NO_TIME);
     for &i in &compiled.timestamps {
         let Some(text) = cell(i) else { continue };
@@ -859,6 +890,17 @@ fn process_row(
             None => out.invalid_cell(normalizers, i, RejectReason::DateInvalid, text),
         }
     }
+    (time_min, time_max)
+}
+
+/// The row's amount: its first amount column holding one (NaN without); a cell that is not an
+/// amount is noted as `amount_invalid` (issue 16).
+fn row_amount<'a>(
+    compiled: &Compiled,
+    cell: &impl Fn(usize) -> Option<&'a str>,
+    normalizers: &Normalizers,
+    out: &mut Processed,
+) -> f64 {
     let mut amount = f64::NAN;
     for &i in &compiled.amounts {
         let Some(text) = cell(i) else { continue };
@@ -868,18 +910,7 @@ fn process_row(
             None => out.invalid_cell(normalizers, i, RejectReason::AmountInvalid, text),
         }
     }
-    let key = compiled.key.and_then(cell).map(|k| out.push(k));
-    let name = display_name(compiled, &cell, &mut out.text);
-    out.rows.push(ProcessedRow {
-        row,
-        bad: None,
-        raw: (0, 0),
-        key,
-        name,
-        time_min,
-        time_max,
-        amount,
-    });
+    amount
 }
 
 /// A rejected phone that is a local number (`phone::local_number`) becomes a value of the
