@@ -43,7 +43,22 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         country: settings.country.clone(),
         ..FileConfig::default()
     };
+    // Issue 15: every file is reported; one that cannot be read is named, and the others
+    // are still shown.
+    let mut failed = Vec::new();
+    let files: Vec<extract::InputFile> = files
+        .into_iter()
+        .filter(|file| match extract::plan_file(file, 1) {
+            Ok(_) => true,
+            Err(err) => {
+                failed.push(format!("{err:#}"));
+                false
+            }
+        })
+        .collect();
     let planned = extract::plan_inputs(&files, &normalizers, args.sample_rows.max(1))?;
+    let shared =
+        extract::shared::find(&files, &planned.iter().map(|p| &p.plan).collect::<Vec<_>>())?;
     for (file, planned) in files.iter().zip(planned) {
         let extract::PlannedFile {
             plan,
@@ -114,13 +129,21 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             let _ = writeln!(
                 text,
                 "  {:<24} {:<12} {:>7} {:>7}  {:<48}  {}",
-                column.name,
+                one_line(&column.name),
                 column.role.as_config(),
                 percent(crate::report::share(filled, sample.len() as u64)),
                 valid,
-                clip(&shown.join(", "), 48),
+                clip(&one_line(&shown.join(", ")), 48),
                 column.why,
             );
+        }
+        if !plan.has_identifier() {
+            let path = file.path.display().to_string();
+            let proposal = shared.first().map(|s| s.column.as_str());
+            let hint = plan.no_identifier_hint(&path, &file.stem, proposal);
+            for line in hint.lines() {
+                let _ = writeln!(text, "  {line}");
+            }
         }
         let _ = writeln!(text);
         config.sources.insert(
@@ -136,6 +159,7 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             },
         );
     }
+    write_shared(&mut text, &shared);
     if let Some(path) = &args.write_config {
         if path.exists() {
             bail!(
@@ -152,5 +176,40 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         let _ = writeln!(text, "wrote {}", path.display());
     }
     ui.data(&text);
-    Ok(ExitStatus::Success)
+    for err in &failed {
+        ui.error(err);
+    }
+    Ok(if failed.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+/// The columns proposed as shared identifiers, and how to link on them.
+fn write_shared(text: &mut String, shared: &[extract::shared::SharedColumn]) {
+    for s in shared {
+        let role = crate::config::parse_id_flag(&s.column)
+            .map(|(_, role)| role.as_config())
+            .unwrap_or_else(|_| format!("id:{}", s.column));
+        let _ = writeln!(
+            text,
+            "shared identifier? \"{}\" in {}: {} distinct, {} of values in another file; \
+             link on it with `--id {}` (or `\"{}\" = \"{role}\"` under [columns] in omni.toml)",
+            s.column,
+            s.sources.join(", "),
+            percent(s.distinct),
+            percent(s.overlap),
+            s.column,
+            s.column,
+        );
+    }
+}
+
+/// A cell as one line: line breaks and tabs in multi-line cells would break the table.
+fn one_line(text: &str) -> String {
+    text.split(['\n', '\r', '\t'])
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

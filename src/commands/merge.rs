@@ -52,6 +52,13 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     };
     let fingerprint = state::fingerprint(&settings);
     let (files, warnings) = extract::resolve_inputs(&args.read.inputs, &settings)?;
+    // Kept to look for a shared id when a file links nobody (full runs only: an incremental
+    // run is given the new files alone).
+    let hint_files = if args.incremental {
+        Vec::new()
+    } else {
+        files.clone()
+    };
     // An incremental run is given only the new files: sections for saved ones are fine.
     if !args.incremental {
         settings.check_sources_exist(&files.iter().map(|f| f.stem.as_str()).collect::<Vec<_>>())?;
@@ -180,7 +187,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         ui.timing("report", started);
         (report, metrics)
     };
-    let ((report, metrics), stamps) = rayon::join(compute_report, || {
+    let ((mut report, metrics), stamps) = rayon::join(compute_report, || {
         tables::write_tables(&mut out, extracted, &clusters, &profiles, reuse.as_ref())
     });
     let stamps = stamps?;
@@ -188,6 +195,10 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     if let Some((carried, _, _)) = &carried {
         crate::output::changes::write_changes(&mut out, &carried.changes)?;
         crate::output::changes::write_redirects(&mut out, &carried.redirects)?;
+    }
+    // Issue 15: a file that links nobody is told about a shared id column, if one is found.
+    for (i, hint) in extract::no_identifier_hints(&hint_files, &extracted.sources)? {
+        report.sources[i].no_identifier = Some(hint);
     }
     write_json(&mut out, "report.json", &report)?;
     write_text(&mut out, "report.html", &report::html::render(&report))?;

@@ -9,6 +9,7 @@
 
 pub mod plan;
 pub mod records;
+pub mod shared;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -148,10 +149,9 @@ pub struct Source {
 }
 
 impl Source {
-    /// `Some(what to do)` when no column of the source is an identifier: it is read and
-    /// accounted for, but links nobody (`Plan::no_identifier_hint`).
-    pub fn no_identifier_hint(&self) -> Option<String> {
-        let plan = Plan {
+    /// The column plan the source was read with.
+    pub fn plan(&self) -> Plan {
+        Plan {
             columns: self
                 .columns
                 .iter()
@@ -161,10 +161,47 @@ impl Source {
                     why: c.why.clone(),
                 })
                 .collect(),
-        };
-        (!plan.has_identifier())
-            .then(|| plan.no_identifier_hint(&self.path.display().to_string(), &self.stem, None))
+        }
     }
+
+    /// `Some(what to do)` when no column of the source is an identifier: it is read and
+    /// accounted for, but links nobody (`Plan::no_identifier_hint`); `shared` is a column
+    /// proposed as a shared id (`shared::find`), if any.
+    pub fn no_identifier_hint(&self, shared: Option<&str>) -> Option<String> {
+        let plan = self.plan();
+        (!plan.has_identifier())
+            .then(|| plan.no_identifier_hint(&self.path.display().to_string(), &self.stem, shared))
+    }
+}
+
+/// For a run where some source links nobody: the hint of each such source, by source index,
+/// proposing a shared id found among `files` when there is one (reads up to
+/// `shared::find`'s rows of each file; nothing is read when every source has an identifier).
+pub fn no_identifier_hints(
+    files: &[InputFile],
+    sources: &[Source],
+) -> anyhow::Result<Vec<(usize, String)>> {
+    if sources.iter().all(|s| s.plan().has_identifier()) {
+        return Ok(Vec::new());
+    }
+    let plans: Vec<Plan> = files
+        .iter()
+        .map(|f| {
+            sources.iter().find(|s| s.path == f.path).map_or(
+                Plan {
+                    columns: Vec::new(),
+                },
+                Source::plan,
+            )
+        })
+        .collect();
+    let shared = shared::find(files, &plans.iter().collect::<Vec<_>>())?;
+    let proposal = shared.first().map(|s| s.column.as_str());
+    Ok(sources
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.no_identifier_hint(proposal).map(|hint| (i, hint)))
+        .collect())
 }
 
 /// Per source: whether its names are given names only (a first-name column and no last-name

@@ -260,3 +260,55 @@ fn issue_15_a_config_section_for_a_missing_source_is_an_error() {
     assert_code(&output, 1);
     assert!(stderr(&output).contains("config [columns]: column \"e-mail\" is in no input file"));
 }
+
+// See: #15
+#[test]
+fn issue_15_inspect_reports_every_file_and_proposes_shared_ids() {
+    let t = CliTest::new();
+    let people: Vec<String> = (0..40)
+        .map(|i| format!("rec-{i},person {i},{}", 5_304_218 + i * 7919))
+        .collect();
+    t.write(
+        "in/a.csv",
+        format!("rec_id,given_name,soc_sec_id\n{}\n", people.join("\n")),
+    );
+    t.write(
+        "in/b.csv",
+        format!(
+            "rec_id,given_name,soc_sec_id\n{}\n",
+            people[..30]
+                .iter()
+                .map(|p| p.replace("rec-", "dup-"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    );
+    t.write(
+        "in/c.csv",
+        "Site name,Phone\n\"Chicago Commons\nAssociation\",285-9902\n",
+    );
+    t.write("in/empty.csv", "");
+    let output = t.run(&["inspect", "in"]);
+    // The empty file is an error, named, but every other file is still reported.
+    assert_code(&output, 1);
+    let out = crate::stdout(&output);
+    for needle in ["in/a.csv ->", "in/b.csv ->", "in/c.csv ->"] {
+        assert!(out.contains(needle), "missing {needle}: {out}");
+    }
+    assert!(stderr(&output).contains("omni: error: in/empty.csv"));
+    // The multi-line cell stays on its row.
+    assert!(
+        out.lines()
+            .any(|l| l.contains("Chicago Commons Association")),
+        "{out}"
+    );
+    // The shared id is proposed, with how to use it, and rec_id is not.
+    assert!(
+        out.contains("shared identifier? \"soc_sec_id\" in a, b")
+            && out.contains("`--id soc_sec_id`"),
+        "{out}"
+    );
+    assert!(!out.contains("shared identifier? \"rec_id\""), "{out}");
+    // The files without an identifier say so, proposing the shared id.
+    assert!(out.contains("\"soc_sec_id\" = \"id:soc_sec_id\""), "{out}");
+}
