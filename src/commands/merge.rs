@@ -407,7 +407,7 @@ fn warn_about_missing_regions(extracted: &extract::Extracted, read_now: &[bool],
         if unparseable > 0 {
             ui.warn(&format!(
                 "{}: {} rejected as unparseable; no phone region is known for numbers without a \
-                 country code (use --country, e.g. --country RU)",
+                 country code (use --country with their country, e.g. --country US)",
                 source.path.display(),
                 crate::ui::summary::count(unparseable, "phone number"),
             ));

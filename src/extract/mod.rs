@@ -204,15 +204,17 @@ pub fn no_identifier_hints(
         .collect())
 }
 
-/// Per source: whether its names are given names only (a first-name column and no last-name
-/// or full-name column, as in an email list's `first_name`), for the name check
-/// (`GuardSettings::given_name_sources`).
+/// Per source: whether a one-word name of it is a given name, for the name check
+/// (`GuardSettings::given_name_sources`). It is unless the source has both a first-name and a
+/// last-name column, where one word may be either part, the other left blank: an email
+/// list's `first_name` holds given names, and so does a one-word full name (people type their
+/// first name into an app's `name`).
 pub fn given_name_sources(sources: &[Source]) -> Vec<bool> {
     sources
         .iter()
         .map(|s| {
             let has = |role: Role| s.columns.iter().any(|c| c.role == role);
-            has(Role::FirstName) && !has(Role::LastName) && !has(Role::FullName)
+            !(has(Role::FirstName) && has(Role::LastName))
         })
         .collect()
 }

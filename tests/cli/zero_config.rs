@@ -312,3 +312,28 @@ fn issue_15_inspect_reports_every_file_and_proposes_shared_ids() {
     // The files without an identifier say so, proposing the shared id.
     assert!(out.contains("\"soc_sec_id\" = \"id:soc_sec_id\""), "{out}");
 }
+
+// See: #15
+#[test]
+fn issue_15_a_per_row_country_wins_over_the_inferred_region() {
+    let t = CliTest::new();
+    t.write(
+        "in/a.csv",
+        "name,phone,country\nAnn Lee,(415) 555-0100,US\nIvan Petrov,(415) 555-0100,RU\n\
+         Bob Stone,(310) 246-1501,\nCy Young,(212) 555-0199,\n",
+    );
+    t.write(
+        "in/b.csv",
+        "name,phone\nAnn Lee,+1 415 555 0100\nIvan Petrov,+7 415 555-01-00\nBob Stone,+1 310 246 1501\n",
+    );
+    let output = t.run(&["merge", "in", "-o", "out", "-q"]);
+    assert_code(&output, 0);
+    let report = report(&t, "out");
+    assert_eq!(report["sources"][0]["phone_region"], "US");
+    let p = profiles_of(&t, "out");
+    // a rows 1-4, then b rows 1-3.
+    assert_eq!(p[0], p[4], "US row, read as US");
+    assert_eq!(p[1], p[5], "the row's RU wins over the file's US");
+    assert_eq!(p[2], p[6], "no country: the file's inferred US");
+    assert_ne!(p[0], p[1]);
+}
