@@ -696,23 +696,17 @@ fn append(
             let report = &mut source.columns[column.column];
             match *value {
                 Value::Empty => {}
-                Value::Valid(span, tag) => {
+                Value::Valid(span, tag) | Value::Local(span, tag) => {
+                    let local = matches!(value, Value::Local(..));
                     report.filled += 1;
                     report.valid += 1;
-                    let id = out
-                        .interner
-                        .intern_tagged(column.namespace, chunk.str(span), tag);
-                    if !idents.contains(&id) {
-                        idents.push(id);
-                    }
-                }
-                Value::Local(span, tag) => {
-                    report.filled += 1;
-                    report.valid += 1;
-                    report.local += 1;
-                    let namespace = column
-                        .local_namespace
-                        .expect("local numbers only come from phone columns");
+                    report.local += u64::from(local);
+                    let namespace = match local {
+                        true => column
+                            .local_namespace
+                            .expect("local numbers only come from phone columns"),
+                        false => column.namespace,
+                    };
                     let id = out.interner.intern_tagged(namespace, chunk.str(span), tag);
                     if !idents.contains(&id) {
                         idents.push(id);
