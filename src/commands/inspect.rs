@@ -222,16 +222,29 @@ fn write_shared(text: &mut String, shared: &[extract::shared::SharedColumn]) {
         let role = crate::config::parse_id_flag(&s.column)
             .map(|(_, role)| role.as_config())
             .unwrap_or_else(|_| format!("id:{}", s.column));
+        let ns = role.trim_start_matches("id:");
+        let (columns, how) = match &s.other {
+            None => (
+                format!("\"{}\" in {}", s.column, s.sources.join(", ")),
+                format!(
+                    "`--id {}` (or `\"{}\" = \"{role}\"` under [columns] in omni.toml)",
+                    s.column, s.column
+                ),
+            ),
+            Some(other) => (
+                format!(
+                    "\"{}\" in {} and \"{other}\" in {}",
+                    s.column, s.sources[0], s.sources[1]
+                ),
+                format!("`--id {}={ns} --id {other}={ns}`", s.column),
+            ),
+        };
         let _ = writeln!(
             text,
-            "shared identifier? \"{}\" in {}: {} distinct, {} of values in another file; \
-             link on it with `--id {}` (or `\"{}\" = \"{role}\"` under [columns] in omni.toml)",
-            s.column,
-            s.sources.join(", "),
+            "shared identifier? {columns}: {} distinct, {} of values in another file; link on it \
+             with {how}",
             percent(s.distinct),
             percent(s.overlap),
-            s.column,
-            s.column,
         );
     }
 }

@@ -2,7 +2,8 @@
 //! `inspect` to propose and for the hint of a file that links nobody (issue 15).
 //!
 //! In: the input files and their plans. Out: [`SharedColumn`]s, best first. A column is
-//! proposed when the same header is in two or more files, its role is not already an
+//! proposed when the same header is in two or more files (or, under different headers, when
+//! at least 30% of one file's values are in the other's), its role is not already an
 //! identifier, a name, a date or an amount, it is not about another entity (`order_id`,
 //! `date_of_birth`), its values are nearly all distinct and mostly filled in each file, they
 //! are not a row number (consecutive integers), and a good share of one file's values is
@@ -35,6 +36,9 @@ pub struct SharedColumn {
     pub distinct: f64,
     /// Highest share of one file's values found in another.
     pub overlap: f64,
+    /// The header of the same values in the second file, when it differs (`member_no` in
+    /// one file, `MemberID` in the other).
+    pub other: Option<String>,
 }
 
 /// Values of one column in one file.
@@ -69,8 +73,82 @@ pub fn find(files: &[InputFile], plans: &[&Plan]) -> anyhow::Result<Vec<SharedCo
             found.push(shared);
         }
     }
+    let taken: Vec<String> = found.iter().map(|s| s.column.clone()).collect();
+    found.extend(find_renamed(files, plans, &taken)?);
     found.sort_by(|a, b| b.overlap.total_cmp(&a.overlap));
     Ok(found)
+}
+
+/// Least overlap for columns whose headers differ: without the header's word, the values
+/// must say more.
+const MIN_RENAMED_OVERLAP: f64 = 0.3;
+
+/// Shared ids under different headers in two files: every candidate column not `taken` that
+/// passes the per-file checks, compared with those of the other files.
+fn find_renamed(
+    files: &[InputFile],
+    plans: &[&Plan],
+    taken: &[String],
+) -> anyhow::Result<Vec<SharedColumn>> {
+    let mut usable: Vec<(usize, String, ColumnValues)> = Vec::new();
+    for (i, plan) in plans.iter().enumerate() {
+        let headers: Vec<&str> = plan
+            .columns
+            .iter()
+            .filter(|c| is_candidate(&c.name, &c.role) && !taken.contains(&c.name))
+            .map(|c| c.name.as_str())
+            .collect();
+        if headers.is_empty() {
+            continue;
+        }
+        for (header, values) in headers.iter().zip(read_columns(&files[i], &headers)?) {
+            if passes(&values) {
+                usable.push((i, (*header).to_owned(), values));
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for (a, (fa, ha, va)) in usable.iter().enumerate() {
+        for (fb, hb, vb) in &usable[a + 1..] {
+            let overlap = overlap_of(va, vb);
+            if fa != fb && ha != hb && overlap >= MIN_RENAMED_OVERLAP {
+                found.push(SharedColumn {
+                    column: ha.clone(),
+                    sources: vec![files[*fa].name.clone(), files[*fb].name.clone()],
+                    distinct: distinct_of(va).min(distinct_of(vb)),
+                    overlap,
+                    other: Some(hb.clone()),
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The per-file checks: mostly filled, nearly all distinct, not a row number or dates.
+fn passes(c: &ColumnValues) -> bool {
+    c.filled as f64 >= MIN_FILLED * c.rows.max(1) as f64
+        && distinct_of(c) >= MIN_DISTINCT
+        && !c.looks_like_row_number
+}
+
+fn distinct_of(c: &ColumnValues) -> f64 {
+    c.values.len() as f64 / c.filled.max(1) as f64
+}
+
+/// The share of the smaller set of values found in the other.
+fn overlap_of(a: &ColumnValues, b: &ColumnValues) -> f64 {
+    let (small, large) = if a.values.len() <= b.values.len() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let common = small
+        .values
+        .iter()
+        .filter(|v| large.values.contains(*v))
+        .count();
+    common as f64 / small.values.len().max(1) as f64
 }
 
 /// Roles that may hide a shared id: the key, or a column nothing was detected in.
@@ -85,31 +163,14 @@ fn judge(
     columns: &[ColumnValues],
     files: &[InputFile],
 ) -> Option<SharedColumn> {
-    let mut distinct = 1.0f64;
-    for c in columns {
-        let filled = c.filled.max(1) as f64;
-        let ok = c.filled as f64 >= MIN_FILLED * c.rows.max(1) as f64
-            && c.values.len() as f64 >= MIN_DISTINCT * filled
-            && !c.looks_like_row_number;
-        if !ok {
-            return None;
-        }
-        distinct = distinct.min(c.values.len() as f64 / filled);
+    if !columns.iter().all(passes) {
+        return None;
     }
+    let distinct = columns.iter().map(distinct_of).fold(1.0f64, f64::min);
     let mut overlap = 0.0f64;
     for (a, ca) in columns.iter().enumerate() {
         for cb in &columns[a + 1..] {
-            let (small, large) = if ca.values.len() <= cb.values.len() {
-                (ca, cb)
-            } else {
-                (cb, ca)
-            };
-            let common = small
-                .values
-                .iter()
-                .filter(|v| large.values.contains(*v))
-                .count();
-            overlap = overlap.max(common as f64 / small.values.len().max(1) as f64);
+            overlap = overlap.max(overlap_of(ca, cb));
         }
     }
     (overlap >= MIN_OVERLAP).then(|| SharedColumn {
@@ -117,34 +178,52 @@ fn judge(
         sources: holders.iter().map(|&i| files[i].name.clone()).collect(),
         distinct,
         overlap,
+        other: None,
     })
 }
 
 /// The trimmed non-empty values of `header` in the first [`ROWS`] rows of `file`.
 fn read_column(file: &InputFile, header: &str) -> anyhow::Result<ColumnValues> {
+    let mut columns = read_columns(file, &[header])?;
+    Ok(columns.pop().expect("one column asked, one given"))
+}
+
+/// The values of each of `headers` in the first [`ROWS`] rows of `file`, in one pass.
+fn read_columns(file: &InputFile, headers: &[&str]) -> anyhow::Result<Vec<ColumnValues>> {
     let mut table = input::open(&file.path, &file.settings.read)?;
-    let at = table.headers.iter().position(|h| h == header);
+    let at: Vec<Option<usize>> = headers
+        .iter()
+        .map(|h| table.headers.iter().position(|t| t == h))
+        .collect();
     let mut batch = Vec::new();
     table.rows.next_batch(ROWS, &mut batch)?;
+    let rows: Vec<&Vec<String>> = batch
+        .iter()
+        .filter_map(|row| match row {
+            RowOutcome::Row { fields, .. } => Some(fields),
+            RowOutcome::Bad { .. } => None,
+        })
+        .collect();
+    Ok(at
+        .iter()
+        .map(|&i| column_values(rows.iter().map(|r| i.and_then(|i| r.get(i)))))
+        .collect())
+}
+
+/// Counts, distinct values and the row-number/date verdict of one column's cells.
+fn column_values<'a>(cells: impl Iterator<Item = Option<&'a String>>) -> ColumnValues {
     let mut out = ColumnValues {
         rows: 0,
         filled: 0,
         values: HashSet::new(),
         looks_like_row_number: false,
     };
-    let mut dates = 0;
-    let mut numbers: Vec<u64> = Vec::new();
-    for row in &batch {
-        let RowOutcome::Row { fields, .. } = row else {
-            continue;
-        };
+    let (mut dates, mut numbers) = (0, Vec::new());
+    for cell in cells {
         out.rows += 1;
-        let Some(value) = at.and_then(|i| fields.get(i)).map(|v| v.trim()) else {
+        let Some(value) = cell.map(|v| v.trim()).filter(|v| !v.is_empty()) else {
             continue;
         };
-        if value.is_empty() {
-            continue;
-        }
         out.filled += 1;
         dates += usize::from(detect::is_timestamp_like(value));
         if let Ok(n) = value.parse::<u64>() {
@@ -153,15 +232,13 @@ fn read_column(file: &InputFile, header: &str) -> anyhow::Result<ColumnValues> {
         out.values.insert(value.to_owned());
     }
     // Consecutive integers (a row number, an auto-increment key) and dates are not shared ids.
-    if numbers.len() == out.filled && !numbers.is_empty() {
-        let (lo, hi) = (numbers.iter().min(), numbers.iter().max());
-        let span = hi.zip(lo).map_or(0, |(h, l)| h - l + 1);
-        out.looks_like_row_number = span <= 2 * numbers.len() as u64;
+    if !numbers.is_empty() && numbers.len() == out.filled {
+        let lo = numbers.iter().min().copied().unwrap_or(0);
+        let hi = numbers.iter().max().copied().unwrap_or(0);
+        out.looks_like_row_number = hi - lo < 2 * numbers.len() as u64;
     }
-    if dates * 2 > out.filled {
-        out.looks_like_row_number = true;
-    }
-    Ok(out)
+    out.looks_like_row_number |= dates * 2 > out.filled;
+    out
 }
 
 #[cfg(test)]
@@ -207,6 +284,54 @@ mod tests {
         let a = values(2, &["rec-1-org", "rec-2-org"]);
         let b = values(2, &["rec-1-dup-0", "rec-2-dup-0"]);
         assert!(judge("rec_id", &[0, 1], &[a, b], &files()).is_none());
+    }
+
+    #[test]
+    fn shared_ids_are_found_under_the_same_or_different_headers() {
+        let dir = tempfile::tempdir().unwrap();
+        let ids: Vec<String> = (0..30).map(|i| format!("M{}", 1000 + i * 37)).collect();
+        let write = |name: &str, header: &str, ids: &[String]| {
+            let body: String = ids
+                .iter()
+                .enumerate()
+                .map(|(row, id)| format!("{row},{id},{}\n", 100 + row))
+                .collect();
+            let path = dir.path().join(name);
+            std::fs::write(&path, format!("rec,{header},ssn\n{body}")).unwrap();
+            path
+        };
+        let paths = [
+            write("a.csv", "member_no", &ids),
+            write("b.csv", "MemberID", &ids[..20]),
+        ];
+        let files: Vec<InputFile> = paths
+            .iter()
+            .zip(["a", "b"])
+            .map(|(path, n)| InputFile {
+                path: path.clone(),
+                stem: n.to_owned(),
+                name: n.to_owned(),
+                settings: Default::default(),
+            })
+            .collect();
+        let plan = |header: &str| Plan {
+            columns: ["rec", header, "ssn"]
+                .iter()
+                .map(|h| super::super::PlannedColumn {
+                    name: (*h).to_owned(),
+                    role: Role::Ignore,
+                    why: String::new(),
+                })
+                .collect(),
+        };
+        let plans = [plan("member_no"), plan("MemberID")];
+        let found = find(&files, &plans.iter().collect::<Vec<_>>()).unwrap();
+        // `rec` and `ssn` are row numbers (consecutive integers); the member number is shared
+        // under two names.
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].column, "member_no");
+        assert_eq!(found[0].other.as_deref(), Some("MemberID"));
+        assert_eq!(found[0].overlap, 1.0);
     }
 
     #[test]
