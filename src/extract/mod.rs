@@ -9,6 +9,7 @@
 
 pub mod plan;
 pub mod records;
+pub mod shared;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -164,10 +165,9 @@ pub struct Source {
 }
 
 impl Source {
-    /// `Some(what to do)` when no column of the source is an identifier: it is read and
-    /// accounted for, but links nobody (`Plan::no_identifier_hint`).
-    pub fn no_identifier_hint(&self) -> Option<String> {
-        let plan = Plan {
+    /// The column plan the source was read with.
+    pub fn plan(&self) -> Plan {
+        Plan {
             columns: self
                 .columns
                 .iter()
@@ -177,21 +177,68 @@ impl Source {
                     why: c.why.clone(),
                 })
                 .collect(),
-        };
+        }
+    }
+
+    /// Whether a column holds a person's name (the probabilistic pass links such a source even
+    /// without an identifier column).
+    pub fn has_person_name(&self) -> bool {
+        self.columns
+            .iter()
+            .any(|c| matches!(c.role, Role::FirstName | Role::LastName | Role::FullName))
+    }
+
+    /// `Some(what to do)` when no column of the source is an identifier: it is read and
+    /// accounted for, but links nobody (`Plan::no_identifier_hint`); `shared` is a column
+    /// proposed as a shared id (`shared::find`), if any.
+    pub fn no_identifier_hint(&self, shared: Option<&str>) -> Option<String> {
+        let plan = self.plan();
         (!plan.has_identifier())
-            .then(|| plan.no_identifier_hint(&self.path.display().to_string(), &self.stem, None))
+            .then(|| plan.no_identifier_hint(&self.path.display().to_string(), &self.stem, shared))
     }
 }
 
-/// Per source: whether its names are given names only (a first-name column and no last-name
-/// or full-name column, as in an email list's `first_name`), for the name check
-/// (`GuardSettings::given_name_sources`).
+/// For a run where some source links nobody: the hint of each such source, by source index,
+/// proposing a shared id found among `files` when there is one (reads up to
+/// `shared::find`'s rows of each file; nothing is read when every source has an identifier).
+pub fn no_identifier_hints(
+    files: &[InputFile],
+    sources: &[Source],
+) -> anyhow::Result<Vec<(usize, String)>> {
+    if sources.iter().all(|s| s.plan().has_identifier()) {
+        return Ok(Vec::new());
+    }
+    let plans: Vec<Plan> = files
+        .iter()
+        .map(|f| {
+            sources.iter().find(|s| s.path == f.path).map_or(
+                Plan {
+                    columns: Vec::new(),
+                },
+                Source::plan,
+            )
+        })
+        .collect();
+    let shared = shared::find(files, &plans.iter().collect::<Vec<_>>())?;
+    let proposal = shared.first().map(|s| s.column.as_str());
+    Ok(sources
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.no_identifier_hint(proposal).map(|hint| (i, hint)))
+        .collect())
+}
+
+/// Per source: whether a one-word name of it is a given name, for the name check
+/// (`GuardSettings::given_name_sources`). It is unless the source has both a first-name and a
+/// last-name column, where one word may be either part, the other left blank: an email
+/// list's `first_name` holds given names, and so does a one-word full name (people type their
+/// first name into an app's `name`).
 pub fn given_name_sources(sources: &[Source]) -> Vec<bool> {
     sources
         .iter()
         .map(|s| {
             let has = |role: Role| s.columns.iter().any(|c| c.role == role);
-            has(Role::FirstName) && !has(Role::LastName) && !has(Role::FullName)
+            !(has(Role::FirstName) && has(Role::LastName))
         })
         .collect()
 }
@@ -729,23 +776,17 @@ fn append(
             let report = &mut source.columns[column.column];
             match *value {
                 Value::Empty => {}
-                Value::Valid(span, tag) => {
+                Value::Valid(span, tag) | Value::Local(span, tag) => {
+                    let local = matches!(value, Value::Local(..));
                     report.filled += 1;
                     report.valid += 1;
-                    let id = out
-                        .interner
-                        .intern_tagged(column.namespace, chunk.str(span), tag);
-                    if !idents.contains(&id) {
-                        idents.push(id);
-                    }
-                }
-                Value::Local(span, tag) => {
-                    report.filled += 1;
-                    report.valid += 1;
-                    report.local += 1;
-                    let namespace = column
-                        .local_namespace
-                        .expect("local numbers only come from phone columns");
+                    report.local += u64::from(local);
+                    let namespace = match local {
+                        true => column
+                            .local_namespace
+                            .expect("local numbers only come from phone columns"),
+                        false => column.namespace,
+                    };
                     let id = out.interner.intern_tagged(namespace, chunk.str(span), tag);
                     if !idents.contains(&id) {
                         idents.push(id);
