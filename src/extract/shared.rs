@@ -13,8 +13,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::{InputFile, Plan};
+use crate::input::RowOutcome;
 use crate::input::detect::{self, Role};
-use crate::input::{self, RowOutcome};
 
 /// Rows read per file to measure distinctness and overlap.
 const ROWS: usize = 20_000;
@@ -190,7 +190,7 @@ fn read_column(file: &InputFile, header: &str) -> anyhow::Result<ColumnValues> {
 
 /// The values of each of `headers` in the first [`ROWS`] rows of `file`, in one pass.
 fn read_columns(file: &InputFile, headers: &[&str]) -> anyhow::Result<Vec<ColumnValues>> {
-    let mut table = input::open(&file.path, &file.settings.read)?;
+    let mut table = file.open()?;
     let at: Vec<Option<usize>> = headers
         .iter()
         .map(|h| table.headers.iter().position(|t| t == h))
@@ -262,6 +262,7 @@ mod tests {
                 stem: (*n).to_owned(),
                 name: (*n).to_owned(),
                 settings: Default::default(),
+                spool: None,
             })
             .collect()
     }
@@ -312,6 +313,7 @@ mod tests {
                 stem: n.to_owned(),
                 name: n.to_owned(),
                 settings: Default::default(),
+                spool: None,
             })
             .collect();
         let plan = |header: &str| Plan {
