@@ -15,6 +15,7 @@ mod incremental; // --incremental equals a full run, night after night, guard by
 mod inspect; // `omni inspect` and --write-config
 mod merge; // `omni merge` on the bundled sample: outputs, accounting, determinism
 mod normalize; // `omni normalize`
+mod probabilistic; // --match probabilistic (issue 20)
 mod report; // `omni report`, report.html, the transactions metrics
 mod state; // --state: stable ids, changes, incremental, crash safety, lock
 
