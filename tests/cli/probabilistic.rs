@@ -47,7 +47,7 @@ fn person(i: usize) -> [String; 6] {
 fn typo(text: &str, i: usize) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = chars.clone();
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         out.insert(1, chars[1]);
     } else {
         let n = out.len();
@@ -75,7 +75,7 @@ fn write_people(t: &CliTest) {
             1 => (first, typo(&last, i), street),
             _ => (first, last, typo(&street, i)),
         };
-        let email = if i % 10 == 0 { email } else { String::new() };
+        let email = if i.is_multiple_of(10) { email } else { String::new() };
         b.push_str(&format!(
             "b{i},{first},{last},{dob},{street},{postcode},{email}\n"
         ));
