@@ -75,7 +75,11 @@ fn write_people(t: &CliTest) {
             1 => (first, typo(&last, i), street),
             _ => (first, last, typo(&street, i)),
         };
-        let email = if i.is_multiple_of(10) { email } else { String::new() };
+        let email = if i.is_multiple_of(10) {
+            email
+        } else {
+            String::new()
+        };
         b.push_str(&format!(
             "b{i},{first},{last},{dob},{street},{postcode},{email}\n"
         ));
