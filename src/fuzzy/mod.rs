@@ -47,7 +47,7 @@ impl Default for MatchSettings {
     fn default() -> Self {
         MatchSettings {
             threshold: 0.99,
-            max_block: 200,
+            max_block: 50,
             rules: Rule::ALL.to_vec(),
             random_pairs: 200_000,
         }
