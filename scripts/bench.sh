@@ -8,6 +8,7 @@
 # same files:
 #   omni            omni merge, default guards (the product as shipped)
 #   omni-noguards   omni merge with the over-merge guards off (the peers' job exactly)
+#   omni-probabilistic  omni merge --match probabilistic (issue 20: the second pass's cost)
 #   polars-read     polars only parsing every export (the floor: no normalizing, no linking)
 #   bytes-floor     no parsing at all: every input byte read (gzip decoded by zcat) and as many
 #                   bytes as omni's out dir holds written and synced (omni syncs its outputs)
@@ -104,6 +105,11 @@ for n in "${people[@]}"; do
   read -r wall rss < <(measure "omni-noguards-p$n" /dev/null \
     "$omni" merge "$dir" -o "$out-omni-noguards" -q --config "$noguards" "${omni_args[@]}")
   row omni-noguards "$wall" "$rss" "$(profiles "$out-omni-noguards/report.json")"
+  # Issue 20: the probabilistic second pass on the same files (target: at most the exact run's
+  # time again, i.e. omni-probabilistic <= 2x omni).
+  read -r wall rss < <(measure "omni-probabilistic-p$n" /dev/null \
+    "$omni" merge "$dir" -o "$out-omni-probabilistic" -q --match probabilistic "${omni_args[@]}")
+  row omni-probabilistic "$wall" "$rss" "$(profiles "$out-omni-probabilistic/report.json")"
   read -r wall rss < <(measure "polars-read-p$n" /dev/null "$py" scripts/baseline_polars_read.py "$dir")
   row polars-read "$wall" "$rss" ""
   out_bytes=$(cat "$out-omni"/* | wc -c)

@@ -99,7 +99,7 @@ pub struct MatchSection {
     /// Link pairs at or above this match probability (default 0.99).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
-    /// Blocks above this many records are compared by sorted neighbourhood (default 200).
+    /// Blocks above this many records are compared by sorted neighbourhood (default 50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_block: Option<usize>,
     /// Blocking rules (default: all of birth_date, surname_initial, first_name_year,

@@ -342,7 +342,7 @@ mod tests {
         assert!(is_candidate("customer_id", &Role::Key));
         assert!(!is_candidate("email", &Role::Email));
         assert!(!is_candidate("surname", &Role::LastName));
-        assert!(!is_candidate("date_of_birth", &Role::Ignore));
+        assert!(!is_candidate("date_of_birth", &Role::BirthDate));
         assert!(!is_candidate("order_id", &Role::Ignore));
     }
 }

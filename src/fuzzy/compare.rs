@@ -114,11 +114,16 @@ pub fn compare(people: &People, a: u32, b: u32) -> Levels {
         names(pair(&people.first, a, b)),
         names(pair(&people.last, a, b)),
     );
-    // Given name and surname swapped between the records (or written in another order).
-    let swapped = (
-        names((people.first.text(a), people.last.text(b))),
-        names((people.last.text(a), people.first.text(b))),
-    );
+    // Given name and surname swapped between the records (or written in another order); not
+    // worth looking at when both already agree exactly.
+    let swapped = if (first, last) == (1, 1) {
+        (0, 0)
+    } else {
+        (
+            names((people.first.text(a), people.last.text(b))),
+            names((people.last.text(a), people.first.text(b))),
+        )
+    };
     let rank = |l: u8| if l == 0 { 5 } else { l };
     if swapped.0 > 0
         && swapped.1 > 0
@@ -188,6 +193,10 @@ fn similar_level(a: &str, b: &str, threshold: f64) -> u8 {
 fn edit_level(a: &str, b: &str, near: usize) -> u8 {
     if a == b {
         1
+    } else if a.len() == b.len() && near == 1 {
+        // One substitution, without a full edit-distance table.
+        let differing = a.bytes().zip(b.bytes()).filter(|(x, y)| x != y).count();
+        if differing <= 1 { 2 } else { 3 }
     } else if a.len().abs_diff(b.len()) <= near && levenshtein(a, b) <= near {
         2
     } else {
@@ -206,8 +215,10 @@ fn email_level((a, b): (Option<&str>, Option<&str>)) -> u8 {
     }
     // Only letters may differ: people named alike get alike addresses (`popov58@` and
     // `popov61@`, `igor.abramov@` and `igor_abramov@`), which random pairs cannot show.
-    let marks = |e: &str| e.chars().filter(|c| !c.is_alphabetic()).collect::<String>();
-    if levenshtein(a, b) <= 2 && marks(a) == marks(b) {
+    fn marks(e: &str) -> impl Iterator<Item = char> + '_ {
+        e.chars().filter(|c| !c.is_alphabetic())
+    }
+    if a.len().abs_diff(b.len()) <= 2 && marks(a).eq(marks(b)) && levenshtein(a, b) <= 2 {
         2
     } else {
         3

@@ -47,7 +47,7 @@ impl Default for MatchSettings {
     fn default() -> Self {
         MatchSettings {
             threshold: 0.99,
-            max_block: 200,
+            max_block: 50,
             rules: Rule::ALL.to_vec(),
             random_pairs: 200_000,
         }
@@ -148,8 +148,9 @@ pub fn run(
     let people = people::gather(extracted, files, clusters)?;
     let (pairs, blocking) =
         blocking::candidates(&people, &clusters.root, &settings.rules, settings.max_block);
-    let model = score::learn(extracted, &people, clusters, &pairs, settings);
-    let links = score::score(extracted, &people, &pairs, &model, guards);
+    let levels = score::levels_of(&people, &pairs);
+    let model = score::learn(extracted, &people, clusters, &levels, settings);
+    let links = score::score(extracted, &people, &pairs, &levels, &model, guards);
     let refused = links.iter().filter(|l| l.refused.is_some()).count() as u64;
     let closest = closest(extracted, &links, model.prior_weight);
     let summary = Summary {

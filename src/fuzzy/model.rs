@@ -145,31 +145,13 @@ pub fn estimate(
         .iter()
         .enumerate()
         .map(|(k, &c)| {
-            let seen: u64 = patterns
-                .iter()
-                .filter(|(l, _)| l[k] > 0)
-                .map(|(_, n)| n)
-                .sum();
+            let seen = patterns.iter().any(|(l, _)| l[k] > 0);
             let m_from = match (learn[k], seen) {
                 (false, _) => "exact links",
-                (true, 0) => "no data (prior)",
-                (true, _) => "em",
+                (true, false) => "no data (prior)",
+                (true, true) => "em",
             };
-            ComparisonWeights {
-                comparison: c.name().to_owned(),
-                m_from: m_from.to_owned(),
-                labelled: labelled_of(k),
-                levels: monotone(
-                    (0..c.levels() - 1)
-                        .map(|l| LevelWeight {
-                            label: c.labels()[l].to_owned(),
-                            m: m[k][l],
-                            u: u[k][l],
-                            weight: (m[k][l] / u[k][l]).log2(),
-                        })
-                        .collect(),
-                ),
-            }
+            weights_of(c, &m[k], &u[k], m_from, labelled_of(k))
         })
         .collect();
     Model {
@@ -180,6 +162,31 @@ pub fn estimate(
         random_pairs: random[0][1..].iter().sum(),
         em_iterations: iterations,
         comparisons,
+    }
+}
+
+/// One comparison's learned weights.
+fn weights_of(
+    c: Comparison,
+    m: &[f64],
+    u: &[f64],
+    m_from: &str,
+    labelled: u64,
+) -> ComparisonWeights {
+    ComparisonWeights {
+        comparison: c.name().to_owned(),
+        m_from: m_from.to_owned(),
+        labelled,
+        levels: monotone(
+            (0..c.levels() - 1)
+                .map(|l| LevelWeight {
+                    label: c.labels()[l].to_owned(),
+                    m: m[l],
+                    u: u[l],
+                    weight: (m[l] / u[l]).log2(),
+                })
+                .collect(),
+        ),
     }
 }
 

@@ -51,7 +51,7 @@ pub fn learn(
     extracted: &Extracted,
     people: &People,
     clusters: &Clusters,
-    pairs: &[(u32, u32)],
+    levels: &[Levels],
     settings: &MatchSettings,
 ) -> Model {
     let n = people.birth.len();
@@ -71,7 +71,7 @@ pub fn learn(
         model::count(&mut labelled, &levels, skip);
     }
     let random = random_counts(people, settings.random_pairs);
-    let patterns = patterns(people, pairs);
+    let patterns = patterns(levels);
     let population = n as f64 * (n as f64 - 1.0) / 2.0;
     let known = within_profiles(&clusters.root);
     let mut model = model::estimate(
@@ -128,12 +128,17 @@ fn random_counts(people: &People, wanted: usize) -> model::Counts {
     counts
 }
 
-/// The candidate pairs' level patterns with their counts, sorted.
-fn patterns(people: &People, pairs: &[(u32, u32)]) -> Vec<(Levels, u64)> {
-    let mut levels: Vec<Levels> = pairs
+/// The candidate pairs' levels, in pair order.
+pub fn levels_of(people: &People, pairs: &[(u32, u32)]) -> Vec<Levels> {
+    pairs
         .par_iter()
         .map(|&(a, b)| compare(people, a, b))
-        .collect();
+        .collect()
+}
+
+/// The candidate pairs' level patterns with their counts, sorted.
+fn patterns(levels: &[Levels]) -> Vec<(Levels, u64)> {
+    let mut levels = levels.to_vec();
     levels.par_sort_unstable();
     let mut out: Vec<(Levels, u64)> = Vec::new();
     for l in levels {
@@ -151,14 +156,16 @@ pub fn score(
     extracted: &Extracted,
     people: &People,
     pairs: &[(u32, u32)],
+    levels: &[Levels],
     model: &Model,
     guards: &GuardSettings,
 ) -> Vec<Link> {
     let names = &extracted.records.name;
     let mut links: Vec<Link> = pairs
         .par_iter()
-        .filter_map(|&(a, b)| {
-            let link = score_pair(people, model, a, b);
+        .zip(levels)
+        .filter_map(|(&(a, b), levels)| {
+            let link = score_levels(people, model, a, b, *levels);
             (link.probability >= model.threshold && has_support(&link.levels)).then_some(link)
         })
         .collect();
@@ -191,9 +198,8 @@ fn names_disagree(
     !given_names_agree && birth != 1 && !agree(&x, &y, similarity)
 }
 
-/// One pair's levels, partial weights, weight and probability.
-pub fn score_pair(people: &People, model: &Model, a: u32, b: u32) -> Link {
-    let levels = compare(people, a, b);
+/// One pair's partial weights, weight and probability, from its levels.
+pub fn score_levels(people: &People, model: &Model, a: u32, b: u32, levels: Levels) -> Link {
     let mut partials = [0.0; COMPARISONS];
     for (k, &level) in levels.iter().enumerate() {
         partials[k] = model.weight(k, level);

@@ -97,11 +97,13 @@ fn scored(rows: &[Person]) -> (Extracted, Vec<Link>) {
         threshold: 0.5,
         ..MatchSettings::default()
     };
-    let model = score::learn(&extracted, &people, &clusters, &pairs, &settings);
+    let levels = score::levels_of(&people, &pairs);
+    let model = score::learn(&extracted, &people, &clusters, &levels, &settings);
     let links = score::score(
         &extracted,
         &people,
         &pairs,
+        &levels,
         &model,
         &GuardSettings::default(),
     );

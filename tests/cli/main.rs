@@ -19,6 +19,7 @@ mod incremental; // --incremental equals a full run, night after night, guard by
 mod inspect; // `omni inspect` and --write-config
 mod merge; // `omni merge` on the bundled sample: outputs, accounting, determinism
 mod normalize; // `omni normalize`
+mod probabilistic; // --match probabilistic (issue 20)
 mod report; // `omni report`, report.html, the transactions metrics
 mod state; // --state: stable ids, changes, incremental, crash safety, lock
 mod zero_config; // issue 15: phones as people write them, the name check, files without ids

@@ -32,6 +32,16 @@ pub(super) fn render(s: &mut String, p: &Summary) {
         m.random_pairs,
         m.em_iterations,
     );
+    model_table(s, m);
+    blocking_table(s, p);
+    for w in &p.closest {
+        waterfall(s, w);
+    }
+    s.push_str("</section>\n");
+}
+
+/// The learned m, u and weight of every level.
+fn model_table(s: &mut String, m: &crate::fuzzy::model::Model) {
     let rows: Vec<Vec<Cell>> = m
         .comparisons
         .iter()
@@ -53,6 +63,10 @@ pub(super) fn render(s: &mut String, p: &Summary) {
         &["comparison", "level", "m", "u", "weight (bits)", "m from"],
         &rows,
     );
+}
+
+/// What each blocking rule proposed.
+fn blocking_table(s: &mut String, p: &Summary) {
     let rows: Vec<Vec<Cell>> = p
         .blocking
         .iter()
@@ -75,10 +89,6 @@ pub(super) fn render(s: &mut String, p: &Summary) {
         ],
         &rows,
     );
-    for w in &p.closest {
-        waterfall(s, w);
-    }
-    s.push_str("</section>\n");
 }
 
 /// One link as a waterfall of bars: each starts where the running total stood.
