@@ -33,9 +33,21 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = ProgressChoice::Auto, global = true, hide_short_help = true)]
     pub progress: ProgressChoice,
 
-    /// Worker threads for reading and normalizing (0 = all cores). Results do not depend on it.
-    #[arg(short = 'j', long, default_value_t = 0, global = true)]
+    /// Worker threads for reading and normalizing (0 = all cores; at most 256, or the number
+    /// of cores if higher: more are lowered to that with a warning). Results do not depend on it.
+    #[arg(short = 'j', long, default_value_t = 0, global = true, value_parser = parse_threads)]
     pub threads: usize,
+}
+
+/// Most worker threads `-j` starts (unless the machine has more cores): threads past the cores
+/// only add start-up time, and a huge count runs the system out of processes (issue 16).
+pub const MAX_THREADS: usize = 256;
+
+/// `-j N`: a whole number of threads (0 = all cores).
+fn parse_threads(text: &str) -> Result<usize, String> {
+    text.trim().parse::<usize>().map_err(|_| {
+        format!("'{text}' is not a number of threads: give a whole number (0 = all cores)")
+    })
 }
 
 /// The subcommands.
@@ -222,6 +234,13 @@ pub struct ReadArgs {
     /// [limits] of the config].
     #[arg(long, value_name = "N", hide_short_help = true)]
     pub max_rows: Option<u64>,
+
+    /// Link records on COLUMN in every file that has it, as `id:NAMESPACE` [default namespace:
+    /// the column name]; repeatable. The same as `"COLUMN" = "id:NAMESPACE"` in the config's
+    /// `[columns]`. For shared ids that are not email, phone or card (an SSN, a member number);
+    /// `omni inspect` proposes such columns.
+    #[arg(long = "id", value_name = "COLUMN[=NAMESPACE]")]
+    pub id: Vec<String>,
 }
 
 /// `omni merge`.
@@ -258,10 +277,39 @@ pub struct MergeArgs {
     #[arg(long, requires = "state")]
     pub incremental: bool,
 
+    /// With --incremental: drop the rows saved in --state for this source (its name, as in
+    /// the outputs, or its path), as when its file was deleted, or renamed (then the file
+    /// given under the new name replaces it); repeatable.
+    #[arg(long, value_name = "NAME", requires = "incremental")]
+    pub forget_source: Vec<String>,
+
     /// Exit with code 1 (after writing every output) when anything was rejected: a value, or a
     /// row that was ragged, unreadable, too long or without an identifier. Wins over --fail-on.
     #[arg(long)]
     pub strict: bool,
+
+    /// How cells that a spreadsheet would run as formulas (starting with = + - @, tab or CR,
+    /// other than a plain signed number such as +79161234567 or -12.50) are written in the CSV
+    /// tables: `formulas` puts a `'` in front (OWASP's advice; `omni explain` removes it),
+    /// `none` writes values as they are, for programs [default: formulas, or csv_escape in
+    /// [output] of the config].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub csv_escape: Option<crate::output::escape::CsvEscape>,
+    /// How records link: `exact` (shared identifiers only, the default) or `probabilistic`
+    /// (then a second pass compares what exact identifiers left apart, within blocks, on names,
+    /// birth dates, addresses and near-miss identifiers, with weights learned from the exact
+    /// links; see docs/probabilistic.md). Overrides `[match] mode` of omni.toml.
+    #[arg(long = "match", value_enum, value_name = "MODE")]
+    pub matching: Option<MatchMode>,
+}
+
+/// `--match`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MatchMode {
+    /// Shared identifiers only.
+    Exact,
+    /// Exact, then the probabilistic second pass.
+    Probabilistic,
 }
 
 /// `omni inspect`.

@@ -18,6 +18,7 @@ use crate::input::guard::Limits;
 use crate::input::{EncodingChoice, ReadOptions};
 use crate::normalize::card::CardRules;
 use crate::normalize::email::EmailRules;
+use crate::output::escape::CsvEscape;
 
 /// The config file as written.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -41,6 +42,10 @@ pub struct FileConfig {
     /// Over-merge guards.
     #[serde(default)]
     pub guards: GuardsSection,
+    /// Column name → role for every source that has the column (issue 15), e.g.
+    /// `"soc_sec_id" = "id:ssn"`; a `[sources.<stem>.columns]` entry wins for its source.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns: BTreeMap<String, String>,
     /// Per-source settings, keyed by file stem (e.g. `web_shop` for `exports/web_shop.csv`).
     #[serde(default)]
     pub sources: BTreeMap<String, SourceSection>,
@@ -59,6 +64,79 @@ pub struct FileConfig {
         skip_serializing_if = "crate::report::campaign::ReportSection::is_unset"
     )]
     pub report: crate::report::campaign::ReportSection,
+    /// How the output tables are written (issue 16).
+    #[serde(default, skip_serializing_if = "OutputSection::is_unset")]
+    pub output: OutputSection,
+    /// The probabilistic pass (issue 20), used with `--match probabilistic`.
+    #[serde(default, rename = "match")]
+    pub matching: MatchSection,
+}
+
+/// `[output]`: how the output tables are written (docs/config.md).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSection {
+    /// `formulas` (default): cells a spreadsheet would run as formulas get a leading `'`;
+    /// `none`: values as they are, for programs (`output::escape`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csv_escape: Option<CsvEscape>,
+}
+
+impl OutputSection {
+    /// True when no key is set (the section is then left out of a written config).
+    pub fn is_unset(&self) -> bool {
+        self.csv_escape.is_none()
+    }
+}
+
+/// `[match]`: the probabilistic pass (docs/probabilistic.md); unset keys keep their defaults.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSection {
+    /// `exact` (default) or `probabilistic`; `--match` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Link pairs at or above this match probability (default 0.99).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// Blocks above this many records are compared by sorted neighbourhood (default 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_block: Option<usize>,
+    /// Blocking rules (default: all of birth_date, surname_initial, first_name_year,
+    /// postcode_street, phone_tail, email_local, name_sounds, address_city).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocking: Option<Vec<String>>,
+    /// Random pairs sampled for the u-probabilities (default 200000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random_pairs: Option<usize>,
+}
+
+/// Validates `[match]`: gives whether it asks for the probabilistic pass, and its settings.
+fn match_settings(section: MatchSection) -> anyhow::Result<(bool, crate::fuzzy::MatchSettings)> {
+    let defaults = crate::fuzzy::MatchSettings::default();
+    let probabilistic = match section.mode.as_deref() {
+        None | Some("exact") => false,
+        Some("probabilistic") => true,
+        Some(other) => bail!("[match] mode = \"{other}\": expected exact or probabilistic"),
+    };
+    let threshold = section.threshold.unwrap_or(defaults.threshold);
+    if !(threshold > 0.0 && threshold < 1.0) {
+        bail!("[match] threshold = {threshold}: expected a probability between 0 and 1");
+    }
+    let rules = match section.blocking {
+        None => defaults.rules,
+        Some(names) => names
+            .iter()
+            .map(|n| crate::fuzzy::Rule::parse(n).map_err(|e| anyhow::anyhow!("[match] {e}")))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+    };
+    let settings = crate::fuzzy::MatchSettings {
+        threshold,
+        max_block: section.max_block.unwrap_or(defaults.max_block).max(2),
+        rules,
+        random_pairs: section.random_pairs.unwrap_or(defaults.random_pairs),
+    };
+    Ok((probabilistic, settings))
 }
 
 /// `[limits]`: caps on one input file (docs/config.md); unset keys keep their defaults.
@@ -236,6 +314,12 @@ pub struct SourceSettings {
     pub columns: BTreeMap<String, Role>,
     /// `online`/`offline` as configured (`None`: decided from the source's kind).
     pub channel: Option<crate::report::campaign::Touch>,
+    /// Roles for every source that has the column (`[columns]`, `--id`), with where each came
+    /// from; `columns` wins over these.
+    pub shared_columns: BTreeMap<String, (Role, String)>,
+    /// Whether a file without identifier columns is read anyway (the probabilistic pass
+    /// links its rows by names, dates and addresses).
+    pub person_only: bool,
 }
 
 /// Validated settings for the reading and normalizing stages.
@@ -257,12 +341,21 @@ pub struct Settings {
     pub junk_values: Vec<String>,
     /// Per-source settings by file stem.
     pub sources: BTreeMap<String, SourceSettings>,
+    /// Roles for every source that has the column (`[columns]`, then `--id`), with where each
+    /// came from (`config [columns]`, `--id`).
+    pub shared_columns: BTreeMap<String, (Role, String)>,
     /// Over-merge guards.
     pub guards: GuardSettings,
+    /// How cells a spreadsheet would run as formulas are written in the output tables.
+    pub csv_escape: CsvEscape,
     /// `omni export`'s cascade and channels (issue 18).
     pub export: crate::export::settings::ExportSettings,
     /// Period of the retention and multi-channel metrics (issue 18).
     pub period: crate::report::campaign::Period,
+    /// Whether the probabilistic pass runs (`[match] mode` or `--match`).
+    pub probabilistic: bool,
+    /// The probabilistic pass's settings.
+    pub matching: crate::fuzzy::MatchSettings,
 }
 
 impl Settings {
@@ -298,6 +391,12 @@ impl Settings {
                 source.read.delimiter = Some(delimiter);
             }
         }
+        for spec in &read.id {
+            let (column, role) = parse_id_flag(spec)?;
+            settings
+                .shared_columns
+                .insert(column, (role, "--id".to_owned()));
+        }
         Ok(settings)
     }
 
@@ -328,9 +427,16 @@ impl Settings {
             delimiter: None,
             limits: file.limits.validate()?,
         };
+        let (probabilistic, matching) = match_settings(file.matching)?;
         let mut sources = BTreeMap::new();
         for (stem, section) in file.sources {
             sources.insert(stem.clone(), source_settings(&stem, section, &read)?);
+        }
+        let mut shared_columns = BTreeMap::new();
+        for (column, role) in file.columns {
+            let role =
+                Role::parse(&role).map_err(|e| anyhow::anyhow!("[columns] \"{column}\": {e}"))?;
+            shared_columns.insert(column, (role, "config [columns]".to_owned()));
         }
         Ok(Settings {
             config_path: None,
@@ -355,9 +461,13 @@ impl Settings {
             },
             junk_values: file.junk.values,
             sources,
+            shared_columns,
             guards: guard_settings(file.guards)?,
+            csv_escape: file.output.csv_escape.unwrap_or_default(),
             export: file.export.validate().context("[export]")?,
             period: file.report.period.unwrap_or_default(),
+            probabilistic,
+            matching,
         })
     }
 
@@ -373,16 +483,71 @@ impl Settings {
         }
     }
 
-    /// The settings for the file with this stem (defaults when the config does not name it).
+    /// The settings for the file with this stem (defaults when the config does not name it),
+    /// with the roles `[columns]` and `--id` give every source.
     pub fn source(&self, stem: &str) -> SourceSettings {
-        self.sources
+        let mut source = self
+            .sources
             .get(stem)
             .cloned()
             .unwrap_or_else(|| SourceSettings {
                 read: self.read.clone(),
                 ..SourceSettings::default()
-            })
+            });
+        source.shared_columns = self.shared_columns.clone();
+        source
     }
+
+    /// Checks that every `[sources.<stem>]` section names one of the input files, whose stems
+    /// are `stems`: a misspelled stem would otherwise be silently ignored (issues 15, 16).
+    pub fn check_sources_exist(&self, stems: &[&str]) -> anyhow::Result<()> {
+        for stem in self.sources.keys() {
+            if !stems.contains(&stem.as_str()) {
+                let mut known: Vec<&str> = stems.to_vec();
+                known.sort_unstable();
+                known.dedup();
+                bail!(
+                    "config [sources.{stem}] matches no input file; the inputs' stems are: {}",
+                    known
+                        .iter()
+                        .map(|s| format!("\"{s}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses `--id COLUMN[=NAMESPACE]`: the column links records as `id:<NAMESPACE>`, by default
+/// the column name in lowercase with anything but letters, digits, `_` and `-` turned into `_`
+/// (`--id "Member No"` is `id:member_no`).
+pub fn parse_id_flag(spec: &str) -> anyhow::Result<(String, Role)> {
+    let (column, namespace) = match spec.rsplit_once('=') {
+        Some((column, ns)) => (column.trim(), ns.trim().to_owned()),
+        None => {
+            let ns: String = spec
+                .trim()
+                .to_lowercase()
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || c == '_' || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            (spec.trim(), ns)
+        }
+    };
+    if column.is_empty() {
+        bail!("--id '{spec}': give a column name, e.g. --id soc_sec_id or --id soc_sec_id=ssn");
+    }
+    let role = Role::parse(&format!("id:{namespace}"))
+        .map_err(|e| anyhow::anyhow!("--id '{spec}': {e}"))?;
+    Ok((column.to_owned(), role))
 }
 
 fn source_settings(
@@ -419,13 +584,15 @@ fn source_settings(
         columns,
         country_from: String::new(),
         channel: section.channel,
+        shared_columns: BTreeMap::new(),
+        person_only: false,
     })
 }
 
 fn guard_settings(section: GuardsSection) -> anyhow::Result<GuardSettings> {
     let defaults = GuardSettings::default();
     let kind_ok = |k: &str| {
-        matches!(k, "email" | "phone" | "card")
+        matches!(k, "email" | "phone" | "card" | crate::fuzzy::NAMESPACE)
             || k.strip_prefix("id:").is_some_and(|ns| !ns.is_empty())
     };
     for key in section
@@ -469,6 +636,7 @@ fn guard_settings(section: GuardsSection) -> anyhow::Result<GuardSettings> {
         caps: section.caps,
         priority: section.priority.unwrap_or(defaults.priority),
         alarm_size: section.alarm_size,
+        given_name_sources: Vec::new(),
     })
 }
 
@@ -539,12 +707,17 @@ mod tests {
                 limits(),
                 proptest::collection::btree_map("[a-z0-9_.-]{1,8}", source(), 0..3),
                 proptest::collection::vec("[a-z@.0-9+ ]{1,12}", 0..3),
+                proptest::option::of(prop::sample::select(vec![
+                    CsvEscape::Formulas,
+                    CsvEscape::None,
+                ])),
             )
-                .prop_map(|(country, limits, sources, junk)| FileConfig {
+                .prop_map(|(country, limits, sources, junk, csv_escape)| FileConfig {
                     country: country.map(str::to_owned),
                     limits,
                     sources,
                     junk: JunkSection { values: junk },
+                    output: OutputSection { csv_escape },
                     ..FileConfig::default()
                 })
         }
@@ -559,7 +732,7 @@ mod tests {
 
             #[test]
             fn toml_shaped_text_parses_or_fails_cleanly(
-                text in "(\\[(limits|sources\\.a|guards|email)\\]\n|[a-z_]{1,16} = (-?[0-9]{1,20}|\"[a-zA-Z;,]{0,4}\"|true|\\[\\])\n){0,8}"
+                text in "(\\[(limits|sources\\.a|guards|email|output)\\]\n|[a-z_]{1,16} = (-?[0-9]{1,20}|\"[a-zA-Z;,]{0,4}\"|true|\\[\\])\n){0,8}"
             ) {
                 if let Ok(file) = toml::from_str::<FileConfig>(&text) {
                     let _ = Settings::from_file(file);
@@ -572,12 +745,29 @@ mod tests {
                 let parsed: FileConfig = toml::from_str(&text).unwrap();
                 prop_assert_eq!(toml::to_string(&parsed).unwrap(), text.clone());
                 let settings = Settings::from_file(parsed).unwrap();
+                prop_assert_eq!(settings.csv_escape, file.output.csv_escape.unwrap_or_default());
                 let limits = file.limits.validate().unwrap();
                 prop_assert_eq!(settings.read.limits, limits);
                 for stem in file.sources.keys() {
                     prop_assert_eq!(settings.source(stem).read.limits, limits);
                 }
             }
+        }
+
+        // See: #16 (the [output] section of the formula escape).
+        #[test]
+        fn issue_16_output_csv_escape_is_read_and_checked() {
+            let file: FileConfig = toml::from_str("[output]\ncsv_escape = \"none\"\n").unwrap();
+            assert_eq!(
+                Settings::from_file(file).unwrap().csv_escape,
+                CsvEscape::None
+            );
+            let err = toml::from_str::<FileConfig>("[output]\ncsv_escape = \"off\"\n")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("formulas") && err.contains("none"), "{err}");
+            let default = Settings::from_file(FileConfig::default()).unwrap();
+            assert_eq!(default.csv_escape, CsvEscape::Formulas);
         }
 
         #[test]

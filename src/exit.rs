@@ -9,7 +9,8 @@ pub enum ExitStatus {
     Success,
     /// 1: failed (I/O, bad config, unreadable input). Errors map here in `main`.
     Failure,
-    /// 2: usage error (clap exits with 2 on its own; kept for completeness).
+    /// 2: usage error: clap's own, and a [`UsageError`] returned by a command (flags that
+    /// parse but do not make sense together).
     Usage,
     /// 3: finished and wrote all outputs, but a `--fail-on` condition held.
     FailOn,
@@ -32,3 +33,16 @@ impl From<ExitStatus> for ExitCode {
         ExitCode::from(status.code())
     }
 }
+
+/// An error in how the command line combines flags, found after parsing: reported like any
+/// error, with exit code 2 instead of 1 (`ui::report_error`).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}

@@ -16,6 +16,7 @@ pub mod config;
 pub mod exit;
 pub mod export;
 pub mod extract;
+pub mod fuzzy;
 pub mod graph;
 pub mod input;
 pub mod memory;
@@ -36,7 +37,7 @@ pub use exit::ExitStatus;
 /// Runs one command line. Errors are fatal problems (exit 1); row-level problems are rejects.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let ui = ui::Ui::new(cli.quiet, cli.color, cli.progress).with_verbose(cli.verbose);
-    configure_threads(cli.threads)?;
+    configure_threads(cli.threads, &ui)?;
     match cli.command {
         Command::Merge(args) => commands::merge::run(&args, &ui),
         Command::Inspect(args) => commands::inspect::run(&args, &ui),
@@ -47,7 +48,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     }
 }
 
-fn configure_threads(threads: usize) -> anyhow::Result<()> {
+/// Builds the rayon pool with `-j` threads, lowered to the cap (`cli::MAX_THREADS`, or the
+/// cores if more) with a warning.
+fn configure_threads(threads: usize, ui: &ui::Ui) -> anyhow::Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let cap = cli::MAX_THREADS.max(cores);
+    let threads = if threads > cap {
+        ui.warn(&format!(
+            "--threads {threads} is more than omni uses; running with {cap} threads \
+             ({cores} cores here; 0 means all cores)"
+        ));
+        cap
+    } else {
+        threads
+    };
     if threads > 0 {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -67,6 +67,30 @@ impl FailOn {
         }
     }
 
+    /// The condition's name as written on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FailOn::MaxProfileSize(_) => "max-profile-size",
+            FailOn::Rejects(_) => "rejects",
+            FailOn::Alarms(_) => "alarms",
+            FailOn::Generic(_) => "generic",
+            FailOn::MatchRateBelow(_) => "match-rate-below",
+            FailOn::MatchRateDrop(_) => "match-rate-drop",
+            FailOn::LargestProfileGrowth(_) => "largest-profile-growth",
+            FailOn::RejectShareJump(_) => "reject-share-jump",
+            FailOn::RetentionBelow(_) => "retention-below",
+            FailOn::RopoBelow(_) => "ropo-below",
+        }
+    }
+
+    /// Whether the condition compares with the previous run (needs `--state`).
+    pub fn is_drift(&self) -> bool {
+        matches!(
+            self,
+            FailOn::MatchRateDrop(_) | FailOn::LargestProfileGrowth(_) | FailOn::RejectShareJump(_)
+        )
+    }
+
     /// A message when the condition holds for `report`. Conditions relative to the previous
     /// run never hold without one (a first run, or no `--state`).
     pub fn check(&self, report: &Report) -> Option<String> {

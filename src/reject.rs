@@ -27,6 +27,12 @@ pub enum RejectReason {
     /// A known placeholder or junk value (`test@test.com`, `0000000000`, `n/a`, ...) that must
     /// never link two people.
     JunkValue,
+    /// A cell of an amount column that is not an amount: `NaN`, `inf`, text (issue 16). The
+    /// record keeps no amount; it is not an identifier, so the row is still used.
+    AmountInvalid,
+    /// A cell of a date column that is not a date: an impossible one (`2024-02-30`,
+    /// `31.04.2024`), a year out of 1000-9999, text (issue 16). The record keeps no date from it.
+    DateInvalid,
     // --- row level: the whole row ---
     /// The row has a different number of fields than the header.
     RaggedRow,
@@ -40,7 +46,7 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason, in code order (used by reports to list all reasons, even unseen ones).
-    pub const ALL: [RejectReason; 11] = [
+    pub const ALL: [RejectReason; 13] = [
         RejectReason::EmailInvalid,
         RejectReason::EmailBadDomain,
         RejectReason::PhoneUnparseable,
@@ -48,6 +54,8 @@ impl RejectReason {
         RejectReason::CardInvalid,
         RejectReason::IdInvalid,
         RejectReason::JunkValue,
+        RejectReason::AmountInvalid,
+        RejectReason::DateInvalid,
         RejectReason::RaggedRow,
         RejectReason::UnreadableRow,
         RejectReason::NoIdentifier,
@@ -64,11 +72,23 @@ impl RejectReason {
             RejectReason::CardInvalid => "card_invalid",
             RejectReason::IdInvalid => "id_invalid",
             RejectReason::JunkValue => "junk_value",
+            RejectReason::AmountInvalid => "amount_invalid",
+            RejectReason::DateInvalid => "date_invalid",
             RejectReason::RaggedRow => "ragged_row",
             RejectReason::UnreadableRow => "unreadable_row",
             RejectReason::NoIdentifier => "no_identifier",
             RejectReason::FieldTooLong => "field_too_long",
         }
+    }
+
+    /// True when the reason concerns an identifier value (what `values_rejected` counts), not
+    /// a whole row nor an amount or a date.
+    pub fn is_identifier_value(self) -> bool {
+        !self.is_row_level()
+            && !matches!(
+                self,
+                RejectReason::AmountInvalid | RejectReason::DateInvalid
+            )
     }
 
     /// True when the reason concerns a whole row rather than one value.

@@ -27,6 +27,6 @@ pub fn run(args: &ExportArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         dir: &args.export_dir,
     };
     let summary = export(&loaded, &job)?;
-    ui.result(&crate::ui::export_summary::render(&summary));
+    ui.result(&crate::ui::export_summary::render(&summary))?;
     Ok(ExitStatus::Success)
 }

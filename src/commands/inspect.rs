@@ -34,6 +34,7 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let settings = Settings::from_cli(&args.read)?;
     let normalizers = Normalizers::new(&settings)?;
     let (files, warnings) = extract::resolve_inputs(&args.read.inputs, &settings)?;
+    settings.check_sources_exist(&files.iter().map(|f| f.stem.as_str()).collect::<Vec<_>>())?;
     for warning in &warnings {
         ui.warn(warning);
     }
@@ -75,6 +76,13 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             f.container,
             sample.len()
         );
+        if !f.skipped.is_empty() {
+            let _ = writeln!(
+                text,
+                "  columns not read: {}",
+                crate::input::parquet::skipped_list(&f.skipped)
+            );
+        }
         let _ = writeln!(
             text,
             "  phone region: {} ({})",
@@ -150,6 +158,6 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             .with_context(|| format!("{}: cannot write the config", path.display()))?;
         let _ = writeln!(text, "wrote {}", path.display());
     }
-    ui.data(&text);
+    ui.data(&text)?;
     Ok(ExitStatus::Success)
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::bail;
 
-use crate::cli::MergeArgs;
+use crate::cli::{MatchMode, MergeArgs};
 use crate::config::Settings;
 use crate::exit::ExitStatus;
 use crate::memory;
@@ -24,10 +24,12 @@ use crate::{extract, graph, profile, report};
 
 /// Runs `omni merge`.
 pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
-    let settings = Settings::from_cli(&args.read)?;
+    refuse_drift_without_state(args)?;
+    let mut settings = Settings::from_cli(&args.read)?;
+    settings.csv_escape = args.csv_escape.unwrap_or(settings.csv_escape);
     let normalizers = Normalizers::new(&settings)?;
     // Taken first: a second run on the same state must stop before doing any work.
-    let _lock = args
+    let mut lock = args
         .state
         .as_deref()
         .map(state::lock::acquire)
@@ -39,6 +41,9 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             // A full run reads every file again: the saved records are left unread.
             let saved = state::load(dir, args.incremental)?;
             ui.timing("state-load", started);
+            if saved.is_none() {
+                refuse_lost_state(dir, lock.as_ref())?;
+            }
             saved
         }
         None => None,
@@ -51,7 +56,25 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         None
     };
     let fingerprint = state::fingerprint(&settings);
-    let (files, warnings) = extract::resolve_inputs(&args.read.inputs, &settings)?;
+    let probabilistic = args
+        .matching
+        .map_or(settings.probabilistic, |m| m == MatchMode::Probabilistic);
+    if probabilistic && args.incremental {
+        bail!(
+            "--match probabilistic re-reads every input for names, dates and addresses, so it \
+             cannot run with --incremental; run without --incremental (--state still keeps the \
+             profile ids stable)"
+        );
+    }
+    let (mut files, warnings) = extract::resolve_inputs(&args.read.inputs, &settings)?;
+    // An incremental run is given only the new files: sections for saved ones are fine.
+    if !args.incremental {
+        settings.check_sources_exist(&files.iter().map(|f| f.stem.as_str()).collect::<Vec<_>>())?;
+    }
+    for file in &mut files {
+        file.settings.person_only = probabilistic;
+    }
+    let pass_files = probabilistic.then(|| files.clone());
     for warning in &warnings {
         ui.warn(warning);
     }
@@ -74,8 +97,14 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             Some(s) => std::mem::take(&mut s.snapshot),
             None => state::Snapshot::default(),
         };
-        let (combined, warnings, lineage, sources) =
-            incremental::run(history, files, &settings, &normalizers, ui)?;
+        let (combined, warnings, lineage, sources) = incremental::run(
+            history,
+            files,
+            &settings,
+            &normalizers,
+            &args.forget_source,
+            ui,
+        )?;
         for warning in &warnings {
             ui.warn(warning);
         }
@@ -97,16 +126,20 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         None => vec![true; extracted.sources.len()],
     };
     warn_about_missing_regions(extracted, &read_now, ui);
+    warn_about_local_numbers(extracted, &read_now, ui);
     warn_about_headerless_files(extracted, &read_now, ui);
+    warn_about_skipped_columns(extracted, &read_now, ui);
     warn_about_bad_rows(extracted, &read_now, ui);
     let spinner = ui.stage_spinner("linking");
     let started = Instant::now();
     // An incremental run links only what the new records touch (`graph::carry`).
+    let mut guards = settings.guards.clone();
+    guards.given_name_sources = extract::given_name_sources(&extracted.sources);
     let (mut clusters, how, carried_records) = graph::carry::link_with(
         &extracted.records,
         &extracted.interner,
         &extracted.namespaces,
-        &settings.guards,
+        &guards,
         lineage,
     );
     memory::release_freed();
@@ -114,6 +147,18 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     if args.incremental {
         ui.timing_note("link", &how);
     }
+    let second_pass = match &pass_files {
+        Some(files) => {
+            let started = Instant::now();
+            let (relinked, outcome) =
+                second_pass(&mut snapshot.extracted, files, &settings, &clusters)?;
+            clusters = relinked;
+            ui.timing("probabilistic", started);
+            Some(outcome)
+        }
+        None => None,
+    };
+    let extracted = &snapshot.extracted;
     let started = Instant::now();
     let mut profiles = profile::build(extracted, &clusters);
     memory::release_freed();
@@ -165,6 +210,8 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             || report::campaign::compute(extracted, &profiles, &settings.campaign()),
         );
         report.campaign = campaign;
+        report.csv_escape = settings.csv_escape;
+        report.probabilistic = second_pass.as_ref().map(|o| o.summary.clone());
         let metrics = RunMetrics::of(&report);
         if let (Some(previous), Some((carried, _, run))) = (saved.as_ref(), carried.as_ref()) {
             report.since_previous = Some(SincePrevious::new(
@@ -180,13 +227,23 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         (report, metrics)
     };
     let ((report, metrics), stamps) = rayon::join(compute_report, || {
-        tables::write_tables(&mut out, extracted, &clusters, &profiles, reuse.as_ref())
+        tables::write_tables(
+            &mut out,
+            settings.csv_escape,
+            extracted,
+            &clusters,
+            &profiles,
+            reuse.as_ref(),
+        )
     });
     let stamps = stamps?;
     drop(reuse);
     if let Some((carried, _, _)) = &carried {
         crate::output::changes::write_changes(&mut out, &carried.changes)?;
         crate::output::changes::write_redirects(&mut out, &carried.redirects)?;
+    }
+    if let Some(outcome) = &second_pass {
+        crate::output::probabilistic::write_links(&mut out, extracted, &outcome.links)?;
     }
     write_json(&mut out, "report.json", &report)?;
     write_text(&mut out, "report.html", &report::html::render(&report))?;
@@ -233,7 +290,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             let pending = state::write(dir, &new_state)?;
             ui.timing("state-save", started);
             std::mem::forget(new_state);
-            Some(pending)
+            Some((pending, run))
         }
         _ => {
             std::mem::forget(snapshot);
@@ -243,8 +300,11 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let written = out.written().to_vec();
     out.commit()?;
     state::test_hook("outputs-committed");
-    if let Some(pending) = pending_state {
+    if let Some((pending, run)) = pending_state {
         pending.commit()?;
+        if let Some(lock) = lock.as_mut() {
+            lock.record_saved(run)?;
+        }
     }
     ui.timing("write", started);
     spinner.finish_and_clear();
@@ -253,10 +313,10 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         &report,
         &args.out.display().to_string(),
         &written,
-    ));
-    ui.detail(&summary::render_details(&report));
+    ))?;
+    ui.detail(&summary::render_details(&report))?;
     if let Some(note) = &reuse_note {
-        ui.detail(note);
+        ui.detail(note)?;
     }
     let held: Vec<String> = args
         .fail_on
@@ -275,16 +335,97 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
             args.out.join("rejects.csv").display()
         ));
     }
+    // Issue 15: a file that links nobody does not stop the others, but the run still fails
+    // (exit 1, after every output is written, as `--strict` does) so that cron notices.
+    let not_linked: Vec<&String> = report
+        .sources
+        .iter()
+        .filter_map(|s| s.no_identifier.as_ref())
+        .collect();
+    for hint in &not_linked {
+        ui.not_linked(hint);
+    }
     // Freeing millions of small allocations one by one takes seconds at exit and helps nobody:
     // the process is about to end (ripgrep skips such frees the same way).
     std::mem::forget((clusters, profiles, saved));
-    Ok(if strict_failed {
+    Ok(if strict_failed || !not_linked.is_empty() {
         ExitStatus::Failure
     } else if held.is_empty() {
         ExitStatus::Success
     } else {
         ExitStatus::FailOn
     })
+}
+
+/// A state folder whose lock file says a state was saved there, but without `state.omni`: the
+/// file was deleted or lost, and going on would start a new history in silence (every profile
+/// `new` in changes.csv, every id given afresh). An error (issue 16): restoring the file, or
+/// starting over on purpose, is the user's call.
+fn refuse_lost_state(
+    dir: &std::path::Path,
+    lock: Option<&state::lock::StateLock>,
+) -> anyhow::Result<()> {
+    if let Some(saved) = lock.and_then(|l| l.saved_before()) {
+        bail!(
+            "{}: missing, but this state folder held one ({saved}, says {}): without it every \
+             profile would be `new` in changes.csv and lose its id. Restore state.omni (from \
+             a backup), or to start a new history on purpose delete {} (or use a new --state \
+             folder)",
+            dir.join(state::STATE_FILE).display(),
+            state::lock::LOCK_FILE,
+            dir.join(state::lock::LOCK_FILE).display(),
+        );
+    }
+    Ok(())
+}
+
+/// Drift conditions compare with the previous run, which only `--state` keeps: without it they
+/// could never hold, and a cron job would never hear of a drift. A usage error (exit 2), so
+/// the mistake shows on the first run (issue 16).
+fn refuse_drift_without_state(args: &MergeArgs) -> anyhow::Result<()> {
+    let drift: Vec<String> = args
+        .fail_on
+        .iter()
+        .filter(|c| c.is_drift())
+        .map(|c| c.name().to_owned())
+        .collect();
+    if args.state.is_none() && !drift.is_empty() {
+        return Err(crate::exit::UsageError(format!(
+            "--fail-on {} compares with the previous run, which only --state keeps: add \
+             --state DIR (the first run with it sets the baseline), or drop the condition",
+            drift.join(", ")
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// The probabilistic pass (issue 20): scores what the exact pass left apart, hands the accepted
+/// links to the linker as identifiers of their own and links again under the same guards.
+/// Gives the new clusters and the pass's outcome.
+fn second_pass(
+    extracted: &mut extract::Extracted,
+    files: &[extract::InputFile],
+    settings: &Settings,
+    clusters: &graph::Clusters,
+) -> anyhow::Result<(graph::Clusters, crate::fuzzy::Outcome)> {
+    let mut outcome = crate::fuzzy::run(
+        extracted,
+        files,
+        clusters,
+        &settings.matching,
+        &settings.guards,
+    )?;
+    outcome.summary.records_placed = crate::fuzzy::apply(extracted, &outcome.links);
+    // The caps, generic values and alarms apply as to any identifier; the name check was
+    // applied per pair by the pass itself (`fuzzy::score`), which knows the given names.
+    let clusters = graph::link(
+        &extracted.records,
+        &extracted.interner,
+        &extracted.namespaces,
+        &settings.guards,
+    );
+    Ok((clusters, outcome))
 }
 
 /// A file whose first line held data was read without a header; say so (issue 7).
@@ -300,6 +441,22 @@ fn warn_about_headerless_files(extracted: &extract::Extracted, read_now: &[bool]
              row 1 and the columns were named column_1, column_2, ...; add a header row to name \
              them",
             source.path.display()
+        ));
+    }
+}
+
+/// Parquet columns left out for their type (nested, binary; issue 16): say which, once per file.
+fn warn_about_skipped_columns(extracted: &extract::Extracted, read_now: &[bool], ui: &Ui) {
+    for (source, _) in extracted
+        .sources
+        .iter()
+        .zip(read_now)
+        .filter(|&(s, &now)| now && !s.format.skipped.is_empty())
+    {
+        ui.warn(&format!(
+            "{}: columns not read: {}",
+            source.path.display(),
+            crate::input::parquet::skipped_list(&source.format.skipped)
         ));
     }
 }
@@ -347,6 +504,26 @@ fn warn_about_bad_rows(extracted: &extract::Extracted, read_now: &[bool], ui: &U
 }
 
 /// National numbers cannot be read without a region; say so once per source, with the fix.
+/// Local numbers (no area code) link only with the same local number: says so per source.
+fn warn_about_local_numbers(extracted: &extract::Extracted, read_now: &[bool], ui: &Ui) {
+    for (source, _) in extracted
+        .sources
+        .iter()
+        .zip(read_now)
+        .filter(|&(_, &now)| now)
+    {
+        let local: u64 = source.columns.iter().map(|c| c.local).sum();
+        if local > 0 {
+            ui.warn(&format!(
+                "{}: {} without an area code, linked only with the same local number in this \
+                 run (`local_phone` in profiles.csv)",
+                source.path.display(),
+                crate::ui::summary::count(local, "local phone number"),
+            ));
+        }
+    }
+}
+
 fn warn_about_missing_regions(extracted: &extract::Extracted, read_now: &[bool], ui: &Ui) {
     for (source, _) in extracted
         .sources

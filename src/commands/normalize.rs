@@ -31,7 +31,7 @@ pub fn run(args: &NormalizeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         text.push_str(&render_line(raw, normalizers.normalize(kind, raw, None)));
         text.push('\n');
     }
-    ui.data(&text);
+    ui.data(&text)?;
     Ok(ExitStatus::Success)
 }
 
@@ -68,6 +68,8 @@ fn explain(reason: RejectReason) -> &'static str {
         RejectReason::CardInvalid => "not 4-32 letters and digits with at least one digit",
         RejectReason::IdInvalid => "control characters or longer than 256 characters",
         RejectReason::JunkValue => "placeholder or blocklisted value",
+        RejectReason::AmountInvalid => "not an amount",
+        RejectReason::DateInvalid => "not a possible date",
         RejectReason::RaggedRow
         | RejectReason::UnreadableRow
         | RejectReason::NoIdentifier

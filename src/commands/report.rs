@@ -20,7 +20,7 @@ pub fn run(args: &ReportArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         ReportFormat::Json => text,
         ReportFormat::Markdown => markdown::render(&report),
     };
-    ui.data(&out);
+    ui.data(&out)?;
     Ok(ExitStatus::Success)
 }
 

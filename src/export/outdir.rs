@@ -1,6 +1,6 @@
 //! Reads what `omni export` needs from a merge's out dir: every row of `profiles.csv` (all
 //! columns, purchase totals included) and, from `edges.csv`, which sources each identifier
-//! joined. Uses `omni explain`'s reader ([`OutDir`], [`scan`]) so both commands check the out
+//! joined. Uses `omni explain`'s reader ([`OutDir`] and its `scan`, which undoes the formula escape) so both commands check the out
 //! dir the same way and name the same files in their errors.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::anyhow;
 
-use crate::commands::explain::tables::{OutDir, scan};
+use crate::commands::explain::tables::OutDir;
 use crate::output::tables::{EDGES_HEADER, PROFILES_HEADER};
 
 /// One row of `profiles.csv`, multi-valued cells split.
@@ -70,7 +70,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
 
 fn profiles(out: &OutDir) -> anyhow::Result<Vec<ExportProfile>> {
     let mut profiles = Vec::new();
-    scan(&out.file("profiles.csv"), PROFILES_HEADER, |f| {
+    out.scan(&out.file("profiles.csv"), PROFILES_HEADER, |f| {
         profiles.push(profile(f)?);
         Ok(true)
     })?;
@@ -149,7 +149,7 @@ fn evidence(out: &OutDir, contested: &HashSet<(String, String)>) -> anyhow::Resu
         EDGES_HEADER[7],
         EDGES_HEADER[8],
     ];
-    scan(&out.file("edges.csv"), columns, |f| {
+    out.scan(&out.file("edges.csv"), columns, |f| {
         let key = (f[2].to_owned(), f[3].to_owned());
         if f[2].is_empty() || !contested.contains(&key) {
             return Ok(true);

@@ -42,6 +42,20 @@ pub struct InputFile {
     pub name: String,
     /// Settings for this source.
     pub settings: SourceSettings,
+    /// The copy a pipe or device input is read from (`input::spool`, issue 16), shared by the
+    /// clones of this file and removed with the last one.
+    pub spool: Option<std::sync::Arc<input::spool::Spool>>,
+}
+
+impl InputFile {
+    /// Opens the file (its spooled copy for a pipe) under its own path.
+    pub fn open(&self) -> anyhow::Result<input::Table> {
+        let read = self
+            .spool
+            .as_ref()
+            .map_or(self.path.as_path(), |s| s.path());
+        input::open_as(read, &self.path, &self.settings.read)
+    }
 }
 
 /// Expands folders, drops repeated paths, names each source and sorts them by name.
@@ -50,10 +64,10 @@ pub fn resolve_inputs(
     inputs: &[PathBuf],
     settings: &Settings,
 ) -> anyhow::Result<(Vec<InputFile>, Vec<String>)> {
-    let mut warnings = Vec::new();
+    let (paths, mut warnings) = input::expand(inputs)?;
     let mut seen = std::collections::HashSet::new();
     let mut files = Vec::new();
-    for path in input::expand(inputs)? {
+    for path in paths {
         let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         if !seen.insert(canonical) {
             warnings.push(format!(
@@ -72,11 +86,13 @@ pub fn resolve_inputs(
             source_settings.country_from = settings.country_from.clone();
         }
         let name = source.name.clone().unwrap_or_else(|| stem.clone());
+        let spool = input::spool::Spool::of_stream(&path)?.map(std::sync::Arc::new);
         files.push(InputFile {
             path,
             stem,
             name,
             settings: source_settings,
+            spool,
         });
     }
     files.sort_by(|a, b| (&a.name, &a.path).cmp(&(&b.name, &b.path)));
@@ -114,6 +130,14 @@ pub struct ColumnReport {
     pub valid: u64,
     /// Rejected values by reason (junk values included as `junk_value`).
     pub rejected: BTreeMap<RejectReason, u64>,
+    /// Of the valid values, local numbers without an area code (phone columns only; see
+    /// `normalize::phone::local_number`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub local: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One source after extraction (serialized into the state for incremental runs).
@@ -137,6 +161,39 @@ pub struct Source {
     pub rows_unidentified: u64,
     /// Default phone region and where it came from.
     pub region: plan::Region,
+}
+
+impl Source {
+    /// `Some(what to do)` when no column of the source is an identifier: it is read and
+    /// accounted for, but links nobody (`Plan::no_identifier_hint`).
+    pub fn no_identifier_hint(&self) -> Option<String> {
+        let plan = Plan {
+            columns: self
+                .columns
+                .iter()
+                .map(|c| PlannedColumn {
+                    name: c.name.clone(),
+                    role: c.role.clone(),
+                    why: c.why.clone(),
+                })
+                .collect(),
+        };
+        (!plan.has_identifier())
+            .then(|| plan.no_identifier_hint(&self.path.display().to_string(), &self.stem, None))
+    }
+}
+
+/// Per source: whether its names are given names only (a first-name column and no last-name
+/// or full-name column, as in an email list's `first_name`), for the name check
+/// (`GuardSettings::given_name_sources`).
+pub fn given_name_sources(sources: &[Source]) -> Vec<bool> {
+    sources
+        .iter()
+        .map(|s| {
+            let has = |role: Role| s.columns.iter().any(|c| c.role == role);
+            has(Role::FirstName) && !has(Role::LastName) && !has(Role::FullName)
+        })
+        .collect()
 }
 
 /// A value or row that could not be used.
@@ -239,7 +296,36 @@ pub fn plan_inputs(
     normalizers: &Normalizers,
     sample_rows: usize,
 ) -> anyhow::Result<Vec<PlannedFile>> {
-    Ok(plan_inputs_with_votes(files, normalizers, sample_rows, &[])?.0)
+    let planned = plan_inputs_with_votes(files, normalizers, sample_rows, &[])?.0;
+    check_shared_columns_exist(files, &planned)?;
+    Ok(planned)
+}
+
+/// A `[columns]` or `--id` column that no input has is an error naming the columns that exist
+/// (a typo would otherwise link nothing, silently).
+fn check_shared_columns_exist(files: &[InputFile], planned: &[PlannedFile]) -> anyhow::Result<()> {
+    let Some(first) = files.first() else {
+        return Ok(());
+    };
+    let mut headers: Vec<&str> = planned
+        .iter()
+        .flat_map(|p| p.plan.columns.iter().map(|c| c.name.as_str()))
+        .collect();
+    for (column, (_, from)) in &first.settings.shared_columns {
+        if !headers.contains(&column.as_str()) {
+            headers.sort_unstable();
+            headers.dedup();
+            anyhow::bail!(
+                "{from}: column \"{column}\" is in no input file; their columns are: {}",
+                headers
+                    .iter()
+                    .map(|h| format!("\"{h}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `plan_inputs` for an incremental run: `prior_votes` are the regions of the sources already
@@ -298,6 +384,8 @@ struct IdentifierColumn {
     column: usize,
     kind: Kind,
     namespace: u16,
+    /// For phone columns: the namespace of local numbers (`phone::LOCAL_NAMESPACE`).
+    local_namespace: Option<u16>,
 }
 
 /// A plan resolved to column indices.
@@ -321,18 +409,15 @@ fn compile(plan: &Plan, namespaces: &mut Vec<String>, default_region: Option<Str
         ..Compiled::default()
     };
     for (column, planned) in plan.columns.iter().enumerate() {
-        if let Some((kind, name)) = plan::identifier_namespace(&planned.role) {
-            let namespace = match namespaces.iter().position(|n| *n == name) {
-                Some(i) => i,
-                None => {
-                    namespaces.push(name);
-                    namespaces.len() - 1
-                }
-            };
+        if let Some((kind, _)) = plan::identifier_namespace(&planned.role) {
+            let mut numbered = plan::namespaces_of(&planned.role)
+                .into_iter()
+                .map(|name| namespace_index(namespaces, &name));
             compiled.identifiers.push(IdentifierColumn {
                 column,
                 kind,
-                namespace: namespace as u16,
+                namespace: numbered.next().expect("an identifier role has a namespace"),
+                local_namespace: numbered.next(),
             });
             continue;
         }
@@ -353,6 +438,18 @@ fn compile(plan: &Plan, namespaces: &mut Vec<String>, default_region: Option<Str
     compiled
 }
 
+/// The index of namespace `name`, added at the end when new.
+fn namespace_index(namespaces: &mut Vec<String>, name: &str) -> u16 {
+    let index = match namespaces.iter().position(|n| n == name) {
+        Some(i) => i,
+        None => {
+            namespaces.push(name.to_owned());
+            namespaces.len() - 1
+        }
+    };
+    index as u16
+}
+
 /// One identifier value of a processed row; text spans point into [`Processed::text`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Value {
@@ -360,6 +457,8 @@ enum Value {
     /// The canonical value and its [`Interner::tag`], computed by the parallel workers so the
     /// sequential append stage only probes the interner.
     Valid(Span, u32),
+    /// A local number of a phone column (in the column's local namespace), with its tag.
+    Local(Span, u32),
     /// The reason and the raw value, trimmed.
     Rejected(RejectReason, Span),
 }
@@ -389,9 +488,48 @@ struct Processed {
     rows: Vec<ProcessedRow>,
     /// One value per identifier column for each readable row, in row then plan order.
     values: Vec<Value>,
+    /// Amount and date cells that are not amounts or dates (issue 16), in row order.
+    invalid: Vec<InvalidCell>,
+}
+
+/// A cell of an amount or date column that could not be read as one (see `process_row`).
+#[derive(Clone, Copy, Debug)]
+struct InvalidCell {
+    /// Index of its row in `Processed::rows`.
+    row: usize,
+    /// The column in the plan.
+    column: usize,
+    reason: RejectReason,
+    /// The trimmed cell.
+    value: Span,
 }
 
 impl Processed {
+    /// Notes a cell of column `column` of the row being processed (the next one pushed) that
+    /// is not an amount or date; a placeholder (`n/a`, `-`) is an empty cell, not a reject,
+    /// except `NaN`.
+    fn invalid_cell(
+        &mut self,
+        normalizers: &Normalizers,
+        column: usize,
+        reason: RejectReason,
+        text: &str,
+    ) {
+        // `NaN` is a placeholder for a missing identifier, but in an amount or date column it
+        // is a float that is not a number (a Parquet NaN reads so): said, not ignored.
+        if normalizers.blocklist.is_placeholder(text) && !text.eq_ignore_ascii_case("nan") {
+            return;
+        }
+        let value = self.push(text);
+        let row = self.rows.len();
+        self.invalid.push(InvalidCell {
+            row,
+            column,
+            reason,
+            value,
+        });
+    }
+
     fn push(&mut self, value: &str) -> Span {
         let start = self.text.len();
         self.text.push_str(value);
@@ -451,7 +589,7 @@ fn extract_file(
     out: &mut Extracted,
     ui: &Ui,
 ) -> anyhow::Result<Source> {
-    let mut table = input::open(&file.path, &file.settings.read)?;
+    let mut table = file.open()?;
     let bar = ui.file_bar(&file.name, table.size);
     let mut batch = RowBatch::default();
     let mut next = RowBatch::default();
@@ -473,6 +611,7 @@ fn extract_file(
                 filled: 0,
                 valid: 0,
                 rejected: BTreeMap::new(),
+                local: 0,
             })
             .collect(),
         rows_read: 0,
@@ -541,7 +680,17 @@ fn append(
 ) {
     let width = compiled.identifiers.len();
     let mut values = chunk.values.chunks_exact(width.max(1));
-    for row in &chunk.rows {
+    let mut invalid = chunk.invalid.iter().peekable();
+    for (i, row) in chunk.rows.iter().enumerate() {
+        while let Some(cell) = invalid.next_if(|c| c.row == i) {
+            out.rejects.push(Reject {
+                source: index,
+                row: row.row,
+                column: plan.columns[cell.column].name.clone(),
+                value: chunk.str(cell.value).to_owned(),
+                reason: cell.reason,
+            });
+        }
         source.rows_read += 1;
         if let Some(reason) = row.bad {
             source.rows_unreadable += 1;
@@ -579,6 +728,18 @@ fn append(
                     let id = out
                         .interner
                         .intern_tagged(column.namespace, chunk.str(span), tag);
+                    if !idents.contains(&id) {
+                        idents.push(id);
+                    }
+                }
+                Value::Local(span, tag) => {
+                    report.filled += 1;
+                    report.valid += 1;
+                    report.local += 1;
+                    let namespace = column
+                        .local_namespace
+                        .expect("local numbers only come from phone columns");
+                    let id = out.interner.intern_tagged(namespace, chunk.str(span), tag);
                     if !idents.contains(&id) {
                         idents.push(id);
                     }
@@ -633,6 +794,7 @@ fn process_rows(
         text: String::with_capacity(range.len() * 48),
         rows: Vec::with_capacity(range.len()),
         values: Vec::with_capacity(range.len() * compiled.identifiers.len()),
+        invalid: Vec::new(),
     };
     for i in range {
         match batch.get(i) {
@@ -675,24 +837,37 @@ fn process_row(
     for column in &compiled.identifiers {
         let raw = fields.get(column.column).unwrap_or("");
         let value = if column.kind == Kind::Phone {
-            phone_cache.value(normalizers, raw, region, column.namespace, out)
+            let value = phone_cache.value(normalizers, raw, region, column.namespace, out);
+            local_or(value, raw, column, out)
         } else {
             out.normalize(normalizers, column, raw, region)
         };
         out.values.push(value);
     }
-    let (time_min, time_max) = compiled
-        .timestamps
-        .iter()
-        .filter_map(|&i| cell(i).and_then(datetime::parse_timestamp))
-        .fold((NO_TIME, NO_TIME), |(lo, hi), t| {
-            (if lo == NO_TIME { t } else { lo.min(t) }, hi.max(t))
-        });
-    let amount = compiled
-        .amounts
-        .iter()
-        .find_map(|&i| cell(i).and_then(parse_amount))
-        .unwrap_or(f64::NAN);
+    let (mut time_min, mut time_max) = (NO_TIME, NO_TIME);
+    for &i in &compiled.timestamps {
+        let Some(text) = cell(i) else { continue };
+        match datetime::parse_timestamp(text) {
+            Some(t) => {
+                time_min = if time_min == NO_TIME {
+                    t
+                } else {
+                    time_min.min(t)
+                };
+                time_max = time_max.max(t);
+            }
+            None => out.invalid_cell(normalizers, i, RejectReason::DateInvalid, text),
+        }
+    }
+    let mut amount = f64::NAN;
+    for &i in &compiled.amounts {
+        let Some(text) = cell(i) else { continue };
+        match parse_amount(text) {
+            Some(value) if amount.is_nan() => amount = value,
+            Some(_) => {}
+            None => out.invalid_cell(normalizers, i, RejectReason::AmountInvalid, text),
+        }
+    }
     let key = compiled.key.and_then(cell).map(|k| out.push(k));
     let name = display_name(compiled, &cell, &mut out.text);
     out.rows.push(ProcessedRow {
@@ -705,6 +880,24 @@ fn process_row(
         time_max,
         amount,
     });
+}
+
+/// A rejected phone that is a local number (`phone::local_number`) becomes a value of the
+/// column's local namespace; anything else is kept as it is (junk stays junk).
+fn local_or(value: Value, raw: &str, column: &IdentifierColumn, out: &mut Processed) -> Value {
+    let (Value::Rejected(reason, _), Some(namespace)) = (value, column.local_namespace) else {
+        return value;
+    };
+    if reason == RejectReason::JunkValue {
+        return value;
+    }
+    match crate::normalize::phone::local_number(raw) {
+        Some(local) => {
+            let span = out.push(&local);
+            Value::Local(span, Interner::tag(namespace, &local))
+        }
+        None => value,
+    }
 }
 
 /// `amount::parse_amount` with a fast path for the commonest spellings, skipping its
@@ -879,7 +1072,8 @@ pub fn plan_file(
     file: &InputFile,
     sample_rows: usize,
 ) -> anyhow::Result<(input::Table, Plan, Vec<Vec<String>>)> {
-    let mut table = input::open(&file.path, &file.settings.read)?;
+    let mut table = file.open()?;
+    refuse_mapped_skipped_columns(file, &table.format)?;
     let mut batch = Vec::new();
     table.rows.next_batch(sample_rows, &mut batch)?;
     let sample: Vec<Vec<String>> = batch
@@ -892,6 +1086,29 @@ pub fn plan_file(
     let path = file.path.display().to_string();
     let plan = Plan::build(&path, &file.stem, &table.headers, &sample, &file.settings)?;
     Ok((table, plan, sample))
+}
+
+/// A column the reader left out (a Parquet list, map or struct; issue 16) that the config gives
+/// a role is an error naming it: the user asked for it, and it cannot be read.
+fn refuse_mapped_skipped_columns(file: &InputFile, format: &Format) -> anyhow::Result<()> {
+    let mapped = format.skipped.iter().find(|c| {
+        file.settings
+            .columns
+            .get(&c.name)
+            .is_some_and(|role| *role != Role::Ignore)
+    });
+    if let Some(column) = mapped {
+        anyhow::bail!(
+            "{}: config [sources.{}.columns] gives column \"{}\" a role, but its type is {} \
+             ({}), which omni cannot read: export it as a text column, or remove the line",
+            file.path.display(),
+            file.stem,
+            column.name,
+            column.dtype,
+            column.kind
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -974,6 +1191,7 @@ mod tests {
                 column: 0,
                 kind,
                 namespace,
+                local_namespace: None,
             };
             for raw in [
                 " Ivan.Petrov+x@GMAIL.com ",

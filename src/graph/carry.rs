@@ -279,7 +279,14 @@ pub fn link_carried(
             time_max: 0,
             amount: 0.0,
         };
-        sub.push_ref(0, records.row[r], records.status[r], &fields, &idents);
+        // The source is kept: the name check reads which sources hold given names only.
+        sub.push_ref(
+            records.source[r],
+            records.row[r],
+            records.status[r],
+            &fields,
+            &idents,
+        );
     }
     let linked = link(&sub, &sub_interner, namespaces, settings);
 

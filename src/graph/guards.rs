@@ -56,6 +56,11 @@ pub struct GuardSettings {
     /// report shows the size actually used instead.
     #[serde(skip)]
     pub alarm_size: Option<u32>,
+    /// Per source index: its names are given names only (its one name column is a first
+    /// name). Filled from the sources' column plans before linking (`given_name_sources`), not
+    /// configured; a source beyond the list counts as `false`.
+    #[serde(skip)]
+    pub given_name_sources: Vec<bool>,
 }
 
 impl Default for GuardSettings {
@@ -70,6 +75,7 @@ impl Default for GuardSettings {
             caps: BTreeMap::new(),
             priority: ["id", "email", "card", "phone"].map(str::to_owned).to_vec(),
             alarm_size: None,
+            given_name_sources: Vec::new(),
         }
     }
 }
@@ -85,7 +91,10 @@ impl GuardSettings {
 
     /// The rank of a namespace in the linking order (lower links first).
     pub fn rank(&self, namespace: &str) -> usize {
-        let kind = if namespace.starts_with("id:") {
+        // Local numbers are phones without an area code: as weak as phones, not as an id.
+        let kind = if namespace == crate::normalize::phone::LOCAL_NAMESPACE {
+            "phone"
+        } else if namespace.starts_with("id:") {
             "id"
         } else {
             namespace

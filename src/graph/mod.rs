@@ -144,22 +144,29 @@ impl Holders {
 }
 
 /// Folds every record's name once per distinct spelling. Returns the name id per record
-/// (`NONE` without a usable name) and the folded names.
-fn fold_names(records: &Records) -> (Vec<u32>, Vec<FoldedName>) {
+/// (`NONE` without a usable name) and the folded names; a name from a source flagged in
+/// `given_name_sources` is marked as given names only.
+fn fold_names(records: &Records, given_name_sources: &[bool]) -> (Vec<u32>, Vec<FoldedName>) {
     // Ids are given in first-seen order, so the hasher does not change any output.
-    let mut ids: HashMap<&str, u32, foldhash::fast::FixedState> = HashMap::default();
-    let mut spellings: Vec<&str> = Vec::new();
+    let mut ids: HashMap<(&str, bool), u32, foldhash::fast::FixedState> = HashMap::default();
+    let mut spellings: Vec<(&str, bool)> = Vec::new();
     let raw: Vec<u32> = (0..records.len())
         .map(|r| match records.name.get(r) {
             None => NONE,
-            Some(name) => *ids.entry(name).or_insert_with(|| {
-                spellings.push(name);
-                spellings.len() as u32 - 1
-            }),
+            Some(name) => {
+                let source = records.source[r] as usize;
+                let given = given_name_sources.get(source).copied().unwrap_or(false);
+                *ids.entry((name, given)).or_insert_with(|| {
+                    spellings.push((name, given));
+                    spellings.len() as u32 - 1
+                })
+            }
         })
         .collect();
-    let folded: Vec<Option<FoldedName>> =
-        spellings.par_iter().map(|s| FoldedName::new(s)).collect();
+    let folded: Vec<Option<FoldedName>> = spellings
+        .par_iter()
+        .map(|&(s, given)| FoldedName::new(s).map(|f| if given { f.given_only() } else { f }))
+        .collect();
     // Equal folds share one id, so `Иванов Иван` and `IVAN IVANOV` are one name.
     let mut by_fold: HashMap<&FoldedName, u32, foldhash::fast::FixedState> = HashMap::default();
     let mut table: Vec<FoldedName> = Vec::new();
@@ -266,8 +273,10 @@ pub fn link(
     let m = interner.len();
     // Independent passes over the records: one builds the holder lists, the other numbers the
     // names (its folding is itself parallel).
-    let (mut holders, (name_of, folded)) =
-        rayon::join(|| Holders::build(records, m), || fold_names(records));
+    let (mut holders, (name_of, folded)) = rayon::join(
+        || Holders::build(records, m),
+        || fold_names(records, &settings.given_name_sources),
+    );
     let generic = detect_generic(
         records, interner, namespaces, settings, &holders, &name_of, &folded,
     );

@@ -71,8 +71,10 @@ pub fn open(
     super::guard::check_text(&path, &sample, sniffed.label.starts_with("utf-16"))?;
     let text = encoding::decode(chain(sample, raw), sniffed).map_err(io_context)?;
 
-    let (sample, text) = peek(text, DELIMITER_SNIFF_LEN).map_err(io_context)?;
-    let delimiter = opts.delimiter.unwrap_or_else(|| {
+    let (mut sample, text) = peek(text, DELIMITER_SNIFF_LEN).map_err(io_context)?;
+    // Issue 16: Excel's `sep=;` first line names the delimiter; it is honoured and blanked.
+    let excel_sep = take_excel_sep_line(&mut sample);
+    let delimiter = opts.delimiter.or(excel_sep).unwrap_or_else(|| {
         let truncated = sample.len() == DELIMITER_SNIFF_LEN;
         sniff_delimiter(&sample, truncated, is_tsv_name(&path))
     });
@@ -112,6 +114,7 @@ pub fn open(
         encoding: sniffed.label.to_owned(),
         delimiter: Some(delimiter),
         headerless: false,
+        skipped: Vec::new(),
     };
     Ok(Table {
         path,
@@ -189,6 +192,31 @@ fn is_tsv_name(path: &Path) -> bool {
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
     name.ends_with(".tsv") || name.ends_with(".tsv.gz")
+}
+
+/// Excel's delimiter hint: a first line `sep=;` (any case, any one ASCII punctuation or tab
+/// after `=`, a BOM before it allowed), which Excel writes and reads but which is no header.
+/// Returns the delimiter and blanks the line in `sample` (the newline stays, so the header
+/// is still line 2 and the blank line is skipped like any other). `None` leaves `sample` as is.
+fn take_excel_sep_line(sample: &mut Vec<u8>) -> Option<u8> {
+    let start = if sample.starts_with("\u{feff}".as_bytes()) {
+        3
+    } else {
+        0
+    };
+    let line = &sample[start..];
+    let end = memchr::memchr(b'\n', line).unwrap_or(line.len());
+    let text = line[..end].strip_suffix(b"\r").unwrap_or(&line[..end]);
+    let [s, e, p, b'=', delimiter] = *text else {
+        return None;
+    };
+    let sep = [s, e, p].eq_ignore_ascii_case(b"sep");
+    if !sep || !(delimiter.is_ascii_punctuation() || delimiter == b'\t') || delimiter == b'"' {
+        return None;
+    }
+    let len = text.len();
+    sample.drain(start..start + len);
+    Some(delimiter)
 }
 
 /// Reads up to `len` bytes from `reader`, returning them and the reader (not yet chained).

@@ -10,7 +10,8 @@
 //!    single words, English words from the right (`mobile app user id` is an id) and Russian
 //!    ones from the left (`Телефон моб.` is a phone), Russian words by stem so that inflected
 //!    forms match (`Номер карты`). A word naming another entity (`order_id`, `shop_email`,
-//!    `product name`) or a birth date makes the column ignored.
+//!    `product name`) makes the column ignored. Birth dates, addresses, postcodes and cities
+//!    get roles of their own that only the probabilistic pass reads (issue 20).
 //! 2. Content then confirms, using cheap shape checks on up to [`SAMPLE_VALUES`] non-empty,
 //!    non-placeholder values. A header role with a shape (email, phone, card, timestamp, amount)
 //!    is kept when at least half of the values fit; otherwise values that are mostly emails or
@@ -63,10 +64,20 @@ pub enum Role {
     Amount,
     /// Read but not used.
     Ignore,
+    // Person attributes (issue 20): compared by the probabilistic pass (`--match
+    // probabilistic`), never linked by the exact pass.
+    /// Date of birth (`dob`, `date_of_birth`, `дата рождения`).
+    BirthDate,
+    /// A part of a street address (`address`, `street`, `street_number`, `address_2`).
+    Address,
+    /// Postal code (`postcode`, `zip`, `индекс`).
+    Postcode,
+    /// City, town or suburb.
+    City,
 }
 
 /// The config spellings of the roles without a parameter.
-const ROLE_NAMES: [(&str, Role); 12] = [
+const ROLE_NAMES: [(&str, Role); 16] = [
     ("email", Role::Email),
     ("phone", Role::Phone),
     ("card", Role::Card),
@@ -79,6 +90,10 @@ const ROLE_NAMES: [(&str, Role); 12] = [
     ("timestamp", Role::Timestamp),
     ("amount", Role::Amount),
     ("ignore", Role::Ignore),
+    ("birth_date", Role::BirthDate),
+    ("address", Role::Address),
+    ("postcode", Role::Postcode),
+    ("city", Role::City),
 ];
 
 impl Role {
@@ -119,7 +134,8 @@ impl Role {
         ROLE_NAMES.iter().find(|(name, _)| *name == lower).map(|(_, role)| role.clone()).ok_or_else(|| {
             format!(
                 "unknown role \"{s}\" (expected email, phone, card, id:<namespace>, key, first_name, \
-                 last_name, middle_name, full_name, country, timestamp, amount or ignore)"
+                 last_name, middle_name, full_name, country, timestamp, amount, ignore, birth_date, \
+                 address, postcode or city)"
             )
         })
     }
@@ -170,6 +186,15 @@ pub fn detect(headers: &[String], sample: &[Vec<String>]) -> Vec<Detection> {
         out.push(detection);
     }
     out
+}
+
+/// The role the header alone names (`"Phone"` → phone), before any content check; `None` when
+/// no synonym matches or the header is about something else (`order_id`).
+pub fn header_role(header: &str) -> Option<Role> {
+    match match_header(header) {
+        HeaderMatch::Role(role, _) => Some(role),
+        _ => None,
+    }
 }
 
 /// What the header alone says about a column.
@@ -315,6 +340,19 @@ const EXACT: &[(Role, &str)] = &[
         Role::Amount,
         "amount total sum ordertotal revenue price сумма итого стоимость",
     ),
+    (
+        Role::Address,
+        "address address1 address2 addressline addressline1 addressline2 street streetaddress \
+         streetname streetnumber streetno housenumber houseno адрес улица дом номердома",
+    ),
+    (
+        Role::Postcode,
+        "postcode postalcode zip zipcode postindex индекс почтовыйиндекс",
+    ),
+    (
+        Role::City,
+        "city town suburb locality город населенныйпункт",
+    ),
 ];
 
 /// Single words that carry a role inside a longer header, space-separated per role, checked in
@@ -346,6 +384,9 @@ const WORDS: &[(Role, &str)] = &[
     (Role::FirstName, "имя"),
     (Role::FullName, "name фио"),
     (Role::Country, "country стран*"),
+    (Role::Postcode, "postcode zip zipcode индекс*"),
+    (Role::City, "city town suburb город*"),
+    (Role::Address, "address street адрес* улиц*"),
 ];
 
 /// Words that make a header about something other than the customer. Russian entries match by
@@ -388,7 +429,8 @@ const OTHER_ENTITIES: &[&str] = &[
     "продав",
 ];
 
-/// Words that make a column a birth date: a date, but not one omni uses (Russian by prefix).
+/// Words that make a column a birth date (Russian by prefix): compared by the probabilistic
+/// pass only.
 const BIRTH_WORDS: &[&str] = &["birth", "birthday", "birthdate", "dob", "рождени"];
 
 /// Person-like words that make an `id` the customer's key (rank 0).
@@ -468,8 +510,8 @@ fn match_header(header: &str) -> HeaderMatch {
     if words.is_empty() {
         return HeaderMatch::None;
     }
-    if let Some(word) = find_word(&words, BIRTH_WORDS) {
-        return HeaderMatch::OtherEntity(word.clone());
+    if find_word(&words, BIRTH_WORDS).is_some() {
+        return HeaderMatch::Role(Role::BirthDate, 0);
     }
     let Some(role) = role_of_words(&words) else {
         return HeaderMatch::None;
@@ -637,9 +679,10 @@ pub(crate) fn is_email_like(value: &str) -> bool {
         && dot.is_some_and(|d| d > 0 && d + 1 < domain.len())
 }
 
-/// 7 to 15 digits with optional `+ ( ) - . space`, a spreadsheet float (`79161234567.0`), or
-/// scientific notation (`7.9161234567E10`, or `7,9161234567E+10` as Russian Excel writes it
-/// with a decimal comma); dates are excluded.
+/// 7 to 15 digits with optional `+ ( ) - . / space`, a spreadsheet float (`79161234567.0`),
+/// or scientific notation (`7.9161234567E10`, or `7,9161234567E+10` as Russian Excel writes it
+/// with a decimal comma); an extension (`x123`, `ext. 12`, `доб. 5`) is left out and capital
+/// letters count as keypad digits (`1-800-FLOWERS`); dates are excluded.
 pub(crate) fn is_phone_like(value: &str) -> bool {
     if let Some(digits) = scientific_digits(value) {
         return (7..=15).contains(&digits);
@@ -648,12 +691,16 @@ pub(crate) fn is_phone_like(value: &str) -> bool {
         .strip_suffix(".0")
         .or_else(|| value.strip_suffix(",0"))
         .unwrap_or(value);
-    let allowed = value
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +()-.\u{a0}".contains(c));
-    let plus_ok = value.rfind('+').is_none_or(|i| i == 0);
+    let value = crate::normalize::phone::strip_extension(value);
     let digits = value.chars().filter(char::is_ascii_digit).count();
-    allowed && plus_ok && (7..=15).contains(&digits) && !is_date_like(value)
+    let letters = value.chars().filter(char::is_ascii_uppercase).count();
+    let vanity = letters > 0 && digits >= 4;
+    let allowed = value.chars().all(|c| {
+        c.is_ascii_digit() || " +()-./\u{a0}".contains(c) || (vanity && c.is_ascii_uppercase())
+    });
+    let plus_ok = value.rfind('+').is_none_or(|i| i == 0);
+    let dialled = digits + if vanity { letters } else { 0 };
+    allowed && plus_ok && (7..=15).contains(&dialled) && !is_date_like(value)
 }
 
 /// Digits a number like `7.9161234567E10` has before its decimal point, if it is one.
@@ -674,7 +721,8 @@ fn scientific_digits(value: &str) -> Option<usize> {
 /// between digits, a float form, or is eleven digits starting with 7 or 8 (a Russian number).
 fn is_clearly_phone(value: &str) -> bool {
     if value.starts_with('+')
-        || value.contains(['(', ')', '-', ' '])
+        || value.contains(['(', ')', '-', ' ', '/'])
+        || value.chars().any(|c| c.is_ascii_uppercase())
         || value.ends_with(".0")
         || value.ends_with(",0")
     {
@@ -854,12 +902,47 @@ mod tests {
             ("Регион", Role::Ignore),
             ("order_id", Role::Ignore),
             ("shop_email", Role::Ignore),
-            ("Дата рождения", Role::Ignore),
+            ("Дата рождения", Role::BirthDate),
             ("notes", Role::Ignore),
         ];
         for (header, expected) in cases {
             let got = roles(&[header], &[]);
             assert_eq!(&got[0].role, expected, "{header}: {}", got[0].why);
+        }
+    }
+
+    #[test]
+    fn person_attribute_headers_get_their_own_roles() {
+        let cases: &[(&str, Role)] = &[
+            ("dob", Role::BirthDate),
+            ("date_of_birth", Role::BirthDate),
+            ("birth_date", Role::BirthDate),
+            ("Birthday", Role::BirthDate),
+            ("Дата рождения", Role::BirthDate),
+            ("address", Role::Address),
+            ("address_1", Role::Address),
+            ("street_number", Role::Address),
+            ("Street", Role::Address),
+            ("Адрес", Role::Address),
+            ("postcode", Role::Postcode),
+            ("zip", Role::Postcode),
+            ("Почтовый индекс", Role::Postcode),
+            ("suburb", Role::City),
+            ("city", Role::City),
+            ("Город", Role::City),
+            ("email address", Role::Email),
+            ("Адрес электронной почты", Role::Email),
+            ("store address", Role::Ignore),
+        ];
+        for (header, expected) in cases {
+            let got = roles(&[header], &[]);
+            assert_eq!(&got[0].role, expected, "{header}: {}", got[0].why);
+            if *expected != Role::Email {
+                assert!(
+                    !got[0].role.is_identifier(),
+                    "{header} must not link by itself"
+                );
+            }
         }
     }
 
@@ -1046,8 +1129,22 @@ mod tests {
         ] {
             assert!(is_phone_like(phone), "{phone}");
         }
+        // Issue 15: how people write phones in the US, with extensions and letters.
+        for phone in [
+            "310/246-1501",
+            "(310) 246-1501",
+            "310-246-1501 ext. 12",
+            "(415) 555-0100 x204",
+            "8 (495) 123-45-67 доб. 5",
+            "1-800-FLOWERS",
+        ] {
+            assert!(is_phone_like(phone), "{phone}");
+            assert!(is_clearly_phone(phone), "{phone}");
+        }
         for not_phone in [
             "2024-03-15",
+            "3/15/2024",
+            "Head Start",
             "15.03.2024",
             "12345",
             "+7 916 abc",

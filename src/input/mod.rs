@@ -18,6 +18,7 @@ pub mod guard;
 pub mod parquet;
 #[cfg(test)]
 mod proptests;
+pub mod spool;
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -109,6 +110,21 @@ pub struct Format {
     /// The file had no header row: its first line looked like data (an email or a phone), so
     /// the columns are named `column_1`, `column_2`, ... and line 1 is row 1 (`guard`).
     pub headerless: bool,
+    /// Columns left out because their type has no text form (Parquet nested, binary or
+    /// unsupported columns; issue 16). Not in the headers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedColumn>,
+}
+
+/// A column the reader left out, with its type (see `parquet`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SkippedColumn {
+    /// The column's name in the file.
+    pub name: String,
+    /// Its type, as `list<utf8>`, `map`, `decimal(38,2)`.
+    pub dtype: String,
+    /// Why it is not read (`nested: ...`, `binary: ...`, `not supported`).
+    pub kind: String,
 }
 
 /// A stream of rows from one file.
@@ -360,7 +376,13 @@ const FILE_BUFFER: usize = 256 * 1024;
 /// `max_rows` is enforced, and a CSV whose header row looks like data (an email or a phone in
 /// it) is read as headerless, its first line becoming row 1 instead of being lost as names.
 pub fn open(path: &Path, opts: &ReadOptions) -> anyhow::Result<Table> {
-    let mut table = open_unguarded(path, opts)?;
+    open_as(path, path, opts)
+}
+
+/// [`open`] reading the file `read` but naming `path` in the table and in every message: how a
+/// pipe's [`Spool`] is read under the name the user gave.
+pub fn open_as(read: &Path, path: &Path, opts: &ReadOptions) -> anyhow::Result<Table> {
+    let mut table = open_unguarded(read, path, opts)?;
     let limits = opts.limits;
     if table.headers.len() > limits.max_columns {
         bail!(
@@ -414,8 +436,8 @@ impl RowSource for NoRows {
 ///
 /// The container is chosen by content first: gzip magic bytes (`1f 8b`) mean gzip whatever the
 /// name, Parquet magic (`PAR1`) or a `.parquet` name means Parquet, anything else is CSV.
-fn open_unguarded(path: &Path, opts: &ReadOptions) -> anyhow::Result<Table> {
-    let file = File::open(path).map_err(|e| not_found_or(path, e))?;
+fn open_unguarded(read: &Path, path: &Path, opts: &ReadOptions) -> anyhow::Result<Table> {
+    let file = File::open(read).map_err(|e| not_found_or(path, e))?;
     let size = file
         .metadata()
         .map_err(|e| anyhow!("{}: {e}", path.display()))?
@@ -433,7 +455,7 @@ fn open_unguarded(path: &Path, opts: &ReadOptions) -> anyhow::Result<Table> {
     let is_parquet = magic.starts_with(b"PAR1") || has_extension(path, &[".parquet", ".pq"]);
     if is_parquet && !is_gzip {
         drop(reader);
-        return parquet::open(path, size);
+        return parquet::open(read, path, size);
     }
     let source = csv::Source {
         path: path.to_path_buf(),
@@ -451,20 +473,25 @@ fn open_unguarded(path: &Path, opts: &ReadOptions) -> anyhow::Result<Table> {
 
 /// Expands folders into the input files inside them (not recursive into hidden entries), sorted
 /// by path; files are returned as given. Unknown extensions inside folders are skipped; a file
-/// named explicitly is always read.
+/// named explicitly is always read. Also returns notes for the user on what a folder held but
+/// was not read and should have been said (issue 16).
 ///
 /// Inside a folder: regular files (symlinks followed) whose names end in `.csv`, `.tsv`, `.txt`,
 /// `.csv.gz`, `.tsv.gz`, `.txt.gz` or `.parquet` (any case), not starting with `.`; sub-folders
-/// are not entered. A missing path, or a folder with no input files, is an error naming it.
-pub fn expand(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+/// are not entered. Said in a note and skipped: a symlink whose target is missing, an Excel or
+/// OpenDocument workbook (`.xlsx`, `.xls`, `.ods`; not read), and omni's own output tables when
+/// the folder is an out dir (it holds omni's `report.json`: `-o` pointing at the input folder).
+/// A missing path, or a folder with no input files, is an error naming it.
+pub fn expand(inputs: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, Vec<String>)> {
     let mut files = Vec::new();
+    let mut notes = Vec::new();
     for input in inputs {
         let meta = std::fs::metadata(input).map_err(|e| not_found_or(input, e))?;
         if !meta.is_dir() {
             files.push(input.clone());
             continue;
         }
-        let mut found = folder_inputs(input)?;
+        let mut found = folder_inputs(input, &mut notes)?;
         if found.is_empty() {
             bail!(
                 "{}: folder has no input files (.csv, .tsv, .txt, .csv.gz, .parquet)",
@@ -474,24 +501,72 @@ pub fn expand(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         found.sort();
         files.append(&mut found);
     }
-    Ok(files)
+    Ok((files, notes))
 }
 
-fn folder_inputs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// Workbook extensions a folder of exports often holds; said, not read.
+const WORKBOOK_EXTENSIONS: [&str; 3] = [".xlsx", ".xls", ".ods"];
+
+/// The input files of one folder, with notes on the ones skipped for a reason worth saying.
+fn folder_inputs(dir: &Path, notes: &mut Vec<String>) -> anyhow::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
+    let mut outputs = Vec::new();
+    let out_dir = is_out_dir(dir);
     let entries =
         std::fs::read_dir(dir).with_context(|| format!("reading folder {}", dir.display()))?;
     for entry in entries {
         let entry = entry.with_context(|| format!("reading folder {}", dir.display()))?;
         let path = entry.path();
-        let hidden = entry.file_name().to_string_lossy().starts_with('.');
-        let is_file = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let target = std::fs::metadata(&path);
         let known = has_extension(&path, &FOLDER_EXTENSIONS);
-        if !hidden && is_file && known {
+        if target.is_err() && entry.file_type().is_ok_and(|t| t.is_symlink()) {
+            notes.push(format!(
+                "{}: a symbolic link to a missing file; skipped",
+                path.display()
+            ));
+        } else if has_extension(&path, &WORKBOOK_EXTENSIONS) {
+            notes.push(format!(
+                "{}: a spreadsheet workbook, which omni does not read; skipped (save it as \
+                 CSV UTF-8 from the spreadsheet program)",
+                path.display()
+            ));
+        } else if known && out_dir && crate::output::OUTPUT_FILES.contains(&name.as_str()) {
+            outputs.push(name);
+        } else if known && target.is_ok_and(|m| m.is_file()) {
             found.push(path);
         }
     }
+    if !outputs.is_empty() {
+        outputs.sort();
+        notes.push(format!(
+            "{}: holds omni's outputs (an out dir), so {} {} not read as input; name a file \
+             explicitly to read it, or keep -o apart from the inputs",
+            dir.display(),
+            outputs.join(", "),
+            if outputs.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    notes.sort();
     Ok(found)
+}
+
+/// True for a folder omni wrote its outputs into: it holds a `report.json` and a
+/// `profiles.csv` whose header is omni's (`profile_id,...`).
+fn is_out_dir(dir: &Path) -> bool {
+    if !dir.join("report.json").is_file() {
+        return false;
+    }
+    let Ok(mut file) = File::open(dir.join("profiles.csv")) else {
+        return false;
+    };
+    let mut head = [0u8; 64];
+    let n = file.read(&mut head).unwrap_or(0);
+    let mark = format!("{},", crate::output::tables::PROFILES_HEADER[0]);
+    head[..n].starts_with(mark.as_bytes())
 }
 
 /// The source name for a file: its stem without `.csv`, `.csv.gz`, `.tsv`, `.parquet`.
@@ -927,7 +1002,8 @@ mod tests {
         }
         std::fs::create_dir(root.join("sub.csv")).unwrap();
         let named = root.join("notes.md");
-        let got = expand(&[root.to_path_buf(), named.clone()]).unwrap();
+        let (got, notes) = expand(&[root.to_path_buf(), named.clone()]).unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
         let expected: Vec<PathBuf> = ["a.PARQUET", "b.csv", "c.csv.gz", "d.tsv", "e.txt"]
             .iter()
             .map(|n| root.join(n))

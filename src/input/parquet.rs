@@ -4,48 +4,70 @@
 //! cost of holding the frame: about 270 MB per 1M rows; research/deps.md §2). Rows are handed out
 //! in batches; each batch is sliced from the frame and cast to text only then, so the text copy
 //! never exceeds one batch. Every column becomes text: numbers become their decimal text (a float
-//! column of phones reads `79161234567.0`, which the phone normalizer accepts), dates and times
-//! their ISO text, and nulls empty strings. `row` is the 1-based row index and `line` equals it.
+//! column of phones reads `79161234567.0`, which the phone normalizer accepts; a DECIMAL amount
+//! `1234.50`), dates `2024-03-05`, timestamps `2024-03-05 12:34:56.000000` in UTC (a time zone
+//! is dropped after converting to UTC, which `normalize::datetime` reads), and nulls empty
+//! strings. `row` is the 1-based row index and `line` equals it.
 //!
-//! Nested (list, array, struct) and binary columns are a fatal error naming the column, with a
-//! hint to drop it: guessing a text form for them would feed garbage to the normalizers. This is
-//! the only file that touches polars on the input side.
+//! The schema is read first and each column's Arrow type decides (issue 16): scalar types
+//! (booleans, integers, floats, decimals, strings, dates, timestamps, times, durations) are
+//! read; nested (list, map, struct, array, union), binary, dictionary (categorical) and the rare
+//! types this build of polars leaves out (float16, int128, interval, extension) are left out of
+//! the read, so they can neither panic polars nor feed garbage to the normalizers, and are listed
+//! in [`Format::skipped`] with their type: `extract` refuses a run whose config maps one by name,
+//! and the commands print a note for the rest. This is the only file that touches polars on the
+//! input side.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail};
-use polars::prelude::{Column, DataFrame, DataType, ParquetReader, SerReader, StringChunked};
+use polars::prelude::{
+    ArrowDataType, ArrowSchema, Column, DataFrame, DataType, ParquetReader, SerReader,
+    StringChunked,
+};
 
-use super::{Format, RowBatch, RowOutcome, RowSource, Table, clean_headers};
+use super::{Format, RowBatch, RowOutcome, RowSource, SkippedColumn, Table, clean_headers};
 
-/// Reads a Parquet file into a [`Table`].
-pub fn open(path: &Path, size: u64) -> anyhow::Result<Table> {
-    let file = File::open(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let df = ParquetReader::new(file)
+/// Reads the Parquet file `read` into a [`Table`]; messages name `shown` (the path the user
+/// gave, when `read` is a spooled copy of a pipe).
+pub fn open(read: &Path, shown: &Path, size: u64) -> anyhow::Result<Table> {
+    let file = File::open(read).map_err(|e| anyhow!("{}: {e}", shown.display()))?;
+    let mut reader = ParquetReader::new(file);
+    let schema = reader
+        .schema()
+        .map_err(|e| anyhow!("{}: cannot read as Parquet: {e}", shown.display()))?;
+    if schema.is_empty() {
+        bail!("{}: Parquet file has no columns", shown.display());
+    }
+    let (keep, skipped) = split_columns(&schema);
+    if keep.is_empty() {
+        bail!(
+            "{}: no column omni can read: {}",
+            shown.display(),
+            skipped_list(&skipped)
+        );
+    }
+    let df = reader
+        .with_projection(Some(keep))
         .finish()
-        .map_err(|e| anyhow!("{}: cannot read as Parquet: {e}", path.display()))?;
-    if df.width() == 0 {
-        bail!("{}: Parquet file has no columns", path.display());
-    }
-    for column in df.columns() {
-        check_readable(path, column)?;
-    }
+        .map_err(|e| anyhow!("{}: cannot read as Parquet: {e}", shown.display()))?;
     let raw: Vec<String> = df.columns().iter().map(|c| c.name().to_string()).collect();
     let format = Format {
         container: "parquet".to_owned(),
         encoding: String::new(),
         delimiter: None,
         headerless: false,
+        skipped,
     };
     let rows = ParquetRows {
-        path: path.to_path_buf(),
+        path: shown.to_path_buf(),
         df,
         next: 0,
         size,
     };
     Ok(Table {
-        path: path.to_path_buf(),
+        path: shown.to_path_buf(),
         headers: clean_headers(raw),
         format,
         size,
@@ -53,22 +75,100 @@ pub fn open(path: &Path, size: u64) -> anyhow::Result<Table> {
     })
 }
 
-/// Rejects column types that have no faithful text form.
-fn check_readable(path: &Path, column: &Column) -> anyhow::Result<()> {
-    let dtype = column.dtype();
-    let unreadable = dtype.is_nested()
-        || dtype.is_binary()
-        || dtype.is_object()
-        || matches!(dtype, DataType::BinaryOffset | DataType::Unknown(_));
-    if unreadable {
-        bail!(
-            "{}: column \"{}\" has type {dtype}, which omni cannot read as text; \
-             drop the column from the export (or map it out with a select) and try again",
-            path.display(),
-            column.name()
-        );
+/// The indices of the columns to read, and the columns left out with their type.
+fn split_columns(schema: &ArrowSchema) -> (Vec<usize>, Vec<SkippedColumn>) {
+    let mut keep = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, field) in schema.iter_values().enumerate() {
+        match unreadable_kind(&field.dtype) {
+            None => keep.push(i),
+            Some(kind) => skipped.push(SkippedColumn {
+                name: field.name.to_string(),
+                dtype: type_name(&field.dtype),
+                kind: kind.to_owned(),
+            }),
+        }
     }
-    Ok(())
+    (keep, skipped)
+}
+
+/// `"tags" (list<utf8>, nested: ...), ...`: the columns left out, for messages and notes.
+pub fn skipped_list(skipped: &[SkippedColumn]) -> String {
+    skipped
+        .iter()
+        .map(|c| format!("\"{}\" ({}, {})", c.name, c.dtype, c.kind))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Why a column of this type is not read, or `None` when it is read as text.
+fn unreadable_kind(dtype: &ArrowDataType) -> Option<&'static str> {
+    use ArrowDataType as A;
+    match dtype {
+        A::Null
+        | A::Boolean
+        | A::Int8
+        | A::Int16
+        | A::Int32
+        | A::Int64
+        | A::UInt8
+        | A::UInt16
+        | A::UInt32
+        | A::UInt64
+        | A::Float32
+        | A::Float64
+        | A::Timestamp(..)
+        | A::Date32
+        | A::Date64
+        | A::Time32(_)
+        | A::Time64(_)
+        | A::Utf8
+        | A::LargeUtf8
+        | A::Utf8View
+        | A::Decimal(..)
+        | A::Decimal32(..)
+        | A::Decimal64(..)
+        | A::Decimal256(..) => None,
+        A::List(_)
+        | A::LargeList(_)
+        | A::FixedSizeList(..)
+        | A::Struct(_)
+        | A::Map(..)
+        | A::Union(_) => Some("nested: omni reads one value per cell"),
+        A::Binary | A::LargeBinary | A::BinaryView | A::FixedSizeBinary(_) => {
+            Some("binary: no text form")
+        }
+        A::Dictionary(..) => Some("dictionary (categorical): not supported"),
+        A::Duration(_) | A::Interval(_) => Some("a length of time: no date or value omni uses"),
+        A::Int128 | A::UInt128 | A::Float16 | A::Extension(_) | A::Unknown => Some("not supported"),
+    }
+}
+
+/// A short, stable name for an Arrow type (`list<utf8>`, `decimal(38,2)`, `timestamp[us]`).
+fn type_name(dtype: &ArrowDataType) -> String {
+    use ArrowDataType as A;
+    match dtype {
+        A::List(inner) | A::LargeList(inner) => format!("list<{}>", type_name(&inner.dtype)),
+        A::FixedSizeList(inner, n) => format!("array<{}, {n}>", type_name(&inner.dtype)),
+        A::Map(..) => "map".to_owned(),
+        A::Struct(fields) => format!(
+            "struct<{}>",
+            fields
+                .iter()
+                .map(|f| f.name.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        A::Union(_) => "union".to_owned(),
+        A::Dictionary(_, values, _) => format!("dictionary<{}>", type_name(values)),
+        A::Decimal(p, s) | A::Decimal32(p, s) | A::Decimal64(p, s) | A::Decimal256(p, s) => {
+            format!("decimal({p},{s})")
+        }
+        A::Utf8 | A::LargeUtf8 | A::Utf8View => "utf8".to_owned(),
+        A::Binary | A::LargeBinary | A::BinaryView => "binary".to_owned(),
+        A::FixedSizeBinary(n) => format!("fixed_size_binary({n})"),
+        other => format!("{other:?}").to_lowercase(),
+    }
 }
 
 /// The row stream over a loaded frame.
@@ -87,7 +187,7 @@ impl ParquetRows {
             .columns()
             .iter()
             .map(|column| {
-                column.cast(&DataType::String).map_err(|e| {
+                to_text(column).map_err(|e| {
                     anyhow!(
                         "{}: column \"{}\": cannot convert to text: {e}",
                         self.path.display(),
@@ -96,6 +196,17 @@ impl ParquetRows {
                 })
             })
             .collect()
+    }
+}
+
+/// A column as text. A time-zoned timestamp is first taken to UTC without a zone (the stored
+/// instant), so its text is one `normalize::datetime` reads.
+fn to_text(column: &Column) -> polars::prelude::PolarsResult<Column> {
+    match column.dtype() {
+        DataType::Datetime(unit, Some(_)) => column
+            .cast(&DataType::Datetime(*unit, None))?
+            .cast(&DataType::String),
+        _ => column.cast(&DataType::String),
     }
 }
 
@@ -174,6 +285,7 @@ mod tests {
     use polars::prelude::{NamedFrom, ParquetWriter, Series, df};
 
     use super::*;
+    use crate::input::SkippedColumn;
     use crate::input::{ReadOptions, open as open_any};
 
     fn write(path: &Path, mut df: DataFrame) {
@@ -266,8 +378,23 @@ mod tests {
         assert_eq!(table.rows.bytes_read(), table.size);
     }
 
+    /// All rows of a table as fields.
+    fn rows_of(table: &mut Table) -> Vec<Vec<String>> {
+        let mut rows = Vec::new();
+        let mut buf = Vec::new();
+        while table.rows.next_batch(100, &mut buf).unwrap() {
+            for outcome in buf.drain(..) {
+                match outcome {
+                    RowOutcome::Row { fields, .. } => rows.push(fields),
+                    bad => panic!("{bad:?}"),
+                }
+            }
+        }
+        rows
+    }
+
     #[test]
-    fn nested_columns_are_an_error_naming_the_column() {
+    fn nested_columns_are_skipped_and_listed_with_their_type() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested.parquet");
         let tags = Series::new("tags".into(), [Series::new("".into(), ["a", "b"])]);
@@ -277,16 +404,116 @@ mod tests {
         ])
         .unwrap();
         write(&path, df);
+        let mut table = open_any(&path, &ReadOptions::default()).unwrap();
+        assert_eq!(table.headers, ["email"]);
+        assert_eq!(
+            table.format.skipped,
+            [SkippedColumn {
+                name: "tags".into(),
+                dtype: "list<utf8>".into(),
+                kind: "nested: omni reads one value per cell".into(),
+            }]
+        );
+        assert_eq!(rows_of(&mut table), [["a@example.com"]]);
+    }
+
+    #[test]
+    fn a_file_of_only_nested_columns_is_an_error_naming_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested.parquet");
+        let tags = Series::new("tags".into(), [Series::new("".into(), ["a", "b"])]);
+        write(
+            &path,
+            DataFrame::new_infer_height(vec![tags.into()]).unwrap(),
+        );
         let err = open_any(&path, &ReadOptions::default())
             .err()
-            .expect("list column");
+            .expect("no readable column");
         let message = err.to_string();
         assert!(
             message.starts_with(&path.display().to_string()),
             "{message}"
         );
-        assert!(message.contains("column \"tags\""), "{message}");
-        assert!(message.contains("drop the column"), "{message}");
+        assert!(message.contains("no column omni can read"), "{message}");
+        assert!(message.contains("\"tags\" (list<utf8>"), "{message}");
+    }
+
+    /// Dates, timestamps (naive and zoned), times, durations, DECIMAL and small integers, as
+    /// pandas, Spark and databases write them, read as text the normalizers take (issue 16).
+    #[test]
+    fn temporal_decimal_and_small_integer_columns_read_as_text() {
+        use polars::prelude::{DataType, TimeUnit};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("types.parquet");
+        // 2024-03-05 12:34:56 UTC.
+        let micros = 1_709_642_096_000_000i64;
+        let column = |name: &str, series: Series, dtype: DataType| -> Column {
+            let mut series = series.cast(&dtype).unwrap();
+            series.rename(name.into());
+            series.into()
+        };
+        let df = DataFrame::new_infer_height(vec![
+            column(
+                "email",
+                Series::new("".into(), ["a@example.com"]),
+                DataType::String,
+            ),
+            column("day", Series::new("".into(), [19787i32]), DataType::Date),
+            column(
+                "seen",
+                Series::new("".into(), [micros]),
+                DataType::Datetime(TimeUnit::Microseconds, None),
+            ),
+            column(
+                "seen_ms",
+                Series::new("".into(), [micros / 1000]),
+                DataType::Datetime(TimeUnit::Milliseconds, None),
+            ),
+            column(
+                "seen_zoned",
+                Series::new("".into(), [micros * 1000]),
+                DataType::Datetime(
+                    TimeUnit::Nanoseconds,
+                    polars::prelude::TimeZone::opt_try_new(Some("Europe/Moscow")).unwrap(),
+                ),
+            ),
+            column(
+                "at",
+                Series::new("".into(), [45_296_000_000_000i64]),
+                DataType::Time,
+            ),
+            column(
+                "amount",
+                Series::new("".into(), ["1234.50"]),
+                DataType::Decimal(38, 2),
+            ),
+            column("tiny", Series::new("".into(), [-7i32]), DataType::Int8),
+            column("small", Series::new("".into(), [300i32]), DataType::UInt16),
+        ])
+        .unwrap();
+        write(&path, df);
+        let mut table = open_any(&path, &ReadOptions::default()).unwrap();
+        assert!(
+            table.format.skipped.is_empty(),
+            "{:?}",
+            table.format.skipped
+        );
+        let rows = rows_of(&mut table);
+        let row: Vec<&str> = rows[0].iter().map(String::as_str).collect();
+        let date = crate::normalize::datetime::parse_timestamp;
+        assert_eq!(row[0], "a@example.com");
+        assert_eq!(row[1], "2024-03-05");
+        for (i, cell) in row.iter().enumerate().take(5).skip(2) {
+            assert_eq!(date(cell), Some(micros / 1_000_000), "column {i}: {cell}");
+        }
+        assert_eq!(row[5], "12:34:56");
+        assert_eq!(
+            crate::normalize::amount::parse_amount(row[6]),
+            Some(1234.5),
+            "{}",
+            row[6]
+        );
+        assert_eq!(&row[7..], ["-7", "300"]);
     }
 
     #[test]

@@ -14,6 +14,9 @@
 //! as typos, and accepting them would only let junk link. Whether a mailbox exists is not
 //! checked (no DNS, no network). No regex: the whole path is a few byte scans, ~250 ns/address.
 //!
+//! Invisible format characters (zero-width spaces, bidi controls, the BOM: see
+//! [`is_invisible_format`]) are removed first, so they never reach a canonical address.
+//!
 //! Rejects: [`RejectReason::EmailInvalid`] for a missing or repeated `@` or a bad local part,
 //! [`RejectReason::EmailBadDomain`] when the domain fails IDNA or the label rules.
 
@@ -174,6 +177,16 @@ impl EmailNormalizer {
     /// [`EmailNormalizer::normalize`] appending the canonical address to `out` (what `extract`
     /// uses: an address already lowercase costs no allocation). On a reject `out` is unchanged.
     pub fn normalize_into(&self, raw: &str, out: &mut String) -> Result<(), RejectReason> {
+        let visible;
+        let raw = if !raw.is_ascii() && raw.chars().any(is_invisible_format) {
+            visible = raw
+                .chars()
+                .filter(|&c| !is_invisible_format(c))
+                .collect::<String>();
+            visible.as_str()
+        } else {
+            raw
+        };
         let address = unwrap_address(raw);
         let (local, domain) = split_address(address)?;
         let domain = canonical_domain(domain)?;
@@ -225,6 +238,28 @@ impl EmailNormalizer {
         out.push('@');
         out.push_str(provider.canonical);
     }
+}
+
+/// Invisible format characters (Unicode category Cf, as they occur in text): zero-width spaces
+/// and joiners, bidi embeddings, overrides and isolates, the word joiner, the BOM, the soft
+/// hyphen, interlinear annotation marks and tag characters. Pasted from web forms and messengers
+/// they hide inside addresses (`ann\u{200B}a@mail.ru` would not link with `anna@mail.ru`), and
+/// `U+202E` can make an address display as another (issue 16): they are removed before parsing.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
 }
 
 fn join(local: &str, domain: &str, out: &mut String) {
@@ -520,6 +555,44 @@ mod tests {
                 prop_assert_eq!(domain.to_ascii_lowercase(), domain);
                 prop_assert_eq!(local.to_lowercase(), local);
             }
+        }
+
+        // See: #16 (zero-width and bidi characters stayed inside canonical emails).
+        #[test]
+        fn issue_16_no_invisible_format_character_in_any_canonical_email(
+            parts in proptest::collection::vec(
+                (
+                    "[a-zA-Z0-9.@<> ]{0,6}",
+                    proptest::sample::select(vec![
+                        '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{202E}', '\u{2066}',
+                        '\u{2069}', '\u{FEFF}', '\u{00AD}', '\u{2060}', '\u{E0041}', 'a',
+                    ]),
+                ),
+                0..6,
+            ),
+            tail in "[a-z]{1,5}@[a-z]{1,5}\\.(ru|com)",
+        ) {
+            let mut raw: String = parts.iter().map(|(text, c)| format!("{text}{c}")).collect();
+            raw.push_str(&tail);
+            if let Ok(address) = norm(&raw) {
+                prop_assert!(!address.chars().any(is_invisible_format), "{:?}", address);
+                prop_assert_eq!(norm(&address), Ok(address.clone()));
+            }
+            let visible: String = raw.chars().filter(|&c| !is_invisible_format(c)).collect();
+            prop_assert_eq!(norm(&raw), norm(&visible));
+        }
+    }
+
+    // See: #16.
+    #[test]
+    fn issue_16_zero_width_and_bidi_characters_are_removed() {
+        for raw in [
+            "ann\u{200B}a@mail.ru",
+            "\u{202E}anna@mail.ru",
+            "anna@ma\u{200D}il.ru",
+            "\u{FEFF}anna@mail.ru\u{2069}",
+        ] {
+            assert_eq!(ok(raw), "anna@mail.ru", "{raw:?}");
         }
     }
 }

@@ -75,8 +75,136 @@ impl PhoneNormalizer {
         if let Some(e164) = fast_path(value, region) {
             return Ok(e164);
         }
-        parse_with_library(value, region)
+        let result = parse_with_library(value, region);
+        if result.is_err()
+            && let Some(e164) = international_reading(value)
+        {
+            return Ok(e164);
+        }
+        result
     }
+}
+
+/// The international reading of a number written without the region's conventions, when the
+/// reading under the region failed (issue 15): an international call prefix that is not the
+/// region's own (`00` in Europe and most of the world, `011` from North America, `810` from
+/// Russia), or a missing `+` on eleven or more digits that do not start with a trunk prefix
+/// `0` or `8` (`1-972-690-6254`, `49 160 4067175`).
+/// Letters count as their keypad digits (`1-800-FLOWERS`). `None` when that reading is not a
+/// valid number either, or the value is not digits and separators.
+fn international_reading(value: &str) -> Option<String> {
+    let digits = dialable_digits(value)?;
+    // A leading `8` is a trunk prefix (Russia and its neighbours), not a country code: read as
+    // international, `8 495 914-93-28` would become a Vietnamese number.
+    let missing_plus = digits.len() >= 11 && !digits.starts_with(['0', '8']);
+    let rest = ["00", "011", "810"]
+        .iter()
+        .find_map(|prefix| digits.strip_prefix(prefix))
+        .or(missing_plus.then_some(digits.as_str()))?;
+    parse_with_library(&format!("+{rest}"), None).ok()
+}
+
+/// The digits of a number as dialled: separators (`space - . ( ) /`) skipped, letters turned
+/// into keypad digits when the value already has four digits or more (`1-800-FLOWERS`).
+/// `None` for a leading `+` (already international) or any other character.
+fn dialable_digits(value: &str) -> Option<String> {
+    let has_digits = value.bytes().filter(u8::is_ascii_digit).count() >= 4;
+    let mut digits = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' | '/' | '\u{a0}' => {}
+            'A'..='Z' | 'a'..='z' if has_digits => digits.push(keypad_digit(c)),
+            _ => return None,
+        }
+    }
+    Some(digits)
+}
+
+/// The phone keypad digit of a Latin letter (`ABC` 2 ... `WXYZ` 9).
+fn keypad_digit(c: char) -> char {
+    match c.to_ascii_uppercase() {
+        'A'..='C' => '2',
+        'D'..='F' => '3',
+        'G'..='I' => '4',
+        'J'..='L' => '5',
+        'M'..='O' => '6',
+        'P'..='S' => '7',
+        'T'..='V' => '8',
+        _ => '9',
+    }
+}
+
+/// The region a number written without `+` points to, as a person would read it, for inferring
+/// a file's region (`extract::plan::infer_region`): the North American grouping `3-3-4`
+/// (`(310) 246-1501`, `310/246-1501`, `1-310-246-1501`) is `US`, the Russian `3-3-2-2`
+/// (`8 (916) 123-45-67`) is `RU`; otherwise the one region, of those customer exports here
+/// mostly come from ([`REGION_NAMES`] but China), under which the number is valid. `None` when the shape
+/// says nothing and the number is valid in several regions or none.
+pub fn region_evidence(raw: &str) -> Option<String> {
+    let value = strip_extension(raw.trim());
+    if value.starts_with('+') {
+        return None;
+    }
+    let groups: Vec<usize> = value
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .map(str::len)
+        .collect();
+    let first = value.trim_start_matches(|c: char| !c.is_ascii_digit());
+    match groups[..] {
+        [3, 3, 4] => return Some("US".to_owned()),
+        [1, 3, 3, 4] if first.starts_with('1') => return Some("US".to_owned()),
+        [3, 3, 2, 2] => return Some("RU".to_owned()),
+        [1, 3, 3, 2, 2] if first.starts_with(['7', '8']) => return Some("RU".to_owned()),
+        _ => {}
+    }
+    let digits: usize = groups.iter().sum();
+    if !(8..=13).contains(&digits) {
+        return None;
+    }
+    // China's plan accepts most strings of eleven or twelve digits: no evidence of anything.
+    let mut valid = REGION_NAMES
+        .iter()
+        .filter(|(iso, _)| *iso != "CN")
+        .filter(|(iso, _)| {
+            let region = Region::from_code(iso).ok();
+            region.is_some() && parse_with_library(value, region).is_ok()
+        })
+        .map(|(iso, _)| *iso);
+    match (valid.next(), valid.next()) {
+        (Some(only), None) => Some(only.to_owned()),
+        _ => None,
+    }
+}
+
+/// Namespace of local numbers (see [`local_number`]). An id namespace, so that it is written
+/// beside the other ids (`local_phone:2859902`) and never mistaken for an E.164 phone; it links
+/// with the priority of phones (`GuardSettings::rank`).
+pub const LOCAL_NAMESPACE: &str = "id:local_phone";
+
+/// A local number: five to eight digits with the usual separators, too short for any numbering
+/// plan and so not a valid phone under any region, as sites list themselves by a number without
+/// area code (`285-9902`). Returns the digits, which link only with the same local number in
+/// the same run; it is never turned into an E.164 number, since its area is unknown. A leading
+/// `0` (a trunk prefix: the area code is there, the number is just invalid), a `+`, letters,
+/// or one repeated digit or run (`1234567`) are not local numbers.
+pub fn local_number(raw: &str) -> Option<String> {
+    let value = strip_extension(raw.trim());
+    let mut digits = String::with_capacity(8);
+    for c in value.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' | '/' => {}
+            _ => return None,
+        }
+    }
+    let bytes = digits.as_bytes();
+    let plain = (5..=8).contains(&bytes.len()) && bytes[0] != b'0';
+    let junk = bytes.windows(2).all(|w| w[0] == w[1])
+        || bytes.windows(2).all(|w| w[1] == w[0] + 1)
+        || bytes.windows(2).all(|w| w[1] + 1 == w[0]);
+    (plain && !junk).then_some(digits)
 }
 
 /// The ISO code (`RU`) for a region hint: a 2-letter code in any case (`UK` means `GB`), a
@@ -211,7 +339,7 @@ fn is_supported(region: &Region) -> bool {
 /// Cuts extension text. `доб.` (Russian for "extension") is unknown to libphonenumber; the
 /// Latin markers it knows are cut too, because E.164 drops the extension anyway and the fast
 /// path refuses letters.
-fn strip_extension(value: &str) -> &str {
+pub(crate) fn strip_extension(value: &str) -> &str {
     const MARKERS: [&str; 8] = ["доб", "Доб", "ДОБ", "вн.", "Вн.", "ext", "x", "#"];
     if !value
         .bytes()
@@ -474,6 +602,88 @@ mod tests {
             norm("US", "(415) 555-0100 x204"),
             Ok("+14155550100".to_owned())
         );
+    }
+
+    #[test]
+    fn issue_15_international_numbers_without_the_regions_conventions_are_read() {
+        // See: #15. In a Russian file: `00` (the rest of the world's call prefix), a missing
+        // `+` on a North American number, `011` (North America's prefix).
+        for (raw, want) in [
+            ("0049 160 4067175", "+491604067175"),
+            ("0044 7785 231773", "+447785231773"),
+            ("1-972-690-6254", "+19726906254"),
+            ("011 44 20 7946 0958", "+442079460958"),
+            ("810 49 30 901820", "+4930901820"),
+        ] {
+            assert_eq!(norm("RU", raw), Ok(want.to_owned()), "{raw}");
+        }
+        // The region's own reading comes first: a valid Russian number stays Russian.
+        assert_eq!(norm("RU", "8 916 123-45-67"), Ok("+79161234567".to_owned()));
+        // Neither reading valid: still rejected.
+        assert_eq!(norm("RU", "0049 1"), Err(RejectReason::PhoneInvalid));
+        // A trunk prefix is not a country code: without a region this is no Vietnamese number.
+        let none = PhoneNormalizer::new(None).expect("no region is fine");
+        assert_eq!(
+            none.normalize("84959149328", None),
+            Err(RejectReason::PhoneUnparseable)
+        );
+        assert_eq!(
+            none.normalize("49 160 4067175", None),
+            Ok("+491604067175".to_owned())
+        );
+    }
+
+    #[test]
+    fn issue_15_us_spellings_and_vanity_numbers_are_read() {
+        // See: #15.
+        for (raw, want) in [
+            ("310/246-1501", "+13102461501"),
+            ("(310) 246-1501", "+13102461501"),
+            ("310.246.1501 x12", "+13102461501"),
+            ("1-800-FLOWERS", "+18003569377"),
+        ] {
+            assert_eq!(norm("US", raw), Ok(want.to_owned()), "{raw}");
+        }
+        // A vanity number is international even under another region.
+        assert_eq!(norm("RU", "1-800-FLOWERS"), Ok("+18003569377".to_owned()));
+    }
+
+    #[test]
+    fn issue_15_local_numbers_are_kept_apart_from_e164() {
+        // See: #15. Too short for any plan: a local number, never an E.164 number.
+        assert_eq!(norm("US", "285-9902"), Err(RejectReason::PhoneInvalid));
+        assert_eq!(local_number("285-9902"), Some("2859902".to_owned()));
+        assert_eq!(local_number(" 2859902 "), Some("2859902".to_owned()));
+        assert_eq!(local_number("534 6361 ext. 4"), Some("5346361".to_owned()));
+        for not_local in [
+            "1234567",      // a run
+            "7777777",      // one digit
+            "0301234",      // a trunk prefix: an area code is there
+            "+7 123 45",    // international
+            "12-34",        // too short
+            "310 246 1501", // a whole number
+            "CALL 2859902", // words
+        ] {
+            assert_eq!(local_number(not_local), None, "{not_local}");
+        }
+    }
+
+    #[test]
+    fn issue_15_how_a_number_is_written_points_to_its_region() {
+        // See: #15.
+        for (raw, want) in [
+            ("(310) 246-1501", Some("US")),
+            ("310/246-1501", Some("US")),
+            ("1-310-246-1501", Some("US")),
+            ("8 (916) 123-45-67", Some("RU")),
+            ("916 123-45-67", Some("RU")),
+            ("0151 23456789", Some("DE")),
+            ("07785 231773", Some("GB")),
+            ("+1 310 246 1501", None),
+            ("2859902", None),
+        ] {
+            assert_eq!(region_evidence(raw).as_deref(), want, "{raw}");
+        }
     }
 
     #[test]

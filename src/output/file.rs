@@ -86,6 +86,8 @@ pub struct OutFile {
     writer: Option<JoinHandle<io::Result<File>>>,
     /// Whether the file still takes direct writes (shared with the writer thread).
     direct: Arc<AtomicBool>,
+    /// The file's path, named in every error (a full disk must say where: issue 16).
+    path: PathBuf,
 }
 
 impl OutFile {
@@ -131,7 +133,13 @@ impl OutFile {
             empty: empty_rx,
             writer: Some(handle),
             direct,
+            path: path.to_path_buf(),
         })
+    }
+
+    /// `err` with this file's path in front, of the same kind (a broken pipe stays one).
+    fn named(&self, err: io::Error) -> io::Error {
+        io::Error::new(err.kind(), format!("{}: {err}", self.path.display()))
     }
 
     /// Whether the file is still being written past the page cache (for tests).
@@ -142,9 +150,11 @@ impl OutFile {
     /// Writes the pending bytes, ends direct writing (the last block may be partial) and syncs
     /// the file to disk.
     pub fn finish(mut self) -> io::Result<()> {
-        self.hand_over(false)?;
-        let file = self.join()?;
-        file.sync_all()
+        let result = self
+            .hand_over(false)
+            .and_then(|()| self.join())
+            .and_then(|file| file.sync_all());
+        result.map_err(|e| self.named(e))
     }
 
     /// Hands the block to the writer thread and takes an empty one (waiting for it if the
@@ -178,6 +188,18 @@ impl OutFile {
 
 impl Write for OutFile {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.write_blocks(data).map_err(|e| self.named(e))
+    }
+
+    /// Has every pending byte written. A partial block cannot be written directly, so after
+    /// this the file takes ordinary writes: flush once, at the end (as `finish` does).
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_blocks().map_err(|e| self.named(e))
+    }
+}
+
+impl OutFile {
+    fn write_blocks(&mut self, data: &[u8]) -> io::Result<usize> {
         let mut rest = data;
         while !rest.is_empty() {
             if self.len == BLOCK_BYTES {
@@ -191,9 +213,7 @@ impl Write for OutFile {
         Ok(data.len())
     }
 
-    /// Has every pending byte written. A partial block cannot be written directly, so after
-    /// this the file takes ordinary writes: flush once, at the end (as `finish` does).
-    fn flush(&mut self) -> io::Result<()> {
+    fn flush_blocks(&mut self) -> io::Result<()> {
         self.hand_over(false)?;
         // The writer has written the block once it hands back the one handed over before:
         // wait for that, so the bytes are in the file when flush returns.
@@ -336,6 +356,26 @@ mod tests {
                 );
             }
         }
+    }
+
+    // See: #16 (a full disk printed "No space left on device" without a path).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn issue_16_a_full_disk_names_the_file() {
+        let Ok(mut file) = OutFile::create(Path::new("/dev/full")) else {
+            return;
+        };
+        let written = file
+            .write_all(&pattern(3 * BLOCK_BYTES))
+            .and_then(|()| file.flush());
+        let err = match written {
+            Err(e) => e,
+            Ok(()) => file.finish().unwrap_err(),
+        };
+        assert_eq!(err.raw_os_error(), None, "rewrapped with the path");
+        let text = err.to_string();
+        assert!(text.starts_with("/dev/full: "), "{text}");
+        assert!(text.contains("No space left on device"), "{text}");
     }
 
     #[test]

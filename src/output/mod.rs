@@ -15,9 +15,16 @@
 //! dir is new or holds nothing but omni's own outputs. Otherwise (say `-o .`) each file is
 //! written to a hidden temporary name inside the out dir and renamed over its final name at
 //! the end, file by file. `tables` knows the column layouts; this module knows only about files.
+//!
+//! The staging folder carries the out dir's mode, owner and group from its creation, so the
+//! swap keeps them; a mount point (which cannot be renamed) is written file by file, with the
+//! previous run's outputs this run did not write removed as the swap would (see `folder`).
 
 pub mod changes;
+pub mod escape;
 mod file;
+mod folder;
+pub mod probabilistic;
 pub mod reuse;
 pub mod tables;
 
@@ -47,10 +54,15 @@ pub struct OutDir {
     dir: PathBuf,
     /// The staging folder when the whole out dir is swapped; `None` for file-by-file renames.
     staging: Option<PathBuf>,
+    /// The existing out dir's mode, given to the staging folder just before the swap.
+    mode: Option<u32>,
     /// File-by-file mode: (temporary, final) paths.
     pending: Vec<(PathBuf, PathBuf)>,
     /// Every file opened so far, in order: what the summary says was written.
     written: Vec<String>,
+    /// File-by-file mode on a folder holding only omni's outputs (a mount point): outputs of
+    /// an earlier run that this one did not write are removed at commit, as a swap would.
+    tidy: bool,
     committed: bool,
 }
 
@@ -79,9 +91,15 @@ impl OutDir {
         if symlink || (dir.exists() && !holds_only_outputs(dir)?) {
             return OutDir::in_place(dir);
         }
+        // A mount point cannot be renamed: write it file by file (issue 16).
+        if dir.exists() && folder::is_mount_point(dir) {
+            let mut out = OutDir::in_place(dir)?;
+            out.tidy = true;
+            return Ok(out);
+        }
         let staging = parent.join(format!(".{name}.omni-tmp-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
-        std::fs::create_dir(&staging).with_context(|| {
+        let mode = folder::create_staging(&staging, dir).with_context(|| {
             format!(
                 "{}: cannot create the output folder (is {} writable?)",
                 dir.display(),
@@ -91,8 +109,10 @@ impl OutDir {
         Ok(OutDir {
             dir: dir.to_path_buf(),
             staging: Some(staging),
+            mode,
             pending: Vec::new(),
             written: Vec::new(),
+            tidy: false,
             committed: false,
         })
     }
@@ -116,8 +136,10 @@ impl OutDir {
         Ok(OutDir {
             dir: dir.to_path_buf(),
             staging: None,
+            mode: None,
             pending: Vec::new(),
             written: Vec::new(),
+            tidy: false,
             committed: false,
         })
     }
@@ -161,6 +183,9 @@ impl OutDir {
                     std::fs::rename(&temp, &final_path)
                         .with_context(|| format!("{}: cannot replace", final_path.display()))?;
                 }
+                if self.tidy {
+                    folder::remove_stale(&self.dir, &self.written, OUTPUT_FILES);
+                }
                 crate::state::sync_dir(&self.dir);
             }
         }
@@ -169,24 +194,62 @@ impl OutDir {
     }
 
     fn swap(&self, staging: &Path) -> anyhow::Result<()> {
+        self.swap_with(staging, &FolderRenames::SYSTEM)
+    }
+
+    /// The swap, with the folder renames given (a seam: tests make them fail as a mount
+    /// point does). A folder that cannot be renamed (`EBUSY`, `EXDEV`) gets its files
+    /// replaced one by one instead.
+    fn swap_with(&self, staging: &Path, renames: &FolderRenames) -> anyhow::Result<()> {
+        if let Some(mode) = self.mode {
+            folder::set_mode(staging, mode).with_context(|| {
+                format!(
+                    "{}: cannot give the new outputs the folder's mode",
+                    staging.display()
+                )
+            })?;
+        }
         crate::state::sync_dir(staging);
         let (parent, name) = split(&self.dir).expect("staging is used only for named folders");
         let cannot = || format!("{}: cannot replace the output folder", self.dir.display());
+        let by_files = || folder::replace_files(staging, &self.dir, &self.written, OUTPUT_FILES);
         if !self.dir.exists() {
-            std::fs::rename(staging, &self.dir).with_context(cannot)?;
-        } else if exchange(staging, &self.dir).is_ok() {
-            // The staging path now holds the previous outputs.
-            let _ = std::fs::remove_dir_all(staging);
+            (renames.rename)(staging, &self.dir).with_context(cannot)?;
         } else {
-            let old = parent.join(format!(".{name}.omni-old"));
-            std::fs::rename(&self.dir, &old).with_context(cannot)?;
-            crate::state::test_hook("out-moved-aside");
-            std::fs::rename(staging, &self.dir).with_context(cannot)?;
-            let _ = std::fs::remove_dir_all(&old);
+            match (renames.exchange)(staging, &self.dir) {
+                // The staging path now holds the previous outputs.
+                Ok(()) => {
+                    let _ = std::fs::remove_dir_all(staging);
+                }
+                Err(e) if folder::cannot_rename_folder(&e) => by_files()?,
+                Err(_) => {
+                    let old = parent.join(format!(".{name}.omni-old"));
+                    match (renames.rename)(&self.dir, &old) {
+                        Err(e) if folder::cannot_rename_folder(&e) => return by_files(),
+                        moved => moved.with_context(cannot)?,
+                    }
+                    crate::state::test_hook("out-moved-aside");
+                    (renames.rename)(staging, &self.dir).with_context(cannot)?;
+                    let _ = std::fs::remove_dir_all(&old);
+                }
+            }
         }
         crate::state::sync_dir(&parent);
         Ok(())
     }
+}
+
+/// How the swap renames folders (see [`OutDir::swap_with`]).
+struct FolderRenames {
+    exchange: fn(&Path, &Path) -> std::io::Result<()>,
+    rename: fn(&Path, &Path) -> std::io::Result<()>,
+}
+
+impl FolderRenames {
+    const SYSTEM: FolderRenames = FolderRenames {
+        exchange,
+        rename: |from, to| std::fs::rename(from, to),
+    };
 }
 
 impl Drop for OutDir {
@@ -409,5 +472,75 @@ mod tests {
             std::fs::read_to_string(dir.join("profiles.csv")).unwrap(),
             "one"
         );
+    }
+
+    fn busy(_: &Path, _: &Path) -> std::io::Result<()> {
+        Err(std::io::Error::from_raw_os_error(16))
+    }
+
+    fn cross_device(_: &Path, _: &Path) -> std::io::Result<()> {
+        Err(std::io::Error::from_raw_os_error(18))
+    }
+
+    // See: #16 (an out dir that is a mount point always failed with EBUSY).
+    #[test]
+    fn issue_16_a_folder_that_cannot_be_renamed_is_replaced_file_by_file() {
+        let seams = [
+            FolderRenames {
+                exchange: busy,
+                rename: busy,
+            },
+            FolderRenames {
+                exchange: cross_device,
+                rename: cross_device,
+            },
+            FolderRenames {
+                exchange: |_, _| Err(std::io::ErrorKind::Unsupported.into()),
+                rename: busy,
+            },
+        ];
+        for renames in seams {
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = tmp.path().join("out");
+            let mut out = OutDir::create(&dir).unwrap();
+            write(&mut out, "profiles.csv", "one");
+            write(&mut out, "changes.csv", "one");
+            out.commit().unwrap();
+            let mut out = OutDir::create(&dir).unwrap();
+            write(&mut out, "profiles.csv", "two");
+            let staging = out.staging.clone().unwrap();
+            out.swap_with(&staging, &renames).unwrap();
+            out.committed = true;
+            assert_eq!(
+                std::fs::read_to_string(dir.join("profiles.csv")).unwrap(),
+                "two"
+            );
+            assert!(!dir.join("changes.csv").exists(), "as the swap would");
+            let names: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+            assert_eq!(names.len(), 1, "the staging folder is gone");
+            assert_eq!(
+                std::fs::read_dir(&dir).unwrap().count(),
+                1,
+                "no temporaries"
+            );
+        }
+    }
+
+    // See: #16 (every run reset the out dir's mode to 755).
+    #[cfg(unix)]
+    #[test]
+    fn issue_16_the_out_dir_keeps_its_mode_across_swaps() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("out");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        for round in ["one", "two"] {
+            let mut out = OutDir::create(&dir).unwrap();
+            write(&mut out, "profiles.csv", round);
+            out.commit().unwrap();
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o7777;
+            assert_eq!(mode, 0o700, "after run {round}");
+        }
     }
 }

@@ -11,6 +11,7 @@ use crate::profile::Profiles;
 use crate::profile::ids::ProfileId;
 
 use super::OutDir;
+use super::escape::CsvEscape;
 use super::reuse::{CopiedTable, Reuse, Stamped, TableStamp};
 
 /// The columns of `profiles.csv` (also read back by `omni explain`).
@@ -69,6 +70,8 @@ pub(crate) struct CsvSink<W: Write> {
     buf: Vec<u8>,
     /// No field written yet on the current row.
     row_start: bool,
+    /// How cells a spreadsheet would run as formulas are written (`output::escape`).
+    escape: CsvEscape,
 }
 
 impl<W: Write> CsvSink<W> {
@@ -77,7 +80,14 @@ impl<W: Write> CsvSink<W> {
             out,
             buf: Vec::with_capacity(FLUSH_AT + 64 * 1024),
             row_start: true,
+            escape: CsvEscape::None,
         }
+    }
+
+    /// The same sink, escaping formula cells as `escape` says.
+    pub(crate) fn escaping(mut self, escape: CsvEscape) -> Self {
+        self.escape = escape;
+        self
     }
 
     fn separate(&mut self) {
@@ -87,11 +97,15 @@ impl<W: Write> CsvSink<W> {
         self.row_start = false;
     }
 
-    /// Appends a field.
+    /// Appends a field (with a leading `'` when the escape mode says so).
     pub(crate) fn field(&mut self, value: &[u8]) {
         self.separate();
+        let prefix = self.escape.needs_prefix(value);
         if needs_quotes(value) {
             self.buf.push(b'"');
+            if prefix {
+                self.buf.push(b'\'');
+            }
             for &b in value {
                 if b == b'"' {
                     self.buf.push(b'"');
@@ -100,6 +114,9 @@ impl<W: Write> CsvSink<W> {
             }
             self.buf.push(b'"');
         } else {
+            if prefix {
+                self.buf.push(b'\'');
+            }
             self.buf.extend_from_slice(value);
         }
     }
@@ -180,11 +197,12 @@ impl CsvSink<Vec<u8>> {
     }
 
     /// A sink that only gathers rows in memory, for one task of [`write_parallel`].
-    fn in_memory() -> Self {
+    fn in_memory(escape: CsvEscape) -> Self {
         CsvSink {
             out: Vec::new(),
             buf: Vec::with_capacity(TASK_BYTES),
             row_start: true,
+            escape,
         }
     }
 
@@ -224,6 +242,7 @@ fn write_parallel<W: Write>(
 ) -> io::Result<()> {
     let per_task = per_task.max(1);
     let per_round = per_task * TASKS_PER_THREAD * rayon::current_num_threads();
+    let escape = w.escape;
     for round in (0..len).step_by(per_round) {
         let end = (round + per_round).min(len);
         let parts: Vec<Vec<u8>> = (round..end)
@@ -231,7 +250,7 @@ fn write_parallel<W: Write>(
             .collect::<Vec<usize>>()
             .into_par_iter()
             .map(|start| {
-                let mut sink = CsvSink::in_memory();
+                let mut sink = CsvSink::in_memory(escape);
                 format(&mut sink, start..(start + per_task).min(end));
                 sink.into_bytes()
             })
@@ -351,10 +370,12 @@ fn join_into<'a>(out: &mut Vec<u8>, items: impl IntoIterator<Item = &'a [u8]>) {
 
 /// Writes `profiles.csv`, `links.csv`, `rejects.csv`, `edges.csv` and `refused.csv`, each on
 /// its own thread (they are independent; the largest ones take about the same time). Rows that
-/// `reuse` says the previous run already wrote are copied from its tables. Returns the stamps
-/// of the tables rows can be carried from (`reuse::REUSABLE`).
+/// `reuse` says the previous run already wrote are copied from its tables (written with the
+/// same `escape`: it is part of the settings fingerprint). Returns the stamps of the tables
+/// rows can be carried from (`reuse::REUSABLE`).
 pub fn write_tables(
     out: &mut OutDir,
+    escape: CsvEscape,
     extracted: &Extracted,
     clusters: &Clusters,
     profiles: &Profiles,
@@ -369,7 +390,9 @@ pub fn write_tables(
     ];
     let mut sinks = Vec::with_capacity(files.len());
     for name in files {
-        sinks.push(Some(CsvSink::new(Stamped::new(out.file(name)?))));
+        sinks.push(Some(
+            CsvSink::new(Stamped::new(out.file(name)?)).escaping(escape),
+        ));
     }
     let mut take = |i: usize| sinks[i].take().expect("each file is written once");
     let (profiles_w, links_w, rejects_w, edges_w, refused_w) =
@@ -913,7 +936,15 @@ mod tests {
         let (extracted, clusters, profiles) = crate::profile::testing::pipeline(dir.path(), 3000);
         let out_dir = dir.path().join("out");
         let mut out = OutDir::create(&out_dir).unwrap();
-        write_tables(&mut out, &extracted, &clusters, &profiles, None).unwrap();
+        write_tables(
+            &mut out,
+            CsvEscape::None,
+            &extracted,
+            &clusters,
+            &profiles,
+            None,
+        )
+        .unwrap();
         out.commit().unwrap();
 
         let records = &extracted.records;

@@ -345,6 +345,16 @@ fn build_in_rounds(extracted: &Extracted, clusters: &Clusters, per_round: usize)
     for g in &clusters.generic {
         generic[g.identifier as usize] = true;
     }
+    // The identifiers that stand for probabilistic links (issue 20) are no customer values.
+    if let Some(ns) = extracted
+        .namespaces
+        .iter()
+        .position(|n| n == crate::fuzzy::NAMESPACE)
+    {
+        for (x, flag) in generic.iter_mut().enumerate() {
+            *flag |= extracted.interner.namespace_of(x as u32) as usize == ns;
+        }
+    }
     // Order by id; remember where each group went.
     let mut order: Vec<u32> = (0..groups as u32).collect();
     order.sort_unstable_by_key(|&g| ids[g as usize]);

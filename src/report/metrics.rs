@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{SCHEMA_VERSION, round4, share};
 use crate::extract::Extracted;
 use crate::normalize::Kind;
+use crate::output::escape::CsvEscape;
 use crate::profile::Profiles;
 
 /// The whole report (report.json).
@@ -16,6 +17,10 @@ pub struct Report {
     pub schema_version: u32,
     /// omni's version.
     pub omni_version: String,
+    /// How the CSV tables beside this report escape formula cells (`output::escape`); absent in
+    /// reports from before the escape, whose tables hold values as they are.
+    #[serde(default = "CsvEscape::unrecorded")]
+    pub csv_escape: CsvEscape,
     /// Run-wide totals.
     pub totals: Totals,
     /// Match rate overall and per source.
@@ -43,6 +48,9 @@ pub struct Report {
     /// With `--state`: the change since the previous run (absent on a first or stateless run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since_previous: Option<super::changes::SincePrevious>,
+    /// With `--match probabilistic`: the learned model and what the second pass linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probabilistic: Option<crate::fuzzy::Summary>,
 }
 
 /// Run-wide counts. `rows_read = records_in_profiles + rows_unidentified + rows_unreadable`.
@@ -113,6 +121,10 @@ pub struct SourceReport {
     pub duplicates_within: u64,
     /// Columns with their roles and quality.
     pub columns: Vec<ColumnQuality>,
+    /// Set when no column of the source links records (no email, phone, card or id column):
+    /// its rows are all `no_identifier`, and this says how to map a column (issue 15).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_identifier: Option<String>,
 }
 
 /// Identifier quality of one column.
@@ -137,14 +149,30 @@ pub struct ColumnQuality {
     /// Valid values whose link a guard refused, by rule code (`generic`, `cap`,
     /// `name_mismatch`); see `report::blocked`.
     pub blocked: BTreeMap<String, u64>,
+    /// Of the valid values of a phone column, local numbers without an area code, linked only
+    /// with the same local number (`id:local_phone`); absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub local_numbers: u64,
 }
 
-/// Profiles in both sources, for each pair.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Profiles in both sources, for each pair. Over more than [`OVERLAP_SOURCES`] sources, the
+/// largest ones (by rows read) keep their own row and column and the rest are summed into one
+/// last row and column named `other N sources` (listed in `other_sources`), so the matrix, and
+/// report.html and report.json with it, stays readable and linear in the number of files
+/// (issue 16: 600 files of 3 rows made a 120 MB report.html).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Overlap {
-    /// Source names, in matrix order.
+    /// Source names (or the `other N sources` group, last), in matrix order.
     pub sources: Vec<String>,
-    /// `profiles[i][j]`: profiles with records in source i and source j (diagonal: profiles in i).
+    /// The sources summed into the last row and column, when there are too many for one each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_sources: Vec<String>,
+    /// `profiles[i][j]`: profiles with records in source i and source j (diagonal: profiles in i;
+    /// for the group, profiles with a record in any of its sources).
     pub profiles: Vec<Vec<u64>>,
     /// `share[i][j]`: `profiles[i][j] / profiles[i][i]` (the share of i's profiles also in j).
     pub share: Vec<Vec<f64>>,
@@ -222,18 +250,20 @@ pub fn compute(
     let records = &extracted.records;
     let source_count = extracted.sources.len();
     let names: Vec<String> = extracted.sources.iter().map(|s| s.name.clone()).collect();
+    let rows_read: Vec<u64> = extracted.sources.iter().map(|s| s.rows_read).collect();
+    let groups = OverlapGroups::new(&rows_read, OVERLAP_SOURCES);
 
     // The sections are independent and each walks every profile or record once: they run
     // side by side on the pool's threads, each one as it ran alone, so every figure (floats
     // summed in the same order included) is what one thread computes.
     let (
-        ((in_profiles, matched, several), (overlap, channels)),
+        ((in_profiles, matched, several), (overlap, per_source, channels)),
         ((blocked, cluster_sizes), ((reachability, guards_report), transactions)),
     ) = rayon::join(
         || {
             rayon::join(
                 || matched_per_source(records, profiles, source_count),
-                || overlap_and_channels(profiles, source_count),
+                || overlap_and_channels(profiles, &groups),
             )
         },
         || {
@@ -279,10 +309,10 @@ pub fn compute(
             records_in_profiles: in_profiles[i],
             rows_unidentified: s.rows_unidentified,
             rows_unreadable: s.rows_unreadable,
-            profiles: overlap[i][i],
+            profiles: per_source[i],
             records_matched: matched[i],
             match_rate: share(matched[i], in_profiles[i]),
-            duplicates_within: in_profiles[i] - overlap[i][i],
+            duplicates_within: in_profiles[i] - per_source[i],
             columns: s
                 .columns
                 .iter()
@@ -301,8 +331,10 @@ pub fn compute(
                         .map(|(r, n)| (r.code().to_owned(), *n))
                         .collect(),
                     blocked: blocked.clone(),
+                    local_numbers: c.local,
                 })
                 .collect(),
+            no_identifier: s.no_identifier_hint(),
         })
         .collect();
 
@@ -310,11 +342,13 @@ pub fn compute(
     let values_rejected = extracted
         .rejects
         .iter()
-        .filter(|r| !r.reason.is_row_level())
+        .filter(|r| r.reason.is_identifier_value())
         .count() as u64;
     Report {
         schema_version: SCHEMA_VERSION,
         omni_version: env!("CARGO_PKG_VERSION").to_owned(),
+        // The default mode; `merge` sets the run's.
+        csv_escape: CsvEscape::default(),
         totals: Totals {
             sources: source_count as u64,
             rows_read: extracted.sources.iter().map(|s| s.rows_read).sum(),
@@ -323,7 +357,8 @@ pub fn compute(
             rows_unreadable: extracted.sources.iter().map(|s| s.rows_unreadable).sum(),
             profiles: profile_count,
             values_rejected,
-            distinct_identifiers: extracted.interner.len() as u64,
+            distinct_identifiers: extracted.interner.len() as u64
+                - report_probabilistic_links(extracted),
         },
         match_rate: MatchRate {
             overall: share(several, profile_count),
@@ -334,17 +369,7 @@ pub fn compute(
                 .map(|(i, n)| (n.clone(), share(matched[i], in_profiles[i])))
                 .collect(),
         },
-        overlap: Overlap {
-            share: (0..source_count)
-                .map(|i| {
-                    (0..source_count)
-                        .map(|j| share(overlap[i][j], overlap[i][i]))
-                        .collect()
-                })
-                .collect(),
-            profiles: overlap,
-            sources: names.clone(),
-        },
+        overlap: groups.overlap(&names, overlap),
         dedup: Dedup {
             records_per_profile: if profile_count == 0 {
                 0.0
@@ -365,6 +390,7 @@ pub fn compute(
         sources,
         campaign: super::campaign::Campaign::default(),
         since_previous: None,
+        probabilistic: None,
     }
 }
 
@@ -392,23 +418,108 @@ fn matched_per_source(
     (in_profiles, matched, several)
 }
 
-/// Profiles per pair of sources (`[a][a]`: profiles with a record of `a`), and profiles by
-/// their number of sources.
-fn overlap_and_channels(
-    profiles: &Profiles,
-    source_count: usize,
-) -> (Vec<Vec<u64>>, BTreeMap<usize, u64>) {
-    let mut overlap = vec![vec![0u64; source_count]; source_count];
-    let mut channels: BTreeMap<usize, u64> = BTreeMap::new();
-    for profile in profiles.iter() {
-        *channels.entry(profile.sources.len()).or_default() += 1;
-        for &a in profile.sources {
-            for &b in profile.sources {
-                overlap[a as usize][b as usize] += 1;
-            }
+/// Sources with a row and column of their own in the overlap matrix, at most.
+pub const OVERLAP_SOURCES: usize = 20;
+
+/// Which row and column of the overlap matrix each source counts in (see [`Overlap`]).
+struct OverlapGroups {
+    /// Matrix index of each source.
+    of_source: Vec<usize>,
+    /// Sources with their own row, in source order.
+    own: Vec<usize>,
+    /// Sources summed into the last row (empty when every source has its own).
+    others: Vec<usize>,
+}
+
+impl OverlapGroups {
+    /// Every source its own row when there are at most `limit`; otherwise the `limit - 1`
+    /// largest by rows read (ties: the earlier source) and one group for the rest.
+    fn new(rows_read: &[u64], limit: usize) -> OverlapGroups {
+        let n = rows_read.len();
+        if n <= limit {
+            return OverlapGroups {
+                of_source: (0..n).collect(),
+                own: (0..n).collect(),
+                others: Vec::new(),
+            };
+        }
+        let mut by_size: Vec<usize> = (0..n).collect();
+        by_size.sort_by_key(|&i| (std::cmp::Reverse(rows_read[i]), i));
+        let mut own: Vec<usize> = by_size[..limit - 1].to_vec();
+        own.sort_unstable();
+        let mut of_source = vec![own.len(); n];
+        for (row, &source) in own.iter().enumerate() {
+            of_source[source] = row;
+        }
+        let others = (0..n).filter(|&i| of_source[i] == own.len()).collect();
+        OverlapGroups {
+            of_source,
+            own,
+            others,
         }
     }
-    (overlap, channels)
+
+    /// Rows (and columns) of the matrix.
+    fn len(&self) -> usize {
+        self.own.len() + usize::from(!self.others.is_empty())
+    }
+
+    /// The report section from the counted matrix.
+    fn overlap(&self, names: &[String], profiles: Vec<Vec<u64>>) -> Overlap {
+        let mut sources: Vec<String> = self.own.iter().map(|&i| names[i].clone()).collect();
+        if !self.others.is_empty() {
+            sources.push(format!("other {} sources", self.others.len()));
+        }
+        let share = (0..self.len())
+            .map(|i| {
+                (0..self.len())
+                    .map(|j| share(profiles[i][j], profiles[i][i]))
+                    .collect()
+            })
+            .collect();
+        Overlap {
+            sources,
+            other_sources: self.others.iter().map(|&i| names[i].clone()).collect(),
+            profiles,
+            share,
+        }
+    }
+}
+
+/// Profiles per pair of matrix rows (`[a][a]`: profiles with a record counted in `a`), profiles
+/// per source, and profiles by their number of sources. Each profile's sources are mapped to
+/// their rows first, so a profile in many sources costs their number, not its square.
+fn overlap_and_channels(
+    profiles: &Profiles,
+    groups: &OverlapGroups,
+) -> (Vec<Vec<u64>>, Vec<u64>, BTreeMap<usize, u64>) {
+    let rows = groups.len();
+    let mut overlap = vec![vec![0u64; rows]; rows];
+    let mut per_source = vec![0u64; groups.of_source.len()];
+    let mut channels: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut in_row = vec![false; rows];
+    let mut hit: Vec<usize> = Vec::with_capacity(rows);
+    for profile in profiles.iter() {
+        *channels.entry(profile.sources.len()).or_default() += 1;
+        hit.clear();
+        for &source in profile.sources {
+            per_source[source as usize] += 1;
+            let row = groups.of_source[source as usize];
+            if !in_row[row] {
+                in_row[row] = true;
+                hit.push(row);
+            }
+        }
+        for &a in &hit {
+            for &b in &hit {
+                overlap[a][b] += 1;
+            }
+        }
+        for &row in &hit {
+            in_row[row] = false;
+        }
+    }
+    (overlap, per_source, channels)
 }
 
 fn display_delimiter(d: u8) -> String {
@@ -537,9 +648,44 @@ fn reachability(extracted: &Extracted, profiles: &Profiles) -> Reachability {
     reach
 }
 
+/// Identifiers that stand for probabilistic links (issue 20): not customer values.
+fn report_probabilistic_links(extracted: &Extracted) -> u64 {
+    let Some(ns) = extracted
+        .namespaces
+        .iter()
+        .position(|n| n == crate::fuzzy::NAMESPACE)
+    else {
+        return 0;
+    };
+    (0..extracted.interner.len() as u32)
+        .filter(|&x| extracted.interner.namespace_of(x) as usize == ns)
+        .count() as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // See: #16 (the overlap matrix grew with the square of the number of files).
+    #[test]
+    fn issue_16_overlap_groups_keep_the_largest_sources_and_sum_the_rest() {
+        let rows = [5, 50, 1, 40, 2, 30];
+        let groups = OverlapGroups::new(&rows, 3);
+        assert_eq!(groups.own, [1, 3], "the two largest, in source order");
+        assert_eq!(groups.others, [0, 2, 4, 5]);
+        assert_eq!(groups.of_source, [2, 0, 2, 1, 2, 2]);
+        let names: Vec<String> = (0..6).map(|i| format!("s{i}")).collect();
+        let overlap = groups.overlap(&names, vec![vec![4, 2, 2], vec![2, 2, 0], vec![2, 0, 3]]);
+        assert_eq!(overlap.sources, ["s1", "s3", "other 4 sources"]);
+        assert_eq!(overlap.other_sources, ["s0", "s2", "s4", "s5"]);
+        assert_eq!(overlap.share[0], [1.0, 0.5, 0.5]);
+        let few = OverlapGroups::new(&rows, 6);
+        assert_eq!(
+            (few.len(), few.others.len()),
+            (6, 0),
+            "no group when all fit"
+        );
+    }
 
     #[test]
     fn buckets_cover_all_sizes() {

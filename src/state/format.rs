@@ -177,6 +177,9 @@ struct SnapshotSources {
     sources: Vec<Source>,
     base_names: Vec<String>,
     canonical_paths: Vec<String>,
+    /// Absent in states written before issue 16 (read as none).
+    #[serde(default)]
+    content_fingerprints: Vec<String>,
     namespaces: Vec<String>,
     reject_reasons: Vec<RejectReason>,
 }
@@ -198,6 +201,7 @@ fn write_snapshot<W: Write>(enc: &mut Enc<W>, snapshot: &Snapshot) -> anyhow::Re
         sources: x.sources.clone(),
         base_names: snapshot.base_names.clone(),
         canonical_paths: snapshot.canonical_paths.clone(),
+        content_fingerprints: snapshot.content_fingerprints.clone(),
         namespaces: x.namespaces.clone(),
         reject_reasons: reasons.clone(),
     };
@@ -490,6 +494,7 @@ fn read_snapshot<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Snapshot> {
         },
         base_names: meta.base_names,
         canonical_paths: meta.canonical_paths,
+        content_fingerprints: meta.content_fingerprints,
         loaded_identifiers: Some(super::LoadedIdentifiers { namespaces, values }),
         links,
     })
@@ -689,6 +694,7 @@ mod tests {
                 },
                 base_names: vec!["web".into()],
                 canonical_paths: vec!["/x/web.csv".into()],
+                content_fingerprints: vec!["6:0123456789abcdef".into()],
                 loaded_identifiers: None,
                 links: None,
             },
@@ -711,6 +717,10 @@ mod tests {
             assert_eq!(x.interner.get(id), b.snapshot.identifier(id));
         }
         assert_eq!(a.snapshot.canonical_paths, b.snapshot.canonical_paths);
+        assert_eq!(
+            a.snapshot.content_fingerprints,
+            b.snapshot.content_fingerprints
+        );
     }
 
     #[test]
@@ -758,6 +768,7 @@ mod tests {
                 encoding: "utf-8".into(),
                 delimiter: Some(b','),
                 headerless: false,
+                skipped: Vec::new(),
             },
             columns: Vec::new(),
             rows_read: 3,

@@ -9,7 +9,8 @@
 //! order. Linking, guards and profiles then run on the whole, so the result is the same as a
 //! full run, guards included. A new file with the same canonical path as a saved source
 //! replaces it. When the new files would change the region inferred for a saved source, the
-//! saved records are stale and the run stops with a hint to run in full once.
+//! saved records are stale and the run stops with a hint to run in full once. Saved sources
+//! whose file was renamed or deleted, and `--forget-source`, are checked first (`moved`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -43,6 +44,7 @@ struct Entry {
     base_name: String,
     path: String,
     canonical: String,
+    fingerprint: String,
     origin: Origin,
 }
 
@@ -81,13 +83,29 @@ pub fn run(
     mut files: Vec<InputFile>,
     settings: &Settings,
     normalizers: &Normalizers,
+    forget: &[String],
     ui: &Ui,
 ) -> anyhow::Result<(Snapshot, Vec<String>, Option<Lineage>, SavedSources)> {
-    let mut warnings = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
     let new_canonical: Vec<String> = files.iter().map(|f| canonical(&f.path)).collect();
+    let fingerprints: Vec<String> = files
+        .iter()
+        .map(|f| super::moved::content_fingerprint(&f.path))
+        .collect();
+    let new = super::moved::NewFiles {
+        paths: files.iter().map(|f| f.path.as_path()).collect(),
+        canonical: &new_canonical,
+        fingerprints: &fingerprints,
+    };
+    let super::moved::SavedSourcesCheck {
+        forgotten,
+        mut warnings,
+    } = super::moved::check(&saved, &new, forget)?;
     for (i, source) in saved.extracted.sources.iter().enumerate() {
         let canonical = saved.canonical_paths[i].clone();
+        if forgotten[i] {
+            continue;
+        }
         if new_canonical.contains(&canonical) {
             warnings.push(format!(
                 "{}: read again; its records replace those saved in the state",
@@ -99,6 +117,11 @@ pub fn run(
             base_name: saved.base_names[i].clone(),
             path: source.path.display().to_string(),
             canonical,
+            fingerprint: saved
+                .content_fingerprints
+                .get(i)
+                .cloned()
+                .unwrap_or_default(),
             origin: Origin::Saved(i),
         });
     }
@@ -107,6 +130,7 @@ pub fn run(
             base_name: base_name(file, settings),
             path: file.path.display().to_string(),
             canonical: new_canonical[i].clone(),
+            fingerprint: fingerprints[i].clone(),
             origin: Origin::New(i),
         });
     }
@@ -286,10 +310,10 @@ fn combine(
         source.name = name.clone();
         // Namespaces are numbered in first-seen order of identifier columns, as `compile` does.
         for column in &source.columns {
-            if let Some((_, ns)) = extract::plan::identifier_namespace(&column.role)
-                && !x.namespaces.contains(&ns)
-            {
-                x.namespaces.push(ns);
+            for ns in extract::plan::namespaces_of(&column.role) {
+                if !x.namespaces.contains(&ns) {
+                    x.namespaces.push(ns);
+                }
             }
         }
         let ns_map: Vec<u16> = part
@@ -343,6 +367,7 @@ fn combine(
             }));
         out.base_names.push(entry.base_name.clone());
         out.canonical_paths.push(entry.canonical.clone());
+        out.content_fingerprints.push(entry.fingerprint.clone());
     }
     (out, record_map, saved_map)
 }
@@ -352,6 +377,10 @@ pub fn snapshot_of(extracted: Extracted, files: &[InputFile], settings: &Setting
     Snapshot {
         base_names: files.iter().map(|f| base_name(f, settings)).collect(),
         canonical_paths: files.iter().map(|f| canonical(&f.path)).collect(),
+        content_fingerprints: files
+            .iter()
+            .map(|f| super::moved::content_fingerprint(&f.path))
+            .collect(),
         extracted,
         loaded_identifiers: None,
         links: None,

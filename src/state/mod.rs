@@ -13,6 +13,7 @@ pub mod blocks;
 pub mod format;
 pub mod incremental;
 pub mod lock;
+pub mod moved;
 pub mod stable;
 
 use std::fs::File;
@@ -114,6 +115,9 @@ pub struct Snapshot {
     pub base_names: Vec<String>,
     /// Each source's canonical path, to recognise a file given again.
     pub canonical_paths: Vec<String>,
+    /// Each source's content fingerprint, to recognise a renamed file (`moved`; empty in
+    /// states written before it was kept).
+    pub content_fingerprints: Vec<String>,
     /// The identifier table as read from a state file: `extracted.interner` stays empty then,
     /// since `incremental` re-interns every value in the combined order anyway (building the
     /// hash table twice cost a second at a million people).
@@ -365,7 +369,14 @@ pub fn write(dir: &Path, saved: &Saved) -> anyhow::Result<PendingState> {
     if let Err(e) = result {
         pending.committed = true;
         let _ = std::fs::remove_file(&pending.temp);
-        return Err(e).with_context(|| format!("{}: cannot write the state", dir.display()));
+        // The file being written, not only the folder: a full disk must say where (issue 16).
+        return Err(e).with_context(|| {
+            format!(
+                "{}: cannot write the state (as {})",
+                pending.path.display(),
+                pending.temp.display()
+            )
+        });
     }
     Ok(pending)
 }
@@ -423,11 +434,16 @@ pub fn fingerprint(settings: &crate::config::Settings) -> String {
 
 /// Test-only crash hook: when `OMNI_TEST_ABORT_AT` names `point`, the process aborts on the
 /// spot (no destructors, like `kill -9`), so tests can check what a run killed there leaves.
+/// Compiled only into debug builds (what `cargo test` runs): a release binary ignores the
+/// variable, so nobody's environment can crash a production run (issue 16).
 #[doc(hidden)]
 pub fn test_hook(point: &str) {
+    #[cfg(debug_assertions)]
     if std::env::var_os("OMNI_TEST_ABORT_AT").is_some_and(|v| v == point) {
         std::process::abort();
     }
+    #[cfg(not(debug_assertions))]
+    let _ = point;
 }
 
 /// The current time as `YYYY-MM-DD HH:MM:SS` UTC.

@@ -304,6 +304,8 @@ fn content_hash(extracted: &Extracted, record: u32, key: &str) -> u64 {
     buf.push(0);
     buf.extend_from_slice(key.as_bytes());
     buf.push(0);
+    // A probabilistic link's identifier names its weight, which moves as the model learns:
+    // it is no part of the record (issue 20).
     let mut identifiers: Vec<(&str, &[u8])> = records
         .identifiers_of(record)
         .iter()
@@ -311,6 +313,7 @@ fn content_hash(extracted: &Extracted, record: u32, key: &str) -> u64 {
             let (ns, value) = extracted.interner.get(id);
             (extracted.namespace_name(ns), value.as_bytes())
         })
+        .filter(|(ns, _)| *ns != crate::fuzzy::NAMESPACE)
         .collect();
     identifiers.sort_unstable();
     for (ns, value) in identifiers {

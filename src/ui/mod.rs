@@ -2,10 +2,13 @@
 //!
 //! `Ui` reads the terminal once (`std::io::IsTerminal`) and decides colour (stdout) and progress
 //! (stderr) from the flags, `NO_COLOR` and `TERM=dumb`. Rendering lives in `summary` (pure
-//! functions returning strings) so it can be snapshot-tested without a terminal.
+//! functions returning strings) so it can be snapshot-tested without a terminal. Every text
+//! printed passes through `mask::terminal`, so escape sequences and bidi controls from file
+//! names and cells reach the terminal as visible `\uXXXX` (issue 16).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod export_summary;
+pub mod mask;
 pub mod progress;
 pub mod summary;
 
@@ -65,6 +68,7 @@ impl Ui {
     /// With `verbose`, `detail` prints customer data (identifier values); without, nothing.
     pub fn with_verbose(mut self, verbose: bool) -> Ui {
         self.verbose = verbose;
+        mask::set_verbose(verbose);
         self
     }
 
@@ -74,27 +78,30 @@ impl Ui {
     }
 
     /// Details that hold customer data (identifier values), on stdout only under `--verbose`.
-    pub fn detail(&self, text: &str) {
+    /// A failed write is an error (see [`Ui::data`]).
+    pub fn detail(&self, text: &str) -> anyhow::Result<()> {
         if self.verbose && !text.is_empty() {
-            self.result(text);
+            self.result(text)?;
         }
+        Ok(())
     }
 
-    /// Prints a command's result on stdout (suppressed by `--quiet`).
-    pub fn result(&self, text: &str) {
+    /// Prints a command's result on stdout (suppressed by `--quiet`). A failed write is an error
+    /// (see [`Ui::data`]).
+    pub fn result(&self, text: &str) -> anyhow::Result<()> {
         if self.quiet {
-            return;
+            return Ok(());
         }
-        let mut out = std::io::stdout().lock();
-        // A closed pipe (`omni ... | head`) is not an error worth reporting.
-        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+        write_stdout(text)
     }
 
     /// Prints the output of an inspection command on stdout even under `--quiet`: it is the
-    /// whole point of commands like `normalize` and `inspect`.
-    pub fn data(&self, text: &str) {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    /// whole point of commands like `normalize` and `inspect`. A failed write (a full disk
+    /// behind `> out.json`, `/dev/full`) is an error, so the run exits 1 instead of leaving a
+    /// truncated file behind a success (issue 16); a closed pipe (`omni ... | head`) is a
+    /// normal end, which `report_error` turns into exit 0.
+    pub fn data(&self, text: &str) -> anyhow::Result<()> {
+        write_stdout(text)
     }
 
     /// A stage's wall time on stderr, only when `OMNI_TIMINGS` is set (for profiling runs).
@@ -132,7 +139,7 @@ impl Ui {
 
     /// Why the run ends with code 3: on stderr even under `--quiet`, since cron needs the reason.
     pub fn fail_on(&self, text: &str) {
-        let line = format!("omni: fail-on: {text}");
+        let line = format!("omni: fail-on: {}", mask::terminal(text));
         if self.progress {
             let _ = self.bars.println(&line);
         } else {
@@ -142,7 +149,18 @@ impl Ui {
 
     /// Prints why `--strict` fails the run (always, even with `--quiet`: it explains exit 1).
     pub fn strict(&self, text: &str) {
-        let line = format!("omni: strict: {text}");
+        let line = format!("omni: strict: {}", mask::terminal(text));
+        if self.progress {
+            let _ = self.bars.println(&line);
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    /// Why a completed run still exits 1 because a file could link nobody (issue 15): on stderr
+    /// even with `--quiet`, as `--strict`'s reason is.
+    pub fn not_linked(&self, text: &str) {
+        let line = format!("omni: not linked: {text}");
         if self.progress {
             let _ = self.bars.println(&line);
         } else {
@@ -155,7 +173,7 @@ impl Ui {
         if self.quiet {
             return;
         }
-        let line = format!("omni: warning: {text}");
+        let line = format!("omni: warning: {}", mask::terminal(text));
         if self.progress {
             let _ = self.bars.println(&line);
         } else {
@@ -164,7 +182,19 @@ impl Ui {
     }
 }
 
-/// Prints a fatal error as `omni: error: ...` on stderr and returns the exit status for it.
+/// Writes `text` to stdout (control characters made visible, `mask::terminal`) and flushes it; the error keeps the `io::Error` in its chain, so a
+/// broken pipe can be told from a failed write.
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let text = mask::terminal(text);
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")
+}
+
+/// Prints a fatal error as `omni: error: ...` on stderr and returns the exit status for it
+/// (2 for a [`crate::exit::UsageError`], 1 otherwise).
 /// A broken pipe anywhere in the chain is a normal end (exit 0), as in ripgrep.
 pub fn report_error(err: &anyhow::Error) -> ExitStatus {
     let broken_pipe = err.chain().any(|cause| {
@@ -175,10 +205,16 @@ pub fn report_error(err: &anyhow::Error) -> ExitStatus {
     if broken_pipe {
         return ExitStatus::Success;
     }
-    let mut text = format!("{err:#}");
-    if std::io::stderr().is_terminal() {
-        text.retain(|c| !c.is_control() || c == '\n' || c == '\t');
+    let text = format!("{err:#}");
+    let usage = err.downcast_ref::<crate::exit::UsageError>().is_some();
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "omni: error: {}",
+        mask::terminal(&text)
+    );
+    if usage {
+        ExitStatus::Usage
+    } else {
+        ExitStatus::Failure
     }
-    let _ = writeln!(std::io::stderr().lock(), "omni: error: {text}");
-    ExitStatus::Failure
 }

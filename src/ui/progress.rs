@@ -15,7 +15,7 @@ impl Ui {
             .expect("the template is a valid indicatif template")
             .progress_chars("=> "),
         );
-        bar.set_prefix(label.to_owned());
+        bar.set_prefix(super::mask::terminal(label).into_owned());
         bar
     }
 
@@ -26,7 +26,7 @@ impl Ui {
             ProgressStyle::with_template("{prefix:>16.bold} {spinner} {msg} {elapsed}")
                 .expect("the template is a valid indicatif template"),
         );
-        bar.set_prefix(label.to_owned());
+        bar.set_prefix(super::mask::terminal(label).into_owned());
         bar.enable_steady_tick(std::time::Duration::from_millis(125));
         bar
     }

@@ -21,6 +21,36 @@ pub fn count(n: u64, noun: &str) -> String {
     }
 }
 
+/// The probabilistic pass (`--match probabilistic`): counts and the learned weights.
+pub fn probabilistic_text(p: &crate::fuzzy::Summary) -> String {
+    let m = &p.model;
+    let mut s = format!(
+        "probabilistic: {} compared, {} linked ({} refused by the name check), {} placed; \
+         prior {:+.2} bits, threshold {}\n",
+        count(p.candidate_pairs, "candidate pair"),
+        count(p.links, "pair"),
+        p.refused_name_mismatch,
+        count(p.records_placed, "record"),
+        m.prior_weight,
+        m.threshold,
+    );
+    for c in &m.comparisons {
+        let levels: Vec<String> = c
+            .levels
+            .iter()
+            .map(|l| format!("{} {:+.1}", l.label, l.weight))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  {:<11} ({}): {}",
+            c.comparison,
+            c.m_from,
+            levels.join(", ")
+        );
+    }
+    s
+}
+
 /// Renders the report's headline numbers and per-source table (also `omni report`'s text).
 pub fn render_report(report: &Report) -> String {
     let t = &report.totals;
@@ -38,7 +68,7 @@ pub fn render_report(report: &Report) -> String {
     let width = report
         .sources
         .iter()
-        .map(|x| x.name.chars().count())
+        .map(|x| super::mask::terminal(&x.name).chars().count())
         .max()
         .unwrap_or(6)
         .max(6);
@@ -51,7 +81,8 @@ pub fn render_report(report: &Report) -> String {
         let _ = writeln!(
             s,
             "{:<width$}  {:>9}  {:>11}  {:>13}  {:>10}  {:>8}  {:>8}",
-            src.name,
+            // Escaped here, not only when printed, so the columns line up (issue 16).
+            super::mask::terminal(&src.name),
             src.rows_read,
             src.records_in_profiles,
             src.rows_unidentified,
@@ -96,6 +127,14 @@ pub fn render_report(report: &Report) -> String {
         count(t.rows_unidentified, "row"),
         count(t.rows_unreadable, "unreadable row"),
     );
+    for src in report.sources.iter().filter(|x| x.no_identifier.is_some()) {
+        let _ = writeln!(
+            s,
+            "not linked: {} has no email, phone, card or id column (what to do: stderr, \
+             report.json)",
+            src.name
+        );
+    }
     let g = &report.guards;
     let refused: u64 = g.refused_links.values().sum();
     let by_rule: Vec<String> = g
@@ -122,6 +161,9 @@ pub fn render_report(report: &Report) -> String {
     }
     if let Some(line) = campaign_line(report) {
         let _ = writeln!(s, "{line}");
+    }
+    if let Some(p) = &report.probabilistic {
+        s.push_str(&probabilistic_text(p));
     }
     if let Some(since) = &report.since_previous {
         let _ = writeln!(

@@ -124,8 +124,11 @@ fn every_edge_file_gives_a_clean_run_or_a_clear_error_and_never_panics() {
             let output = t.run(&args);
             let code = output.status.code();
             assert!(matches!(code, Some(0 | 1)), "{command} {name}: {code:?}");
-            if code == Some(1) {
-                let err = stderr(&output);
+            let err = stderr(&output);
+            // Issue 15: a file that links nobody is still read and accounted for; the run
+            // exits 1 after writing, saying why.
+            let not_linked = err.starts_with(&format!("omni: not linked: {input}"));
+            if code == Some(1) && !not_linked {
                 assert!(
                     err.starts_with(&format!("omni: error: {input}")),
                     "{name}: {err}"

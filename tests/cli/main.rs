@@ -7,6 +7,8 @@
 
 mod accuracy; // pairwise precision/recall against the generator's ground truth
 mod bad_input; // broken and awkward files: messages, exit codes, rejects
+mod bad_input_2; // issue 16A: Parquet types, pipes, --threads, stdout write errors, folder rules
+mod bad_input_2b; // issue 16 part B: out dir safety, formulas, PII in messages, big reports
 mod campaign; // issue 18: LTV, retention, ROPO, cross-channel, multi-channel vs the inputs
 mod edge_battery; // issue 7: the full battery of broken inputs, limits, --strict, accounting
 mod exit_codes; // one test per exit code
@@ -19,6 +21,7 @@ mod merge; // `omni merge` on the bundled sample: outputs, accounting, determini
 mod normalize; // `omni normalize`
 mod report; // `omni report`, report.html, the transactions metrics
 mod state; // --state: stable ids, changes, incremental, crash safety, lock
+mod zero_config; // issue 15: phones as people write them, the name check, files without ids
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

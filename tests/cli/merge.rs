@@ -283,7 +283,10 @@ fn profiles_have_deterministic_ids_and_all_identifiers() {
             "id shape: {}",
             row[0]
         );
-        for phone in row[5].split('|').filter(|p| !p.is_empty()) {
+        // A list of phones starts with `+` without being one number: written with the
+        // spreadsheet escape `'` (issue 16), removed here as a reader would.
+        let phones = row[5].strip_prefix('\'').unwrap_or(&row[5]);
+        for phone in phones.split('|').filter(|p| !p.is_empty()) {
             assert!(
                 phone.starts_with('+') && phone[1..].bytes().all(|b| b.is_ascii_digit()),
                 "{phone}"

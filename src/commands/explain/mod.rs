@@ -27,6 +27,7 @@ use crate::ui::Ui;
 mod render;
 /// The out-dir reader, shared with `omni export` (`crate::export::outdir`).
 pub(crate) mod tables;
+mod waterfall;
 
 use render::{render_profile, render_refused_identifier};
 use tables::{OutDir, Profile, RecordLookup, RecordRef, Refused};
@@ -55,11 +56,12 @@ pub fn run(args: &ExplainArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         Found::Profile { profile, also } => {
             let edges = out.edges_of(&profile.id)?;
             let refused = out.refused_around(&profile, &edges)?;
-            render_profile(&profile, &edges, &refused, &also)
+            let scored = waterfall::links_of(&out, &edges)?;
+            render_profile(&profile, &edges, &refused, &also) + &waterfall::render(&scored)
         }
         Found::Refused(rows) => render_refused_identifier(&rows),
     };
-    ui.data(&text);
+    ui.data(&text)?;
     Ok(ExitStatus::Success)
 }
 

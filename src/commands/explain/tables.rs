@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow, bail};
 use serde::Deserialize;
 
+use crate::output::escape::CsvEscape;
+
 use super::render::refused_reason;
 use super::{ALSO_LIMIT, Candidates};
 
@@ -110,9 +112,18 @@ pub(super) struct ReportSource {
     pub(super) phone_region: String,
 }
 
+/// `report.json`: how the tables escape formula cells.
+#[derive(Deserialize)]
+struct ReportEscape {
+    #[serde(default = "CsvEscape::unrecorded")]
+    csv_escape: CsvEscape,
+}
+
 /// The out dir of a previous `omni merge`, read table by table on demand.
 pub(crate) struct OutDir {
     pub(crate) dir: PathBuf,
+    /// How its tables escape formula cells: undone on every cell read.
+    escape: CsvEscape,
 }
 
 impl OutDir {
@@ -126,8 +137,9 @@ impl OutDir {
                 dir.display()
             );
         }
-        let out = OutDir {
+        let mut out = OutDir {
             dir: dir.to_path_buf(),
+            escape: CsvEscape::unrecorded(),
         };
         for name in ["profiles.csv", "links.csv", "report.json"] {
             if !out.file(name).is_file() {
@@ -146,7 +158,28 @@ impl OutDir {
                 );
             }
         }
+        out.escape = out.read_escape()?;
         Ok(out)
+    }
+
+    /// The escape mode recorded in report.json.
+    fn read_escape(&self) -> anyhow::Result<CsvEscape> {
+        let path = self.file("report.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let report: ReportEscape = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a report written by omni merge", path.display()))?;
+        Ok(report.csv_escape)
+    }
+
+    /// [`scan`] with this out dir's escape undone.
+    pub(crate) fn scan<const N: usize>(
+        &self,
+        path: &Path,
+        names: [&str; N],
+        visit: impl FnMut([&str; N]) -> anyhow::Result<bool>,
+    ) -> anyhow::Result<()> {
+        scan(path, names, self.escape, visit)
     }
 
     pub(crate) fn file(&self, name: &str) -> PathBuf {
@@ -179,7 +212,7 @@ impl OutDir {
         let [a, b, c, d, e, f, g, h, i, j, ..] = crate::output::tables::PROFILES_HEADER;
         let columns = [a, b, c, d, e, f, g, h, i, j];
         let mut best: Option<(usize, Profile, Vec<String>)> = None;
-        scan(&self.file("profiles.csv"), columns, |f| {
+        self.scan(&self.file("profiles.csv"), columns, |f| {
             let list = |cell: &str| -> Vec<String> {
                 cell.split('|')
                     .filter(|v| !v.is_empty())
@@ -220,7 +253,7 @@ impl OutDir {
     pub(super) fn profile_of_record(&self, record: &RecordRef) -> anyhow::Result<RecordLookup> {
         let path = self.file("links.csv");
         let mut result = RecordLookup::UnknownSource;
-        scan(&path, ["source", "row", "profile_id"], |f| {
+        self.scan(&path, ["source", "row", "profile_id"], |f| {
             if f[0] != record.source {
                 return Ok(true);
             }
@@ -257,7 +290,7 @@ impl OutDir {
         let path = self.file("rejects.csv");
         if path.is_file() {
             let columns = ["source", "row", "column", "value", "reason"];
-            scan(&path, columns, |f| {
+            self.scan(&path, columns, |f| {
                 if f[0] == record.source && parse_row(f[1])? == record.row {
                     rejects.push(match f[2] {
                         "" => f[4].to_owned(),
@@ -280,7 +313,7 @@ impl OutDir {
     pub(super) fn edges_of(&self, profile_id: &str) -> anyhow::Result<Vec<Edge>> {
         let columns = crate::output::tables::EDGES_HEADER;
         let mut edges = Vec::new();
-        scan(&self.file("edges.csv"), columns, |f| {
+        self.scan(&self.file("edges.csv"), columns, |f| {
             if f[0] != profile_id {
                 // Rows are grouped by profile: once past the group, nothing follows.
                 return Ok(edges.is_empty());
@@ -330,7 +363,7 @@ impl OutDir {
     ) -> anyhow::Result<Vec<Refused>> {
         let columns = crate::output::tables::REFUSED_HEADER;
         let mut rows = Vec::new();
-        scan(&self.file("refused.csv"), columns, |f| {
+        self.scan(&self.file("refused.csv"), columns, |f| {
             let row = Refused {
                 record: RecordRef {
                     source: f[0].to_owned(),
@@ -354,10 +387,12 @@ impl OutDir {
 }
 
 /// Streams the rows of a CSV table with a header, handing `visit` the named columns in the
-/// order asked; `visit` returns `false` to stop early. Errors name the file and line.
+/// order asked, with the formula escape undone (`output::escape`); `visit` returns `false` to
+/// stop early. Errors name the file and line.
 pub(crate) fn scan<const N: usize>(
     path: &Path,
     names: [&str; N],
+    escape: CsvEscape,
     mut visit: impl FnMut([&str; N]) -> anyhow::Result<bool>,
 ) -> anyhow::Result<()> {
     let mut rdr = csv::ReaderBuilder::new()
@@ -386,7 +421,7 @@ pub(crate) fn scan<const N: usize>(
         if !more {
             return Ok(());
         }
-        let fields = index.map(|i| record.get(i).unwrap_or(""));
+        let fields = index.map(|i| escape.unescape(record.get(i).unwrap_or("")));
         let line = record.position().map_or(0, |p| p.line());
         if !visit(fields).with_context(|| format!("{}:{line}", path.display()))? {
             return Ok(());

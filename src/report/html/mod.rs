@@ -8,6 +8,7 @@
 
 mod campaign;
 mod definitions;
+mod probabilistic;
 mod svg;
 mod tables;
 
@@ -66,6 +67,9 @@ pub fn render(report: &Report) -> String {
         .map_or(&[][..], |p| &p.campaign[..]);
     campaign::campaign(&mut s, &report.campaign, changes);
     guards(&mut s, report);
+    if let Some(p) = &report.probabilistic {
+        probabilistic::render(&mut s, p);
+    }
     definitions(&mut s);
     s.push_str("</main>\n<footer class=\"muted\">Written by <code>omni merge</code>. The same numbers are in report.json; <code>omni report OUT_DIR --format markdown</code> prints them as tables.</footer>\n</body>\n</html>\n");
     s
@@ -173,8 +177,17 @@ fn match_rates(s: &mut String, report: &Report) {
         "Match rate per source",
         "Share of each source's records whose profile also appears in another source.",
     );
-    let bars: Vec<Bar> = report
-        .sources
+    let charted = largest_sources(report);
+    if charted.len() < report.sources.len() {
+        let _ = write!(
+            s,
+            "<p>The chart shows the {} largest of {} sources (by rows); the table lists them \
+             all.</p>",
+            charted.len(),
+            report.sources.len()
+        );
+    }
+    let bars: Vec<Bar> = charted
         .iter()
         .map(|x| Bar {
             label: x.name.clone(),
@@ -220,6 +233,19 @@ fn match_rates(s: &mut String, report: &Report) {
     s.push_str("</section>\n");
 }
 
+/// The sources a chart shows: all of them, or the `OVERLAP_SOURCES` with the most rows (in
+/// report order), so a run over hundreds of files keeps a readable chart (issue 16).
+fn largest_sources(report: &Report) -> Vec<&crate::report::metrics::SourceReport> {
+    let limit = crate::report::metrics::OVERLAP_SOURCES;
+    let mut picked: Vec<usize> = (0..report.sources.len()).collect();
+    if picked.len() > limit {
+        picked.sort_by_key(|&i| (std::cmp::Reverse(report.sources[i].rows_read), i));
+        picked.truncate(limit);
+        picked.sort_unstable();
+    }
+    picked.into_iter().map(|i| &report.sources[i]).collect()
+}
+
 fn overlap(s: &mut String, report: &Report) {
     let o = &report.overlap;
     section(
@@ -229,6 +255,16 @@ fn overlap(s: &mut String, report: &Report) {
         "Row source → column source: profiles known to both, and their share of the row source's \
          profiles. The diagonal is each source's own profile count.",
     );
+    if !o.other_sources.is_empty() {
+        let _ = write!(
+            s,
+            "<p>{} sources have a row of their own (the largest by rows); the last row, {}, \
+             counts the profiles with a record in any of these: {}.</p>",
+            o.sources.len() - 1,
+            esc(o.sources.last().map_or("", String::as_str)),
+            esc(&o.other_sources.join(", "))
+        );
+    }
     s.push_str(&svg::heatmap(
         "Overlap matrix",
         &o.sources,
