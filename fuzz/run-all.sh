@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 secs=${1:-200}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(email phone card id datetime amount csv_reader config)
+[ ${#targets[@]} -gt 0 ] || targets=(email phone card id datetime amount csv_reader parquet config)
 logs=${LOGS:-/tmp/omni-fuzz}
 mkdir -p "$logs"
 
@@ -33,9 +33,13 @@ for f in ../testdata/edge/*.csv ../testdata/edge/*.tsv; do
     { printf '\x00'; cat "$f"; } > "corpus/csv_reader/$(basename "$f")"
 done
 
+mkdir -p corpus/parquet
+cp ../testdata/sample/*.parquet corpus/parquet/
+
 for target in "${targets[@]}"; do
     extra=()
     [ "$target" = csv_reader ] && extra=(-max_len=16384)
+    [ "$target" = parquet ] && extra=(-max_len=65536)
     nice -n 19 cargo +nightly fuzz run "$target" "corpus/$target" -- \
         -max_total_time="$secs" -timeout=10 -print_final_stats=1 "${extra[@]}" \
         > "$logs/$target.log" 2>&1 || echo "$target: FAILED (see $logs/$target.log)"

@@ -317,9 +317,6 @@ pub struct SourceSettings {
     /// Roles for every source that has the column (`[columns]`, `--id`), with where each came
     /// from; `columns` wins over these.
     pub shared_columns: BTreeMap<String, (Role, String)>,
-    /// Whether a file without identifier columns is read anyway (the probabilistic pass
-    /// links its rows by names, dates and addresses).
-    pub person_only: bool,
 }
 
 /// Validated settings for the reading and normalizing stages.
@@ -585,7 +582,6 @@ fn source_settings(
         country_from: String::new(),
         channel: section.channel,
         shared_columns: BTreeMap::new(),
-        person_only: false,
     })
 }
 

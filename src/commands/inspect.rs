@@ -43,106 +43,28 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         country: settings.country.clone(),
         ..FileConfig::default()
     };
+    let (files, failed) = readable(files);
     let planned = extract::plan_inputs(&files, &normalizers, args.sample_rows.max(1))?;
+    let shared =
+        extract::shared::find(&files, &planned.iter().map(|p| &p.plan).collect::<Vec<_>>())?;
     for (file, planned) in files.iter().zip(planned) {
-        let extract::PlannedFile {
-            plan,
-            region,
-            format,
-            sample,
-        } = planned;
-        let f = &format;
-        let delimiter = match f.delimiter {
-            Some(b'\t') => ", tab-separated".to_owned(),
-            Some(d) => format!(", '{}'-separated", d as char),
-            None => String::new(),
-        };
-        let encoding = if f.encoding.is_empty() {
-            String::new()
-        } else {
-            format!(", {}", f.encoding)
-        };
-        // Issue 7: a file whose first line is data has no header; say how it was read.
-        let header = if f.headerless {
-            ", no header row: line 1 is data"
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            text,
-            "{} -> source \"{}\" ({}{encoding}{delimiter}{header}; {} rows sampled)",
-            file.path.display(),
-            file.name,
-            f.container,
-            sample.len()
-        );
-        if !f.skipped.is_empty() {
-            let _ = writeln!(
-                text,
-                "  columns not read: {}",
-                crate::input::parquet::skipped_list(&f.skipped)
-            );
-        }
-        let _ = writeln!(
-            text,
-            "  phone region: {} ({})",
-            region.code.as_deref().unwrap_or("none"),
-            region.from
-        );
-        let _ = writeln!(
-            text,
-            "  {:<24} {:<12} {:>7} {:>7}  {:<48}  detected by",
-            "column", "role", "filled", "valid", "samples"
-        );
-        let region = region.code.as_deref();
-        for (i, column) in plan.columns.iter().enumerate() {
-            let values = sample
-                .iter()
-                .filter_map(|row| row.get(i))
-                .map(|v| v.trim())
-                .filter(|v| !v.is_empty());
-            let filled = values.clone().count() as u64;
-            let (valid, shown) = match plan::identifier_namespace(&column.role) {
-                Some((kind, _)) => {
-                    let outcomes: Vec<_> = values
-                        .filter_map(|v| normalizers.normalize(kind, v, region))
-                        .collect();
-                    let valid = outcomes.iter().filter(|o| o.is_ok()).count() as u64;
-                    let mut shown: Vec<String> = outcomes.into_iter().flatten().collect();
-                    shown.dedup();
-                    shown.truncate(SAMPLES);
-                    (percent(crate::report::share(valid, filled)), shown)
-                }
-                None => (
-                    "-".to_owned(),
-                    values.take(SAMPLES).map(str::to_owned).collect(),
-                ),
-            };
-            let _ = writeln!(
-                text,
-                "  {:<24} {:<12} {:>7} {:>7}  {:<48}  {}",
-                column.name,
-                column.role.as_config(),
-                percent(crate::report::share(filled, sample.len() as u64)),
-                valid,
-                clip(&shown.join(", "), 48),
-                column.why,
-            );
-        }
-        let _ = writeln!(text);
+        let columns = planned
+            .plan
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), c.role.as_config()))
+            .collect();
+        write_file(&mut text, file, planned, &normalizers, &shared);
         config.sources.insert(
             file.stem.clone(),
             SourceSection {
                 name: (file.name != file.stem).then(|| file.name.clone()),
-                columns: plan
-                    .columns
-                    .iter()
-                    .map(|c| (c.name.clone(), c.role.as_config()))
-                    .collect(),
+                columns,
                 ..SourceSection::default()
             },
         );
     }
+    write_shared(&mut text, &shared);
     if let Some(path) = &args.write_config {
         if path.exists() {
             bail!(
@@ -159,5 +81,185 @@ pub fn run(args: &InspectArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         let _ = writeln!(text, "wrote {}", path.display());
     }
     ui.data(&text)?;
-    Ok(ExitStatus::Success)
+    for err in &failed {
+        ui.error(err);
+    }
+    Ok(if failed.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+/// One file's section: how it is read, its phone region, and per column the role, fill, validity,
+/// samples and why; for a file without an identifier, what to do.
+fn write_file(
+    text: &mut String,
+    file: &extract::InputFile,
+    planned: extract::PlannedFile,
+    normalizers: &Normalizers,
+    shared: &[extract::shared::SharedColumn],
+) {
+    let extract::PlannedFile {
+        plan,
+        region,
+        format,
+        sample,
+    } = planned;
+    let f = &format;
+    let delimiter = match f.delimiter {
+        Some(b'\t') => ", tab-separated".to_owned(),
+        Some(d) => format!(", '{}'-separated", d as char),
+        None => String::new(),
+    };
+    let encoding = if f.encoding.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", f.encoding)
+    };
+    // Issue 7: a file whose first line is data has no header; say how it was read.
+    let header = if f.headerless {
+        ", no header row: line 1 is data"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        text,
+        "{} -> source \"{}\" ({}{encoding}{delimiter}{header}; {} rows sampled)",
+        file.path.display(),
+        file.name,
+        f.container,
+        sample.len()
+    );
+    if !f.skipped.is_empty() {
+        let _ = writeln!(
+            text,
+            "  columns not read: {}",
+            crate::input::parquet::skipped_list(&f.skipped)
+        );
+    }
+    let _ = writeln!(
+        text,
+        "  phone region: {} ({})",
+        region.code.as_deref().unwrap_or("none"),
+        region.from
+    );
+    let _ = writeln!(
+        text,
+        "  {:<24} {:<12} {:>7} {:>7}  {:<48}  detected by",
+        "column", "role", "filled", "valid", "samples"
+    );
+    write_columns(text, &plan, &sample, region.code.as_deref(), normalizers);
+    if !plan.has_identifier() {
+        let path = file.path.display().to_string();
+        let proposal = shared.first().map(|s| s.column.as_str());
+        let hint = plan.no_identifier_hint(&path, &file.stem, proposal);
+        for line in hint.lines() {
+            let _ = writeln!(text, "  {line}");
+        }
+    }
+    let _ = writeln!(text);
+}
+
+/// One line per column: role, fill and valid shares on the sample, samples (normalized for
+/// identifiers), and why the role was chosen.
+fn write_columns(
+    text: &mut String,
+    plan: &extract::Plan,
+    sample: &[Vec<String>],
+    region: Option<&str>,
+    normalizers: &Normalizers,
+) {
+    for (i, column) in plan.columns.iter().enumerate() {
+        let values = sample
+            .iter()
+            .filter_map(|row| row.get(i))
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty());
+        let filled = values.clone().count() as u64;
+        let (valid, shown) = match plan::identifier_namespace(&column.role) {
+            Some((kind, _)) => {
+                let outcomes: Vec<_> = values
+                    .filter_map(|v| normalizers.normalize(kind, v, region))
+                    .collect();
+                let valid = outcomes.iter().filter(|o| o.is_ok()).count() as u64;
+                let mut shown: Vec<String> = outcomes.into_iter().flatten().collect();
+                shown.dedup();
+                shown.truncate(SAMPLES);
+                (percent(crate::report::share(valid, filled)), shown)
+            }
+            None => (
+                "-".to_owned(),
+                values.take(SAMPLES).map(str::to_owned).collect(),
+            ),
+        };
+        let _ = writeln!(
+            text,
+            "  {:<24} {:<12} {:>7} {:>7}  {:<48}  {}",
+            one_line(&column.name),
+            column.role.as_config(),
+            percent(crate::report::share(filled, sample.len() as u64)),
+            valid,
+            clip(&one_line(&shown.join(", ")), 48),
+            column.why,
+        );
+    }
+}
+
+/// The files whose first row can be read, and an error message for each of the others
+/// (issue 15: every file is reported; one that cannot be read is named, the others shown).
+fn readable(files: Vec<extract::InputFile>) -> (Vec<extract::InputFile>, Vec<String>) {
+    let mut failed = Vec::new();
+    let files = files
+        .into_iter()
+        .filter(|file| match extract::plan_file(file, 1) {
+            Ok(_) => true,
+            Err(err) => {
+                failed.push(format!("{err:#}"));
+                false
+            }
+        })
+        .collect();
+    (files, failed)
+}
+
+/// The columns proposed as shared identifiers, and how to link on them.
+fn write_shared(text: &mut String, shared: &[extract::shared::SharedColumn]) {
+    for s in shared {
+        let role = crate::config::parse_id_flag(&s.column)
+            .map(|(_, role)| role.as_config())
+            .unwrap_or_else(|_| format!("id:{}", s.column));
+        let ns = role.trim_start_matches("id:");
+        let (columns, how) = match &s.other {
+            None => (
+                format!("\"{}\" in {}", s.column, s.sources.join(", ")),
+                format!(
+                    "`--id {}` (or `\"{}\" = \"{role}\"` under [columns] in omni.toml)",
+                    s.column, s.column
+                ),
+            ),
+            Some(other) => (
+                format!(
+                    "\"{}\" in {} and \"{other}\" in {}",
+                    s.column, s.sources[0], s.sources[1]
+                ),
+                format!("`--id {}={ns} --id {other}={ns}`", s.column),
+            ),
+        };
+        let _ = writeln!(
+            text,
+            "shared identifier? {columns}: {} distinct, {} of values in another file; link on it \
+             with {how}",
+            percent(s.distinct),
+            percent(s.overlap),
+        );
+    }
+}
+
+/// A cell as one line: line breaks and tabs in multi-line cells would break the table.
+fn one_line(text: &str) -> String {
+    text.split(['\n', '\r', '\t'])
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

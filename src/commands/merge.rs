@@ -66,13 +66,17 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
              profile ids stable)"
         );
     }
-    let (mut files, warnings) = extract::resolve_inputs(&args.read.inputs, &settings)?;
+    let (files, warnings) = extract::resolve_inputs(&args.read.inputs, &settings)?;
+    // Kept to look for a shared id when a file links nobody (full runs only: an incremental
+    // run is given the new files alone).
+    let hint_files = if args.incremental {
+        Vec::new()
+    } else {
+        files.clone()
+    };
     // An incremental run is given only the new files: sections for saved ones are fine.
     if !args.incremental {
         settings.check_sources_exist(&files.iter().map(|f| f.stem.as_str()).collect::<Vec<_>>())?;
-    }
-    for file in &mut files {
-        file.settings.person_only = probabilistic;
     }
     let pass_files = probabilistic.then(|| files.clone());
     for warning in &warnings {
@@ -226,7 +230,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         ui.timing("report", started);
         (report, metrics)
     };
-    let ((report, metrics), stamps) = rayon::join(compute_report, || {
+    let ((mut report, metrics), stamps) = rayon::join(compute_report, || {
         tables::write_tables(
             &mut out,
             settings.csv_escape,
@@ -244,6 +248,12 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     }
     if let Some(outcome) = &second_pass {
         crate::output::probabilistic::write_links(&mut out, extracted, &outcome.links)?;
+    }
+    // Issue 15: a file that links nobody is told about a shared id column, if one is found.
+    // With the probabilistic pass a file of names links through them (issue 20): not reported.
+    for (i, hint) in extract::no_identifier_hints(&hint_files, &extracted.sources)? {
+        let linked_by_names = probabilistic && extracted.sources[i].has_person_name();
+        report.sources[i].no_identifier = (!linked_by_names).then_some(hint);
     }
     write_json(&mut out, "report.json", &report)?;
     write_text(&mut out, "report.html", &report::html::render(&report))?;
@@ -542,7 +552,7 @@ fn warn_about_missing_regions(extracted: &extract::Extracted, read_now: &[bool],
         if unparseable > 0 {
             ui.warn(&format!(
                 "{}: {} rejected as unparseable; no phone region is known for numbers without a \
-                 country code (use --country, e.g. --country RU)",
+                 country code (use --country with their country, e.g. --country US)",
                 source.path.display(),
                 crate::ui::summary::count(unparseable, "phone number"),
             ));

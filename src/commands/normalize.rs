@@ -28,7 +28,7 @@ pub fn run(args: &NormalizeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let kind = kind_of(args.kind);
     let mut text = String::new();
     for raw in &args.values {
-        text.push_str(&render_line(raw, normalizers.normalize(kind, raw, None)));
+        text.push_str(&line_for(&normalizers, kind, raw));
         text.push('\n');
     }
     ui.data(&text)?;
@@ -44,13 +44,35 @@ fn kind_of(kind: NormalizeKind) -> Kind {
     }
 }
 
-/// One output line, without the newline.
-fn render_line(raw: &str, result: Option<Result<String, RejectReason>>) -> String {
-    let raw = raw
-        .replace('\\', "\\\\")
+/// The line for one value: as `merge` reads it, a rejected phone that is a local number
+/// included (issue 15: `285-9902\tlocal_phone:2859902 (...)`).
+fn line_for(normalizers: &Normalizers, kind: Kind, raw: &str) -> String {
+    let result = normalizers.normalize(kind, raw, None);
+    let rejected = matches!(&result, Some(Err(reason)) if *reason != RejectReason::JunkValue);
+    let local = (kind == Kind::Phone && rejected)
+        .then(|| crate::normalize::phone::local_number(raw))
+        .flatten();
+    match local {
+        Some(local) => format!(
+            "{}\tlocal_phone:{local} (a local number without area code: links only with the same \
+             local number)",
+            escape(raw)
+        ),
+        None => render_line(raw, result),
+    }
+}
+
+/// The raw value with backslashes, tabs and line breaks escaped, so one value is one line.
+fn escape(raw: &str) -> String {
+    raw.replace('\\', "\\\\")
         .replace('\t', "\\t")
         .replace('\n', "\\n")
-        .replace('\r', "\\r");
+        .replace('\r', "\\r")
+}
+
+/// One output line, without the newline.
+fn render_line(raw: &str, result: Option<Result<String, RejectReason>>) -> String {
+    let raw = escape(raw);
     match result {
         None => format!("{raw}\t(empty)"),
         Some(Ok(canonical)) => format!("{raw}\t{canonical}"),
@@ -93,7 +115,7 @@ mod tests {
         let normalizers = Normalizers::new(&settings).expect("valid settings");
         values
             .iter()
-            .map(|raw| render_line(raw, normalizers.normalize(kind, raw, None)))
+            .map(|raw| line_for(&normalizers, kind, raw))
             .collect()
     }
 
@@ -111,6 +133,20 @@ mod tests {
                 "n/a\trejected: junk_value (placeholder or blocklisted value)",
                 "  \t(empty)",
                 "12\trejected: phone_invalid (not a valid number for its country)",
+            ]
+        );
+    }
+
+    // See: #15
+    #[test]
+    fn issue_15_local_numbers_are_shown_as_merge_links_them() {
+        let got = lines(Kind::Phone, Some("US"), &["285-9902", "1234567"]);
+        assert_eq!(
+            got,
+            [
+                "285-9902\tlocal_phone:2859902 (a local number without area code: links only \
+                 with the same local number)",
+                "1234567\trejected: phone_invalid (not a valid number for its country)",
             ]
         );
     }

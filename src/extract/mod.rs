@@ -9,6 +9,7 @@
 
 pub mod plan;
 pub mod records;
+pub mod shared;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -164,10 +165,9 @@ pub struct Source {
 }
 
 impl Source {
-    /// `Some(what to do)` when no column of the source is an identifier: it is read and
-    /// accounted for, but links nobody (`Plan::no_identifier_hint`).
-    pub fn no_identifier_hint(&self) -> Option<String> {
-        let plan = Plan {
+    /// The column plan the source was read with.
+    pub fn plan(&self) -> Plan {
+        Plan {
             columns: self
                 .columns
                 .iter()
@@ -177,21 +177,68 @@ impl Source {
                     why: c.why.clone(),
                 })
                 .collect(),
-        };
+        }
+    }
+
+    /// Whether a column holds a person's name (the probabilistic pass links such a source even
+    /// without an identifier column).
+    pub fn has_person_name(&self) -> bool {
+        self.columns
+            .iter()
+            .any(|c| matches!(c.role, Role::FirstName | Role::LastName | Role::FullName))
+    }
+
+    /// `Some(what to do)` when no column of the source is an identifier: it is read and
+    /// accounted for, but links nobody (`Plan::no_identifier_hint`); `shared` is a column
+    /// proposed as a shared id (`shared::find`), if any.
+    pub fn no_identifier_hint(&self, shared: Option<&str>) -> Option<String> {
+        let plan = self.plan();
         (!plan.has_identifier())
-            .then(|| plan.no_identifier_hint(&self.path.display().to_string(), &self.stem, None))
+            .then(|| plan.no_identifier_hint(&self.path.display().to_string(), &self.stem, shared))
     }
 }
 
-/// Per source: whether its names are given names only (a first-name column and no last-name
-/// or full-name column, as in an email list's `first_name`), for the name check
-/// (`GuardSettings::given_name_sources`).
+/// For a run where some source links nobody: the hint of each such source, by source index,
+/// proposing a shared id found among `files` when there is one (reads up to
+/// `shared::find`'s rows of each file; nothing is read when every source has an identifier).
+pub fn no_identifier_hints(
+    files: &[InputFile],
+    sources: &[Source],
+) -> anyhow::Result<Vec<(usize, String)>> {
+    if sources.iter().all(|s| s.plan().has_identifier()) {
+        return Ok(Vec::new());
+    }
+    let plans: Vec<Plan> = files
+        .iter()
+        .map(|f| {
+            sources.iter().find(|s| s.path == f.path).map_or(
+                Plan {
+                    columns: Vec::new(),
+                },
+                Source::plan,
+            )
+        })
+        .collect();
+    let shared = shared::find(files, &plans.iter().collect::<Vec<_>>())?;
+    let proposal = shared.first().map(|s| s.column.as_str());
+    Ok(sources
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.no_identifier_hint(proposal).map(|hint| (i, hint)))
+        .collect())
+}
+
+/// Per source: whether a one-word name of it is a given name, for the name check
+/// (`GuardSettings::given_name_sources`). It is unless the source has both a first-name and a
+/// last-name column, where one word may be either part, the other left blank: an email
+/// list's `first_name` holds given names, and so does a one-word full name (people type their
+/// first name into an app's `name`).
 pub fn given_name_sources(sources: &[Source]) -> Vec<bool> {
     sources
         .iter()
         .map(|s| {
             let has = |role: Role| s.columns.iter().any(|c| c.role == role);
-            has(Role::FirstName) && !has(Role::LastName) && !has(Role::FullName)
+            !(has(Role::FirstName) && has(Role::LastName))
         })
         .collect()
 }
@@ -504,6 +551,19 @@ struct InvalidCell {
     value: Span,
 }
 
+impl InvalidCell {
+    /// Its entry in `rejects.csv`, in source `index`, data row `row`.
+    fn reject(&self, index: u16, row: u64, plan: &Plan, chunk: &Processed) -> Reject {
+        Reject {
+            source: index,
+            row,
+            column: plan.columns[self.column].name.clone(),
+            value: chunk.str(self.value).to_owned(),
+            reason: self.reason,
+        }
+    }
+}
+
 impl Processed {
     /// Notes a cell of column `column` of the row being processed (the next one pushed) that
     /// is not an amount or date; a placeholder (`n/a`, `-`) is an empty cell, not a reject,
@@ -683,13 +743,7 @@ fn append(
     let mut invalid = chunk.invalid.iter().peekable();
     for (i, row) in chunk.rows.iter().enumerate() {
         while let Some(cell) = invalid.next_if(|c| c.row == i) {
-            out.rejects.push(Reject {
-                source: index,
-                row: row.row,
-                column: plan.columns[cell.column].name.clone(),
-                value: chunk.str(cell.value).to_owned(),
-                reason: cell.reason,
-            });
+            out.rejects.push(cell.reject(index, row.row, plan, chunk));
         }
         source.rows_read += 1;
         if let Some(reason) = row.bad {
@@ -722,23 +776,17 @@ fn append(
             let report = &mut source.columns[column.column];
             match *value {
                 Value::Empty => {}
-                Value::Valid(span, tag) => {
+                Value::Valid(span, tag) | Value::Local(span, tag) => {
+                    let local = matches!(value, Value::Local(..));
                     report.filled += 1;
                     report.valid += 1;
-                    let id = out
-                        .interner
-                        .intern_tagged(column.namespace, chunk.str(span), tag);
-                    if !idents.contains(&id) {
-                        idents.push(id);
-                    }
-                }
-                Value::Local(span, tag) => {
-                    report.filled += 1;
-                    report.valid += 1;
-                    report.local += 1;
-                    let namespace = column
-                        .local_namespace
-                        .expect("local numbers only come from phone columns");
+                    report.local += u64::from(local);
+                    let namespace = match local {
+                        true => column
+                            .local_namespace
+                            .expect("local numbers only come from phone columns"),
+                        false => column.namespace,
+                    };
                     let id = out.interner.intern_tagged(namespace, chunk.str(span), tag);
                     if !idents.contains(&id) {
                         idents.push(id);
@@ -844,6 +892,30 @@ fn process_row(
         };
         out.values.push(value);
     }
+    let (time_min, time_max) = row_times(compiled, &cell, normalizers, out);
+    let amount = row_amount(compiled, &cell, normalizers, out);
+    let key = compiled.key.and_then(cell).map(|k| out.push(k));
+    let name = display_name(compiled, &cell, &mut out.text);
+    out.rows.push(ProcessedRow {
+        row,
+        bad: None,
+        raw: (0, 0),
+        key,
+        name,
+        time_min,
+        time_max,
+        amount,
+    });
+}
+
+/// The earliest and latest date of the row's date columns (`NO_TIME` without one); a cell
+/// that is not a date is noted as `date_invalid` (issue 16).
+fn row_times<'a>(
+    compiled: &Compiled,
+    cell: &impl Fn(usize) -> Option<&'a str>,
+    normalizers: &Normalizers,
+    out: &mut Processed,
+) -> (i64, i64) {
     let (mut time_min, mut time_max) = (NO_TIME, NO_TIME);
     for &i in &compiled.timestamps {
         let Some(text) = cell(i) else { continue };
@@ -859,6 +931,17 @@ fn process_row(
             None => out.invalid_cell(normalizers, i, RejectReason::DateInvalid, text),
         }
     }
+    (time_min, time_max)
+}
+
+/// The row's amount: its first amount column holding one (NaN without); a cell that is not an
+/// amount is noted as `amount_invalid` (issue 16).
+fn row_amount<'a>(
+    compiled: &Compiled,
+    cell: &impl Fn(usize) -> Option<&'a str>,
+    normalizers: &Normalizers,
+    out: &mut Processed,
+) -> f64 {
     let mut amount = f64::NAN;
     for &i in &compiled.amounts {
         let Some(text) = cell(i) else { continue };
@@ -868,18 +951,7 @@ fn process_row(
             None => out.invalid_cell(normalizers, i, RejectReason::AmountInvalid, text),
         }
     }
-    let key = compiled.key.and_then(cell).map(|k| out.push(k));
-    let name = display_name(compiled, &cell, &mut out.text);
-    out.rows.push(ProcessedRow {
-        row,
-        bad: None,
-        raw: (0, 0),
-        key,
-        name,
-        time_min,
-        time_max,
-        amount,
-    });
+    amount
 }
 
 /// A rejected phone that is a local number (`phone::local_number`) becomes a value of the

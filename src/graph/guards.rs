@@ -56,9 +56,10 @@ pub struct GuardSettings {
     /// report shows the size actually used instead.
     #[serde(skip)]
     pub alarm_size: Option<u32>,
-    /// Per source index: its names are given names only (its one name column is a first
-    /// name). Filled from the sources' column plans before linking (`given_name_sources`), not
-    /// configured; a source beyond the list counts as `false`.
+    /// Per source index: a one-word name of it is a given name (it has no separate first and
+    /// last name columns). Filled from the sources' column plans before linking
+    /// (`extract::given_name_sources`), not configured; a source beyond the list counts as
+    /// `false`.
     #[serde(skip)]
     pub given_name_sources: Vec<bool>,
 }

@@ -11,8 +11,8 @@
 //! which is what typing errors do (`aessicj` / `jessica`, `Ivanof` / `Ivanov`). Two names of one
 //! token each never disagree: one record may give a first name and the other a last name
 //! (`Mitchell` / `Sebastian`), and nothing says they contradict, unless both are known to be
-//! given names (each from a source whose only name column is a first name). A refusal therefore needs a
-//! real contradiction: `Иван Петров` and `Мария Петрова` (a household) or `Anna Smith` and `John
+//! given names (each from a source whose names are not split into first and last name columns,
+//! see `extract::given_name_sources`). A refusal therefore needs a real contradiction: `Иван Петров` and `Мария Петрова` (a household) or `Anna Smith` and `John
 //! Smith` disagree. Names never link records; they only let the guards refuse links.
 
 /// Transliterated endings of Russian patronymics.
@@ -57,9 +57,10 @@ impl FoldedName {
         &self.0
     }
 
-    /// The same name, marked as given names only: it came from a source whose one name column
-    /// is a first-name column (an email list's `first_name`), so a single token is surely a
-    /// given name and two different ones contradict (`Anna` / `Ivan` sharing a family mailbox).
+    /// The same name, marked as a given name when it is one word: it came from a source whose
+    /// names are not split into first and last name columns (an email list's `first_name`, an
+    /// app's `name`), so a single token is a given name and two different ones contradict
+    /// (`Anna` / `Ivan` sharing a family mailbox).
     pub fn given_only(mut self) -> FoldedName {
         self.1 = true;
         self

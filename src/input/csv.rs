@@ -588,6 +588,25 @@ impl<R> LineEnds<R> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn excel_sep_lines_name_the_delimiter_and_are_blanked() {
+        let cases: [(&str, Option<u8>, &str); 8] = [
+            ("sep=;\r\nemail;name\r\n", Some(b';'), "\r\nemail;name\r\n"),
+            ("SEP=,\nemail\n", Some(b','), "\nemail\n"),
+            ("\u{feff}sep=|\nemail\n", Some(b'|'), "\u{feff}\nemail\n"),
+            ("sep=\t\nemail\n", Some(b'\t'), "\nemail\n"),
+            ("sep=;", Some(b';'), ""),
+            ("sep=ab\nemail\n", None, "sep=ab\nemail\n"),
+            ("sep=\"\nemail\n", None, "sep=\"\nemail\n"),
+            ("email,sep=;\n", None, "email,sep=;\n"),
+        ];
+        for (text, delimiter, rest) in cases {
+            let mut sample = text.as_bytes().to_vec();
+            assert_eq!(take_excel_sep_line(&mut sample), delimiter, "{text:?}");
+            assert_eq!(String::from_utf8(sample).unwrap(), rest, "{text:?}");
+        }
+    }
+
     fn normalized(input: &[u8], chunk: usize) -> Vec<u8> {
         struct Chunky<'a>(&'a [u8], usize);
         impl Read for Chunky<'_> {

@@ -32,6 +32,10 @@ use serde::{Deserialize, Serialize};
 pub const SAMPLE_VALUES: usize = 300;
 /// Share of values a header-detected role needs to be kept.
 const CONFIRM_SHARE: f64 = 0.5;
+/// Values a full-name column needs before its repetition is judged.
+const MIN_CATEGORY_VALUES: usize = 20;
+/// Below this share of distinct values, a "name" column is a category.
+const MAX_CATEGORY_DISTINCT: f64 = 0.2;
 /// Share of values needed to assign a role from content alone.
 const CONTENT_SHARE: f64 = 0.8;
 
@@ -177,9 +181,17 @@ pub fn detect(headers: &[String], sample: &[Vec<String>]) -> Vec<Detection> {
                 }
             }
             HeaderMatch::Role(role, _) => confirm(header, role.clone(), &stats),
+            HeaderMatch::OtherEntity(word)
+                if find_word(std::slice::from_ref(word), BIRTH_WORDS).is_some() =>
+            {
+                Detection {
+                    role: Role::Ignore,
+                    why: format!("header \"{header}\": a birth date, not used to link"),
+                }
+            }
             HeaderMatch::OtherEntity(word) => Detection {
                 role: Role::Ignore,
-                why: format!("header \"{header}\" describes \"{word}\", not the customer"),
+                why: format!("header \"{header}\" is about the {word}, not the customer"),
             },
             HeaderMatch::None => from_content(&stats),
         };
@@ -195,6 +207,12 @@ pub fn header_role(header: &str) -> Option<Role> {
         HeaderMatch::Role(role, _) => Some(role),
         _ => None,
     }
+}
+
+/// True when the header is about something other than the customer (`order_id`,
+/// `date_of_birth`): such a column is never proposed as a shared identifier.
+pub fn names_other_entity(header: &str) -> bool {
+    matches!(match_header(header), HeaderMatch::OtherEntity(_))
 }
 
 /// What the header alone says about a column.
@@ -226,6 +244,20 @@ fn confirm(header: &str, role: Role, stats: &Shapes) -> Detection {
     let named = format!("header \"{header}\"");
     if stats.total == 0 {
         return Detection { role, why: named };
+    }
+    // People's full names are nearly all different; a few values repeated down the column
+    // (`Program Name`: "Head Start", "Child Care") are a category, not a person (issue 15).
+    if role == Role::FullName
+        && stats.total >= MIN_CATEGORY_VALUES
+        && stats.share(stats.distinct) < MAX_CATEGORY_DISTINCT
+    {
+        return Detection {
+            role: Role::Ignore,
+            why: format!(
+                "{named}, but only {} different values in {}: a category, not a person's name",
+                stats.distinct, stats.total
+            ),
+        };
     }
     let Some((share, noun)) = stats.share_for(&role) else {
         if stats.share(stats.email) >= CONTENT_SHARE {
@@ -614,6 +646,8 @@ const PLACEHOLDERS: &[&str] = &[
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Shapes {
     total: usize,
+    /// Distinct values among the `total`.
+    distinct: usize,
     email: usize,
     phone: usize,
     clear_phone: usize,
@@ -628,8 +662,10 @@ impl Shapes {
         let usable = values
             .map(str::trim)
             .filter(|v| !v.is_empty() && !is_placeholder(v));
+        let mut seen = std::collections::HashSet::new();
         for value in usable.take(SAMPLE_VALUES) {
             shapes.total += 1;
+            shapes.distinct += usize::from(seen.insert(value));
             let phone = is_phone_like(value);
             shapes.email += usize::from(is_email_like(value));
             shapes.phone += usize::from(phone);
@@ -744,7 +780,7 @@ fn is_card_like(value: &str) -> bool {
 }
 
 /// A date, a date-time, a Unix time in seconds or milliseconds, or an Excel serial date.
-fn is_timestamp_like(value: &str) -> bool {
+pub(crate) fn is_timestamp_like(value: &str) -> bool {
     if is_date_like(value) {
         return true;
     }
@@ -1062,6 +1098,40 @@ mod tests {
         assert_eq!(got[4].role, Role::Timestamp);
         assert_eq!(got[4].why, "header \"signup\", content 100% dates");
         assert_eq!(got[5].role, Role::Ignore, "{}", got[5].why);
+    }
+
+    #[test]
+    fn issue_15_a_name_column_of_few_repeated_values_is_a_category() {
+        // See: #15. `Program Name` lists programmes, not people.
+        let programmes = ["Head Start", "Child Care", "Community Partnerships"];
+        let rows: Vec<Vec<&str>> = (0..30)
+            .map(|i| {
+                vec![
+                    programmes[i % 3],
+                    ["Ann Lee", "Bob Stone", "Cy Young"][i % 3],
+                ]
+            })
+            .collect();
+        let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
+        let got = roles(&["Program Name", "Customer Name"], &rows);
+        assert_eq!(got[0].role, Role::Ignore, "{}", got[0].why);
+        assert!(got[0].why.contains("a category"), "{}", got[0].why);
+        // Repeated people's names are a category too (30 rows, 3 names); distinct ones are not.
+        let people: Vec<String> = (0..30).map(|i| format!("Person {i}")).collect();
+        let rows: Vec<Vec<&str>> = people.iter().map(|p| vec![p.as_str()]).collect();
+        let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
+        assert_eq!(roles(&["Site name"], &rows)[0].role, Role::FullName);
+    }
+
+    #[test]
+    fn issue_15_a_birth_date_is_labelled_as_one() {
+        // See: #15.
+        let got = roles(&["dob", "order_id"], &[]);
+        assert_eq!(got[0].why, "header \"dob\": a birth date, not used to link");
+        assert_eq!(
+            got[1].why,
+            "header \"order_id\" is about the order, not the customer"
+        );
     }
 
     #[test]

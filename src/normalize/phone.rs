@@ -847,6 +847,22 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
+        fn local_numbers_are_digits_and_idempotent(raw in "[0-9 ().-]{1,14}") {
+            if let Some(local) = local_number(&raw) {
+                prop_assert!((5..=8).contains(&local.len()), "{local}");
+                prop_assert!(local.bytes().all(|b| b.is_ascii_digit()), "{local}");
+                prop_assert_eq!(local_number(&local), Some(local.clone()));
+            }
+        }
+
+        #[test]
+        fn international_readings_are_e164(raw in "(00|011|810|1)?[0-9 -]{8,16}") {
+            if let Some(e164) = international_reading(&raw) {
+                prop_assert!(e164_shape(&e164), "{raw} -> {e164}");
+            }
+        }
+
+        #[test]
         fn never_panics(raw in any::<String>(), region in "(RU|US|GB|DE|)") {
             let hint = (!region.is_empty()).then_some(region.as_str());
             let _ = PhoneNormalizer::new(Some("RU")).expect("RU").normalize(&raw, hint);

@@ -334,7 +334,7 @@ pub fn compute(
                     local_numbers: c.local,
                 })
                 .collect(),
-            no_identifier: s.no_identifier_hint(),
+            no_identifier: s.no_identifier_hint(None),
         })
         .collect();
 

@@ -168,6 +168,17 @@ impl Ui {
         }
     }
 
+    /// A non-fatal error on stderr (even with `--quiet`): a command that goes on past one bad
+    /// input (`inspect` over a folder) and exits 1 at the end.
+    pub fn error(&self, text: &str) {
+        let line = format!("omni: error: {text}");
+        if self.progress {
+            let _ = self.bars.println(&line);
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
     /// A warning on stderr (suppressed by `--quiet`), printed above any progress bars.
     pub fn warn(&self, text: &str) {
         if self.quiet {

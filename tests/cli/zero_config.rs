@@ -260,3 +260,125 @@ fn issue_15_a_config_section_for_a_missing_source_is_an_error() {
     assert_code(&output, 1);
     assert!(stderr(&output).contains("config [columns]: column \"e-mail\" is in no input file"));
 }
+
+// See: #15
+#[test]
+fn issue_15_inspect_reports_every_file_and_proposes_shared_ids() {
+    let t = CliTest::new();
+    let people: Vec<String> = (0..40)
+        .map(|i| format!("rec-{i},person {i},{}", 5_304_218 + i * 7919))
+        .collect();
+    t.write(
+        "in/a.csv",
+        format!("rec_id,given_name,soc_sec_id\n{}\n", people.join("\n")),
+    );
+    t.write(
+        "in/b.csv",
+        format!(
+            "rec_id,given_name,soc_sec_id\n{}\n",
+            people[..30]
+                .iter()
+                .map(|p| p.replace("rec-", "dup-"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    );
+    t.write(
+        "in/c.csv",
+        "Site name,Phone\n\"Chicago Commons\nAssociation\",285-9902\n",
+    );
+    t.write("in/empty.csv", "");
+    let output = t.run(&["inspect", "in"]);
+    // The empty file is an error, named, but every other file is still reported.
+    assert_code(&output, 1);
+    let out = crate::stdout(&output);
+    for needle in ["in/a.csv ->", "in/b.csv ->", "in/c.csv ->"] {
+        assert!(out.contains(needle), "missing {needle}: {out}");
+    }
+    assert!(stderr(&output).contains("omni: error: in/empty.csv"));
+    // The multi-line cell stays on its row.
+    assert!(
+        out.lines()
+            .any(|l| l.contains("Chicago Commons Association")),
+        "{out}"
+    );
+    // The shared id is proposed, with how to use it, and rec_id is not.
+    assert!(
+        out.contains("shared identifier? \"soc_sec_id\" in a, b")
+            && out.contains("`--id soc_sec_id`"),
+        "{out}"
+    );
+    assert!(!out.contains("shared identifier? \"rec_id\""), "{out}");
+    // The files without an identifier say so, proposing the shared id.
+    assert!(out.contains("\"soc_sec_id\" = \"id:soc_sec_id\""), "{out}");
+}
+
+// See: #15
+#[test]
+fn issue_15_a_per_row_country_wins_over_the_inferred_region() {
+    let t = CliTest::new();
+    t.write(
+        "in/a.csv",
+        "name,phone,country\nAnn Lee,(415) 555-0100,US\nIvan Petrov,(415) 555-0100,RU\n\
+         Bob Stone,(310) 246-1501,\nCy Young,(212) 555-0199,\n",
+    );
+    t.write(
+        "in/b.csv",
+        "name,phone\nAnn Lee,+1 415 555 0100\nIvan Petrov,+7 415 555-01-00\nBob Stone,+1 310 246 1501\n",
+    );
+    let output = t.run(&["merge", "in", "-o", "out", "-q"]);
+    assert_code(&output, 0);
+    let report = report(&t, "out");
+    assert_eq!(report["sources"][0]["phone_region"], "US");
+    let p = profiles_of(&t, "out");
+    // a rows 1-4, then b rows 1-3.
+    assert_eq!(p[0], p[4], "US row, read as US");
+    assert_eq!(p[1], p[5], "the row's RU wins over the file's US");
+    assert_eq!(p[2], p[6], "no country: the file's inferred US");
+    assert_ne!(p[0], p[1]);
+}
+
+// See: #15, #20. A file of names without an identifier column is linked by the probabilistic
+// pass, so it is not reported as "not linked" and the run exits 0; without the pass it is.
+#[test]
+fn issue_20_a_names_only_file_is_linked_by_the_probabilistic_pass() {
+    let t = CliTest::new();
+    let people = "given_name,surname,date_of_birth,postcode\n\
+                  michaela,neumann,19151111,4223\n\
+                  courtney,painter,19161214,4560\n\
+                  elton,wakefield,19651013,3212\n";
+    t.write("in/a.csv", people);
+    t.write(
+        "in/b.csv",
+        "given_name,surname,date_of_birth,postcode\n\
+         michaela,neuman,19151111,4223\n\
+         courtney,painter,19161214,4560\n\
+         elton,wakefeld,19651013,3212\n",
+    );
+    let exact = t.run(&["merge", "in", "-o", "out", "-q"]);
+    assert_code(&exact, 1);
+    assert!(
+        stderr(&exact).contains("omni: not linked"),
+        "{}",
+        stderr(&exact)
+    );
+    let output = t.run(&[
+        "merge",
+        "in",
+        "-o",
+        "out2",
+        "-q",
+        "--match",
+        "probabilistic",
+    ]);
+    assert_code(&output, 0);
+    assert!(
+        !stderr(&output).contains("not linked"),
+        "{}",
+        stderr(&output)
+    );
+    let report = report(&t, "out2");
+    for source in report["sources"].as_array().unwrap() {
+        assert!(source.get("no_identifier").is_none(), "{source}");
+    }
+}
