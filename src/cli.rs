@@ -108,8 +108,8 @@ pub struct ExportArgs {
     /// Keep only the profiles matching a condition, e.g. `sources>=2`, `buyer`,
     /// `last_seen>=2026-01-01`, `not email`, `source=web_shop and purchases>=2`. Repeat to
     /// require all [default: every profile]. See docs/export.md for the language.
-    #[arg(short = 'w', long = "where", value_name = "CONDITION")]
-    pub conditions: Vec<String>,
+    #[arg(short = 'w', long = "where", value_name = "CONDITION", value_parser = crate::export::filter::Filter::from_arg)]
+    pub conditions: Vec<crate::export::filter::Filter>,
 
     /// A file of emails and/or phones never to export (unsubscribed, bounced): one per line or
     /// CSV cells, normalized as `merge` normalizes them; with a `status` column, only its

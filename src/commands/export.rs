@@ -8,7 +8,6 @@ use anyhow::Context;
 use crate::cli::ExportArgs;
 use crate::config::Settings;
 use crate::exit::ExitStatus;
-use crate::export::filter::Filter;
 use crate::export::suppress::Suppression;
 use crate::export::{Job, export, outdir};
 use crate::normalize::Normalizers;
@@ -17,17 +16,12 @@ use crate::ui::Ui;
 /// Runs `omni export`.
 pub fn run(args: &ExportArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let settings = Settings::load(args.config.as_deref())?;
-    let filters = args
-        .conditions
-        .iter()
-        .map(|c| Filter::parse(c))
-        .collect::<anyhow::Result<Vec<_>>>()?;
     let loaded = outdir::load(&args.out)?;
     let normalizers = Normalizers::new(&settings)?;
     let suppression =
         Suppression::read(&args.suppress, &normalizers, &loaded.regions).context("--suppress")?;
     let job = Job {
-        filters: &filters,
+        filters: &args.conditions,
         suppression: &suppression,
         settings: &settings.export,
         dir: &args.export_dir,

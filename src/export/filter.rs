@@ -121,6 +121,15 @@ impl Filter {
         Ok(filter)
     }
 
+    /// [`Filter::parse`] for clap's `value_parser`: a bad condition is a usage error (exit 2).
+    pub fn from_arg(text: &str) -> Result<Filter, String> {
+        Filter::parse(text).map_err(|e| {
+            let message = format!("{e:#}");
+            let prefix = format!("--where '{text}': ");
+            message.strip_prefix(&prefix).unwrap_or(&message).to_owned()
+        })
+    }
+
     /// Whether the profile is in the segment.
     pub fn keeps(&self, p: &ExportProfile) -> bool {
         match self {

@@ -3,7 +3,7 @@
 //! joined. Uses `omni explain`'s reader ([`OutDir`] and its `scan`, which undoes the formula escape) so both commands check the out
 //! dir the same way and name the same files in their errors.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::anyhow;
@@ -42,6 +42,8 @@ pub struct ExportProfile {
 
 /// Per identifier (`kind`, value): the sources whose records were joined through it
 /// (`edges.csv`: a record and the parent it was reached from both carry the `via` value).
+/// Only values that compete with another value of the same kind in their profile are kept:
+/// the others need no ranking, and leaving them out keeps the map small on big out dirs.
 pub type Evidence = HashMap<(String, String), BTreeSet<String>>;
 
 /// What `omni export` reads from the out dir.
@@ -57,9 +59,11 @@ pub struct Loaded {
 /// Reads the out dir at `dir` (errors name the file and line).
 pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
     let out = OutDir::locate(dir)?;
+    let profiles = profiles(&out)?;
+    let contested = contested(&profiles);
     Ok(Loaded {
-        profiles: profiles(&out)?,
-        evidence: evidence(&out)?,
+        evidence: evidence(&out, &contested)?,
+        profiles,
         regions: out.phone_regions()?,
     })
 }
@@ -116,7 +120,27 @@ fn profile(f: [&str; 12]) -> anyhow::Result<ExportProfile> {
     })
 }
 
-fn evidence(out: &OutDir) -> anyhow::Result<Evidence> {
+/// The `(kind, value)` pairs of profiles holding two or more values of that kind.
+fn contested(profiles: &[ExportProfile]) -> HashSet<(String, String)> {
+    let mut set = HashSet::new();
+    for p in profiles {
+        for (kind, values) in [("email", &p.emails), ("phone", &p.phones)] {
+            if values.len() > 1 {
+                set.extend(values.iter().map(|v| (kind.to_owned(), v.clone())));
+            }
+        }
+        let mut namespaces: Vec<&str> = p.ids.iter().map(|(ns, _)| ns.as_str()).collect();
+        namespaces.sort_unstable();
+        for (ns, value) in &p.ids {
+            if namespaces.iter().filter(|n| **n == ns.as_str()).count() > 1 {
+                set.insert((format!("id:{ns}"), value.clone()));
+            }
+        }
+    }
+    set
+}
+
+fn evidence(out: &OutDir, contested: &HashSet<(String, String)>) -> anyhow::Result<Evidence> {
     let mut evidence = Evidence::new();
     // source, parent_source, via_kind, via_value
     let columns = [
@@ -126,12 +150,11 @@ fn evidence(out: &OutDir) -> anyhow::Result<Evidence> {
         EDGES_HEADER[8],
     ];
     out.scan(&out.file("edges.csv"), columns, |f| {
-        if f[2].is_empty() {
+        let key = (f[2].to_owned(), f[3].to_owned());
+        if f[2].is_empty() || !contested.contains(&key) {
             return Ok(true);
         }
-        let sources = evidence
-            .entry((f[2].to_owned(), f[3].to_owned()))
-            .or_default();
+        let sources = evidence.entry(key).or_default();
         sources.insert(f[0].to_owned());
         if !f[1].is_empty() {
             sources.insert(f[1].to_owned());

@@ -307,7 +307,8 @@ fn a_bad_condition_names_the_word_and_writes_nothing() {
         "--where",
         "sources>=2 and byer",
     ]);
-    assert_code(&output, 1);
+    // A usage error, caught while parsing the command line.
+    assert_code(&output, 2);
     assert!(
         stderr(&output).contains("'byer' is no condition"),
         "{}",
