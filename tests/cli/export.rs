@@ -228,6 +228,93 @@ fn the_merge_records_each_values_last_date_and_export_sends_to_the_newest() {
     assert_eq!(email[0][1..], ["Ivan Petrov", "Ivan", "new@mail.ru"]);
 }
 
+/// Channels the config names: push keyed by the app's user id (`id:app`, from `--id
+/// app_user=app` in the merge) and a messenger keyed by phone, in a cascade that tries push
+/// first.
+#[test]
+fn push_by_app_id_and_a_messenger_by_phone_are_channels_of_the_cascade() {
+    let t = CliTest::new();
+    t.write(
+        "in/app.csv",
+        "app_user,email\nU100,anna@mail.ru\nU200,boris@mail.ru\n",
+    )
+    .write(
+        "in/shop.csv",
+        "customer_id,email,phone,first_name,last_name\n\
+             1,anna@mail.ru,+79160000001,Anna,Ivanova\n\
+             2,,+79160000002,Petr,Sidorov\n\
+             3,boris@mail.ru,,Boris,Petrov\n",
+    )
+    .write(
+        "campaign.toml",
+        "[export]\ncascade = [\"push\", \"email\", \"viber\", \"sms\"]\n\
+             [export.channels]\nviber = \"phone\"\npush = \"id:app\"\n",
+    );
+    let merged = t.run(&["merge", "in", "-o", "out", "--id", "app_user=app"]);
+    assert_code(&merged, 0);
+    let summary = export(&t, &["--config", "campaign.toml"]);
+    let push: Vec<Vec<String>> = rows(&t, "exp/send/push.csv");
+    assert!(
+        t.read("exp/send/push.csv")
+            .starts_with("profile_id,name,greeting,app\n")
+    );
+    let mut pushed: Vec<[&str; 2]> = push.iter().map(|r| [&r[2][..], &r[3][..]]).collect();
+    pushed.sort();
+    assert_eq!(pushed, [["Anna", "U100"], ["Boris", "U200"]]);
+    let mut cascade: Vec<Vec<String>> = rows(&t, "exp/cascade.csv")
+        .into_iter()
+        .map(|r| r[2..].to_vec())
+        .collect();
+    cascade.sort();
+    assert_eq!(
+        cascade,
+        [
+            [
+                "Anna",
+                "1",
+                "push",
+                "U100",
+                "email|viber|sms",
+                "U100",
+                "anna@mail.ru",
+                "+79160000001",
+                "+79160000001"
+            ],
+            [
+                "Boris",
+                "1",
+                "push",
+                "U200",
+                "email",
+                "U200",
+                "boris@mail.ru",
+                "",
+                ""
+            ],
+            [
+                "Petr",
+                "3",
+                "viber",
+                "+79160000002",
+                "sms",
+                "",
+                "",
+                "+79160000002",
+                "+79160000002"
+            ],
+        ]
+    );
+    for step in [
+        "1. push   2 / 2",
+        "2. email  0 / 2",
+        "3. viber  1 / 2",
+        "4. sms    0 / 2",
+        "unreachable  0",
+    ] {
+        assert!(summary.contains(step), "{step}: {summary}");
+    }
+}
+
 #[test]
 fn no_profile_and_no_contact_is_twice_in_a_send_list() {
     let t = CliTest::new();
