@@ -435,6 +435,45 @@ fn fail_on_retention_below_holds_under_the_measured_retention() {
     );
 }
 
+/// `--fail-on ltv-drop=P%` compares the mean LTV with the previous run's: forty new buyers of
+/// one cheap receipt each pull it down by more than 10% and less than 99%.
+#[test]
+fn fail_on_ltv_drop_holds_when_the_mean_ltv_falls_since_the_previous_run() {
+    let t = CliTest::new();
+    write_inputs(&t);
+    let first = t.run(&["merge", "in", "-o", "out", "--state", "st"]);
+    assert_code(&first, 0);
+    let before: serde_json::Value = serde_json::from_str(&t.read("out/report.json")).unwrap();
+    let mut cheap = String::from("receipt_id,phone,amount,purchased_at\n");
+    for i in 0..40u32 {
+        cheap.push_str(&format!("C{i},+7926777{i:04},1.00,2025-06-20 12:00:00\n"));
+    }
+    t.write("in/pos_cheap.csv", cheap);
+    let args = ["merge", "in", "-o", "out", "--state", "st", "--fail-on"];
+    let mut held = args.to_vec();
+    held.push("ltv-drop=10%");
+    let output = t.run(&held);
+    assert_code(&output, 3);
+    let after: serde_json::Value = serde_json::from_str(&t.read("out/report.json")).unwrap();
+    let (b, a) = (
+        before["campaign"]["ltv"]["mean"].as_f64().unwrap(),
+        after["campaign"]["ltv"]["mean"].as_f64().unwrap(),
+    );
+    let drop = (b - a) / b;
+    assert!(drop > 0.1 && drop < 0.99, "{b} -> {a}");
+    let err = crate::stderr(&output);
+    let expected = format!(
+        "mean LTV fell from {b:.2} to {a:.2} ({:.1}%) since the previous run (ltv-drop=10.0%)",
+        -drop * 100.0
+    );
+    assert!(err.contains(&expected), "{err}");
+    // The same run again: nothing moved, nothing holds.
+    assert_code(&t.run(&held), 0);
+    // Without --state the condition is a usage error.
+    let output = t.run(&["merge", "in", "-o", "out2", "--fail-on", "ltv-drop=10%"]);
+    assert_code(&output, 2);
+}
+
 #[test]
 fn with_state_the_next_run_shows_how_each_campaign_figure_moved() {
     let t = CliTest::new();
