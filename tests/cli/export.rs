@@ -458,6 +458,33 @@ fn segments_keep_only_matching_profiles_in_every_file() {
         .map(|r| r[0].clone())
         .collect();
     assert_eq!(sms, ["P1000000000000001", "P1000000000000005"]);
+    // The audiences hold the same three profiles (one row each); Yandex's rows are their best
+    // phone and email: P3 has no phone, and its role mailbox is never written.
+    let google = t.read("exp/audiences/google_ads.csv");
+    assert_eq!(google.lines().count(), 1 + 3, "{google}");
+    let yandex = t.read("exp/audiences/yandex_audiences.csv");
+    let sha = |v: &str| {
+        let out = std::process::Command::new("sha256sum")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(v.as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()[..64].to_owned()
+    };
+    let want = format!(
+        "phone,email\n{},{}\n,{}\n{},{}\n",
+        sha("79161234567"),
+        sha("test@example.com"),
+        sha("olga@mail.ru"),
+        sha("79160000005"),
+        sha("family@mail.ru"),
+    );
+    assert_eq!(yandex, want);
     export(&t, &["--where", "not email"]);
     let ids: Vec<String> = rows(&t, "exp/cascade.csv")
         .into_iter()
