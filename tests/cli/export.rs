@@ -127,7 +127,7 @@ fn the_most_recent_contact_is_the_one_sent_to() {
     let t = out_dir();
     t.write(
         "out/contacts.csv",
-        &CONTACTS.replace(
+        CONTACTS.replace(
             "ivan@mail.ru,1,web_shop,2025-01-01",
             "ivan@mail.ru,1,web_shop,2026-02-02",
         ),
