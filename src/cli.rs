@@ -259,14 +259,14 @@ pub struct MergeArgs {
     /// the alarm size), generic=N (generic identifiers), match-rate-below=P%, retention-below=P%
     /// and ropo-below=P% (campaign metrics; they hold when not measurable); and with --state,
     /// relative to the previous run: match-rate-drop=P% (points), largest-profile-growth=P%,
-    /// reject-share-jump=P% (points).
+    /// reject-share-jump=P% (points), ltv-drop=P% (of the mean LTV).
     #[arg(long = "fail-on", value_name = "COND", value_parser = crate::policy::FailOn::parse)]
     pub fail_on: Vec<crate::policy::FailOn>,
 
     /// Keep profile ids stable across runs: read the previous run's state from DIR (if any) and
     /// save this run's there. Also writes changes.csv and redirects.csv, adds
     /// `since_previous` to report.json and enables the drift conditions of --fail-on
-    /// (match-rate-drop=P%, largest-profile-growth=P%, reject-share-jump=P%). One run at a
+    /// (match-rate-drop=P%, largest-profile-growth=P%, reject-share-jump=P%, ltv-drop=P%). One run at a
     /// time per DIR (a lock refuses a second).
     #[arg(long, value_name = "DIR")]
     pub state: Option<PathBuf>,

@@ -33,6 +33,9 @@ pub enum FailOn {
     /// `ropo-below=P%` (issue 18): the share of offline buyers with an online contact first is
     /// below this share; holds too when ROPO cannot be measured.
     RopoBelow(f64),
+    /// `ltv-drop=P%` (issue 18): with `--state`, the mean LTV per buyer fell by more than this
+    /// share of its previous value since the previous run (`10%` = to below 0.9 times).
+    LtvDrop(f64),
 }
 
 impl FailOn {
@@ -61,8 +64,9 @@ impl FailOn {
             "reject-share-jump" => share().map(FailOn::RejectShareJump),
             "retention-below" => share().map(FailOn::RetentionBelow),
             "ropo-below" => share().map(FailOn::RopoBelow),
+            "ltv-drop" => share().map(FailOn::LtvDrop),
             other => Err(format!(
-                "invalid --fail-on '{text}': unknown condition '{other}' (max-profile-size, rejects, alarms, generic, match-rate-below, match-rate-drop, largest-profile-growth, reject-share-jump, retention-below, ropo-below)"
+                "invalid --fail-on '{text}': unknown condition '{other}' (max-profile-size, rejects, alarms, generic, match-rate-below, match-rate-drop, largest-profile-growth, reject-share-jump, retention-below, ropo-below, ltv-drop)"
             )),
         }
     }
@@ -80,6 +84,7 @@ impl FailOn {
             FailOn::RejectShareJump(_) => "reject-share-jump",
             FailOn::RetentionBelow(_) => "retention-below",
             FailOn::RopoBelow(_) => "ropo-below",
+            FailOn::LtvDrop(_) => "ltv-drop",
         }
     }
 
@@ -87,7 +92,10 @@ impl FailOn {
     pub fn is_drift(&self) -> bool {
         matches!(
             self,
-            FailOn::MatchRateDrop(_) | FailOn::LargestProfileGrowth(_) | FailOn::RejectShareJump(_)
+            FailOn::MatchRateDrop(_)
+                | FailOn::LargestProfileGrowth(_)
+                | FailOn::RejectShareJump(_)
+                | FailOn::LtvDrop(_)
         )
     }
 
@@ -128,6 +136,7 @@ impl FailOn {
                     )
                 })
             }),
+            FailOn::LtvDrop(limit) => since.and_then(|s| ltv_drop(&s.campaign, limit)),
             FailOn::MaxProfileSize(limit) => {
                 let largest = report
                     .cluster_sizes
@@ -181,6 +190,22 @@ impl FailOn {
             }
         }
     }
+}
+
+/// The message when the mean LTV fell by more than `limit` of its previous value (measured in
+/// both runs, previously above zero).
+fn ltv_drop(changes: &[crate::report::campaign::MetricChange], limit: f64) -> Option<String> {
+    let m = changes.iter().find(|m| m.metric == "ltv_mean")?;
+    let drop = (m.before - m.after) / m.before;
+    (m.before > 0.0 && drop > limit + 1e-9).then(|| {
+        format!(
+            "mean LTV fell from {:.2} to {:.2} ({:.1}%) since the previous run (ltv-drop={:.1}%)",
+            m.before,
+            m.after,
+            -drop * 100.0,
+            limit * 100.0
+        )
+    })
 }
 
 /// A campaign share below its limit, or not measurable (`None`).
@@ -272,5 +297,29 @@ mod tests {
             Ok(FailOn::RejectShareJump(0.01))
         );
         assert!(FailOn::parse("largest-profile-growth=-5%").is_err());
+        assert_eq!(FailOn::parse("ltv-drop=10%"), Ok(FailOn::LtvDrop(0.1)));
+        assert!(FailOn::LtvDrop(0.1).is_drift());
+    }
+
+    /// A mean LTV from 200 to 170 fell by 15%: `ltv-drop=10%` holds, `ltv-drop=15%` does not
+    /// (the drop must exceed the limit); no previous figure, no drop.
+    #[test]
+    fn ltv_drop_compares_the_mean_ltv_with_the_previous_run() {
+        use crate::report::campaign::MetricChange;
+        let changes = [MetricChange {
+            metric: "ltv_mean".into(),
+            before: 200.0,
+            after: 170.0,
+            change: -30.0,
+        }];
+        assert_eq!(
+            ltv_drop(&changes, 0.1).as_deref(),
+            Some(
+                "mean LTV fell from 200.00 to 170.00 (-15.0%) since the previous run \
+                 (ltv-drop=10.0%)"
+            )
+        );
+        assert_eq!(ltv_drop(&changes, 0.15), None);
+        assert_eq!(ltv_drop(&changes[..0], 0.0), None);
     }
 }

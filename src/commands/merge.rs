@@ -241,6 +241,7 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         )
     });
     let stamps = stamps?;
+    crate::output::contacts::write(&mut out, settings.csv_escape, extracted, &profiles)?;
     drop(reuse);
     if let Some((carried, _, _)) = &carried {
         crate::output::changes::write_changes(&mut out, &carried.changes)?;

@@ -6,17 +6,21 @@
 //! 2. suppressed values are dropped (`--suppress`);
 //! 3. role mailboxes (`info@`, `sales@`, `noreply@`, ...) are dropped: they reach a desk, not
 //!    the person;
-//! 4. of the rest, the value that joined records from the most sources wins (`edges.csv`: a
-//!    contact the customer gave in several channels is the one they use);
-//! 5. ties go to the smallest value, so the choice is the same on every run;
-//! 6. in a send list or a cascade column, a value already given to an earlier profile (a family
+//! 4. of the rest, the most recent wins: the value whose records were seen last
+//!    (`contacts.csv`'s `last_seen`, the latest timestamp of the profile's records holding it;
+//!    a value without a date comes after every dated one): people change addresses, and the
+//!    one they gave last is the one they read;
+//! 5. then the value held by records of the most sources (a contact the customer gave in
+//!    several channels is the one they use);
+//! 6. then the smallest value, so the choice is the same on every run;
+//! 7. in a send list or a cascade column, a value already given to an earlier profile (a family
 //!    mailbox kept in two people's profiles) is skipped for the next one, so no contact gets
 //!    the same message twice ([`Picker`]).
 //!
-//! The out dir records no date per value, so "most recent" cannot be ranked here; it would need
-//! the merge to write each value's last-seen time.
+//! Out dirs written before `contacts.csv` existed have no dates: rule 4 then ranks nothing and
+//! rule 5 counts the sources joined through the value in `edges.csv` ([`Evidence`]).
 
-use super::outdir::{Evidence, ExportProfile};
+use super::outdir::{Evidence, ExportProfile, Seen};
 use super::settings::ChannelKey;
 use super::suppress::Suppression;
 
@@ -67,19 +71,29 @@ pub fn ranked<'a>(
                 .collect(),
         ),
     };
-    let mut ranked: Vec<(usize, &str)> = values
+    let mut ranked: Vec<(Option<&Seen>, &str)> = values
         .into_iter()
         .filter(|v| !suppression.contains(v))
         .filter(|v| !(*key == ChannelKey::Email && is_role_mailbox(v)))
-        .map(|v| {
-            let sources = evidence
-                .get(&(kind.clone(), v.to_owned()))
-                .map_or(0, |s| s.len());
-            (sources, v)
-        })
+        .map(|v| (evidence.get(&profile.id, &kind, v), v))
         .collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    ranked.sort_by(|(a, x), (b, y)| {
+        last_seen(*b)
+            .cmp(last_seen(*a))
+            .then(sources(*b).cmp(&sources(*a)))
+            .then(x.cmp(y))
+    });
     ranked.into_iter().map(|(_, v)| v).collect()
+}
+
+/// When a value was last seen; empty (before every date) when unknown.
+fn last_seen(seen: Option<&Seen>) -> &str {
+    seen.map_or("", |s| s.last_seen.as_str())
+}
+
+/// The sources that hold a value; 0 when unknown.
+fn sources(seen: Option<&Seen>) -> usize {
+    seen.map_or(0, |s| s.sources)
 }
 
 /// The best value (see the module doc), if any.
@@ -130,9 +144,17 @@ pub fn greeting(name: &str) -> &str {
 mod tests {
     use super::*;
 
+    fn seen(sources: usize, last_seen: &str) -> Seen {
+        Seen {
+            sources,
+            last_seen: last_seen.to_owned(),
+        }
+    }
+
     #[test]
     fn the_value_used_in_most_sources_wins_then_the_smallest() {
         let profile = ExportProfile {
+            id: "P1".into(),
             emails: vec![
                 "a@x.ru".into(),
                 "b@x.ru".into(),
@@ -142,13 +164,11 @@ mod tests {
             ..ExportProfile::default()
         };
         let mut evidence = Evidence::new();
-        let key = |v: &str| ("email".to_owned(), v.to_owned());
-        evidence.insert(key("b@x.ru"), ["shop".into(), "app".into()].into());
-        evidence.insert(key("c@x.ru"), ["shop".into()].into());
-        evidence.insert(
-            key("info@x.ru"),
-            ["shop".into(), "app".into(), "pos".into()].into(),
-        );
+        evidence.insert("P1", "email", "b@x.ru", seen(2, ""));
+        evidence.insert("P1", "email", "c@x.ru", seen(1, ""));
+        evidence.insert("P1", "email", "info@x.ru", seen(3, ""));
+        // Another profile's evidence on the same value changes nothing here.
+        evidence.insert("P2", "email", "a@x.ru", seen(5, "2026-01-01"));
         let none = Suppression::default();
         let got = ranked(&profile, &ChannelKey::Email, &evidence, &none);
         assert_eq!(got, ["b@x.ru", "c@x.ru", "a@x.ru"]);
@@ -162,5 +182,64 @@ mod tests {
         assert_eq!(picked(&mut picker), Some("c@x.ru"));
         assert_eq!(greeting("Алина Климова"), "Алина");
         assert_eq!(greeting(""), "");
+    }
+
+    /// A phone last seen in March beats one seen in more sources but last in January; an
+    /// undated value comes last; equal dates fall back to the sources, then the text.
+    #[test]
+    fn the_most_recent_value_wins_before_the_most_sources() {
+        let profile = ExportProfile {
+            id: "P1".into(),
+            phones: vec![
+                "+79160000001".into(),
+                "+79160000002".into(),
+                "+79160000003".into(),
+                "+79160000004".into(),
+                "+79160000005".into(),
+            ],
+            ..ExportProfile::default()
+        };
+        let mut evidence = Evidence::new();
+        evidence.insert(
+            "P1",
+            "phone",
+            "+79160000001",
+            seen(3, "2026-01-10 09:00:00"),
+        );
+        evidence.insert(
+            "P1",
+            "phone",
+            "+79160000002",
+            seen(1, "2026-03-02 18:30:00"),
+        );
+        evidence.insert("P1", "phone", "+79160000003", seen(9, ""));
+        evidence.insert(
+            "P1",
+            "phone",
+            "+79160000004",
+            seen(2, "2026-01-10 09:00:00"),
+        );
+        evidence.insert(
+            "P1",
+            "phone",
+            "+79160000005",
+            seen(3, "2026-01-10 09:00:00"),
+        );
+        let got = ranked(
+            &profile,
+            &ChannelKey::Phone,
+            &evidence,
+            &Suppression::default(),
+        );
+        assert_eq!(
+            got,
+            [
+                "+79160000002",
+                "+79160000001",
+                "+79160000005",
+                "+79160000004",
+                "+79160000003"
+            ]
+        );
     }
 }

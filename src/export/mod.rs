@@ -50,6 +50,8 @@ pub struct ExportSummary {
     pub cascade: CascadeCount,
     /// Rows per audience file.
     pub audiences: Vec<AudienceCount>,
+    /// True when contacts were ranked by their last-seen dates (`contacts.csv` was read).
+    pub dated: bool,
 }
 
 /// What one export needs besides the out dir.
@@ -77,6 +79,7 @@ pub fn export(loaded: &Loaded, job: &Job) -> anyhow::Result<ExportSummary> {
         profiles: loaded.profiles.len() as u64,
         selected: selected.len() as u64,
         suppressed: (job.suppression.len() as u64, job.suppression.skipped),
+        dated: evidence.dated,
         ..ExportSummary::default()
     };
     for channel in &job.settings.channels {
@@ -98,36 +101,17 @@ fn write_audiences(
     selected: &[&ExportProfile],
     evidence: &Evidence,
 ) -> anyhow::Result<Vec<AudienceCount>> {
-    use audiences::{google, meta, vk, yandex};
     let dir = job.dir.join("audiences");
-    let s = job.suppression;
     let mut counts = Vec::new();
-    let mut count = |file: &str, rows: u64| {
+    for audience in &audiences::platforms::AUDIENCES {
+        let rows = write_file(&dir.join(audience.file), |w| {
+            audience.write(w, selected, evidence, job.suppression)
+        })?;
         counts.push(AudienceCount {
-            file: file.to_owned(),
+            file: audience.file.to_owned(),
             rows,
-        })
-    };
-    let rows = write_file(&dir.join(google::FILE), |w| {
-        google::write(w, selected, evidence, s)
-    })?;
-    count(google::FILE, rows);
-    let rows = write_file(&dir.join(meta::FILE), |w| {
-        meta::write(w, selected, evidence, s)
-    })?;
-    count(meta::FILE, rows);
-    let rows = write_file(&dir.join(yandex::FILE), |w| {
-        yandex::write(w, selected, evidence, s)
-    })?;
-    count(yandex::FILE, rows);
-    let phones_path = dir.join(vk::PHONES_FILE);
-    let (emails, phones) = write_file(&dir.join(vk::EMAILS_FILE), |emails_out| {
-        write_file(&phones_path, |phones_out| {
-            vk::write(emails_out, phones_out, selected, evidence, s)
-        })
-    })?;
-    count(vk::EMAILS_FILE, emails);
-    count(vk::PHONES_FILE, phones);
+        });
+    }
     Ok(counts)
 }
 

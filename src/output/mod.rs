@@ -21,6 +21,7 @@
 //! previous run's outputs this run did not write removed as the swap would (see `folder`).
 
 pub mod changes;
+pub mod contacts;
 pub mod escape;
 mod file;
 mod folder;
@@ -42,6 +43,7 @@ pub const OUTPUT_FILES: &[&str] = &[
     "rejects.csv",
     "edges.csv",
     "refused.csv",
+    "contacts.csv",
     "report.json",
     "report.html",
     "changes.csv",

@@ -255,6 +255,15 @@ fn campaign(s: &mut String, c: &super::campaign::Campaign) {
         );
     }
     if let Some(x) = &c.cross_channel {
+        let _ = writeln!(
+            s,
+            "First bought in another channel than first seen: {} of {} buyers ({}); first \
+             contact to first purchase: median {:.1} days.\n",
+            x.cross_channel,
+            x.buyers,
+            pct(x.share),
+            x.median_days
+        );
         let rows: Vec<Vec<String>> = x
             .pairs
             .iter()

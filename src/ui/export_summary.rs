@@ -16,6 +16,13 @@ pub fn render(summary: &ExportSummary) -> String {
         summary.selected,
         count(summary.profiles, "profile"),
     );
+    if !summary.dated {
+        let _ = writeln!(
+            s,
+            "contacts ranked without dates: the out dir has no contacts.csv (written by omni \
+             merge since issue 18); run omni merge again to send to the most recent contact first"
+        );
+    }
     let (suppressed, skipped) = summary.suppressed;
     if suppressed > 0 || skipped > 0 {
         let _ = writeln!(

@@ -267,20 +267,31 @@ fn campaign_line(report: &Report) -> Option<String> {
 
 /// How the campaign figures moved since the previous run (`--state`), appended to `line`.
 fn campaign_changes(line: &mut String, changes: &[crate::report::campaign::MetricChange]) {
+    use crate::report::campaign::Unit;
     if changes.is_empty() {
         return;
     }
     let moved: Vec<String> = changes
         .iter()
-        .map(|m| match m.metric.as_str() {
-            "ltv_mean" => format!("LTV {:.2} -> {:.2}", m.before, m.after),
-            name => format!(
-                "{} {} -> {} ({:+.1} pts)",
-                name.replace('_', " "),
-                percent(m.before),
-                percent(m.after),
-                m.change
-            ),
+        .map(|m| {
+            let name = match m.metric.as_str() {
+                "ltv_mean" => "LTV".to_owned(),
+                "ltv_median" => "median LTV".to_owned(),
+                "ltv_uplift" => "LTV uplift".to_owned(),
+                other => other.replace('_', " "),
+            };
+            let (before, after) = (m.before, m.after);
+            match Unit::of(&m.metric) {
+                Unit::Money => format!("{name} {before:.2} -> {after:.2}"),
+                Unit::Ratio => format!("{name} {before:.2} -> {after:.2}"),
+                Unit::Days => format!("{name} {before:.1} -> {after:.1} days"),
+                Unit::Share => format!(
+                    "{name} {} -> {} ({:+.1} pts)",
+                    percent(before),
+                    percent(after),
+                    m.change
+                ),
+            }
         })
         .collect();
     let _ = write!(line, "\n  since the previous run: {}", moved.join(", "));

@@ -417,8 +417,8 @@ fn issue_16_out_dir_inside_the_input_folder_skips_omnis_own_outputs() {
         if run > 1 {
             assert!(
                 err.contains(
-                    "data: holds omni's outputs (an out dir), so edges.csv, links.csv, \
-                              profiles.csv, refused.csv, rejects.csv are not read as input"
+                    "data: holds omni's outputs (an out dir), so contacts.csv, edges.csv, \
+                     links.csv, profiles.csv, refused.csv, rejects.csv are not read as input"
                 ),
                 "run {run}: {err}"
             );

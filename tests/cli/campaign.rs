@@ -241,6 +241,7 @@ fn ropo_and_cross_channel_conversion_agree_with_the_inputs() {
     let (_t, of, _, campaign) = merged();
     let (mut offline_buyers, mut online_first) = (0, 0);
     let mut pairs: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    let mut days_of: BTreeMap<(&str, &str), Vec<f64>> = BTreeMap::new();
     for rows in of.values() {
         if let Some(first) = rows
             .iter()
@@ -254,6 +255,11 @@ fn ropo_and_cross_channel_conversion_agree_with_the_inputs() {
         }
         if let Some(purchase) = rows.iter().find(|r| r.amount > 0.0) {
             *pairs.entry((rows[0].source, purchase.source)).or_default() += 1;
+            let days = days_between(&rows[0].time, &purchase.time);
+            days_of
+                .entry((rows[0].source, purchase.source))
+                .or_default()
+                .push(days);
         }
     }
     let ropo = &campaign["ropo"];
@@ -283,6 +289,44 @@ fn ropo_and_cross_channel_conversion_agree_with_the_inputs() {
         campaign["cross_channel"]["cross_channel"].as_u64(),
         Some(cross)
     );
+    // Time to purchase per channel pair, and over every buyer.
+    for p in campaign["cross_channel"]["pairs"].as_array().unwrap() {
+        let key = (
+            p["first_contact"].as_str().unwrap(),
+            p["first_purchase"].as_str().unwrap(),
+        );
+        let mut days = days_of[&key].clone();
+        days.sort_by(f64::total_cmp);
+        let mean = days.iter().sum::<f64>() / days.len() as f64;
+        assert!(close(&p["median_days"], nearest_rank(&days, 0.5)), "{p}");
+        assert!(close(&p["mean_days"], mean), "{p}");
+    }
+    let mut all: Vec<f64> = days_of.values().flatten().copied().collect();
+    all.sort_by(f64::total_cmp);
+    let x = &campaign["cross_channel"];
+    assert!(close(&x["median_days"], nearest_rank(&all, 0.5)), "{x}");
+    assert!(
+        close(&x["mean_days"], all.iter().sum::<f64>() / all.len() as f64),
+        "{x}"
+    );
+    assert!(x["mean_days"].as_f64().unwrap() > 0.0);
+}
+
+/// Days from `a` to `b` (`YYYY-MM-DD HH:MM:SS`, UTC), from the civil calendar.
+fn days_between(a: &str, b: &str) -> f64 {
+    fn seconds(t: &str) -> f64 {
+        let n = |r: std::ops::Range<usize>| t[r].parse::<i64>().unwrap();
+        let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+        // Days from 1970-01-01 (Howard Hinnant's days_from_civil).
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        (days * 86_400 + n(11..13) * 3600 + n(14..16) * 60 + n(17..19)) as f64
+    }
+    (seconds(b) - seconds(a)) / 86_400.0
 }
 
 #[test]
@@ -391,6 +435,45 @@ fn fail_on_retention_below_holds_under_the_measured_retention() {
     );
 }
 
+/// `--fail-on ltv-drop=P%` compares the mean LTV with the previous run's: forty new buyers of
+/// one cheap receipt each pull it down by more than 10% and less than 99%.
+#[test]
+fn fail_on_ltv_drop_holds_when_the_mean_ltv_falls_since_the_previous_run() {
+    let t = CliTest::new();
+    write_inputs(&t);
+    let first = t.run(&["merge", "in", "-o", "out", "--state", "st"]);
+    assert_code(&first, 0);
+    let before: serde_json::Value = serde_json::from_str(&t.read("out/report.json")).unwrap();
+    let mut cheap = String::from("receipt_id,phone,amount,purchased_at\n");
+    for i in 0..40u32 {
+        cheap.push_str(&format!("C{i},+7926777{i:04},1.00,2025-06-20 12:00:00\n"));
+    }
+    t.write("in/pos_cheap.csv", cheap);
+    let args = ["merge", "in", "-o", "out", "--state", "st", "--fail-on"];
+    let mut held = args.to_vec();
+    held.push("ltv-drop=10%");
+    let output = t.run(&held);
+    assert_code(&output, 3);
+    let after: serde_json::Value = serde_json::from_str(&t.read("out/report.json")).unwrap();
+    let (b, a) = (
+        before["campaign"]["ltv"]["mean"].as_f64().unwrap(),
+        after["campaign"]["ltv"]["mean"].as_f64().unwrap(),
+    );
+    let drop = (b - a) / b;
+    assert!(drop > 0.1 && drop < 0.99, "{b} -> {a}");
+    let err = crate::stderr(&output);
+    let expected = format!(
+        "mean LTV fell from {b:.2} to {a:.2} ({:.1}%) since the previous run (ltv-drop=10.0%)",
+        -drop * 100.0
+    );
+    assert!(err.contains(&expected), "{err}");
+    // The same run again: nothing moved, nothing holds.
+    assert_code(&t.run(&held), 0);
+    // Without --state the condition is a usage error.
+    let output = t.run(&["merge", "in", "-o", "out2", "--fail-on", "ltv-drop=10%"]);
+    assert_code(&output, 2);
+}
+
 #[test]
 fn with_state_the_next_run_shows_how_each_campaign_figure_moved() {
     let t = CliTest::new();
@@ -415,20 +498,42 @@ fn with_state_the_next_run_shows_how_each_campaign_figure_moved() {
         names.contains(&"ltv_mean") && names.contains(&"retention_rate"),
         "{names:?}"
     );
+    assert_eq!(
+        names.len(),
+        12,
+        "every figure is measured in both runs: {names:?}"
+    );
     for change in changes {
         let field = match change["metric"].as_str().unwrap() {
             "ltv_mean" => ("ltv", "mean"),
+            "ltv_median" => ("ltv", "median"),
+            "average_order_value" => ("ltv", "average_order_value"),
+            "orders_per_buyer" => ("ltv", "orders_per_buyer"),
+            "mean_span_days" => ("ltv", "mean_span_days"),
+            "ltv_uplift" => ("ltv", "uplift"),
             "retention_rate" => ("retention", "retention_rate"),
             "churn_rate" => ("retention", "churn_rate"),
             "ropo_share" => ("ropo", "share"),
             "cross_channel_share" => ("cross_channel", "share"),
+            "median_days_to_purchase" => ("cross_channel", "median_days"),
             "multichannel_share" => ("multichannel", "share"),
             other => panic!("unknown metric {other}"),
         };
-        let value = |r: &serde_json::Value| r["campaign"][field.0][field.1].as_f64().unwrap();
+        // The uplift is the last row of LTV by channels (the most channels).
+        let value = |r: &serde_json::Value| match field {
+            ("ltv", "uplift") => r["campaign"]["ltv"]["by_channels"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()["uplift"]
+                .as_f64()
+                .unwrap(),
+            (section, name) => r["campaign"][section][name].as_f64().unwrap(),
+        };
         assert_eq!(change["before"].as_f64(), Some(value(&first)), "{change}");
         assert_eq!(change["after"].as_f64(), Some(value(&second)), "{change}");
-        let scale = if field.0 == "ltv" { 1.0 } else { 100.0 };
+        let is_share = field.1.ends_with("share") || field.1.ends_with("_rate");
+        let scale = if is_share { 100.0 } else { 1.0 };
         let expected = (value(&second) - value(&first)) * scale;
         assert!(
             (change["change"].as_f64().unwrap() - expected).abs() < 0.006,

@@ -30,6 +30,21 @@ P1000000000000005,email_list,2,,,web_shop,3,email,family@mail.ru
 P1000000000000006,web_shop,4,4,Boris Petrov,,,,
 ";
 
+/// Which sources hold each value and when it was last seen (what `omni merge` writes).
+const CONTACTS: &str = "\
+profile_id,kind,value,records,sources,last_seen
+P1000000000000001,email,ivan@mail.ru,1,web_shop,2025-01-01 10:00:00
+P1000000000000001,email,test@example.com,2,pos|web_shop,2026-02-01 10:00:00
+P1000000000000001,phone,+79161234567,2,pos,2026-02-01 10:00:00
+P1000000000000002,phone,+79167654321,1,loyalty,2024-05-01 09:00:00
+P1000000000000003,email,info@shop.ru,2,email_list|web_shop,2026-03-01 12:00:00
+P1000000000000003,email,olga@mail.ru,1,web_shop,2025-06-01 10:00:00
+P1000000000000004,card,12345678,1,pos,2025-07-01 10:00:00
+P1000000000000005,email,family@mail.ru,2,email_list|web_shop,2026-01-05 10:00:00
+P1000000000000005,phone,+79160000005,1,web_shop,2025-01-01 10:00:00
+P1000000000000006,email,family@mail.ru,1,web_shop,2025-01-01 10:00:00
+";
+
 const REPORT: &str =
     r#"{"schema_version": 1, "sources": [{"name": "loyalty", "phone_region": "RU"}]}"#;
 
@@ -49,6 +64,7 @@ fn out_dir() -> CliTest {
             "source,row,record_key,profile_id,matched_by\n",
         )
         .write("out/edges.csv", EDGES)
+        .write("out/contacts.csv", CONTACTS)
         .write(
             "out/refused.csv",
             "source,row,profile_id,kind,value,rule,detail\n",
@@ -78,7 +94,7 @@ fn the_cascade_sends_the_first_reachable_channel_and_lists_the_fallbacks() {
     let summary = export(&t, &[]);
     let cascade = rows(&t, "exp/cascade.csv");
     let by_id: BTreeMap<&str, &[String]> = cascade.iter().map(|r| (&r[0][..], &r[3..7])).collect();
-    // Most sources first: test@example.com joined pos and web_shop, ivan@mail.ru nothing.
+    // Most recent first: test@example.com was seen last (and in more sources).
     assert_eq!(
         by_id["P1000000000000001"],
         ["1", "email", "test@example.com", "viber|sms"]
@@ -101,6 +117,202 @@ fn the_cascade_sends_the_first_reachable_channel_and_lists_the_fallbacks() {
     assert!(!by_id.contains_key("P1000000000000006"));
     assert!(!by_id.contains_key("P1000000000000004"));
     insta::assert_snapshot!("export_summary", summary);
+}
+
+/// contacts.csv says ivan@mail.ru was seen after test@example.com: ivan@mail.ru is sent to,
+/// listed first and taken as the best email by the audiences, though test@example.com is in
+/// more sources.
+#[test]
+fn the_most_recent_contact_is_the_one_sent_to() {
+    let t = out_dir();
+    t.write(
+        "out/contacts.csv",
+        CONTACTS.replace(
+            "ivan@mail.ru,1,web_shop,2025-01-01",
+            "ivan@mail.ru,1,web_shop,2026-02-02",
+        ),
+    );
+    let summary = export(&t, &[]);
+    assert!(!summary.contains("without dates"), "{summary}");
+    let cascade = rows(&t, "exp/cascade.csv");
+    assert_eq!(
+        cascade[0][..7],
+        [
+            "P1000000000000001",
+            "Ivan Petrov",
+            "Ivan",
+            "1",
+            "email",
+            "ivan@mail.ru",
+            "viber|sms"
+        ]
+    );
+    assert_eq!(rows(&t, "exp/send/email.csv")[0][3], "ivan@mail.ru");
+    let sha_ivan = "a11af4ef7f227346d529d462307fff4e6d3260297986ff86a65a843f39d1aee8";
+    let yandex = t.read("exp/audiences/yandex_audiences.csv");
+    assert!(
+        yandex.lines().nth(1).unwrap().ends_with(sha_ivan),
+        "{yandex}"
+    );
+    let google = t.read("exp/audiences/google_ads.csv");
+    assert!(
+        google.lines().nth(1).unwrap().starts_with(sha_ivan),
+        "{google}"
+    );
+}
+
+/// An out dir of an older omni has no contacts.csv: contacts rank by the sources edges.csv
+/// shows (test@example.com joined pos and web_shop, ivan@mail.ru nothing), and the summary
+/// says that dates were not used.
+#[test]
+fn without_contacts_csv_the_sources_rank_and_the_summary_says_so() {
+    let t = out_dir();
+    std::fs::remove_file(t.path().join("out/contacts.csv")).unwrap();
+    let summary = export(&t, &[]);
+    assert!(
+        summary.contains("contacts ranked without dates: the out dir has no contacts.csv"),
+        "{summary}"
+    );
+    assert_eq!(rows(&t, "exp/send/email.csv")[0][3], "test@example.com");
+}
+
+/// End to end: the merge records when each value was last seen, and export sends to the
+/// newest. old@mail.ru is in two sources (loyalty 2023, shop 2024), new@mail.ru in one (the
+/// app, 2026): new@mail.ru wins.
+#[test]
+fn the_merge_records_each_values_last_date_and_export_sends_to_the_newest() {
+    let t = CliTest::new();
+    t.write(
+        "in/shop.csv",
+        "customer_id,email,phone,first_name,last_name,created_at\n\
+         1,old@mail.ru,+7 916 111-22-33,Ivan,Petrov,2024-03-01 10:00:00\n",
+    )
+    .write(
+        "in/loyalty.csv",
+        "member_id,email,full_name,created_at\n\
+         L1,old@mail.ru,Ivan Petrov,2023-05-01 10:00:00\n",
+    )
+    .write(
+        "in/app.csv",
+        "user_id,email,phone,created_at\n\
+         A1,new@mail.ru,+79161112233,2026-01-15 08:00:00\n",
+    );
+    assert_code(&t.run(&["merge", "in", "-o", "out"]), 0);
+    let contacts: Vec<Vec<String>> = rows(&t, "out/contacts.csv")
+        .into_iter()
+        .map(|r| r[1..].to_vec())
+        .collect();
+    assert_eq!(
+        contacts,
+        [
+            ["email", "new@mail.ru", "1", "app", "2026-01-15 08:00:00"],
+            [
+                "email",
+                "old@mail.ru",
+                "2",
+                "loyalty|shop",
+                "2024-03-01 10:00:00"
+            ],
+            [
+                "phone",
+                "+79161112233",
+                "2",
+                "app|shop",
+                "2026-01-15 08:00:00"
+            ],
+        ]
+    );
+    export(&t, &[]);
+    let email = rows(&t, "exp/send/email.csv");
+    assert_eq!(email.len(), 1);
+    assert_eq!(email[0][1..], ["Ivan Petrov", "Ivan", "new@mail.ru"]);
+}
+
+/// Channels the config names: push keyed by the app's user id (`id:app`, from `--id
+/// app_user=app` in the merge) and a messenger keyed by phone, in a cascade that tries push
+/// first.
+#[test]
+fn push_by_app_id_and_a_messenger_by_phone_are_channels_of_the_cascade() {
+    let t = CliTest::new();
+    t.write(
+        "in/app.csv",
+        "app_user,email\nU100,anna@mail.ru\nU200,boris@mail.ru\n",
+    )
+    .write(
+        "in/shop.csv",
+        "customer_id,email,phone,first_name,last_name\n\
+             1,anna@mail.ru,+79160000001,Anna,Ivanova\n\
+             2,,+79160000002,Petr,Sidorov\n\
+             3,boris@mail.ru,,Boris,Petrov\n",
+    )
+    .write(
+        "campaign.toml",
+        "[export]\ncascade = [\"push\", \"email\", \"viber\", \"sms\"]\n\
+             [export.channels]\nviber = \"phone\"\npush = \"id:app\"\n",
+    );
+    let merged = t.run(&["merge", "in", "-o", "out", "--id", "app_user=app"]);
+    assert_code(&merged, 0);
+    let summary = export(&t, &["--config", "campaign.toml"]);
+    let push: Vec<Vec<String>> = rows(&t, "exp/send/push.csv");
+    assert!(
+        t.read("exp/send/push.csv")
+            .starts_with("profile_id,name,greeting,app\n")
+    );
+    let mut pushed: Vec<[&str; 2]> = push.iter().map(|r| [&r[2][..], &r[3][..]]).collect();
+    pushed.sort();
+    assert_eq!(pushed, [["Anna", "U100"], ["Boris", "U200"]]);
+    let mut cascade: Vec<Vec<String>> = rows(&t, "exp/cascade.csv")
+        .into_iter()
+        .map(|r| r[2..].to_vec())
+        .collect();
+    cascade.sort();
+    assert_eq!(
+        cascade,
+        [
+            [
+                "Anna",
+                "1",
+                "push",
+                "U100",
+                "email|viber|sms",
+                "U100",
+                "anna@mail.ru",
+                "+79160000001",
+                "+79160000001"
+            ],
+            [
+                "Boris",
+                "1",
+                "push",
+                "U200",
+                "email",
+                "U200",
+                "boris@mail.ru",
+                "",
+                ""
+            ],
+            [
+                "Petr",
+                "3",
+                "viber",
+                "+79160000002",
+                "sms",
+                "",
+                "",
+                "+79160000002",
+                "+79160000002"
+            ],
+        ]
+    );
+    for step in [
+        "1. push   2 / 2",
+        "2. email  0 / 2",
+        "3. viber  1 / 2",
+        "4. sms    0 / 2",
+        "unreachable  0",
+    ] {
+        assert!(summary.contains(step), "{step}: {summary}");
+    }
 }
 
 #[test]
@@ -246,6 +458,33 @@ fn segments_keep_only_matching_profiles_in_every_file() {
         .map(|r| r[0].clone())
         .collect();
     assert_eq!(sms, ["P1000000000000001", "P1000000000000005"]);
+    // The audiences hold the same three profiles (one row each); Yandex's rows are their best
+    // phone and email: P3 has no phone, and its role mailbox is never written.
+    let google = t.read("exp/audiences/google_ads.csv");
+    assert_eq!(google.lines().count(), 1 + 3, "{google}");
+    let yandex = t.read("exp/audiences/yandex_audiences.csv");
+    let sha = |v: &str| {
+        let out = std::process::Command::new("sha256sum")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(v.as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()[..64].to_owned()
+    };
+    let want = format!(
+        "phone,email\n{},{}\n,{}\n{},{}\n",
+        sha("79161234567"),
+        sha("test@example.com"),
+        sha("olga@mail.ru"),
+        sha("79160000005"),
+        sha("family@mail.ru"),
+    );
+    assert_eq!(yandex, want);
     export(&t, &["--where", "not email"]);
     let ids: Vec<String> = rows(&t, "exp/cascade.csv")
         .into_iter()

@@ -5,12 +5,13 @@ use std::process::Command;
 
 use crate::{CliTest, assert_code, parse_csv, stderr, stdout};
 
-const OUTPUTS: [&str; 7] = [
+const OUTPUTS: [&str; 8] = [
     "profiles.csv",
     "links.csv",
     "rejects.csv",
     "edges.csv",
     "refused.csv",
+    "contacts.csv",
     "report.json",
     "report.html",
 ];

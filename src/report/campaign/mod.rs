@@ -130,11 +130,27 @@ pub struct Campaign {
     pub multichannel: Option<MultiChannel>,
 }
 
-/// The headline campaign figures a state keeps, to show their change in the next run.
+/// The headline campaign figures a state keeps, to show their change in the next run. Each is
+/// absent when it could not be measured (and in the states of runs before it existed).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CampaignFigures {
     /// Mean LTV per buyer.
     pub ltv_mean: Option<f64>,
+    /// Median LTV per buyer.
+    #[serde(default)]
+    pub ltv_median: Option<f64>,
+    /// Revenue per order.
+    #[serde(default)]
+    pub average_order_value: Option<f64>,
+    /// Orders per buyer.
+    #[serde(default)]
+    pub orders_per_buyer: Option<f64>,
+    /// Mean days between a buyer's first and last dated purchase.
+    #[serde(default)]
+    pub mean_span_days: Option<f64>,
+    /// LTV of the buyers in the most channels over the single-channel LTV.
+    #[serde(default)]
+    pub ltv_uplift: Option<f64>,
     /// Pooled retention rate.
     pub retention_rate: Option<f64>,
     /// Pooled churn rate.
@@ -143,58 +159,99 @@ pub struct CampaignFigures {
     pub ropo_share: Option<f64>,
     /// Share of buyers whose first purchase is in another channel than their first contact.
     pub cross_channel_share: Option<f64>,
+    /// Median days from first contact to first purchase.
+    #[serde(default)]
+    pub median_days_to_purchase: Option<f64>,
     /// Share of active customer-periods in 2+ channels.
     pub multichannel_share: Option<f64>,
+}
+
+/// How a campaign figure is counted: what its change means and how it is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Money (LTV, order value): the change in money.
+    Money,
+    /// A share in 0..1: the change in percentage points.
+    Share,
+    /// A plain ratio (orders per buyer, uplift): the change as a number.
+    Ratio,
+    /// Days: the change in days.
+    Days,
+}
+
+impl Unit {
+    /// The unit of a figure named as in `since_previous.campaign[].metric`.
+    pub fn of(metric: &str) -> Unit {
+        match metric {
+            "ltv_mean" | "ltv_median" | "average_order_value" => Unit::Money,
+            "orders_per_buyer" | "ltv_uplift" => Unit::Ratio,
+            "mean_span_days" | "median_days_to_purchase" => Unit::Days,
+            _ => Unit::Share,
+        }
+    }
+
+    /// `after − before` in this unit (percentage points for shares), rounded to cents.
+    fn change(self, before: f64, after: f64) -> f64 {
+        let scale = if self == Unit::Share { 100.0 } else { 1.0 };
+        crate::report::round2((after - before) * scale)
+    }
 }
 
 impl CampaignFigures {
     /// The figures of a computed section.
     pub fn of(c: &Campaign) -> CampaignFigures {
+        let ltv = c.ltv.as_ref();
+        let dated = ltv.filter(|l| l.buyers_dated > 0);
+        let top = ltv
+            .and_then(|l| l.by_channels.last())
+            .filter(|r| r.buyers > 0 && r.uplift > 0.0 && r.channels != "1");
         CampaignFigures {
-            ltv_mean: c.ltv.as_ref().map(|l| l.mean),
+            ltv_mean: ltv.map(|l| l.mean),
+            ltv_median: ltv.map(|l| l.median),
+            average_order_value: ltv.map(|l| l.average_order_value),
+            orders_per_buyer: ltv.map(|l| l.orders_per_buyer),
+            mean_span_days: dated.map(|l| l.mean_span_days),
+            ltv_uplift: top.map(|r| r.uplift),
             retention_rate: c.retention.as_ref().map(|r| r.retention_rate),
             churn_rate: c.retention.as_ref().map(|r| r.churn_rate),
             ropo_share: c.ropo.as_ref().map(|r| r.share),
             cross_channel_share: c.cross_channel.as_ref().map(|x| x.share),
+            median_days_to_purchase: c.cross_channel.as_ref().map(|x| x.median_days),
             multichannel_share: c.multichannel.as_ref().map(|m| m.share),
         }
     }
 
-    /// Each figure measured in both runs: name, before, after, change (shares in percentage
-    /// points, LTV in money).
+    /// Every figure by its name, in report order.
+    fn named(&self) -> [(&'static str, Option<f64>); 12] {
+        [
+            ("ltv_mean", self.ltv_mean),
+            ("ltv_median", self.ltv_median),
+            ("average_order_value", self.average_order_value),
+            ("orders_per_buyer", self.orders_per_buyer),
+            ("mean_span_days", self.mean_span_days),
+            ("ltv_uplift", self.ltv_uplift),
+            ("retention_rate", self.retention_rate),
+            ("churn_rate", self.churn_rate),
+            ("ropo_share", self.ropo_share),
+            ("cross_channel_share", self.cross_channel_share),
+            ("median_days_to_purchase", self.median_days_to_purchase),
+            ("multichannel_share", self.multichannel_share),
+        ]
+    }
+
+    /// Each figure measured in both runs: name, before, after, change (in its [`Unit`]).
     pub fn changes(before: &CampaignFigures, after: &CampaignFigures) -> Vec<MetricChange> {
-        let pairs = [
-            ("ltv_mean", before.ltv_mean, after.ltv_mean, 1.0),
-            (
-                "retention_rate",
-                before.retention_rate,
-                after.retention_rate,
-                100.0,
-            ),
-            ("churn_rate", before.churn_rate, after.churn_rate, 100.0),
-            ("ropo_share", before.ropo_share, after.ropo_share, 100.0),
-            (
-                "cross_channel_share",
-                before.cross_channel_share,
-                after.cross_channel_share,
-                100.0,
-            ),
-            (
-                "multichannel_share",
-                before.multichannel_share,
-                after.multichannel_share,
-                100.0,
-            ),
-        ];
-        pairs
+        before
+            .named()
             .into_iter()
-            .filter_map(|(metric, b, a, scale)| {
+            .zip(after.named())
+            .filter_map(|((metric, b), (_, a))| {
                 let (b, a) = (b?, a?);
                 Some(MetricChange {
                     metric: metric.to_owned(),
                     before: b,
                     after: a,
-                    change: crate::report::round2((a - b) * scale),
+                    change: Unit::of(metric).change(b, a),
                 })
             })
             .collect()
@@ -204,14 +261,16 @@ impl CampaignFigures {
 /// One campaign figure before and after (`since_previous.campaign`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricChange {
-    /// `ltv_mean`, `retention_rate`, `churn_rate`, `ropo_share`, `cross_channel_share`,
-    /// `multichannel_share`.
+    /// The figure's name: `ltv_mean`, `ltv_median`, `average_order_value`, `orders_per_buyer`,
+    /// `mean_span_days`, `ltv_uplift`, `retention_rate`, `churn_rate`, `ropo_share`,
+    /// `cross_channel_share`, `median_days_to_purchase`, `multichannel_share`.
     pub metric: String,
     /// The previous run's value.
     pub before: f64,
     /// This run's value.
     pub after: f64,
-    /// `after − before`: percentage points for shares, money for LTV.
+    /// `after − before`: percentage points for shares, money, days or a plain number for the
+    /// others ([`Unit::of`]).
     pub change: f64,
 }
 
@@ -356,6 +415,58 @@ pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A state of an older run kept only some figures: the others are not compared; each
+    /// change is in its figure's unit.
+    #[test]
+    fn changes_compare_the_figures_both_runs_measured_in_their_units() {
+        let before: CampaignFigures = serde_json::from_str(
+            r#"{"ltv_mean": 100.0, "retention_rate": 0.25, "churn_rate": 0.75,
+                "ropo_share": null, "cross_channel_share": 0.1, "multichannel_share": 0.0}"#,
+        )
+        .unwrap();
+        let after = CampaignFigures {
+            ltv_mean: Some(112.5),
+            ltv_median: Some(80.0),
+            retention_rate: Some(0.3),
+            churn_rate: Some(0.7),
+            ropo_share: Some(0.2),
+            cross_channel_share: Some(0.1),
+            multichannel_share: Some(0.05),
+            ..CampaignFigures::default()
+        };
+        let got: Vec<(String, f64)> = CampaignFigures::changes(&before, &after)
+            .into_iter()
+            .map(|m| (m.metric, m.change))
+            .collect();
+        let want = [
+            ("ltv_mean", 12.5),
+            ("retention_rate", 5.0),
+            ("churn_rate", -5.0),
+            ("cross_channel_share", 0.0),
+            ("multichannel_share", 5.0),
+        ];
+        assert_eq!(got, want.map(|(m, c)| (m.to_owned(), c)));
+        let mut later = after.clone();
+        later.ltv_median = Some(95.0);
+        later.median_days_to_purchase = Some(3.5);
+        let mut earlier = after.clone();
+        earlier.median_days_to_purchase = Some(10.0);
+        let moved: Vec<(String, f64)> = CampaignFigures::changes(&earlier, &later)
+            .into_iter()
+            .filter(|m| m.change != 0.0)
+            .map(|m| (m.metric, m.change))
+            .collect();
+        assert_eq!(
+            moved,
+            [
+                ("ltv_median".to_owned(), 15.0),
+                ("median_days_to_purchase".to_owned(), -6.5)
+            ]
+        );
+        assert_eq!(Unit::of("ltv_median"), Unit::Money);
+        assert_eq!(Unit::of("ropo_share"), Unit::Share);
+    }
 
     #[test]
     fn sources_are_tagged_by_their_names() {

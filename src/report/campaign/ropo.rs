@@ -33,6 +33,13 @@ pub struct CrossChannel {
     pub cross_channel: u64,
     /// `cross_channel / buyers`.
     pub share: f64,
+    /// Median days from first contact to first purchase over every buyer measured (nearest
+    /// rank); absent in the reports of older runs.
+    #[serde(default)]
+    pub median_days: f64,
+    /// Mean days from first contact to first purchase over every buyer measured.
+    #[serde(default)]
+    pub mean_days: f64,
     /// Per (first contact, first purchase) pair, most buyers first.
     pub pairs: Vec<CrossChannelRow>,
 }
@@ -118,6 +125,8 @@ pub fn cross_channel(events: &Events, names: &[&str]) -> CrossChannel {
             .push(days);
     }
     let buyers: u64 = pairs.values().map(|d| d.len() as u64).sum();
+    let mut all: Vec<f64> = pairs.values().flatten().copied().collect();
+    all.sort_by(f64::total_cmp);
     let cross: u64 = pairs
         .iter()
         .filter(|((c, b), _)| c != b)
@@ -141,6 +150,8 @@ pub fn cross_channel(events: &Events, names: &[&str]) -> CrossChannel {
         buyers,
         cross_channel: cross,
         share: share(cross, buyers),
+        median_days: round4(quantile(&all, 0.5)),
+        mean_days: round4(all.iter().sum::<f64>() / all.len().max(1) as f64),
         pairs: rows,
     }
 }
@@ -213,5 +224,7 @@ mod tests {
             (first.buyers, first.median_days, first.mean_days),
             (2, 2.0, 3.0)
         );
+        // Over every buyer: 0, 2 and 4 days.
+        assert_eq!((x.median_days, x.mean_days), (2.0, 2.0));
     }
 }

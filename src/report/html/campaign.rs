@@ -213,14 +213,24 @@ fn multichannel_html(s: &mut String, m: &MultiChannel, period: &str) {
 /// A change's before, after and change as text: money for LTV, percentages and points for
 /// shares.
 pub(crate) fn figure(m: &MetricChange) -> (String, String, String) {
-    if m.metric == "ltv_mean" {
-        (money(m.before), money(m.after), format!("{:+.2}", m.change))
-    } else {
-        (
+    use crate::report::campaign::Unit;
+    match Unit::of(&m.metric) {
+        Unit::Money => (money(m.before), money(m.after), format!("{:+.2}", m.change)),
+        Unit::Ratio => (
+            format!("{:.2}", m.before),
+            format!("{:.2}", m.after),
+            format!("{:+.2}", m.change),
+        ),
+        Unit::Days => (
+            format!("{:.1} days", m.before),
+            format!("{:.1} days", m.after),
+            format!("{:+.1} days", m.change),
+        ),
+        Unit::Share => (
             percent(m.before),
             percent(m.after),
             format!("{:+.2} pts", m.change),
-        )
+        ),
     }
 }
 
@@ -242,10 +252,13 @@ fn cross_channel_html(s: &mut String, x: &CrossChannel) {
     let _ = write!(
         s,
         "<h3>Channel of first contact → channel of first purchase</h3><p>{} of {} buyers \
-         ({}) first bought in another channel than the one they first appeared in.</p>",
+         ({}) first bought in another channel than the one they first appeared in. From first \
+         contact to first purchase: median {:.1} days, mean {:.1} days.</p>",
         x.cross_channel,
         x.buyers,
-        percent(x.share)
+        percent(x.share),
+        x.median_days,
+        x.mean_days
     );
     let rows: Vec<Vec<Cell>> = x
         .pairs
