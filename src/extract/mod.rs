@@ -22,8 +22,8 @@ use crate::graph::intern::Interner;
 use crate::input::detect::Role;
 use crate::input::{self, BatchItem, Fields, Format, RowBatch, RowOutcome};
 use crate::normalize::{Kind, Normalizers, amount, datetime};
+use crate::progress::Progress;
 use crate::reject::RejectReason;
-use crate::ui::Ui;
 pub use plan::{Plan, PlannedColumn};
 pub use records::{NO_TIME, RecordFields, RecordRef, RecordStatus, Records};
 
@@ -135,6 +135,13 @@ pub struct ColumnReport {
     /// `normalize::phone::local_number`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub local: u64,
+}
+
+impl ColumnReport {
+    /// Whether the column holds purchase amounts (the transactions section reads these).
+    pub fn is_amount(&self) -> bool {
+        self.role == Role::Amount
+    }
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -284,14 +291,14 @@ impl Extracted {
 pub fn extract(
     files: &[InputFile],
     normalizers: &Normalizers,
-    ui: &Ui,
+    progress: &dyn Progress,
 ) -> anyhow::Result<Extracted> {
     anyhow::ensure!(
         files.len() < u16::MAX as usize,
         "at most 65,534 input files per run"
     );
     let planned = plan_inputs(files, normalizers, SAMPLE_ROWS)?;
-    extract_planned(files, planned, normalizers, ui)
+    extract_planned(files, planned, normalizers, progress)
 }
 
 /// `extract` with the plans already made (`plan_inputs_with_votes`, for incremental runs).
@@ -299,7 +306,7 @@ pub fn extract_planned(
     files: &[InputFile],
     planned: Vec<PlannedFile>,
     normalizers: &Normalizers,
-    ui: &Ui,
+    progress: &dyn Progress,
 ) -> anyhow::Result<Extracted> {
     let mut out = Extracted {
         namespaces: vec!["email".into(), "phone".into(), "card".into()],
@@ -314,7 +321,7 @@ pub fn extract_planned(
             normalizers,
             &phone_cache,
             &mut out,
-            ui,
+            progress,
         )?;
         out.sources.push(source);
     }
@@ -647,10 +654,10 @@ fn extract_file(
     normalizers: &Normalizers,
     phone_cache: &PhoneCache,
     out: &mut Extracted,
-    ui: &Ui,
+    progress: &dyn Progress,
 ) -> anyhow::Result<Source> {
     let mut table = file.open()?;
-    let bar = ui.file_bar(&file.name, table.size);
+    let bar = progress.file_meter(&file.name, table.size);
     let mut batch = RowBatch::default();
     let mut next = RowBatch::default();
     let mut more = table.rows.next_rows(BATCH_ROWS, &mut batch)?;
@@ -724,7 +731,7 @@ fn extract_file(
             break;
         }
     }
-    bar.finish_and_clear();
+    bar.finish();
     Ok(source)
 }
 

@@ -140,7 +140,7 @@ pub fn namespaces_of(role: &Role) -> Vec<String> {
 /// an email, a phone or a card masked without `--verbose`, since a first line of data becomes
 /// the "names" (issue 16), with a note saying so.
 fn quoted_list(headers: &[String]) -> String {
-    let masked = headers.iter().any(|h| crate::ui::mask::would_mask(h));
+    let masked = headers.iter().any(|h| crate::mask::would_mask(h));
     let list = quoted_names(headers);
     match masked {
         true => format!(
@@ -158,7 +158,7 @@ fn quoted_names(headers: &[String]) -> String {
         .iter()
         .take(MAX_NAMES)
         .map(|h| {
-            let h = crate::ui::mask::customer_data(h);
+            let h = crate::mask::customer_data(h);
             let mut name: String = h
                 .chars()
                 .take(MAX_CHARS)

@@ -25,7 +25,6 @@ use super::intern::Interner;
 use super::union_find::UnionFind;
 use super::{Clusters, NONE, link};
 use crate::extract::Records;
-use crate::extract::records::RecordRef;
 
 /// What an incremental run knows about its saved part: the previous link result and how the
 /// saved records and identifiers are numbered in the combined run.
@@ -243,52 +242,8 @@ pub fn link_carried(
 
     // The sub-problem: touched and new records, identifiers in combined order.
     let sub_records: Vec<u32> = (0..n as u32).filter(|&r| !carried[r as usize]).collect();
-    let mut local = vec![NONE; m];
-    let mut sub_identifiers: Vec<u32> = Vec::new();
-    for &r in &sub_records {
-        for &x in records.identifiers_of(r) {
-            if local[x as usize] == NONE {
-                local[x as usize] = 0;
-                sub_identifiers.push(x);
-            }
-        }
-    }
-    sub_identifiers.sort_unstable();
-    let mut sub_interner = Interner::new();
-    for (i, &x) in sub_identifiers.iter().enumerate() {
-        local[x as usize] = i as u32;
-        let (namespace, value) = interner.get(x);
-        let id = sub_interner.intern(namespace, value);
-        debug_assert_eq!(id, i as u32, "distinct values, interned in order");
-    }
-    let mut sub = Records::default();
-    let mut idents = Vec::new();
-    for &r in &sub_records {
-        let r = r as usize;
-        idents.clear();
-        idents.extend(
-            records
-                .identifiers_of(r as u32)
-                .iter()
-                .map(|&x| local[x as usize]),
-        );
-        let fields = RecordRef {
-            key: None,
-            name: records.name.get(r),
-            time_min: 0,
-            time_max: 0,
-            amount: 0.0,
-        };
-        // The source is kept: the name check reads which sources hold given names only.
-        sub.push_ref(
-            records.source[r],
-            records.row[r],
-            records.status[r],
-            &fields,
-            &idents,
-        );
-    }
-    let linked = link(&sub, &sub_interner, namespaces, settings);
+    let sub = super::components::sub_problem(records, interner, &sub_records);
+    let linked = link(&sub.records, &sub.interner, namespaces, settings);
 
     let clusters = assemble(
         n,
@@ -297,7 +252,7 @@ pub fn link_carried(
         &|c| carried_component(c),
         &identifier_component,
         &sub_records,
-        &sub_identifiers,
+        &sub.identifiers,
         linked,
     );
     let stats = CarryStats {
@@ -477,6 +432,7 @@ fn assemble(
 mod tests {
     use super::*;
     use crate::extract::RecordStatus;
+    use crate::extract::records::RecordRef;
     use proptest::prelude::*;
     use std::collections::HashMap;
 

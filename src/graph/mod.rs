@@ -8,6 +8,7 @@
 //! only consulted by the guards.
 
 pub mod carry;
+pub mod components;
 pub mod guards;
 pub mod intern;
 pub mod names;

@@ -1,7 +1,6 @@
 //! The layouts of `changes.csv` and `redirects.csv` (with `--state`; docs/state.md).
 
-use crate::state::Redirect;
-use crate::state::stable::{Change, format_id};
+use crate::profile::history::{Change, Redirect, format_id};
 
 use super::OutDir;
 

@@ -188,7 +188,7 @@ pub fn replace_files(
             .with_context(|| format!("{}: cannot replace", final_path.display()))?;
     }
     remove_stale(dir, names, stale);
-    crate::state::sync_dir(dir);
+    crate::disk::sync_dir(dir);
     let _ = std::fs::remove_dir_all(staging);
     Ok(())
 }

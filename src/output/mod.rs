@@ -177,7 +177,7 @@ impl OutDir {
 
     /// Puts every written file in place at once (or file by file, see the module docs).
     pub fn commit(mut self) -> anyhow::Result<()> {
-        crate::state::test_hook("outputs-written");
+        crate::disk::test_hook("outputs-written");
         match self.staging.clone() {
             Some(staging) => self.swap(&staging)?,
             None => {
@@ -188,7 +188,7 @@ impl OutDir {
                 if self.tidy {
                     folder::remove_stale(&self.dir, &self.written, OUTPUT_FILES);
                 }
-                crate::state::sync_dir(&self.dir);
+                crate::disk::sync_dir(&self.dir);
             }
         }
         self.committed = true;
@@ -211,7 +211,7 @@ impl OutDir {
                 )
             })?;
         }
-        crate::state::sync_dir(staging);
+        crate::disk::sync_dir(staging);
         let (parent, name) = split(&self.dir).expect("staging is used only for named folders");
         let cannot = || format!("{}: cannot replace the output folder", self.dir.display());
         let by_files = || folder::replace_files(staging, &self.dir, &self.written, OUTPUT_FILES);
@@ -230,13 +230,13 @@ impl OutDir {
                         Err(e) if folder::cannot_rename_folder(&e) => return by_files(),
                         moved => moved.with_context(cannot)?,
                     }
-                    crate::state::test_hook("out-moved-aside");
+                    crate::disk::test_hook("out-moved-aside");
                     (renames.rename)(staging, &self.dir).with_context(cannot)?;
                     let _ = std::fs::remove_dir_all(&old);
                 }
             }
         }
-        crate::state::sync_dir(&parent);
+        crate::disk::sync_dir(&parent);
         Ok(())
     }
 }

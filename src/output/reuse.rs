@@ -221,7 +221,7 @@ pub struct Pending(std::thread::JoinHandle<[Option<OldTable>; 3]>);
 /// out dir this run writes to); `None` when there is nothing to read.
 pub fn read_previous(previous: Option<&WrittenTables>, dir: &Path) -> Option<Pending> {
     let previous = previous?;
-    if previous.dir != crate::state::incremental::canonical(dir) {
+    if previous.dir != crate::disk::canonical(dir) {
         return None;
     }
     let (stamps, dir) = (previous.tables.clone(), dir.to_path_buf());

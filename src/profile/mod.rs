@@ -5,6 +5,7 @@
 //! [`Profile`] per cluster of identified records and, for every record, its profile index.
 //! Unidentified and unreadable records belong to no profile. Nothing here reads files or prints.
 
+pub mod history;
 pub mod ids;
 pub mod survivorship;
 
@@ -579,7 +580,7 @@ pub(crate) mod testing {
     use clap::Parser;
 
     use super::*;
-    use crate::cli::{Cli, ColorChoice, Command, ProgressChoice};
+    use crate::cli::{Cli, Command};
 
     /// Extraction, clusters and profiles of a generated data set, as `omni merge` builds them.
     pub(crate) fn pipeline(
@@ -595,9 +596,26 @@ pub(crate) mod testing {
         people: usize,
         seed: u64,
     ) -> (Extracted, Clusters, Profiles) {
-        let input = dir.join("in");
         let cfg = crate::synth::SynthConfig::new(people, seed);
-        crate::synth::generate(&cfg, &input, &dir.join("truth.csv")).unwrap();
+        let (extracted, settings) = extracted(dir, &cfg);
+        let clusters = crate::graph::link(
+            &extracted.records,
+            &extracted.interner,
+            &extracted.namespaces,
+            &settings.guards,
+        );
+        let profiles = build(&extracted, &clusters);
+        (extracted, clusters, profiles)
+    }
+
+    /// The generated data set of `cfg`, extracted as `omni merge --country RU` reads it, and
+    /// the settings (default guards) it was read with.
+    pub(crate) fn extracted(
+        dir: &std::path::Path,
+        cfg: &crate::synth::SynthConfig,
+    ) -> (Extracted, crate::config::Settings) {
+        let input = dir.join("in");
+        crate::synth::generate(cfg, &input, &dir.join("truth.csv")).unwrap();
         let cli = Cli::try_parse_from([
             "omni".as_ref(),
             "merge".as_ref(),
@@ -612,16 +630,9 @@ pub(crate) mod testing {
         let settings = crate::config::Settings::from_cli(&args.read).unwrap();
         let normalizers = crate::normalize::Normalizers::new(&settings).unwrap();
         let (files, _) = crate::extract::resolve_inputs(&args.read.inputs, &settings).unwrap();
-        let ui = crate::ui::Ui::new(true, ColorChoice::Never, ProgressChoice::Never);
-        let extracted = crate::extract::extract(&files, &normalizers, &ui).unwrap();
-        let clusters = crate::graph::link(
-            &extracted.records,
-            &extracted.interner,
-            &extracted.namespaces,
-            &settings.guards,
-        );
-        let profiles = build(&extracted, &clusters);
-        (extracted, clusters, profiles)
+        let extracted =
+            crate::extract::extract(&files, &normalizers, &crate::progress::Silent).unwrap();
+        (extracted, settings)
     }
 }
 

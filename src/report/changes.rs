@@ -4,9 +4,52 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Report;
 use super::round4;
-use crate::state::RunMetrics;
-use crate::state::stable::{Carried, Event};
+use crate::profile::history::{Carried, Event};
+
+/// Figures of one run that drift alarms and `since_previous` compare.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunMetrics {
+    /// Rows read.
+    pub rows_read: u64,
+    /// Profiles.
+    pub profiles: u64,
+    /// Match rate (share of profiles in 2+ sources).
+    pub match_rate: f64,
+    /// Records in the largest profile.
+    pub largest_profile: u64,
+    /// Share of rows that joined no profile.
+    pub reject_share: f64,
+    /// Campaign figures (issue 18); absent in the states of older runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<crate::report::campaign::CampaignFigures>,
+}
+
+impl RunMetrics {
+    /// The figures of a finished run.
+    pub fn of(report: &Report) -> RunMetrics {
+        let t = &report.totals;
+        RunMetrics {
+            rows_read: t.rows_read,
+            profiles: t.profiles,
+            match_rate: report.match_rate.overall,
+            largest_profile: report
+                .cluster_sizes
+                .largest
+                .first()
+                .map_or(0, |p| p.records),
+            reject_share: if t.rows_read == 0 {
+                0.0
+            } else {
+                (t.rows_unidentified + t.rows_unreadable) as f64 / t.rows_read as f64
+            },
+            campaign: Some(crate::report::campaign::CampaignFigures::of(
+                &report.campaign,
+            )),
+        }
+    }
+}
 
 /// `since_previous` in report.json.
 #[derive(Clone, Debug, Serialize, Deserialize)]

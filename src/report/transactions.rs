@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{round2, round4, share};
 use crate::extract::{Extracted, NO_TIME, RecordStatus};
-use crate::input::detect::Role;
 use crate::profile::Profiles;
 
 const SECONDS_PER_DAY: f64 = 86_400.0;
@@ -155,7 +154,7 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
         .flat_map(|s| {
             s.columns
                 .iter()
-                .filter(|c| c.role == Role::Amount)
+                .filter(|c| c.is_amount())
                 .map(move |c| format!("{}.{}", s.name, c.name))
         })
         .collect();

@@ -13,11 +13,11 @@
 //! whose file was renamed or deleted, and `--forget-source`, are checked first (`moved`).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use anyhow::bail;
 
 use crate::config::Settings;
+use crate::disk::canonical;
 use crate::extract::records::RecordRef;
 use crate::extract::{self, Extracted, InputFile, RUN_REGION_PREFIX, Reject};
 use crate::graph::NONE;
@@ -25,7 +25,7 @@ use crate::graph::carry::Lineage;
 use crate::input::detect::Role;
 use crate::normalize::Normalizers;
 use crate::output::reuse::SavedSources;
-use crate::ui::Ui;
+use crate::progress::Progress;
 
 use super::Snapshot;
 
@@ -48,23 +48,6 @@ struct Entry {
     origin: Origin,
 }
 
-/// The canonical path of a file or folder as text. One that does not exist yet (a first run's
-/// out dir) is its folder's canonical path and its name; the path as given when neither can
-/// be resolved.
-pub fn canonical(path: &Path) -> String {
-    let resolved = std::fs::canonicalize(path).ok().or_else(|| {
-        let parent = match path.parent()? {
-            p if p.as_os_str().is_empty() => Path::new("."),
-            p => p,
-        };
-        Some(std::fs::canonicalize(parent).ok()?.join(path.file_name()?))
-    });
-    resolved
-        .unwrap_or_else(|| path.to_path_buf())
-        .display()
-        .to_string()
-}
-
 /// A source's name before `~n` renaming: the config's name or the file stem.
 pub fn base_name(file: &InputFile, settings: &Settings) -> String {
     settings
@@ -84,7 +67,7 @@ pub fn run(
     settings: &Settings,
     normalizers: &Normalizers,
     forget: &[String],
-    ui: &Ui,
+    progress: &dyn Progress,
 ) -> anyhow::Result<(Snapshot, Vec<String>, Option<Lineage>, SavedSources)> {
     let mut entries: Vec<Entry> = Vec::new();
     let new_canonical: Vec<String> = files.iter().map(|f| canonical(&f.path)).collect();
@@ -176,7 +159,7 @@ pub fn run(
     let (planned, run_region) =
         extract::plan_inputs_with_votes(&files, normalizers, extract::SAMPLE_ROWS, &prior_votes)?;
     check_saved_regions(&saved, &entries, run_region.as_deref())?;
-    let new = extract::extract_planned(&files, planned, normalizers, ui)?;
+    let new = extract::extract_planned(&files, planned, normalizers, progress)?;
     // Raw components of the saved run, before a replaced file's records are left out.
     let links = saved.links.take().map(|clusters| {
         let components = crate::graph::carry::raw_components(
@@ -189,7 +172,7 @@ pub fn run(
     // (`saved` and `new` are consumed: their rejects' texts move instead of being copied.)
     let started = std::time::Instant::now();
     let (combined, records, identifiers) = combine(saved, new, &entries, &names);
-    ui.timing("combine", started);
+    progress.timing("combine", started);
     let lineage = links.map(|(clusters, components)| Lineage {
         clusters,
         components,

@@ -14,6 +14,7 @@ pub mod format;
 pub mod incremental;
 pub mod lock;
 pub mod moved;
+pub mod session;
 pub mod stable;
 
 use std::fs::File;
@@ -23,9 +24,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use rayon::prelude::*;
 
+use crate::disk::{sync_dir, test_hook};
 use crate::extract::{Extracted, RecordStatus};
 use crate::profile::Profiles;
-use crate::report::Report;
 
 /// The state file's name inside the state folder.
 pub const STATE_FILE: &str = "state.omni";
@@ -52,59 +53,10 @@ pub struct Meta {
     pub outputs: Option<crate::output::reuse::WrittenTables>,
 }
 
-/// Figures of one run that drift alarms and `since_previous` compare.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct RunMetrics {
-    /// Rows read.
-    pub rows_read: u64,
-    /// Profiles.
-    pub profiles: u64,
-    /// Match rate (share of profiles in 2+ sources).
-    pub match_rate: f64,
-    /// Records in the largest profile.
-    pub largest_profile: u64,
-    /// Share of rows that joined no profile.
-    pub reject_share: f64,
-    /// Campaign figures (issue 18); absent in the states of older runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub campaign: Option<crate::report::campaign::CampaignFigures>,
-}
+pub use crate::report::changes::RunMetrics;
 
-impl RunMetrics {
-    /// The figures of a finished run.
-    pub fn of(report: &Report) -> RunMetrics {
-        let t = &report.totals;
-        RunMetrics {
-            rows_read: t.rows_read,
-            profiles: t.profiles,
-            match_rate: report.match_rate.overall,
-            largest_profile: report
-                .cluster_sizes
-                .largest
-                .first()
-                .map_or(0, |p| p.records),
-            reject_share: if t.rows_read == 0 {
-                0.0
-            } else {
-                (t.rows_unidentified + t.rows_unreadable) as f64 / t.rows_read as f64
-            },
-            campaign: Some(crate::report::campaign::CampaignFigures::of(
-                &report.campaign,
-            )),
-        }
-    }
-}
-
-/// An id that no longer names a profile, and the id that now holds its records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Redirect {
-    /// The old id.
-    pub old: u64,
-    /// Where it went; `None` when its records are all gone (retired).
-    pub current: Option<u64>,
-    /// The run in which it stopped being a profile id.
-    pub run: u32,
-}
+pub use crate::profile::history::Redirect;
+pub use session::Session;
 
 /// The normalized records of every file the state has seen, for incremental runs.
 #[derive(Debug, Default)]
@@ -414,14 +366,6 @@ pub fn remove_stale_temporaries(dir: &Path) {
     }
 }
 
-/// Makes a rename durable: fsync the folder that holds it (a no-op where folders cannot be
-/// opened, as on Windows).
-pub fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
-
 /// The settings fingerprint: xxh3 of the settings' debug form (every field is an ordered
 /// type, so the text is stable) plus omni's version, since normalization may change between
 /// versions. The config file's path is left out: moving the file changes nothing.
@@ -430,20 +374,6 @@ pub fn fingerprint(settings: &crate::config::Settings) -> String {
     settings.config_path = None;
     let text = format!("{}\n{settings:?}", env!("CARGO_PKG_VERSION"));
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
-}
-
-/// Test-only crash hook: when `OMNI_TEST_ABORT_AT` names `point`, the process aborts on the
-/// spot (no destructors, like `kill -9`), so tests can check what a run killed there leaves.
-/// Compiled only into debug builds (what `cargo test` runs): a release binary ignores the
-/// variable, so nobody's environment can crash a production run (issue 16).
-#[doc(hidden)]
-pub fn test_hook(point: &str) {
-    #[cfg(debug_assertions)]
-    if std::env::var_os("OMNI_TEST_ABORT_AT").is_some_and(|v| v == point) {
-        std::process::abort();
-    }
-    #[cfg(not(debug_assertions))]
-    let _ = point;
 }
 
 /// The current time as `YYYY-MM-DD HH:MM:SS` UTC.

@@ -26,7 +26,7 @@ use std::path::Path;
 use anyhow::bail;
 
 use super::Snapshot;
-use super::incremental::canonical;
+use crate::disk::canonical;
 
 /// Bytes hashed at each end of a file.
 const END_BYTES: u64 = 64 * 1024;
@@ -131,10 +131,11 @@ fn missing_warning(missing: &[String]) -> String {
         list.push_str(&format!(" and {} more", missing.len() - SHOWN));
     }
     format!(
-        "{} saved in the state no longer exist{} at {} path: {list}. --incremental keeps \
-         their rows in the profiles; if a file was deleted or renamed, drop its rows with \
-         --forget-source NAME (or run once without --incremental)",
-        crate::ui::summary::count(missing.len() as u64, "source"),
+        "{} source{} saved in the state no longer exist{} at {} path: {list}. --incremental \
+         keeps their rows in the profiles; if a file was deleted or renamed, drop its rows \
+         with --forget-source NAME (or run once without --incremental)",
+        missing.len(),
+        if missing.len() == 1 { "" } else { "s" },
         if missing.len() == 1 { "s" } else { "" },
         if missing.len() == 1 { "its" } else { "their" },
     )

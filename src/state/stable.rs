@@ -29,6 +29,7 @@ use crate::profile::Profiles;
 use crate::profile::ids::ProfileId;
 
 use super::Redirect;
+pub use crate::profile::history::{Carried, Change, Event, format_id, parse_id};
 
 /// What the previous run left behind, borrowed from the loaded state. The two maps are the
 /// saved sorted arrays themselves: records are looked up by walking them alongside this run's
@@ -95,76 +96,6 @@ impl RecordHashes {
         }
         out
     }
-}
-
-/// One line of `changes.csv`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Change {
-    /// The profile the event is about (for `retired`, the id that is gone).
-    pub profile_id: String,
-    /// What happened.
-    pub event: Event,
-    /// Earlier ids involved: the ids merged (survivor included), or the profile split from.
-    pub previous_ids: Vec<String>,
-    /// Records before (of the previous profile, or the merged ones together).
-    pub records_before: u64,
-    /// Records now.
-    pub records_after: u64,
-}
-
-/// Kinds of change, as written in `changes.csv`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Event {
-    /// A profile none of whose records existed before.
-    New,
-    /// A profile that kept its id and has more records than before.
-    Grown,
-    /// A profile that owns several previous ids; the oldest survived.
-    Merged,
-    /// Records of `previous_ids` now belong to this profile, while that id lives on elsewhere.
-    Split,
-    /// A previous profile none of whose records is left.
-    Retired,
-}
-
-impl Event {
-    /// The name written in `changes.csv`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Event::New => "new",
-            Event::Grown => "grown",
-            Event::Merged => "merged",
-            Event::Split => "split",
-            Event::Retired => "retired",
-        }
-    }
-}
-
-/// The result of carrying ids forward.
-#[derive(Debug, Default)]
-pub struct Carried {
-    /// Change events, sorted.
-    pub changes: Vec<Change>,
-    /// Birth run of each profile, in the (re-sorted) order of `Profiles::list`.
-    pub births: Vec<u32>,
-    /// The updated redirect table, sorted by old id.
-    pub redirects: Vec<Redirect>,
-    /// Profiles whose id and records did not change.
-    pub unchanged: u64,
-    /// Ids absorbed by merges in this run.
-    pub absorbed: u64,
-}
-
-/// A profile id as a number: ids are `P` and 16 hex digits.
-pub fn parse_id(id: &str) -> Option<u64> {
-    id.strip_prefix('P')
-        .filter(|h| h.len() == 16)
-        .and_then(|h| u64::from_str_radix(h, 16).ok())
-}
-
-/// The text form of an id number.
-pub fn format_id(id: u64) -> String {
-    format!("P{id:016x}")
 }
 
 /// The identity of a record across runs: its source's record key when it has one, else a hash

@@ -8,7 +8,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod export_summary;
-pub mod mask;
+pub use crate::mask;
 pub mod progress;
 pub mod summary;
 

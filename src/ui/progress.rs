@@ -31,3 +31,24 @@ impl Ui {
         bar
     }
 }
+
+/// The stages report through `crate::progress`; the terminal draws it.
+impl crate::progress::Progress for Ui {
+    fn file_meter(&self, label: &str, total_bytes: u64) -> Box<dyn crate::progress::Meter> {
+        Box::new(self.file_bar(label, total_bytes))
+    }
+
+    fn timing(&self, stage: &str, started: std::time::Instant) {
+        Ui::timing(self, stage, started);
+    }
+}
+
+impl crate::progress::Meter for ProgressBar {
+    fn set_position(&self, bytes: u64) {
+        ProgressBar::set_position(self, bytes);
+    }
+
+    fn finish(&self) {
+        self.finish_and_clear();
+    }
+}

@@ -6,6 +6,7 @@
 #![allow(clippy::print_stderr)]
 
 mod accuracy; // pairwise precision/recall against the generator's ground truth
+mod architecture; // the import rules of docs/pipeline.md, checked on src/
 mod bad_input; // broken and awkward files: messages, exit codes, rejects
 mod bad_input_2; // issue 16A: Parquet types, pipes, --threads, stdout write errors, folder rules
 mod bad_input_2b; // issue 16 part B: out dir safety, formulas, PII in messages, big reports
