@@ -75,6 +75,9 @@ pub enum Command {
     /// cascade, and hashed ad-platform audiences, for a segment of profiles.
     #[command(after_long_help = EXPORT_EXAMPLES)]
     Export(ExportArgs),
+    /// The steps of a distributed run, for spark/omni_spark.py (docs/spark.md).
+    #[command(hide = true, subcommand)]
+    Stage(crate::commands::stage::StageCommand),
 }
 
 // ---- `omni export` (issue 18) ----
