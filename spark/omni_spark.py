@@ -220,7 +220,7 @@ def link(batches, binary, plan_text, generic_text):
 
 def given_flag(plan):
     flags = F.array(*[F.lit(bool(g)) for g in plan["given_name"]] or [F.lit(False)])
-    return F.element_at(flags, F.shiftRight(F.col("rec"), ROW_BITS).cast("int") + 1)
+    return F.element_at(flags, F.shiftright(F.col("rec"), ROW_BITS).cast("int") + 1)
 
 
 def candidate_limit(plan):

@@ -49,7 +49,7 @@ compare() { # merge-out spark-out [extra tables]
 echo "== night 1 (no state)"
 "$OMNI" merge "$DIR/in" -o "$DIR/merge" --quiet || [ $? -eq 1 ]
 spark -o "$DIR/spark" --timings "$DIR/timings.json" "$DIR/in"
-cat "$DIR/timings.json"
+cat "$DIR/timings.json"; echo
 compare "$DIR/merge" "$DIR/spark"
 
 echo "== two nights with --state"
