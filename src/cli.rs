@@ -192,7 +192,11 @@ Examples:
   omni merge --state state/ --incremental -o out/ new/     # link only the new exports
   omni merge --state state/ exports/ --fail-on match-rate-drop=2%   # drift alarm: exit 3
   omni merge exports/ --fail-on max-profile-size=500 --fail-on rejects=5%   # exit 3 when they hold
-  omni merge shop.csv --encoding cp1251             # force the encoding";
+  omni merge shop.csv --encoding cp1251             # force the encoding
+
+One machine is the better choice up to about 100 million records (about 17 GiB of memory and
+a few minutes): beyond that, or with the exports already in a cluster's storage, run the same
+merge on Spark: spark/omni_spark.py (README \"Beyond one machine\", docs/spark.md).";
 
 const INSPECT_EXAMPLES: &str = "\
 Examples:
