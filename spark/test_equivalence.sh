@@ -22,6 +22,7 @@ export PATH="$(realpath "$VENV")/bin:$PATH"
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/omni-spark-eq.XXXXXX")
 trap 'rm -rf "$DIR"' EXIT
 
+python3 spark/test_cc.py 2000 2>/dev/null   # the components converge on a long chain
 cargo run --quiet --locked --example gen -- --people "$PEOPLE" --seed 7 --out "$DIR/in" --truth "$DIR/truth.csv"
 
 spark() {
