@@ -2,7 +2,6 @@
 //! `generic`, `finish`) or in Spark tasks (`extract`, `link`). See docs/spark.md.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -221,23 +220,10 @@ fn finish(args: &FinishArgs, ui: &Ui) -> anyhow::Result<()> {
     let mut settings = plan.settings()?;
     settings.csv_escape = args.csv_escape.unwrap_or(settings.csv_escape);
     let files = plan.files(&settings)?;
-    let mut lock = args
-        .state
-        .as_deref()
-        .map(state::lock::acquire)
-        .transpose()?;
-    let saved = match args.state.as_deref() {
-        Some(dir) => {
-            state::remove_stale_temporaries(dir);
-            state::load(dir, false)?
-        }
-        None => None,
-    };
-    let started = Instant::now();
+    let (mut lock, saved) = open_state(args.state.as_deref())?;
     let (summaries, rows) = read_inputs(args, plan.sources.len())?;
     let decided = generic::read(&args.generic)?;
     let (extracted, clusters) = rebuild::rebuild(&plan, summaries, rows, &decided)?;
-    ui.timing("rebuild", started);
     let mut out = OutDir::create(&args.out)?;
     let mut profiles = profile::build(&extracted, &clusters);
     let carried = args.state.as_ref().map(|_| {
@@ -247,20 +233,11 @@ fn finish(args: &FinishArgs, ui: &Ui) -> anyhow::Result<()> {
         let carried = state::stable::carry(&extracted, &mut profiles, &previous, &hashes, run);
         (carried, hashes, run)
     });
-    let mut report = report::compute(&extracted, &clusters, &profiles, &settings.guards);
-    report.campaign = report::campaign::compute(&extracted, &profiles, &settings.campaign());
-    report.csv_escape = settings.csv_escape;
-    let metrics = RunMetrics::of(&report);
-    if let (Some(previous), Some((carried, _, run))) = (saved.as_ref(), carried.as_ref()) {
-        report.since_previous = Some(SincePrevious::new(
-            *run,
-            &previous.meta.written_at,
-            false,
-            &previous.meta.metrics,
-            &metrics,
-            carried,
-        ));
-    }
+    let since = saved
+        .as_ref()
+        .zip(carried.as_ref())
+        .map(|(previous, (carried, _, run))| (previous, carried, *run));
+    let (mut report, metrics) = compute_report(&extracted, &clusters, &profiles, &settings, since);
     let stamps = tables::write_tables(
         &mut out,
         settings.csv_escape,
@@ -269,44 +246,20 @@ fn finish(args: &FinishArgs, ui: &Ui) -> anyhow::Result<()> {
         &profiles,
         None,
     )?;
-    if let Some((carried, _, _)) = &carried {
-        crate::output::changes::write_changes(&mut out, &carried.changes)?;
-        crate::output::changes::write_redirects(&mut out, &carried.redirects)?;
-    }
-    for (i, hint) in extract::no_identifier_hints(&files, &extracted.sources)? {
-        report.sources[i].no_identifier = Some(hint);
-    }
-    write_json(&mut out, "report.json", &report)?;
-    write_text(&mut out, "report.html", &report::html::render(&report))?;
+    let changes = carried.as_ref().map(|(c, _, _)| c);
+    write_rest(&mut out, changes, &files, &extracted, &mut report)?;
     let pending = match (args.state.as_deref(), carried) {
-        (Some(dir), Some((carried, hashes, run))) => {
-            let meta = Meta {
-                run,
-                written_at: state::now_utc(),
-                settings_fingerprint: plan.fingerprint.clone(),
-                inputs: extracted
-                    .sources
-                    .iter()
-                    .map(|s| s.path.display().to_string())
-                    .collect(),
-                metrics,
-                outputs: Some(reuse::WrittenTables {
-                    dir: incremental::canonical(&args.out),
-                    tables: stamps,
-                }),
-                ..Meta::default()
+        (Some(dir), Some(carried)) => {
+            let saving = Saving {
+                dir,
+                plan: &plan,
+                files: &files,
+                settings: &settings,
+                out_dir: &args.out,
             };
-            let mut snapshot = incremental::snapshot_of(extracted, &files, &settings);
-            snapshot.links = Some(clusters);
-            let new_state = state::build(
-                meta,
-                &profiles,
-                carried.births,
-                carried.redirects,
-                &hashes,
-                snapshot,
-            );
-            Some((state::write(dir, &new_state)?, run))
+            Some(save_state(
+                &saving, extracted, clusters, &profiles, carried, metrics, stamps,
+            )?)
         }
         _ => None,
     };
@@ -323,4 +276,110 @@ fn finish(args: &FinishArgs, ui: &Ui) -> anyhow::Result<()> {
         &args.out.display().to_string(),
         &written,
     ))
+}
+
+/// Where and with what the finish step saves the state.
+struct Saving<'a> {
+    dir: &'a std::path::Path,
+    plan: &'a crate::stage::plan::StagePlan,
+    files: &'a [extract::InputFile],
+    settings: &'a crate::config::Settings,
+    out_dir: &'a std::path::Path,
+}
+
+/// Builds and writes the new state as `omni merge --state` does (committed by the caller after
+/// the out dir).
+fn save_state(
+    saving: &Saving<'_>,
+    extracted: extract::Extracted,
+    clusters: crate::graph::Clusters,
+    profiles: &profile::Profiles,
+    (carried, hashes, run): (state::stable::Carried, state::stable::RecordHashes, u32),
+    metrics: RunMetrics,
+    stamps: Vec<reuse::TableStamp>,
+) -> anyhow::Result<(state::PendingState, u32)> {
+    let meta = Meta {
+        run,
+        written_at: state::now_utc(),
+        settings_fingerprint: saving.plan.fingerprint.clone(),
+        inputs: extracted
+            .sources
+            .iter()
+            .map(|s| s.path.display().to_string())
+            .collect(),
+        metrics,
+        outputs: Some(reuse::WrittenTables {
+            dir: incremental::canonical(saving.out_dir),
+            tables: stamps,
+        }),
+        ..Meta::default()
+    };
+    let mut snapshot = incremental::snapshot_of(extracted, saving.files, saving.settings);
+    snapshot.links = Some(clusters);
+    let new_state = state::build(
+        meta,
+        profiles,
+        carried.births,
+        carried.redirects,
+        &hashes,
+        snapshot,
+    );
+    Ok((state::write(saving.dir, &new_state)?, run))
+}
+
+/// The report as `omni merge` computes it, with `since_previous` from the previous state.
+fn compute_report(
+    extracted: &extract::Extracted,
+    clusters: &crate::graph::Clusters,
+    profiles: &profile::Profiles,
+    settings: &crate::config::Settings,
+    since: Option<(&Saved, &state::stable::Carried, u32)>,
+) -> (report::Report, RunMetrics) {
+    let mut report = report::compute(extracted, clusters, profiles, &settings.guards);
+    report.campaign = report::campaign::compute(extracted, profiles, &settings.campaign());
+    report.csv_escape = settings.csv_escape;
+    let metrics = RunMetrics::of(&report);
+    if let Some((previous, carried, run)) = since {
+        report.since_previous = Some(SincePrevious::new(
+            run,
+            &previous.meta.written_at,
+            false,
+            &previous.meta.metrics,
+            &metrics,
+            carried,
+        ));
+    }
+    (report, metrics)
+}
+
+/// The state folder's lock and previous state, as `omni merge --state` takes them.
+fn open_state(
+    dir: Option<&std::path::Path>,
+) -> anyhow::Result<(Option<state::lock::StateLock>, Option<Saved>)> {
+    let Some(dir) = dir else {
+        return Ok((None, None));
+    };
+    let lock = state::lock::acquire(dir)?;
+    state::remove_stale_temporaries(dir);
+    Ok((Some(lock), state::load(dir, false)?))
+}
+
+/// changes.csv and redirects.csv (with a state), then the report with the hints for files that
+/// link nobody, as `omni merge` writes them.
+fn write_rest(
+    out: &mut OutDir,
+    changes: Option<&state::stable::Carried>,
+    files: &[extract::InputFile],
+    extracted: &extract::Extracted,
+    report: &mut report::Report,
+) -> anyhow::Result<()> {
+    if let Some(carried) = changes {
+        crate::output::changes::write_changes(out, &carried.changes)?;
+        crate::output::changes::write_redirects(out, &carried.redirects)?;
+    }
+    for (i, hint) in extract::no_identifier_hints(files, &extracted.sources)? {
+        report.sources[i].no_identifier = Some(hint);
+    }
+    write_json(out, "report.json", report)?;
+    write_text(out, "report.html", &report::html::render(report))
 }
