@@ -75,6 +75,9 @@ pub enum Command {
     /// cascade, and hashed ad-platform audiences, for a segment of profiles.
     #[command(after_long_help = EXPORT_EXAMPLES)]
     Export(ExportArgs),
+    /// The steps of a distributed run, for spark/omni_spark.py (docs/spark.md).
+    #[command(hide = true, subcommand)]
+    Stage(StageCommand),
 }
 
 // ---- `omni export` (issue 18) ----
@@ -189,7 +192,11 @@ Examples:
   omni merge --state state/ --incremental -o out/ new/     # link only the new exports
   omni merge --state state/ exports/ --fail-on match-rate-drop=2%   # drift alarm: exit 3
   omni merge exports/ --fail-on max-profile-size=500 --fail-on rejects=5%   # exit 3 when they hold
-  omni merge shop.csv --encoding cp1251             # force the encoding";
+  omni merge shop.csv --encoding cp1251             # force the encoding
+
+One machine is the better choice up to about 100 million records (about 17 GiB of memory and
+a few minutes): beyond that, or with the exports already in a cluster's storage, run the same
+merge on Spark: spark/omni_spark.py (README \"Beyond one machine\", docs/spark.md).";
 
 const INSPECT_EXAMPLES: &str = "\
 Examples:
@@ -409,4 +416,106 @@ mod tests {
         assert_eq!(parse_delimiter(";"), Ok(b';'));
         assert!(parse_delimiter(";;").is_err());
     }
+}
+
+// ---- `omni stage` (hidden; issue 17: the steps spark/omni_spark.py runs) ----
+
+/// The stages of a distributed run.
+#[derive(Debug, Subcommand)]
+pub enum StageCommand {
+    /// Plan the run on the driver: sources, column roles, regions, settings fingerprint.
+    Plan(PlanArgs),
+    /// Extract one input file (a task).
+    Extract(ExtractArgs),
+    /// Decide the generic identifiers among the candidates Spark found (driver).
+    Generic(GenericArgs),
+    /// Link a batch of whole components (a task).
+    Link(LinkArgs),
+    /// Rebuild the run from the tasks' products and write the out dir as `omni merge` does.
+    Finish(FinishArgs),
+}
+
+/// `omni stage plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Inputs and how to read them, as for `omni merge`.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// The plan file to write.
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+}
+
+/// `omni stage extract`.
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// The plan file.
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    /// Source number (in plan order).
+    #[arg(long)]
+    pub source: usize,
+    /// Folder for records.parquet and summary.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `omni stage generic`.
+#[derive(Debug, Args)]
+pub struct GenericArgs {
+    /// The plan file.
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    /// Candidates: Parquet with `id`, `records`, `groups`.
+    #[arg(long, value_name = "FILE")]
+    pub candidates: PathBuf,
+    /// Their components' names: Parquet with `id`, `comp`, `rec`, `name`.
+    #[arg(long, value_name = "FILE")]
+    pub names: PathBuf,
+    /// The decisions (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `omni stage link`.
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The plan file.
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    /// The generic identifiers (`stage generic`).
+    #[arg(long, value_name = "FILE")]
+    pub generic: PathBuf,
+    /// Records: Parquet with `rec`, `blob`.
+    #[arg(long = "in", value_name = "FILE")]
+    pub input: PathBuf,
+    /// Linked records: Parquet with `rec`, `blob`, `link`.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `omni stage finish`.
+#[derive(Debug, Args)]
+pub struct FinishArgs {
+    /// The plan file.
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    /// The generic identifiers (`stage generic`).
+    #[arg(long, value_name = "FILE")]
+    pub generic: PathBuf,
+    /// Folder of `summary-<source>.json` files (`stage extract`).
+    #[arg(long, value_name = "DIR")]
+    pub summaries: PathBuf,
+    /// Linked records: Parquet files, or folders of them (`stage link`).
+    #[arg(long, value_name = "PATH", required = true)]
+    pub linked: Vec<PathBuf>,
+    /// Output folder, as for `omni merge`.
+    #[arg(short, long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// State folder, as for `omni merge --state`.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// As for `omni merge`.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub csv_escape: Option<crate::output::escape::CsvEscape>,
 }

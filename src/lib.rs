@@ -29,6 +29,7 @@ pub mod profile;
 pub mod progress;
 pub mod reject;
 pub mod report;
+pub mod stage;
 pub mod state;
 #[doc(hidden)]
 pub mod synth;
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Normalize(args) => commands::normalize::run(&args, &ui),
         Command::Report(args) => commands::report::run(&args, &ui),
         Command::Export(args) => commands::export::run(&args, &ui),
+        Command::Stage(command) => commands::stage::run(&command, &ui),
     }
 }
 

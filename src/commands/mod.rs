@@ -7,3 +7,4 @@ pub mod inspect;
 pub mod merge;
 pub mod normalize;
 pub mod report;
+pub mod stage;

@@ -165,26 +165,53 @@ pub fn find_generic(
             clusters.sort_unstable();
             clusters.dedup();
             let names = first_seen(clusters.iter().flat_map(|&c| cluster_names(c)));
-            // Counting stops a little past the limit: enough to decide and to report.
-            let stop = limit.saturating_mul(5).max(limit + 1);
-            let different = count_different_names(&names, folded, threshold, stop);
-            let groups = clusters.len() as u32;
-            let why = if limit > 0 && different > limit {
-                format!("joins {different} different names (limit {limit})")
-            } else if group_limit > 0 && groups > group_limit {
-                format!("joins {groups} separate groups of records (limit {group_limit})")
-            } else {
-                return None;
-            };
-            Some(Generic {
-                identifier,
+            let held = Held {
                 records: records.len() as u32,
-                names: different,
-                groups,
-                why,
-            })
+                groups: clusters.len() as u32,
+                names: &names,
+            };
+            judge(identifier, &held, (limit, group_limit), folded, threshold)
         })
         .collect()
+}
+
+/// What a candidate generic identifier would join: its records, the separate groups they sit
+/// in (built without the candidates), and their names in first-seen order (`first_seen`).
+pub struct Held<'a> {
+    /// Records holding it.
+    pub records: u32,
+    /// Separate groups of those records.
+    pub groups: u32,
+    /// Name ids (into `folded`), distinct, in first-seen order.
+    pub names: &'a [u32],
+}
+
+/// Whether a candidate is generic under `(name limit, group limit)`, and why.
+pub fn judge(
+    identifier: u32,
+    held: &Held<'_>,
+    (limit, group_limit): (u32, u32),
+    folded: &[FoldedName],
+    threshold: f64,
+) -> Option<Generic> {
+    // Counting stops a little past the limit: enough to decide and to report.
+    let stop = limit.saturating_mul(5).max(limit + 1);
+    let different = count_different_names(held.names, folded, threshold, stop);
+    let groups = held.groups;
+    let why = if limit > 0 && different > limit {
+        format!("joins {different} different names (limit {limit})")
+    } else if group_limit > 0 && groups > group_limit {
+        format!("joins {groups} separate groups of records (limit {group_limit})")
+    } else {
+        return None;
+    };
+    Some(Generic {
+        identifier,
+        records: held.records,
+        names: different,
+        groups,
+        why,
+    })
 }
 
 /// The distinct names in the order they first appear. Counting is greedy (`agree` is not
@@ -192,7 +219,7 @@ pub fn find_generic(
 /// order) depends only on the records of the identifier's raw component, never on where else a
 /// name was seen first, so re-linking one component alone (`carry`) counts exactly as the
 /// whole run does.
-fn first_seen(names: impl Iterator<Item = u32>) -> Vec<u32> {
+pub fn first_seen(names: impl Iterator<Item = u32>) -> Vec<u32> {
     let mut at: Vec<(u32, u32)> = names.enumerate().map(|(i, n)| (n, i as u32)).collect();
     at.sort_unstable();
     at.dedup_by_key(|&mut (name, _)| name);

@@ -270,6 +270,19 @@ pub fn link(
     namespaces: &[String],
     settings: &GuardSettings,
 ) -> Clusters {
+    link_known(records, interner, namespaces, settings, None)
+}
+
+/// [`link`] with the generic identifiers decided beforehand, sorted by identifier (a
+/// distributed run decides them over every record before it links a batch of components:
+/// `stage::generic`); `None` detects them here.
+pub fn link_known(
+    records: &Records,
+    interner: &Interner,
+    namespaces: &[String],
+    settings: &GuardSettings,
+    known_generic: Option<Vec<Generic>>,
+) -> Clusters {
     let n = records.len();
     let m = interner.len();
     // Independent passes over the records: one builds the holder lists, the other numbers the
@@ -278,9 +291,11 @@ pub fn link(
         || Holders::build(records, m),
         || fold_names(records, &settings.given_name_sources),
     );
-    let generic = detect_generic(
-        records, interner, namespaces, settings, &holders, &name_of, &folded,
-    );
+    let generic = known_generic.unwrap_or_else(|| {
+        detect_generic(
+            records, interner, namespaces, settings, &holders, &name_of, &folded,
+        )
+    });
     let mut is_generic = vec![false; m];
     for g in &generic {
         is_generic[g.identifier as usize] = true;

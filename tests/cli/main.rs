@@ -22,6 +22,7 @@ mod merge; // `omni merge` on the bundled sample: outputs, accounting, determini
 mod normalize; // `omni normalize`
 mod probabilistic; // --match probabilistic (issue 20)
 mod report; // `omni report`, report.html, the transactions metrics
+mod stage; // issue 17: omni stage (the Spark job's steps) equals omni merge
 mod state; // --state: stable ids, changes, incremental, crash safety, lock
 mod zero_config; // issue 15: phones as people write them, the name check, files without ids
 
