@@ -525,6 +525,9 @@ fn international_set_has_forty_percent_foreigners_and_aliases() {
     );
 }
 
+/// Whether a raw phone is written in one form.
+type FormTest = dyn Fn(&str) -> bool;
+
 #[test]
 fn international_phones_come_in_every_written_form() {
     let (dir, _) = run(&SynthConfig::international(4000, 31));
@@ -536,7 +539,7 @@ fn international_phones_come_in_every_written_form() {
         "{foreign} of {} phones are foreign",
         phones.len()
     );
-    let forms: [(&str, &dyn Fn(&str) -> bool); 9] = [
+    let forms: [(&str, &FormTest); 9] = [
         ("+1-415-…", &|r| r.starts_with("+1-")),
         ("1-415-…", &|r| r.starts_with("1-")),
         ("001 415 …", &|r| r.starts_with("001 ")),
