@@ -1,12 +1,14 @@
 //! Generates seeded synthetic channel exports and their ground truth with `omni::synth`.
 //!
-//! In: a people count and a seed (or `--preset sample`). Out: the five export files in `--out`,
+//! In: a people count and a seed (or `--preset sample`, or `--preset international` for the
+//! plain UTF-8, 40%-foreign set of issue 19). Out: the five export files in `--out`,
 //! the truth CSV at `--truth`, and the generation summary as JSON on stdout. It does not run omni
 //! or score anything; `scripts/bench.sh` and the tests do that.
 //!
 //! ```text
 //! cargo run --release --example gen -- --people 1000000 --seed 42 --out bench-data/1m --truth bench-data/1m.truth.csv
 //! cargo run --example gen -- --preset sample --out testdata/sample --truth testdata/sample-truth.csv
+//! cargo run --release --example gen -- --preset international --people 1000000 --out bench-data/i1m --truth bench-data/i1m.truth.csv
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -25,7 +27,7 @@ struct Args {
     /// Seed; the same seed gives the same files [default: 42, or the preset's].
     #[arg(long)]
     seed: Option<u64>,
-    /// Named configuration; overrides `--people` (and `--seed` unless given).
+    /// Named configuration; `sample` overrides `--people`, every preset `--seed` unless given.
     #[arg(long, value_enum)]
     preset: Option<Preset>,
     /// Folder for the five export files (created if missing).
@@ -41,12 +43,16 @@ struct Args {
 enum Preset {
     /// The bundled `testdata/sample`: 70 people with every hard case present.
     Sample,
+    /// `--people` people as plain UTF-8 CSV, 40% outside Russia, phones in every written form
+    /// (the benchmark's second set).
+    International,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut cfg = match args.preset {
         Some(Preset::Sample) => SynthConfig::sample(),
+        Some(Preset::International) => SynthConfig::international(args.people, 42),
         None => SynthConfig::new(args.people, 42),
     };
     cfg.seed = args.seed.unwrap_or(cfg.seed);

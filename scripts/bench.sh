@@ -2,8 +2,15 @@
 # End-to-end benchmark: omni against peers doing the same job on the same files, in one run.
 #
 #   scripts/bench.sh [PEOPLE...]          default: 1000000 5000000
+#   SETS=international scripts/bench.sh 1000000
 #
-# For each size it generates seeded exports once (examples/gen.rs --seed 42, cached in
+# Two data sets (SETS, default "default international"), one table each:
+#   default        the retail set omni grew up on (cp1251, gzip, Parquet, mostly Russian mobiles)
+#   international  `gen --preset international` (issue 19): plain UTF-8 CSV in five files, 40% of
+#                  people outside Russia, phones in every written form (`+1-415-…`, `001 415 …`,
+#                  `0044 7…`, national forms next to a per-row country), more email aliases;
+#                  data in bench-data/iN/
+# For each set and size it generates seeded exports once (examples/gen.rs --seed 42, cached in
 # bench-data/pN/ with the truth in bench-data/pN.truth.csv), then runs, one after another on the
 # same files:
 #   omni            omni merge, default guards (the product as shipped)
@@ -39,7 +46,11 @@ gen=target/release/examples/gen
 if [ -n "${OMNI:-}" ]; then
   omni=$OMNI
   missing=0
-  for n in "${people[@]}"; do [ -f "$data/p$n.truth.csv" ] || missing=1; done
+  for n in "${people[@]}"; do
+    for set in ${SETS:-default international}; do
+      [ -f "$data/${set:0:1}$n.truth.csv" ] || missing=1
+    done
+  done
   if [ $missing = 1 ]; then
     echo "==> building the generator (release)" >&2
     cargo build --release --locked --example gen 2>&1 | tail -1 >&2
@@ -84,13 +95,19 @@ profiles() {
   "$py" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r["totals"]["profiles"] if "totals" in r else r["profiles"])' "$1"
 }
 
-results=$data/out/results.tsv
+# run_set SET: every tool on every size of SET, figures into $data/out/results-SET.tsv.
+run_set() {
+set=$1
+prefix=${set:0:1}
+preset=()
+[ "$set" = international ] && preset=(--preset international)
+results=$data/out/results-$set.tsv
 printf 'people\ttool\trecords\twall_s\trss_bytes\tid_bytes\tprofiles\n' > "$results"
 for n in "${people[@]}"; do
-  dir=$data/p$n
+  dir=$data/$prefix$n
   if [ ! -f "$dir.truth.csv" ]; then
-    echo "==> generating $n people into $dir" >&2
-    "$gen" --people "$n" --seed 42 --out "$dir" --truth "$dir.truth.csv" > "$dir.summary.json"
+    echo "==> generating $n people ($set) into $dir" >&2
+    "$gen" "${preset[@]}" --people "$n" --seed 42 --out "$dir" --truth "$dir.truth.csv" > "$dir.summary.json"
   fi
   if [ ! -f "$dir.idbytes" ]; then
     "$py" scripts/peers/identifier_bytes.py "$dir.truth.csv" > "$dir.idbytes"
@@ -99,33 +116,37 @@ for n in "${people[@]}"; do
   records=$(($(wc -l < "$dir.truth.csv") - 1))
 
   row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$1" "$records" "$2" "$3" "$id_bytes" "$4" >> "$results"; }
-  out=$data/out/p$n
-  read -r wall rss < <(measure "omni-p$n" /dev/null "$omni" merge "$dir" -o "$out-omni" -q "${omni_args[@]}")
+  out=$data/out/$prefix$n
+  read -r wall rss < <(measure "omni-$prefix$n" /dev/null "$omni" merge "$dir" -o "$out-omni" -q "${omni_args[@]}")
   row omni "$wall" "$rss" "$(profiles "$out-omni/report.json")"
-  read -r wall rss < <(measure "omni-noguards-p$n" /dev/null \
+  read -r wall rss < <(measure "omni-noguards-$prefix$n" /dev/null \
     "$omni" merge "$dir" -o "$out-omni-noguards" -q --config "$noguards" "${omni_args[@]}")
   row omni-noguards "$wall" "$rss" "$(profiles "$out-omni-noguards/report.json")"
   # Issue 20: the probabilistic second pass on the same files (target: at most the exact run's
   # time again, i.e. omni-probabilistic <= 2x omni).
-  read -r wall rss < <(measure "omni-probabilistic-p$n" /dev/null \
+  read -r wall rss < <(measure "omni-probabilistic-$prefix$n" /dev/null \
     "$omni" merge "$dir" -o "$out-omni-probabilistic" -q --match probabilistic "${omni_args[@]}")
   row omni-probabilistic "$wall" "$rss" "$(profiles "$out-omni-probabilistic/report.json")"
-  read -r wall rss < <(measure "polars-read-p$n" /dev/null "$py" scripts/baseline_polars_read.py "$dir")
+  read -r wall rss < <(measure "polars-read-$prefix$n" /dev/null "$py" scripts/baseline_polars_read.py "$dir")
   row polars-read "$wall" "$rss" ""
   out_bytes=$(cat "$out-omni"/* | wc -c)
-  read -r wall rss < <(measure "bytes-floor-p$n" /dev/null bash -c '
+  read -r wall rss < <(measure "bytes-floor-$prefix$n" /dev/null bash -c '
     for f in "$1"/*; do case $f in *.gz) zcat -- "$f" ;; *) cat -- "$f" ;; esac; done > /dev/null
     head -c "$2" /dev/zero | dd of="$3" bs=1M iflag=fullblock oflag=direct conv=fsync status=none
     rm -f -- "$3"' bytes-floor "$dir" "$out_bytes" "$data/out/bytes-floor.bin")
   row bytes-floor "$wall" "$rss" ""
   for peer in "${peers[@]}"; do
-    read -r wall rss < <(measure "$peer-p$n" "$out-$peer.json" "$py" "scripts/peers/$peer.py" "$dir" "$out-$peer")
+    read -r wall rss < <(measure "$peer-$prefix$n" "$out-$peer.json" "$py" "scripts/peers/$peer.py" "$dir" "$out-$peer")
     row "$peer" "$wall" "$rss" "$(profiles "$out-$peer.json")"
   done
 done
+}
 
-# The table, the profile-count check and the scaling line, all from results.tsv.
+# table SET: the table, the profile-count check and the scaling line, from results-SET.tsv.
+table() {
+results=$data/out/results-$1.tsv
 echo
+echo "== set: $1"
 echo "omni ${OMNI:-commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml || echo ' (modified)')}, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM"
 awk -F'\t' '
   NR == 1 { next }
@@ -161,5 +182,10 @@ awk -F'\t' '
       }
     }
   }' "$results"
+}
+
+sets=(${SETS:-default international})
+for set in "${sets[@]}"; do run_set "$set"; done
+for set in "${sets[@]}"; do table "$set"; done
 echo
-echo "raw figures: $results; /usr/bin/time logs and outputs: $data/out/"
+echo "raw figures: $data/out/results-*.tsv; /usr/bin/time logs and outputs: $data/out/"

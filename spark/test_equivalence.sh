@@ -35,7 +35,7 @@ spark() {
 
 compare() { # merge-out spark-out [extra tables]
     local failed=0
-    for table in profiles links edges refused rejects "${@:3}"; do
+    for table in profiles links edges refused rejects contacts "${@:3}"; do
         if cmp -s "$1/$table.csv" "$2/$table.csv"; then
             echo "same $table.csv ($(wc -l <"$1/$table.csv") lines)"
         else

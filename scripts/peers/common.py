@@ -14,11 +14,18 @@ Normalization (the same in every peer, a plain subset of omni's):
   -> yandex.ru; must look like `x@y.z`; junk: local part `noemail`, `noreply`, `test`, ... or an
   example/test/mailinator domain;
 - phone: a spreadsheet float (`7.9161234567E10`) becomes its integer; keep the digits; with a
-  leading `+` they are the number; else 11 digits starting 7 or 8 are Russian (`+7` + last 10)
+  leading `+` they are the number; a leading `00` is the international call prefix (`0044 7…`
+  -> `447…`); else 11 digits starting 7 or 8 are Russian (`+7` + last 10)
   and 10 digits get `+7` (the data is mostly Russian); 11-15 digits in all, else dropped; junk:
   the last 10 digits are one repeated digit;
 - card: a spreadsheet float becomes its integer; keep letters and digits, uppercase, strip
   leading zeros; 4 or more characters.
+
+The international set (`gen --preset international`, issue 19) is plain UTF-8 CSV in five files
+with a `country` column in three of them; the peers read it with the same rules and, as a script
+author would, ignore the country column: national forms of foreign numbers (`(415) 555-0123`,
+`020 7946 0958`, `06 12 34 56 78` next to `US`/`GB`/`FR`) are read by the Russian rule or dropped,
+where omni reads them with the row's country and libphonenumber.
 
 Identifiers are namespaced (`e:`, `p:`, `c:`) so an email never meets a phone.
 """
@@ -44,6 +51,15 @@ SOURCES = {
     "email_list.csv": {"sep": ";", "encoding": "utf8", "email": ["email"], "phone": [], "card": []},
 }
 
+# The international set: every file plain UTF-8 CSV with commas.
+INTERNATIONAL_SOURCES = {
+    "web_shop.csv": {"sep": ",", "encoding": "utf8", "email": ["email"], "phone": ["phone"], "card": []},
+    "mobile_app.csv": {"sep": ",", "encoding": "utf8", "email": ["email"], "phone": ["phone"], "card": []},
+    "loyalty.csv": {"sep": ",", "encoding": "utf8", "email": ["email"], "phone": ["phone"], "card": ["card_number"]},
+    "pos_receipts.csv": {"sep": ",", "encoding": "utf8", "email": [], "phone": ["phone"], "card": ["card"]},
+    "email_list.csv": {"sep": ",", "encoding": "utf8", "email": ["email"], "phone": [], "card": []},
+}
+
 JUNK_EMAIL_LOCALS = ["noemail", "no-email", "no_email", "nomail", "noreply", "no-reply", "donotreply", "none", "test", "null"]
 JUNK_EMAIL_DOMAINS = ["example.com", "example.org", "example.net", "test.com", "test.ru", "mailinator.com"]
 YANDEX_ALIASES = ["ya.ru", "yandex.com", "yandex.by", "yandex.kz", "yandex.ua"]
@@ -55,12 +71,16 @@ REPEATED_10 = "^(" + "|".join(d * 10 for d in "0123456789") + ")$"
 
 
 def files(folder: str) -> list[tuple[str, pathlib.Path, dict]]:
-    """The export files in `folder` in name order, each with its source entry."""
+    """The export files in `folder` in name order, each with its source entry (the retail set
+    has `mobile_app.parquet`, the international set `mobile_app.csv`)."""
+    paths = sorted(pathlib.Path(folder).iterdir())
+    retail = any(p.name == "mobile_app.parquet" for p in paths)
+    sources = SOURCES if retail else INTERNATIONAL_SOURCES
     out = []
-    for path in sorted(pathlib.Path(folder).iterdir()):
-        if path.name not in SOURCES:
-            sys.exit(f"{path}: unknown export (peers know {', '.join(SOURCES)})")
-        out.append((path.name.split(".")[0], path, SOURCES[path.name]))
+    for path in paths:
+        if path.name not in sources:
+            sys.exit(f"{path}: unknown export (peers know {', '.join(sources)})")
+        out.append((path.name.split(".")[0], path, sources[path.name]))
     return out
 
 

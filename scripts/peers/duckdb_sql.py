@@ -58,6 +58,7 @@ def phone(col: str) -> str:
     WITH a AS (SELECT rec, {unfloat(f"trim({col})")} AS s FROM src WHERE {col} IS NOT NULL),
     b AS (SELECT rec, s, regexp_replace(s, '[^0-9]', '', 'g') AS d FROM a),
     c AS (SELECT rec, CASE WHEN starts_with(s, '+') THEN d
+                           WHEN starts_with(d, '00') THEN substr(d, 3)
                            WHEN length(d) = 11 AND left(d, 1) IN ('7', '8') THEN '7' || substr(d, 2)
                            WHEN length(d) = 10 THEN '7' || d ELSE d END AS e FROM b)
     SELECT rec, 'p:+' || e AS key FROM c

@@ -64,6 +64,8 @@ def phone(raw: pl.Expr) -> pl.Expr:
     e164 = (
         pl.when(s.str.starts_with("+"))
         .then(digits)
+        .when(digits.str.starts_with("00"))
+        .then(digits.str.slice(2))
         .when((n == 11) & digits.str.contains("^[78]"))
         .then("7" + digits.str.slice(1))
         .when(n == 10)

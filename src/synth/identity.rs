@@ -20,11 +20,19 @@ pub enum Country {
     Gb,
     /// Germany.
     De,
+    /// France (only in the international preset: its default weight is 0).
+    Fr,
 }
 
 impl Country {
     /// All countries in the order of `SynthConfig::country_mix`.
-    pub const ALL: [Country; 4] = [Country::Ru, Country::Us, Country::Gb, Country::De];
+    pub const ALL: [Country; 5] = [
+        Country::Ru,
+        Country::Us,
+        Country::Gb,
+        Country::De,
+        Country::Fr,
+    ];
 
     /// ISO 3166 code, as in the summary.
     pub fn code(self) -> &'static str {
@@ -33,6 +41,7 @@ impl Country {
             Country::Us => "US",
             Country::Gb => "GB",
             Country::De => "DE",
+            Country::Fr => "FR",
         }
     }
 
@@ -43,6 +52,7 @@ impl Country {
             Country::Us => "1",
             Country::Gb => "44",
             Country::De => "49",
+            Country::Fr => "33",
         }
     }
 }
@@ -62,7 +72,8 @@ impl Phone {
         format!("+{}{}", self.country.calling_code(), self.nsn)
     }
 
-    /// A mobile number of `country` (RU 9xx, US geographic, GB 07[4-9], DE 015x/016x/017x).
+    /// A mobile number of `country` (RU 9xx, US geographic, GB 07[4-9], DE 015x/016x/017x,
+    /// FR 06).
     pub fn mobile(country: Country, rng: &mut Rng) -> Phone {
         loop {
             let nsn = match country {
@@ -77,6 +88,8 @@ impl Phone {
                     1 => format!("1{}{}", rng.pick(&["60", "62", "63"]), rng.digits(7)),
                     _ => format!("17{}{}", rng.below(10), rng.digits(7)),
                 },
+                // 06 30-89: 069x and 063x are only partly assigned in the metadata.
+                Country::Fr => format!("6{}{}", rng.range(4, 8), rng.digits(7)),
             };
             if !PARTLY_INVALID
                 .iter()
@@ -87,8 +100,8 @@ impl Phone {
         }
     }
 
-    /// A landline of `country` (Moscow 495/499, US geographic, London 020 7/8, Berlin 030), the
-    /// kind a household shares.
+    /// A landline of `country` (Moscow 495/499, US geographic, London 020 7/8, Berlin 030,
+    /// Paris 01), the kind a household shares.
     pub fn landline(country: Country, rng: &mut Rng) -> Phone {
         let nsn = match country {
             Country::Ru => format!(
@@ -100,6 +113,7 @@ impl Phone {
             Country::Us => us_number(rng),
             Country::Gb => format!("20{}{}", rng.pick(&["7", "8"]), rng.digits(7)),
             Country::De => format!("30{}{}", rng.range(2, 9), rng.digits(7)),
+            Country::Fr => format!("1{}{}", rng.range(4, 8), rng.digits(7)),
         };
         Phone { country, nsn }
     }

@@ -15,6 +15,11 @@
 //! same. The CSV files are byte-identical for a seed forever; the Parquet and gzip containers hold
 //! the same content but their bytes may change with the polars or deflate implementation.
 //!
+//! [`SynthConfig::international`] (issue 19) writes the same five exports as plain UTF-8 CSV with
+//! a country column, about 40% of people outside Russia (US, GB, DE, FR) and their phones in
+//! every written form (`+1-415-…`, `1-415-…`, `001 415 …`, `0044 7…`, `(415) 555-0123` next to
+//! the row's country): data omni was not shaped around, for the benchmark's second set.
+//!
 //! It does not model name popularity, purchase behaviour or time order beyond plausibility, and
 //! it never calls omni's normalizers: the truth comes from the generator's own canonical values,
 //! which is what makes it an independent check.
@@ -38,8 +43,8 @@ use anyhow::Context as _;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use identity::{Country, Phone};
-pub use identity::{JUNK_EMAILS, JUNK_PHONES};
+use identity::Phone;
+pub use identity::{Country, JUNK_EMAILS, JUNK_PHONES};
 use people::{PeopleFactory, Person};
 use rng::Rng;
 use sinks::Sink;
@@ -49,9 +54,24 @@ use sources::{Owner, Renderer, Row, Store};
 /// People per chunk. Part of the output's definition: changing it changes every file.
 const CHUNK_PEOPLE: usize = 32_768;
 
+/// How the five exports are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exports {
+    /// A Russian retailer's mixed shapes: Parquet app export, Windows-1251 loyalty CSV with `;`,
+    /// gzipped `|` till receipts, an email list with a BOM; phones mostly Russian domestic forms.
+    Retail,
+    /// Plain UTF-8 CSV with commas in all five files (`.csv`, no gzip, no Parquet, English
+    /// headers), a `country` column in the web shop, app and loyalty exports, and foreign
+    /// phones in every written form (see `render::phone_home_form`).
+    International,
+}
+
 /// What to generate. Shares are probabilities in `0..=1`; the defaults aim at a realistic mix.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SynthConfig {
+    /// The shapes of the files. Default [`Exports::Retail`].
+    pub exports: Exports,
     /// Real people to generate (anonymous receipts come on top).
     pub people: usize,
     /// Seed of every random choice.
@@ -62,8 +82,8 @@ pub struct SynthConfig {
     /// Relative weights of the channels (web shop, app, loyalty, POS, email list) when choosing a
     /// person's channels. Default `[0.30, 0.20, 0.15, 0.20, 0.15]`.
     pub source_weights: [f64; 5],
-    /// Shares of people from RU, US, GB and DE. Default `[0.85, 0.06, 0.05, 0.04]`.
-    pub country_mix: [f64; 4],
+    /// Shares of people from RU, US, GB, DE and FR. Default `[0.85, 0.06, 0.05, 0.04, 0.0]`.
+    pub country_mix: [f64; 5],
     /// Share of people with no email (unless they subscribe to the email list). Default 0.08.
     pub no_email_share: f64,
     /// Share of people with two emails. Default 0.20.
@@ -109,11 +129,12 @@ impl SynthConfig {
     /// Defaults for `people` and `seed`.
     pub fn new(people: usize, seed: u64) -> Self {
         SynthConfig {
+            exports: Exports::Retail,
             people,
             seed,
             channels_per_person: [0.45, 0.30, 0.15, 0.07, 0.03],
             source_weights: [0.30, 0.20, 0.15, 0.20, 0.15],
-            country_mix: [0.85, 0.06, 0.05, 0.04],
+            country_mix: [0.85, 0.06, 0.05, 0.04, 0.0],
             no_email_share: 0.08,
             multi_email_share: 0.20,
             no_phone_share: 0.08,
@@ -144,13 +165,37 @@ impl SynthConfig {
             duplicate_share: 0.03,
             second_account_share: 0.08,
             alias_share: 0.35,
-            country_mix: [0.70, 0.10, 0.10, 0.10],
+            country_mix: [0.70, 0.10, 0.10, 0.10, 0.0],
             anonymous_receipt_share: 0.20,
             store_phone_share: 0.04,
             store_phones: 1,
             max_receipts: 3,
             ..SynthConfig::new(70, 15)
         }
+    }
+
+    /// The international set (issue 19): plain UTF-8 CSV ([`Exports::International`]), 40% of
+    /// people outside Russia, more email aliases, fewer spreadsheet floats.
+    pub fn international(people: usize, seed: u64) -> Self {
+        SynthConfig {
+            exports: Exports::International,
+            country_mix: [0.60, 0.12, 0.10, 0.10, 0.08],
+            alias_share: 0.20,
+            float_phone_share: 0.10,
+            ..SynthConfig::new(people, seed)
+        }
+    }
+
+    /// `country_mix` without trailing zero weights, so that a country added with weight 0 can
+    /// never be drawn (not even by the rounding fall-through of `Rng::weighted`) and the
+    /// default sets keep their bytes.
+    pub(crate) fn country_weights(&self) -> &[f64] {
+        let used = self
+            .country_mix
+            .iter()
+            .rposition(|w| *w > 0.0)
+            .map_or(self.country_mix.len(), |last| last + 1);
+        &self.country_mix[..used]
     }
 
     /// Checks shares and counts; the message names the bad knob.
@@ -361,7 +406,7 @@ pub fn generate(cfg: &SynthConfig, out_dir: &Path, truth_path: &Path) -> anyhow:
         .iter()
         .zip(&parts)
         .map(|(source, part)| {
-            let sink = Sink::create(*source, out_dir, part)?;
+            let sink = Sink::create(*source, cfg.exports, out_dir, part)?;
             Ok(SourceState {
                 source: *source,
                 sink,
@@ -405,7 +450,8 @@ pub fn generate(cfg: &SynthConfig, out_dir: &Path, truth_path: &Path) -> anyhow:
     let mut sources = Vec::new();
     for state in states {
         let (source, rows, hard_cases) = state.sink.finish()?;
-        let (source, file) = (source.stem().to_string(), source.file_name().to_string());
+        let file = source.file_name(cfg.exports).to_string();
+        let source = source.stem().to_string();
         sources.push(SourceSummary {
             source,
             file,

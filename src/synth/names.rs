@@ -185,6 +185,25 @@ pub const DE_LAST: &[&str] = &[
     "Frank", "Berger", "Winkler", "Roth", "Beck", "Lorenz", "Baumann", "Franke",
 ];
 
+/// French first names (FR customers, international preset).
+#[rustfmt::skip]
+pub const FR_FIRST: &[&str] = &[
+    "Jean", "Pierre", "Michel", "André", "Philippe", "Nicolas", "François", "Julien", "Mathieu",
+    "Sébastien", "Antoine", "Louis", "Hugo", "Théo", "Lucas", "Gabriel", "Arthur", "Raphaël",
+    "Marie", "Nathalie", "Isabelle", "Sylvie", "Catherine", "Hélène", "Céline", "Camille",
+    "Léa", "Chloé", "Manon", "Inès", "Juliette", "Zoé", "Élodie", "Margaux", "Louise", "Emma",
+];
+
+/// French surnames (FR customers, international preset).
+#[rustfmt::skip]
+pub const FR_LAST: &[&str] = &[
+    "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau",
+    "Laurent", "Simon", "Michel", "Lefèvre", "Leroy", "Roux", "David", "Bertrand", "Morel",
+    "Fournier", "Girard", "Bonnet", "Dupont", "Lambert", "Fontaine", "Rousseau", "Vincent",
+    "Muller", "Lefebvre", "Faure", "André", "Mercier", "Blanc", "Guérin", "Boyer", "Garnier",
+    "Chevalier", "François", "Legrand", "Gauthier", "Garcia", "Perrin", "Robin", "Clément",
+];
+
 /// The female form of a Russian surname given in the male form (`Иванов` → `Иванова`,
 /// `Троицкий` → `Троицкая`, `Толстой` → `Толстая`); indeclinable ones (`Шевченко`, `Черных`, `Ким`)
 /// are returned unchanged.
@@ -267,7 +286,7 @@ pub fn transliterate(text: &str) -> String {
 }
 
 /// ASCII-only lowercase letters of a Latin name for an email local part (`Jürgen` → `jurgen`,
-/// `McDonald` → `mcdonald`).
+/// `Hélène` → `helene`, `McDonald` → `mcdonald`).
 pub fn ascii_letters(latin: &str) -> String {
     latin
         .chars()
@@ -276,6 +295,12 @@ pub fn ascii_letters(latin: &str) -> String {
             'ö' | 'Ö' => Some('o'),
             'ü' | 'Ü' => Some('u'),
             'ß' => Some('s'),
+            'à' | 'â' => Some('a'),
+            'é' | 'è' | 'ê' | 'ë' | 'É' => Some('e'),
+            'î' | 'ï' => Some('i'),
+            'ô' => Some('o'),
+            'ù' | 'û' => Some('u'),
+            'ç' => Some('c'),
             c if c.is_ascii_alphabetic() => Some(c.to_ascii_lowercase()),
             _ => None,
         })
@@ -292,6 +317,16 @@ mod tests {
         assert_eq!(transliterate("Щербаков Юрий"), "Shcherbakov Yuriy");
         assert_eq!(transliterate("Фёдор Ильич"), "Fedor Ilich");
         assert_eq!(transliterate("Smith"), "Smith");
+    }
+
+    #[test]
+    fn french_names_give_ascii_email_letters() {
+        assert_eq!(ascii_letters("Hélène"), "helene");
+        assert_eq!(ascii_letters("François"), "francois");
+        for name in FR_FIRST.iter().chain(FR_LAST) {
+            let letters = ascii_letters(&transliterate(name));
+            assert_eq!(letters.chars().count(), name.chars().count(), "{name}");
+        }
     }
 
     #[test]

@@ -13,8 +13,8 @@ use xxhash_rust::xxh3::xxh3_64;
 use super::SynthConfig;
 use super::identity::{Country, Email, Phone, canonical_email};
 use super::names::{
-    DE_FIRST, DE_LAST, EN_FIRST, EN_LAST, RU_FEMALE, RU_MALE, RU_SURNAMES, ascii_letters,
-    feminine_surname, transliterate,
+    DE_FIRST, DE_LAST, EN_FIRST, EN_LAST, FR_FIRST, FR_LAST, RU_FEMALE, RU_MALE, RU_SURNAMES,
+    ascii_letters, feminine_surname, transliterate,
 };
 use super::rng::Rng;
 use super::sources::Source;
@@ -109,7 +109,7 @@ impl<'a> PeopleFactory<'a> {
         if room_for_two && self.rng.chance(self.cfg.household_share / 2.0) {
             return self.household();
         }
-        let country = Country::ALL[self.rng.weighted(&self.cfg.country_mix)];
+        let country = Country::ALL[self.rng.weighted(self.cfg.country_weights())];
         let female = self.rng.chance(0.5);
         let last = self.surname(country);
         vec![self.person(country, female, &last)]
@@ -117,7 +117,7 @@ impl<'a> PeopleFactory<'a> {
 
     /// Two people with one surname sharing a landline or a family email.
     fn household(&mut self) -> Vec<Person> {
-        let country = Country::ALL[self.rng.weighted(&self.cfg.country_mix)];
+        let country = Country::ALL[self.rng.weighted(self.cfg.country_weights())];
         let last = self.surname(country);
         let mut pair = vec![
             self.person(country, false, &last),
@@ -149,6 +149,7 @@ impl<'a> PeopleFactory<'a> {
             Country::Ru => RU_SURNAMES,
             Country::Us | Country::Gb => EN_LAST,
             Country::De => DE_LAST,
+            Country::Fr => FR_LAST,
         };
         self.rng.pick(table).to_string()
     }
@@ -172,6 +173,7 @@ impl<'a> PeopleFactory<'a> {
             }
             Country::Us | Country::Gb => (rng.pick(EN_FIRST).to_string(), last.to_string(), None),
             Country::De => (rng.pick(DE_FIRST).to_string(), last.to_string(), None),
+            Country::Fr => (rng.pick(FR_FIRST).to_string(), last.to_string(), None),
         };
         let index = self.next_index;
         self.next_index += 1;
@@ -417,6 +419,15 @@ impl<'a> PeopleFactory<'a> {
                 ("web.de", 25.0),
                 ("t-online.de", 10.0),
                 ("outlook.com", 10.0),
+            ],
+            Country::Fr => &[
+                ("gmail.com", 35.0),
+                ("orange.fr", 20.0),
+                ("free.fr", 12.0),
+                ("hotmail.fr", 10.0),
+                ("laposte.net", 8.0),
+                ("outlook.com", 8.0),
+                ("icloud.com", 7.0),
             ],
         };
         let weights: Vec<f64> = table.iter().map(|(_, w)| *w).collect();

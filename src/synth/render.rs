@@ -36,6 +36,7 @@ fn national_groups(phone: &Phone) -> Vec<&str> {
         Country::Gb => groups(nsn, &[4]),
         Country::De if nsn.starts_with('3') => groups(nsn, &[2]),
         Country::De => groups(nsn, &[3]),
+        Country::Fr => groups(nsn, &[1, 2, 2, 2]),
     }
 }
 
@@ -71,7 +72,8 @@ pub fn phone_ru_domestic(phone: &Phone, rng: &mut Rng) -> String {
 }
 
 /// A national spelling for a row whose country column names the number's country:
-/// `(415) 555-0123` (US), `020 7946 0958` (GB), `0151 23456789` (DE), RU domestic forms.
+/// `(415) 555-0123` (US), `020 7946 0958` (GB), `0151 23456789` (DE), `06 12 34 56 78` (FR),
+/// RU domestic forms.
 pub fn phone_national(phone: &Phone, rng: &mut Rng) -> String {
     let g = national_groups(phone);
     match phone.country {
@@ -81,7 +83,40 @@ pub fn phone_national(phone: &Phone, rng: &mut Rng) -> String {
             1 => format!("{}-{}-{}", g[0], g[1], g[2]),
             _ => format!("1{}", phone.nsn),
         },
-        Country::Gb | Country::De => format!("0{}", g.join(" ")),
+        Country::Gb | Country::De | Country::Fr => format!("0{}", g.join(" ")),
+    }
+}
+
+/// A foreign number in a row whose country column names the number's country (international
+/// set): a national form ([`phone_national`]), the international digits without the `+`
+/// (`1-415-555-0123`, `44 7785 231773`, not for DE) or any form of
+/// [`phone_abroad_form`].
+pub fn phone_home_form(phone: &Phone, rng: &mut Rng) -> String {
+    let cc = phone.country.calling_code();
+    let g = national_groups(phone);
+    match rng.below(5) {
+        0 | 1 => phone_national(phone, rng),
+        2 if phone.country == Country::Us => format!("1-{}", g.join("-")),
+        // Not for DE: German numbers vary in length, so `49 162 9651384` is also a valid
+        // national number (+49 4916…) and even libphonenumber reads it so.
+        2 if phone.country != Country::De => format!("{cc} {}", g.join(" ")),
+        _ => phone_abroad_form(phone, rng),
+    }
+}
+
+/// A number in a row that does not name its country (international set): `+1 415 555 0123`
+/// and the other [`phone_international`] forms, `+1-415-555-0123`, the `00` call prefix
+/// (`001 415 555 0123`, `0044 7785 231773`, `004915123456789`); North American numbers also
+/// as `1-415-555-0123`, which is how they are read out everywhere.
+pub fn phone_abroad_form(phone: &Phone, rng: &mut Rng) -> String {
+    let cc = phone.country.calling_code();
+    let g = national_groups(phone);
+    match rng.below(5) {
+        0 => phone_international(phone, rng),
+        1 => format!("+{cc}-{}", g.join("-")),
+        2 => format!("00{cc} {}", g.join(" ")),
+        3 if phone.country == Country::Us => format!("1-{}", g.join("-")),
+        _ => format!("00{cc}{}", phone.nsn),
     }
 }
 

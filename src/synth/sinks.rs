@@ -17,9 +17,9 @@ use polars::prelude::{
     BatchedWriter, Column, DataFrame, DataType, Field, ParquetCompression, ParquetWriter, Schema,
 };
 
-use super::HardCases;
 use super::rng::Rng;
 use super::sources::{Owner, Row, Source};
+use super::{Exports, HardCases};
 
 /// The file writer, one variant per shape.
 enum Out {
@@ -69,7 +69,7 @@ fn csv_writer<W: Write>(inner: W, delimiter: u8, crlf: bool) -> Box<csv::Writer<
 /// The mobile app's Parquet schema: `user_id` Int64, the rest nullable strings.
 fn app_schema() -> Schema {
     Source::MobileApp
-        .header()
+        .header(Exports::Retail)
         .iter()
         .map(|name| {
             let dtype = if *name == "user_id" {
@@ -84,10 +84,19 @@ fn app_schema() -> Schema {
 
 impl Sink {
     /// Creates `source`'s file in `out_dir` (with its header) and the truth part at `truth_part`.
-    pub fn create(source: Source, out_dir: &Path, truth_part: &Path) -> anyhow::Result<Sink> {
-        let path = out_dir.join(source.file_name());
-        let header = source.header();
+    /// The international set writes every source as plain UTF-8 CSV with commas.
+    pub fn create(
+        source: Source,
+        exports: Exports,
+        out_dir: &Path,
+        truth_part: &Path,
+    ) -> anyhow::Result<Sink> {
+        let path = out_dir.join(source.file_name(exports));
+        let header = source.header(exports);
         let out = match source {
+            _ if exports == Exports::International => {
+                Out::Csv(csv_writer(create(&path)?, b',', false))
+            }
             Source::WebShop => Out::Csv(csv_writer(create(&path)?, b',', false)),
             Source::EmailList => {
                 let mut file = create(&path)?;
@@ -232,7 +241,12 @@ fn app_frame(rows: &[Row], order: &[usize]) -> anyhow::Result<DataFrame> {
         })
         .collect();
     let mut columns = vec![Column::new("user_id".into(), user_ids)];
-    for (c, name) in Source::MobileApp.header().iter().enumerate().skip(1) {
+    for (c, name) in Source::MobileApp
+        .header(Exports::Retail)
+        .iter()
+        .enumerate()
+        .skip(1)
+    {
         let values: Vec<Option<&str>> =
             order.iter().map(|&i| rows[i].cells[c].as_deref()).collect();
         columns.push(Column::new((*name).into(), values));

@@ -6,17 +6,17 @@
 //! file) and [`Marks`] for the hard cases it contains. Writing, duplicate rows and row numbers
 //! are `sinks`' job, not this module's.
 
-use super::SynthConfig;
 use super::identity::{
     Country, Email, JUNK_EMAILS, JUNK_PHONES, Phone, canonical_card, canonical_email,
 };
 use super::people::{LAST_DAY, Person};
 use super::render::{
     amount_plain, amount_ru, card_loyalty, card_pos, date_ru, datetime_iso, datetime_moscow,
-    datetime_utc, email_alias, messy, phone_float, phone_international, phone_national,
-    phone_ru_domestic,
+    datetime_utc, email_alias, messy, phone_abroad_form, phone_float, phone_home_form,
+    phone_international, phone_national, phone_ru_domestic,
 };
 use super::rng::Rng;
+use super::{Exports, SynthConfig};
 
 /// One channel export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -54,30 +54,27 @@ impl Source {
         }
     }
 
-    /// The file name in the output folder.
-    pub fn file_name(self) -> &'static str {
-        match self {
-            Source::WebShop => "web_shop.csv",
-            Source::MobileApp => "mobile_app.parquet",
-            Source::Loyalty => "loyalty.csv",
-            Source::PosReceipts => "pos_receipts.csv.gz",
-            Source::EmailList => "email_list.csv",
+    /// The file name in the output folder: the retail set mixes CSV, gzip and Parquet, the
+    /// international set is `.csv` throughout.
+    pub fn file_name(self, exports: Exports) -> &'static str {
+        match (self, exports) {
+            (Source::WebShop, _) => "web_shop.csv",
+            (Source::MobileApp, Exports::Retail) => "mobile_app.parquet",
+            (Source::MobileApp, Exports::International) => "mobile_app.csv",
+            (Source::Loyalty, _) => "loyalty.csv",
+            (Source::PosReceipts, Exports::Retail) => "pos_receipts.csv.gz",
+            (Source::PosReceipts, Exports::International) => "pos_receipts.csv",
+            (Source::EmailList, _) => "email_list.csv",
         }
     }
 
-    /// Column names.
-    pub fn header(self) -> &'static [&'static str] {
-        match self {
-            Source::WebShop => &[
-                "customer_id",
-                "email",
-                "phone",
-                "first_name",
-                "last_name",
-                "created_at",
-                "orders_total",
-            ],
-            Source::MobileApp => &[
+    /// Column names. The international set adds `country` to the web shop and the loyalty
+    /// export (after the retail columns) and names the loyalty columns in English.
+    pub fn header(self, exports: Exports) -> &'static [&'static str] {
+        match (self, exports) {
+            (Source::WebShop, Exports::Retail) => &WEB_SHOP[..WEB_SHOP.len() - 1],
+            (Source::WebShop, Exports::International) => &WEB_SHOP,
+            (Source::MobileApp, _) => &[
                 "user_id",
                 "phone",
                 "email",
@@ -85,14 +82,22 @@ impl Source {
                 "country",
                 "registered_at",
             ],
-            Source::Loyalty => &[
+            (Source::Loyalty, Exports::Retail) => &[
                 "Номер карты",
                 "ФИО",
                 "Телефон",
                 "E-mail",
                 "Дата регистрации",
             ],
-            Source::PosReceipts => &[
+            (Source::Loyalty, Exports::International) => &[
+                "card_number",
+                "full_name",
+                "phone",
+                "email",
+                "registered_at",
+                "country",
+            ],
+            (Source::PosReceipts, _) => &[
                 "receipt_id",
                 "store",
                 "card",
@@ -100,7 +105,7 @@ impl Source {
                 "amount",
                 "purchased_at",
             ],
-            Source::EmailList => &[
+            (Source::EmailList, _) => &[
                 "subscriber_id",
                 "email",
                 "first_name",
@@ -120,6 +125,18 @@ impl Source {
         1 << self.position()
     }
 }
+
+/// The web shop's columns; the retail set has all but the last (`country`).
+const WEB_SHOP: [&str; 8] = [
+    "customer_id",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "created_at",
+    "orders_total",
+    "country",
+];
 
 /// Who a row belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,6 +273,28 @@ impl<'a> Renderer<'a> {
         self.row.cells.push(value);
     }
 
+    fn international(&self) -> bool {
+        self.cfg.exports == Exports::International
+    }
+
+    /// The international set's `country` cell: a Russian's is `RU`, `Russia` or empty (the
+    /// run's default region applies), anyone else's is the ISO code, the English name or a
+    /// locale (`US`, `United States`, `en_US`). Nothing in the retail set.
+    fn country_cell(&mut self, person: &Person) {
+        if !self.international() {
+            return;
+        }
+        let value = match (person.country, self.rng.below(10)) {
+            (Country::Ru, 0..=5) => Some("RU"),
+            (Country::Ru, 6) => Some("Russia"),
+            (Country::Ru, _) => None,
+            (country, 0..=6) => Some(country.code()),
+            (country, 7) => Some(country_name(country)),
+            (country, _) => Some(country_locale(country)),
+        };
+        self.cell(value.map(str::to_string));
+    }
+
     fn next_id(&mut self) -> u64 {
         *self.next_id += 1;
         *self.next_id
@@ -355,8 +394,9 @@ impl<'a> Renderer<'a> {
         self.cell(Some(raw));
     }
 
-    /// `customer_id,email,phone,first_name,last_name,created_at,orders_total`; a second account
-    /// uses the second email (or none) and the first phone.
+    /// `customer_id,email,phone,first_name,last_name,created_at,orders_total` (`,country` in
+    /// the international set); a second account uses the second email (or none) and the first
+    /// phone.
     fn web_shop(&mut self, person: &Person, rows: &mut Vec<Row>) {
         for account in 0..=usize::from(person.second_account) {
             let id = self.next_id() + 100_000;
@@ -377,6 +417,8 @@ impl<'a> Renderer<'a> {
                 && phone.is_some_and(|p| p.country == Country::Ru)
             {
                 pick_spelling(&mut self.rng, phone_ru_domestic, phone_international)
+            } else if self.international() {
+                foreign_spelling(person, phone, true)
             } else {
                 phone_international
             };
@@ -397,6 +439,7 @@ impl<'a> Renderer<'a> {
                 self.rng.range(500, 30_000_000)
             };
             self.cell(Some(amount_plain(total)));
+            self.country_cell(person);
             self.finish(rows);
         }
     }
@@ -411,6 +454,9 @@ impl<'a> Renderer<'a> {
             _ => person.phones.first(),
         };
         let phone = phone.filter(|_| self.rng.chance(0.95));
+        if self.international() {
+            return self.mobile_app_international(person, phone, rows);
+        }
         let national = phone.is_some_and(|p| p.country == person.country) && self.rng.chance(0.5);
         let spell = match (phone.map(|p| p.country), national) {
             (Some(Country::Ru), _) if person.country == Country::Ru => app_ru_spelling,
@@ -421,6 +467,27 @@ impl<'a> Renderer<'a> {
             self.row.marks.national_phone += 1;
         }
         self.phone_cell(Some(person), phone, spell);
+        self.mobile_app_rest(person, rows);
+    }
+
+    /// The international set's app row: a Russian's own number in the app's Russian forms, any
+    /// other in any form ([`foreign_spelling`]); the country cell as in the other exports.
+    fn mobile_app_international(
+        &mut self,
+        person: &Person,
+        phone: Option<&Phone>,
+        rows: &mut Vec<Row>,
+    ) {
+        let spell = match phone.map(|p| p.country) {
+            Some(Country::Ru) if person.country == Country::Ru => app_ru_spelling,
+            _ => foreign_spelling(person, phone, true),
+        };
+        self.phone_cell(Some(person), phone, spell);
+        self.mobile_app_rest(person, rows);
+    }
+
+    /// The app row after the phone: `email,name,country,registered_at`.
+    fn mobile_app_rest(&mut self, person: &Person, rows: &mut Vec<Row>) {
         let email = person
             .emails
             .get(self.rng.index(person.emails.len().max(1)))
@@ -434,21 +501,26 @@ impl<'a> Renderer<'a> {
             _ => Some(format!("{first} {last}")),
         };
         self.cell(name);
-        let country = match person.country {
-            Country::Ru => match self.rng.below(20) {
-                0..=9 => Some("RU"),
-                10..=16 => Some("ru_RU"),
-                _ => None,
-            },
-            other => Some(other.code()),
-        };
-        self.cell(country.map(str::to_string));
+        if self.international() {
+            self.country_cell(person);
+        } else {
+            let country = match person.country {
+                Country::Ru => match self.rng.below(20) {
+                    0..=9 => Some("RU"),
+                    10..=16 => Some("ru_RU"),
+                    _ => None,
+                },
+                other => Some(other.code()),
+            };
+            self.cell(country.map(str::to_string));
+        }
         let registered = self.date_after(person.since);
         self.cell(Some(datetime_utc(registered)));
         self.finish(rows);
     }
 
-    /// `Номер карты;ФИО;Телефон;E-mail;Дата регистрации`.
+    /// `Номер карты;ФИО;Телефон;E-mail;Дата регистрации` (international set:
+    /// `card_number,full_name,phone,email,registered_at,country`).
     fn loyalty(&mut self, person: &Person, rows: &mut Vec<Row>) {
         self.start(Owner::Person(person.index));
         self.card_cell(person.card, card_loyalty);
@@ -460,15 +532,22 @@ impl<'a> Renderer<'a> {
             _ => format!("{} {}", person.last, person.first),
         };
         // Windows-1251 has no umlauts: Excel would write `?`; people type `u` for `ü` instead.
-        let full_name = fold_umlauts(&full_name);
+        let full_name = if self.international() {
+            full_name
+        } else {
+            fold_umlauts(&full_name)
+        };
         self.cell(Some(full_name));
         let phone = person.phones.first().filter(|_| self.rng.chance(0.9));
+        let own_russian = person.country == Country::Ru || !self.international();
         let spell = match phone.map(|p| p.country) {
+            Some(Country::Ru) if !own_russian => foreign_spelling(person, phone, true),
             Some(Country::Ru) if self.rng.chance(self.cfg.float_phone_share) => {
                 self.row.marks.float_phone += 1;
                 phone_float
             }
             Some(Country::Ru) => phone_ru_domestic,
+            _ if self.international() => foreign_spelling(person, phone, true),
             _ => phone_international,
         };
         self.phone_cell(Some(person), phone, spell);
@@ -476,6 +555,7 @@ impl<'a> Renderer<'a> {
         self.email_cell(person, email, Source::Loyalty, 1.0);
         let registered = self.date_after(person.since);
         self.cell(Some(date_ru(registered)));
+        self.country_cell(person);
         self.finish(rows);
     }
 
@@ -502,6 +582,8 @@ impl<'a> Renderer<'a> {
             self.card_cell(card, card_pos);
             let spell = if phone.is_some_and(|p| p.country == Country::Ru) {
                 till_ru_spelling
+            } else if self.international() {
+                foreign_spelling(person, phone, false)
             } else {
                 phone_international
             };
@@ -591,6 +673,42 @@ fn continue_receipt(renderer: &mut Renderer<'_>, since: i64, rows: &mut Vec<Row>
     let at = renderer.date_after(since);
     renderer.cell(Some(datetime_iso(at)));
     renderer.finish(rows);
+}
+
+/// How a number that is not a Russian's own is spelled in the international set: in the
+/// person's own country's forms when the row names that country (`row_has_country`) and the
+/// number is from there, else in a form that carries its country code.
+fn foreign_spelling(
+    person: &Person,
+    phone: Option<&Phone>,
+    row_has_country: bool,
+) -> fn(&Phone, &mut Rng) -> String {
+    match phone {
+        Some(p) if row_has_country && p.country == person.country => phone_home_form,
+        _ => phone_abroad_form,
+    }
+}
+
+/// The English name of a country, as a country column may hold it.
+fn country_name(country: Country) -> &'static str {
+    match country {
+        Country::Ru => "Russia",
+        Country::Us => "United States",
+        Country::Gb => "United Kingdom",
+        Country::De => "Germany",
+        Country::Fr => "France",
+    }
+}
+
+/// The usual locale of a country (`en_US`), as app exports write the user's settings.
+fn country_locale(country: Country) -> &'static str {
+    match country {
+        Country::Ru => "ru_RU",
+        Country::Us => "en_US",
+        Country::Gb => "en_GB",
+        Country::De => "de_DE",
+        Country::Fr => "fr_FR",
+    }
 }
 
 /// One of two spellings, half and half.

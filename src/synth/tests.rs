@@ -23,7 +23,7 @@ fn run(cfg: &SynthConfig) -> (tempfile::TempDir, Summary) {
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut names: Vec<String> = Source::ALL
         .iter()
-        .map(|s| format!("out/{}", s.file_name()))
+        .map(|s| format!("out/{}", s.file_name(Exports::Retail)))
         .collect();
     names.push("truth.csv".to_string());
     names
@@ -148,8 +148,8 @@ fn truth_has_one_row_per_data_row_in_every_source() {
             source.stem()
         );
     }
-    assert_eq!(web[0], Source::WebShop.header());
-    assert_eq!(loyalty[0], Source::Loyalty.header());
+    assert_eq!(web[0], Source::WebShop.header(Exports::Retail));
+    assert_eq!(loyalty[0], Source::Loyalty.header(Exports::Retail));
 }
 
 #[test]
@@ -432,3 +432,173 @@ fn bundled_sample_is_what_the_generator_writes() {
         "testdata/sample/mobile_app.parquet is stale; {regenerate}"
     );
 }
+
+/// Every data row of an international export file, header first (plain UTF-8, comma).
+fn international_rows(dir: &Path, source: Source) -> Vec<Vec<String>> {
+    let path = dir
+        .join("out")
+        .join(source.file_name(Exports::International));
+    let bytes = fs::read(&path).expect("international file");
+    let text = String::from_utf8(bytes).expect("plain UTF-8");
+    assert!(!text.starts_with('\u{feff}'), "no BOM");
+    read_csv_text(&text, b',')
+}
+
+/// (raw phone, row country, truth phone) of every filled, non-junk phone cell of the
+/// international set, the row country empty where the export has no country column.
+fn international_phones(dir: &Path) -> Vec<(String, String, String)> {
+    let truth = truth(dir);
+    let mut out = Vec::new();
+    for source in [
+        Source::WebShop,
+        Source::MobileApp,
+        Source::Loyalty,
+        Source::PosReceipts,
+    ] {
+        let rows = international_rows(dir, source);
+        let header = &rows[0];
+        let phone = header.iter().position(|h| h == "phone").expect("phone");
+        let country = header.iter().position(|h| h == "country");
+        let in_truth: Vec<_> = truth.iter().filter(|t| t.0 == source.stem()).collect();
+        assert_eq!(in_truth.len(), rows.len() - 1, "{}", source.stem());
+        for (row, t) in rows[1..].iter().zip(in_truth) {
+            let raw = &row[phone];
+            if raw.is_empty() || JUNK_PHONES.contains(&raw.as_str()) {
+                continue;
+            }
+            let want =
+                t.3.split('|')
+                    .find_map(|id| id.strip_prefix("phone:"))
+                    .expect("a written phone is in the truth");
+            let hint = country.map_or(String::new(), |c| row[c].clone());
+            out.push((raw.clone(), hint, want.to_string()));
+        }
+    }
+    out
+}
+
+#[test]
+fn international_set_is_plain_csv_with_country_columns() {
+    let (dir, summary) = run(&SynthConfig::international(1500, 7));
+    let names: Vec<&str> = summary.sources.iter().map(|s| s.file.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "web_shop.csv",
+            "mobile_app.csv",
+            "loyalty.csv",
+            "pos_receipts.csv",
+            "email_list.csv"
+        ]
+    );
+    for source in Source::ALL {
+        let rows = international_rows(dir.path(), source);
+        assert_eq!(rows[0], source.header(Exports::International));
+        assert_eq!(
+            rows.len() as u64 - 1,
+            summary.sources[source.position()].rows
+        );
+    }
+    let with_country = [Source::WebShop, Source::MobileApp, Source::Loyalty];
+    for source in with_country {
+        assert!(source.header(Exports::International).contains(&"country"));
+    }
+    assert_eq!(
+        Source::Loyalty.header(Exports::International)[..3],
+        ["card_number", "full_name", "phone"]
+    );
+}
+
+#[test]
+fn international_set_has_forty_percent_foreigners_and_aliases() {
+    let (_, summary) = run(&SynthConfig::international(4000, 29));
+    let by = &summary.people_by_country;
+    let share = |code: &str| by.get(code).copied().unwrap_or(0) as f64 / 4000.0;
+    assert!((share("RU") - 0.60).abs() < 0.03, "{by:?}");
+    for (code, want) in [("US", 0.12), ("GB", 0.10), ("DE", 0.10), ("FR", 0.08)] {
+        assert!((share(code) - want).abs() < 0.02, "{code}: {by:?}");
+    }
+    let emails: u64 = summary.truth_rows;
+    assert!(
+        summary.hard_cases.alias_emails * 20 > emails,
+        "{summary:#?}"
+    );
+}
+
+/// Whether a raw phone is written in one form.
+type FormTest = dyn Fn(&str) -> bool;
+
+#[test]
+fn international_phones_come_in_every_written_form() {
+    let (dir, _) = run(&SynthConfig::international(4000, 31));
+    let phones = international_phones(dir.path());
+    let count = |test: &dyn Fn(&str) -> bool| phones.iter().filter(|p| test(&p.0)).count();
+    let foreign = phones.iter().filter(|p| !p.2.starts_with("+7")).count();
+    assert!(
+        foreign * 10 > phones.len() * 3,
+        "{foreign} of {} phones are foreign",
+        phones.len()
+    );
+    let forms: [(&str, &FormTest); 9] = [
+        ("+1-415-…", &|r| r.starts_with("+1-")),
+        ("1-415-…", &|r| r.starts_with("1-")),
+        ("001 415 …", &|r| r.starts_with("001 ")),
+        ("0044 7…", &|r| r.starts_with("0044 7")),
+        ("+49 15…", &|r| r.starts_with("+49 15")),
+        ("(415) 555-0123", &|r| r.starts_with('(')),
+        ("06 12 34 56 78", &|r| r.len() == 14 && r.starts_with("06 ")),
+        ("44 7785 231773", &|r| r.starts_with("44 7")),
+        ("0033…", &|r| r.starts_with("0033")),
+    ];
+    for (name, test) in forms {
+        let n = count(test);
+        assert!(n * 400 > foreign, "{name}: {n} of {foreign} foreign phones");
+    }
+    let hints: std::collections::BTreeSet<&str> = phones.iter().map(|p| p.1.as_str()).collect();
+    for hint in ["", "RU", "Russia", "US", "United Kingdom", "de_DE", "FR"] {
+        assert!(hints.contains(hint), "no row country {hint:?}: {hints:?}");
+    }
+}
+
+#[test]
+fn international_phones_read_back_as_the_truth_with_the_rows_country() {
+    // omni reads the set with `--country RU` (the bench's default) and the per-row country.
+    let (dir, _) = run(&SynthConfig::international(3000, 37));
+    let phones = crate::normalize::phone::PhoneNormalizer::new(Some("RU")).expect("RU");
+    let all = international_phones(dir.path());
+    for (raw, hint, want) in &all {
+        let hint = Some(hint.as_str()).filter(|h| !h.is_empty());
+        assert_eq!(
+            phones.normalize(raw, hint).as_deref(),
+            Ok(want.as_str()),
+            "{raw:?} with country {hint:?}"
+        );
+    }
+    assert!(all.len() > 3000);
+}
+
+#[test]
+fn retail_bytes_are_unchanged_by_the_international_preset() {
+    // Fingerprints of the default set, taken when the international preset was added (which
+    // left the bundled sample byte-identical): cached bench data stays valid only while the
+    // retail set's CSV bytes and gzip content do not change.
+    let (dir, _) = run(&SynthConfig::new(3000, 42));
+    let hash = |bytes: &[u8]| xxhash_rust::xxh3::xxh3_64(bytes);
+    let got = [
+        hash(&fs::read(dir.path().join("out/web_shop.csv")).expect("web")),
+        hash(&fs::read(dir.path().join("out/loyalty.csv")).expect("loyalty")),
+        hash(&fs::read(dir.path().join("out/email_list.csv")).expect("email")),
+        hash(pos_text(dir.path()).as_bytes()),
+        hash(&fs::read(dir.path().join("truth.csv")).expect("truth")),
+    ];
+    assert_eq!(got, RETAIL_FINGERPRINTS, "{got:#x?}");
+}
+
+/// See `retail_bytes_are_unchanged_by_the_international_preset`.
+const RETAIL_FINGERPRINTS: [u64; 5] = [
+    0x864c_c7ff_95ca_1ac9,
+    0x89d7_70ac_5816_87af,
+    0x165f_cb6c_1fe7_dad5,
+    0x0793_f949_6d75_0a71,
+    0x94a7_2c49_0e40_68ed,
+];
