@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use super::codec::{self, Link};
 use super::generic::GenericEntry;
 use super::plan::StagePlan;
-use crate::extract::{RecordRef, Records};
+use crate::extract::Records;
 use crate::graph::guards::Generic;
 use crate::graph::intern::Interner;
 use crate::graph::{self, Clusters, NONE};
@@ -59,15 +59,8 @@ fn records_of(rows: &[(i64, Vec<u8>)]) -> anyhow::Result<(Records, Interner, Ids
             ids.entry((*ns, value.clone())).or_insert(id);
             idents.push(id);
         }
-        let fields = RecordRef {
-            key: record.fields.key.as_deref(),
-            name: record.fields.name.as_deref(),
-            time_min: record.fields.time_min,
-            time_max: record.fields.time_max,
-            amount: record.fields.amount,
-        };
         let (source, _) = codec::split_key(*key);
-        records.push_ref(source, record.row, record.status, &fields, &idents);
+        records.push(source, record.row, record.status, &record.fields, &idents);
     }
     Ok((records, interner, ids))
 }

@@ -10,7 +10,7 @@ use super::extract::Summary;
 use super::generic::GenericEntry;
 use super::link::Linked;
 use super::plan::StagePlan;
-use crate::extract::{Extracted, RecordRef, Reject};
+use crate::extract::{Extracted, Reject};
 use crate::graph::guards::Generic;
 use crate::graph::intern::Interner;
 use crate::graph::{Clusters, NONE, Refused};
@@ -43,17 +43,10 @@ pub fn rebuild(
         for (ns, value) in &record.identifiers {
             idents.push(extracted.interner.intern(*ns, value));
         }
-        let fields = RecordRef {
-            key: record.fields.key.as_deref(),
-            name: record.fields.name.as_deref(),
-            time_min: record.fields.time_min,
-            time_max: record.fields.time_max,
-            amount: record.fields.amount,
-        };
         let (source, _) = codec::split_key(*key);
         extracted
             .records
-            .push_ref(source, record.row, record.status, &fields, &idents);
+            .push(source, record.row, record.status, &record.fields, &idents);
         links.push(codec::decode_link(link)?);
     }
     for (index, summary) in summaries.into_iter().enumerate() {
