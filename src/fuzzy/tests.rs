@@ -97,8 +97,9 @@ fn scored(rows: &[Person]) -> (Extracted, Vec<Link>) {
         threshold: 0.5,
         ..MatchSettings::default()
     };
-    let levels = score::levels_of(&people, &pairs);
-    let model = score::learn(&extracted, &people, &clusters, &levels, &settings);
+    let rows = rows::Rows::of(&people);
+    let levels = score::levels_of(&rows, &pairs);
+    let model = score::learn(&extracted, &rows, &clusters, &levels, &settings);
     let links = score::score(
         &extracted,
         &people,
