@@ -128,7 +128,7 @@ fn random_counts(rows: &Rows, wanted: usize) -> model::Counts {
 
 /// The candidate pairs' levels, in pair order.
 pub fn levels_of(rows: &Rows, pairs: &[(u32, u32)]) -> Vec<Levels> {
-    pairs.par_iter().map(|&(a, b)| rows.compare(a, b)).collect()
+    rows.compare_all(pairs)
 }
 
 /// The candidate pairs' level patterns with their counts, sorted. Counted per thread in hash
