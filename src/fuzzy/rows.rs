@@ -33,8 +33,8 @@ const MAX_FAST: usize = 64;
 /// Pairs per chunk of [`Rows::compare_all`].
 const CHUNK: usize = 1024;
 /// How many pairs ahead [`Rows::compare_all`] fetches rows, value spans and value text.
-const AHEAD_ROW: usize = 16;
-const AHEAD_SPAN: usize = 8;
+const AHEAD_ROW: usize = 20;
+const AHEAD_SPAN: usize = 10;
 const AHEAD_TEXT: usize = 4;
 
 /// Asks the CPU to bring `value`'s first cache line in (a hint: no effect on any result).
@@ -136,17 +136,24 @@ impl Rows {
         out.par_chunks_mut(CHUNK)
             .zip(pairs.par_chunks(CHUNK))
             .for_each(|(out, pairs)| {
+                // The first record repeats from pair to pair (the pairs are sorted): fetched
+                // only when it changes.
+                let new_first = |j: usize| j == 0 || pairs[j - 1].0 != pairs[j].0;
                 for (i, &(a, b)) in pairs.iter().enumerate() {
                     if let Some(&(x, y)) = pairs.get(i + AHEAD_ROW) {
                         prefetch(&self.rows[x as usize]);
                         prefetch(&self.rows[y as usize]);
                     }
                     if let Some(&(x, y)) = pairs.get(i + AHEAD_SPAN) {
-                        self.fetch_values(x, false);
+                        if new_first(i + AHEAD_SPAN) {
+                            self.fetch_values(x, false);
+                        }
                         self.fetch_values(y, false);
                     }
                     if let Some(&(x, y)) = pairs.get(i + AHEAD_TEXT) {
-                        self.fetch_values(x, true);
+                        if new_first(i + AHEAD_TEXT) {
+                            self.fetch_values(x, true);
+                        }
                         self.fetch_values(y, true);
                     }
                     out[i] = self.compare(a, b);
@@ -190,17 +197,20 @@ impl Rows {
         }
         let (first, last) = (levels[0], levels[1]);
         if (first, last) != (1, 1) {
-            // Given name and surname swapped: as in `compare::compare`.
-            let swapped = (
-                self.names(self.text(0, x[0]), self.text(1, y[1])),
-                self.names(self.text(1, x[1]), self.text(0, y[0])),
-            );
+            // Given name and surname swapped: as in `compare::compare`, which takes the swapped
+            // levels when both are present and their ranks sum to less than `now`. A swapped
+            // level ranks at least 1, so the first is wanted only up to `now - 2` and the second
+            // only up to `now - 1 - rank(first)`: beyond that its exact value cannot matter,
+            // and an equality test stands for Jaro-Winkler when only 1 would do.
             let rank = |l: u8| if l == 0 { 5 } else { l };
-            if swapped.0 > 0
-                && swapped.1 > 0
-                && rank(swapped.0) + rank(swapped.1) < rank(first) + rank(last)
-            {
-                (levels[0], levels[1]) = swapped;
+            let now = rank(first) + rank(last);
+            let s0 = self.names_within(self.text(0, x[0]), self.text(1, y[1]), now - 2);
+            if s0 > 0 && rank(s0) + 1 < now {
+                let cap = now - 1 - rank(s0);
+                let s1 = self.names_within(self.text(1, x[1]), self.text(0, y[0]), cap);
+                if s1 > 0 && rank(s0) + rank(s1) < now {
+                    (levels[0], levels[1]) = (s0, s1);
+                }
             }
         }
         levels
@@ -222,11 +232,13 @@ impl Rows {
         }
     }
 
-    /// `compare::name_level` of two values, 0 when one is missing.
-    fn names(&self, x: Option<Text<'_>>, y: Option<Text<'_>>) -> u8 {
+    /// `compare::name_level` of two values, 0 when one is missing; when the level is above
+    /// `cap` (at least 1), possibly another level above `cap` (4).
+    fn names_within(&self, x: Option<Text<'_>>, y: Option<Text<'_>>, cap: u8) -> u8 {
         match (x, y) {
             (Some(x), Some(y)) if x.0 == y.0 => 1,
-            (Some(x), Some(y)) => name_level(x, y),
+            (Some(x), Some(y)) if cap >= 2 => name_level(x, y),
+            (Some(_), Some(_)) => 4,
             _ => 0,
         }
     }
@@ -477,5 +489,57 @@ mod tests {
         );
         assert_eq!(rows.compare(0, 0), [1; 8]);
         assert_eq!(rows.compare(0, 2), [0, 4, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            rows.names_within(Some(("anna", true)), Some(("ana", true)), 2),
+            2
+        );
+        assert_eq!(
+            rows.names_within(Some(("anna", true)), Some(("ana", true)), 1),
+            4
+        );
+        assert_eq!(
+            rows.names_within(Some(("anna", true)), Some(("anna", true)), 1),
+            1
+        );
+        assert_eq!(rows.names_within(None, Some(("anna", true)), 3), 0);
+    }
+
+    #[test]
+    fn swapped_names_as_compare() {
+        // Names swapped exactly, swapped with a typo, half swapped, one side missing.
+        let mut people = People::default();
+        for (first, last) in [
+            ("anna", "smith"),
+            ("smith", "anna"),
+            ("smyth", "ana"),
+            ("smith", "john"),
+            ("", "anna"),
+            ("jon", "smith"),
+        ] {
+            people.first.push(Some(first.to_owned()));
+            people.last.push(Some(last.to_owned()));
+            people.birth.push(NONE);
+            for field in [
+                &mut people.address,
+                &mut people.postcode,
+                &mut people.city,
+                &mut people.email,
+                &mut people.phone,
+            ] {
+                field.push(None);
+            }
+        }
+        let rows = Rows::of(&people);
+        for a in 0..6 {
+            for b in 0..6 {
+                assert_eq!(
+                    rows.compare(a, b),
+                    compare::compare(&people, a, b),
+                    "{a} {b}"
+                );
+            }
+        }
+        assert_eq!(rows.compare(0, 1)[..2], [1, 1], "swapped");
+        assert_eq!(rows.compare(0, 2)[..2], [2, 3], "swapped, each with a typo");
     }
 }
