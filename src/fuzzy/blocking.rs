@@ -76,12 +76,14 @@ impl Rule {
             })
     }
 
-    /// The rule's key for record `r`, `None` when a part is missing.
-    fn key(self, people: &People, r: usize) -> Option<u64> {
+    /// The rule's key for record `r`, `None` when a part is missing; `buf` is scratch space
+    /// (reused across records, so a key costs no allocation).
+    pub(super) fn key(self, people: &People, r: usize, buf: &mut Vec<u8>) -> Option<u64> {
         fn text(f: &super::people::Field, r: usize) -> Option<&str> {
             f.text(r)
         }
-        let mut buf = vec![self as u8];
+        buf.clear();
+        buf.push(self as u8);
         match self {
             Rule::BirthDate => buf.extend(birth(people, r)?.to_le_bytes()),
             Rule::SurnameInitial => {
@@ -98,11 +100,10 @@ impl Rule {
                 buf.extend(text(&people.address, r)?.split(' ').next()?.bytes());
             }
             Rule::PhoneTail => {
-                let digits: Vec<u8> = text(&people.phone, r)?
-                    .bytes()
-                    .filter(u8::is_ascii_digit)
-                    .collect();
-                buf.extend(&digits[digits.len().checked_sub(7)?..]);
+                let start = buf.len();
+                buf.extend(text(&people.phone, r)?.bytes().filter(u8::is_ascii_digit));
+                let extra = (buf.len() - start).checked_sub(7)?;
+                buf.drain(start..start + extra);
             }
             Rule::EmailLocal => buf.extend(text(&people.email, r)?.split('@').next()?.bytes()),
             Rule::NameSounds => {
@@ -119,7 +120,7 @@ impl Rule {
                 buf.extend(text(&people.city, r)?.bytes());
             }
         }
-        Some(xxh3_64(&buf))
+        Some(xxh3_64(buf))
     }
 }
 
@@ -191,7 +192,10 @@ pub fn candidates(
     for &rule in rules {
         let mut keys: Vec<(u64, u32)> = (0..n)
             .into_par_iter()
-            .filter_map(|r| rule.key(people, r).map(|k| (k, r as u32)))
+            .map_init(Vec::new, |buf, r| {
+                rule.key(people, r, buf).map(|k| (k, r as u32))
+            })
+            .flatten()
             .collect();
         keys.par_sort_unstable();
         let (pairs, large) = block_pairs(people, &keys, max_block);

@@ -92,7 +92,8 @@ pub const COMPARISONS: usize = Comparison::ALL.len();
 /// A pair's levels, one per comparison.
 pub type Levels = [u8; COMPARISONS];
 
-/// Compares records `a` and `b`.
+/// Compares records `a` and `b`: the definition of the levels. The pass itself runs
+/// [`super::rows::Rows::compare`], which gives the same levels faster.
 pub fn compare(people: &People, a: u32, b: u32) -> Levels {
     let (a, b) = (a as usize, b as usize);
     fn pair(field: &super::people::Field, a: usize, b: usize) -> (Option<&str>, Option<&str>) {
@@ -190,7 +191,7 @@ fn similar_level(a: &str, b: &str, threshold: f64) -> u8 {
 }
 
 /// Exact, at most `near` edits (of equal-length values for one wrong digit), different.
-fn edit_level(a: &str, b: &str, near: usize) -> u8 {
+pub(crate) fn edit_level(a: &str, b: &str, near: usize) -> u8 {
     if a == b {
         1
     } else if a.len() == b.len() && near == 1 {
@@ -206,7 +207,7 @@ fn edit_level(a: &str, b: &str, near: usize) -> u8 {
 
 /// Emails: exact; at most two edits, all of them to letters (`gmial.com`, a doubled letter);
 /// different.
-fn email_level((a, b): (Option<&str>, Option<&str>)) -> u8 {
+pub(crate) fn email_level((a, b): (Option<&str>, Option<&str>)) -> u8 {
     let (Some(a), Some(b)) = (a, b) else {
         return 0;
     };

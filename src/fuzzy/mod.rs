@@ -15,6 +15,7 @@ pub mod blocking;
 pub mod compare;
 pub mod model;
 pub mod people;
+pub mod rows;
 pub mod score;
 
 use serde::{Deserialize, Serialize};
@@ -148,8 +149,9 @@ pub fn run(
     let people = people::gather(extracted, files, clusters)?;
     let (pairs, blocking) =
         blocking::candidates(&people, &clusters.root, &settings.rules, settings.max_block);
-    let levels = score::levels_of(&people, &pairs);
-    let model = score::learn(extracted, &people, clusters, &levels, settings);
+    let rows = rows::Rows::of(&people);
+    let levels = score::levels_of(&rows, &pairs);
+    let model = score::learn(extracted, &rows, clusters, &levels, settings);
     let links = score::score(extracted, &people, &pairs, &levels, &model, guards);
     let refused = links.iter().filter(|l| l.refused.is_some()).count() as u64;
     let closest = closest(extracted, &links, model.prior_weight);

@@ -9,6 +9,7 @@
 
 use anyhow::Context;
 use hashbrown::HashMap;
+use rayon::prelude::*;
 
 use crate::extract::{Extracted, InputFile};
 use crate::graph::Clusters;
@@ -43,7 +44,8 @@ impl Field {
             return;
         };
         let next = self.values.len() as u32;
-        let id = *self.index.entry(value.clone()).or_insert(next);
+        // Hashed once; the key is copied only for a new value.
+        let id = *self.index.entry_ref(value.as_str()).or_insert(next);
         if id == next {
             self.values.push(value);
             self.counts.push(0);
@@ -128,7 +130,7 @@ pub fn gather(
         read_source(file, &roles, &of_row, &mut raws)
             .with_context(|| format!("{}: reading person attributes", file.path.display()))?;
     }
-    Ok(fold(extracted, raws, &Blocked::of(clusters)))
+    Ok(fold(extracted, raws, &Blocked::of(clusters), FOLD_CHUNK))
 }
 
 /// What the guards said links nobody: generic identifiers, and each record's refused links.
@@ -214,40 +216,84 @@ fn read_source(
     }
 }
 
+/// Records folded in parallel at a time (then interned in record order).
+const FOLD_CHUNK: usize = 64 * 1024;
+
+/// One record's folded values, ready to intern.
+struct Folded {
+    first: Option<String>,
+    last: Option<String>,
+    birth: u32,
+    address: Option<String>,
+    postcode: Option<String>,
+    city: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
 /// Folds the raw text into [`People`], with names from the display name where the file had no
-/// name parts and the first email and phone from the interned identifiers.
-fn fold(extracted: &Extracted, raws: Vec<Raw>, blocked: &Blocked) -> People {
-    let records = &extracted.records;
+/// name parts and the first email and phone from the interned identifiers. Records are folded
+/// in parallel by chunks and interned in record order, so value ids do not depend on threads.
+fn fold(extracted: &Extracted, mut raws: Vec<Raw>, blocked: &Blocked, chunk: usize) -> People {
     let namespace = |name: &str| extracted.namespaces.iter().position(|n| n == name);
-    let (email_ns, phone_ns) = (namespace("email"), namespace("phone"));
+    let namespaces = (namespace("email"), namespace("phone"));
     let mut people = People::default();
-    for (r, raw) in raws.into_iter().enumerate() {
-        let (first, last) = match (raw.first, raw.last) {
-            (None, None) => split_display(records.name.get(r)),
-            (first, last) => (first, last),
-        };
-        people.first.push(first.as_deref().and_then(fold_name));
-        people.last.push(last.as_deref().and_then(fold_name));
-        people
-            .birth
-            .push(if raw.birth == 0 { NONE } else { raw.birth });
-        people.address.push(raw.address.as_deref().map(fold_words));
-        people.postcode.push(raw.postcode.as_deref().map(fold_code));
-        people.city.push(raw.city.as_deref().map(fold_words));
-        let first_of = |ns: Option<usize>| {
-            let ns = ns? as u16;
-            records
-                .identifiers_of(r as u32)
-                .iter()
-                .filter(|&&id| blocked.allows(r as u32, id))
-                .map(|&id| extracted.interner.get(id))
-                .find(|(n, _)| *n == ns)
-                .map(|(_, v)| v.to_owned())
-        };
-        people.email.push(first_of(email_ns));
-        people.phone.push(first_of(phone_ns));
+    for (c, part) in raws.chunks_mut(chunk).enumerate() {
+        let folded: Vec<Folded> = part
+            .par_iter_mut()
+            .enumerate()
+            .map(|(i, raw)| {
+                let r = c * chunk + i;
+                fold_one(extracted, std::mem::take(raw), r, namespaces, blocked)
+            })
+            .collect();
+        for f in folded {
+            people.first.push(f.first);
+            people.last.push(f.last);
+            people.birth.push(f.birth);
+            people.address.push(f.address);
+            people.postcode.push(f.postcode);
+            people.city.push(f.city);
+            people.email.push(f.email);
+            people.phone.push(f.phone);
+        }
     }
     people
+}
+
+/// Folds record `r`'s values; `namespaces` are those of emails and phones.
+fn fold_one(
+    extracted: &Extracted,
+    raw: Raw,
+    r: usize,
+    (email_ns, phone_ns): (Option<usize>, Option<usize>),
+    blocked: &Blocked,
+) -> Folded {
+    let records = &extracted.records;
+    let (first, last) = match (raw.first, raw.last) {
+        (None, None) => split_display(records.name.get(r)),
+        (first, last) => (first, last),
+    };
+    let first_of = |ns: Option<usize>| {
+        let ns = ns? as u16;
+        records
+            .identifiers_of(r as u32)
+            .iter()
+            .filter(|&&id| blocked.allows(r as u32, id))
+            .map(|&id| extracted.interner.get(id))
+            .find(|(n, _)| *n == ns)
+            .map(|(_, v)| v.to_owned())
+    };
+    Folded {
+        first: first.as_deref().and_then(fold_name),
+        last: last.as_deref().and_then(fold_name),
+        birth: if raw.birth == 0 { NONE } else { raw.birth },
+        address: raw.address.as_deref().map(fold_words),
+        postcode: raw.postcode.as_deref().map(fold_code),
+        city: raw.city.as_deref().map(fold_words),
+        email: first_of(email_ns),
+        phone: first_of(phone_ns),
+    }
 }
 
 /// First and last word of a display name.
@@ -342,5 +388,75 @@ mod tests {
         assert_eq!(fold_name("Татьяна").as_deref(), Some("tatyana"));
         assert_eq!(fold_words(" 12, Stanley  St. "), "12 stanley st");
         assert_eq!(fold_code("sw1a 1aa"), "SW1A1AA");
+    }
+
+    #[test]
+    fn folding_by_chunks_is_folding_one_by_one() {
+        use crate::extract::{NO_TIME, RecordFields, RecordStatus};
+        let names = [
+            "Анна Иванова",
+            "John Smith",
+            "",
+            "anna ivanova",
+            "Jon Smith",
+            "Zoë",
+        ];
+        let mut extracted = Extracted::default();
+        let mut raws = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let fields = RecordFields {
+                name: Some(name.to_string()).filter(|n| !n.is_empty()),
+                time_min: NO_TIME,
+                time_max: NO_TIME,
+                amount: f64::NAN,
+                ..Default::default()
+            };
+            let status = RecordStatus::Unidentified;
+            extracted.records.push(0, i as u64, status, &fields, &[]);
+            raws.push(Raw {
+                last: (i == 4).then(|| "Smith".to_owned()),
+                birth: if i % 2 == 0 { 19800101 + i as u32 } else { 0 },
+                address: Some(format!("{} High St.", i % 3)),
+                city: (i > 2).then(|| "Sydney".to_owned()),
+                ..Raw::default()
+            });
+        }
+        let copy = |raws: &[Raw]| -> Vec<Raw> {
+            raws.iter()
+                .map(|r| Raw {
+                    first: r.first.clone(),
+                    last: r.last.clone(),
+                    birth: r.birth,
+                    address: r.address.clone(),
+                    postcode: r.postcode.clone(),
+                    city: r.city.clone(),
+                })
+                .collect()
+        };
+        let blocked = Blocked::of(&Clusters::default());
+        let one_by_one = fold(&extracted, copy(&raws), &blocked, 1);
+        assert_eq!(one_by_one.first.values, ["anna", "john", "zoë"]);
+        assert_eq!(
+            one_by_one.first.ids,
+            [0, 1, NONE, 0, NONE, 2],
+            "record 4 has a last name"
+        );
+        assert_eq!(one_by_one.last.ids, [0, 1, NONE, 0, 1, NONE]);
+        assert_eq!(one_by_one.birth[1], NONE);
+        for chunk in [2, 4, FOLD_CHUNK] {
+            let people = fold(&extracted, copy(&raws), &blocked, chunk);
+            for (x, y) in [
+                (&people.first, &one_by_one.first),
+                (&people.last, &one_by_one.last),
+                (&people.address, &one_by_one.address),
+                (&people.city, &one_by_one.city),
+            ] {
+                assert_eq!(
+                    (&x.ids, &x.values, &x.counts),
+                    (&y.ids, &y.values, &y.counts)
+                );
+            }
+            assert_eq!(people.birth, one_by_one.birth);
+        }
     }
 }

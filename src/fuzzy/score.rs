@@ -3,9 +3,10 @@
 use rayon::prelude::*;
 
 use super::MatchSettings;
-use super::compare::{COMPARISONS, Comparison, Levels, compare, has_support};
+use super::compare::{COMPARISONS, Comparison, Levels, has_support};
 use super::model::{self, Model};
 use super::people::People;
+use super::rows::Rows;
 use crate::extract::Extracted;
 use crate::graph::guards::GuardSettings;
 use crate::graph::names::{FoldedName, agree};
@@ -49,19 +50,19 @@ impl Link {
 /// candidate pairs for the rest.
 pub fn learn(
     extracted: &Extracted,
-    people: &People,
+    rows: &Rows,
     clusters: &Clusters,
     levels: &[Levels],
     settings: &MatchSettings,
 ) -> Model {
-    let n = people.birth.len();
+    let n = rows.len();
     let edges: Vec<u32> = (0..n as u32)
         .filter(|&r| clusters.parent[r as usize] != NONE)
         .collect();
     let stride = edges.len().div_ceil(MAX_LABELLED).max(1);
     let mut labelled = model::empty_counts();
     for &r in edges.iter().step_by(stride) {
-        let levels = compare(people, r, clusters.parent[r as usize]);
+        let levels = rows.compare(r, clusters.parent[r as usize]);
         let via = extracted.interner.namespace_of(clusters.via[r as usize]);
         let skip = match extracted.namespace_name(via) {
             "email" => Some(6),
@@ -70,7 +71,7 @@ pub fn learn(
         };
         model::count(&mut labelled, &levels, skip);
     }
-    let random = random_counts(people, settings.random_pairs);
+    let random = random_counts(rows, settings.random_pairs);
     let patterns = patterns(levels);
     let population = n as f64 * (n as f64 - 1.0) / 2.0;
     let known = within_profiles(&clusters.root);
@@ -97,8 +98,8 @@ fn within_profiles(roots: &[u32]) -> f64 {
 }
 
 /// Level counts over `wanted` random pairs (all pairs when there are fewer).
-fn random_counts(people: &People, wanted: usize) -> model::Counts {
-    let n = people.birth.len() as u64;
+fn random_counts(rows: &Rows, wanted: usize) -> model::Counts {
+    let n = rows.len() as u64;
     let mut counts = model::empty_counts();
     if n < 2 {
         return counts;
@@ -118,10 +119,7 @@ fn random_counts(people: &People, wanted: usize) -> model::Counts {
             })
             .collect()
     };
-    let levels: Vec<Levels> = pairs
-        .par_iter()
-        .map(|&(a, b)| compare(people, a, b))
-        .collect();
+    let levels: Vec<Levels> = pairs.par_iter().map(|&(a, b)| rows.compare(a, b)).collect();
     for l in &levels {
         model::count(&mut counts, l, None);
     }
@@ -129,25 +127,30 @@ fn random_counts(people: &People, wanted: usize) -> model::Counts {
 }
 
 /// The candidate pairs' levels, in pair order.
-pub fn levels_of(people: &People, pairs: &[(u32, u32)]) -> Vec<Levels> {
-    pairs
-        .par_iter()
-        .map(|&(a, b)| compare(people, a, b))
-        .collect()
+pub fn levels_of(rows: &Rows, pairs: &[(u32, u32)]) -> Vec<Levels> {
+    rows.compare_all(pairs)
 }
 
-/// The candidate pairs' level patterns with their counts, sorted.
+/// The candidate pairs' level patterns with their counts, sorted. Counted per thread in hash
+/// maps of the pattern read as a big-endian `u64` (whose order is the pattern's), then the few
+/// distinct patterns sorted: the same as sorting all the pairs' levels, without that sort.
 fn patterns(levels: &[Levels]) -> Vec<(Levels, u64)> {
-    let mut levels = levels.to_vec();
-    levels.par_sort_unstable();
-    let mut out: Vec<(Levels, u64)> = Vec::new();
-    for l in levels {
-        match out.last_mut() {
-            Some((last, n)) if *last == l => *n += 1,
-            _ => out.push((l, 1)),
-        }
-    }
-    out
+    type Tally = hashbrown::HashMap<u64, u64>;
+    let tally = levels
+        .par_iter()
+        .fold(Tally::new, |mut tally, l| {
+            *tally.entry(u64::from_be_bytes(*l)).or_default() += 1;
+            tally
+        })
+        .reduce(Tally::new, |mut all, part| {
+            for (pattern, n) in part {
+                *all.entry(pattern).or_default() += n;
+            }
+            all
+        });
+    let mut out: Vec<(u64, u64)> = tally.into_iter().collect();
+    out.sort_unstable();
+    out.into_iter().map(|(p, n)| (p.to_be_bytes(), n)).collect()
 }
 
 /// Scores the candidate pairs; gives those at or above the threshold that agree on more than
@@ -223,5 +226,40 @@ pub fn score_levels(people: &People, model: &Model, a: u32, b: u32, levels: Leve
         weight,
         probability: model::probability(weight),
         refused: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The straightforward count: sort every pair's levels, count the runs.
+    fn patterns_by_sorting(levels: &[Levels]) -> Vec<(Levels, u64)> {
+        let mut levels = levels.to_vec();
+        levels.sort_unstable();
+        let mut out: Vec<(Levels, u64)> = Vec::new();
+        for l in levels {
+            match out.last_mut() {
+                Some((last, n)) if *last == l => *n += 1,
+                _ => out.push((l, 1)),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn patterns_count_each_level_vector() {
+        let (x, y) = ([1, 0, 2, 0, 0, 0, 0, 0], [1, 0, 1, 3, 0, 0, 0, 0]);
+        assert_eq!(patterns(&[x, y, x]), vec![(y, 1), (x, 2)]);
+        assert_eq!(patterns(&[]), vec![]);
+    }
+
+    proptest! {
+        #[test]
+        fn patterns_as_by_sorting(levels in proptest::collection::vec(proptest::array::uniform8(0u8..5), 0..300)) {
+            prop_assert_eq!(patterns(&levels), patterns_by_sorting(&levels));
+        }
     }
 }

@@ -97,8 +97,9 @@ fn scored(rows: &[Person]) -> (Extracted, Vec<Link>) {
         threshold: 0.5,
         ..MatchSettings::default()
     };
-    let levels = score::levels_of(&people, &pairs);
-    let model = score::learn(&extracted, &people, &clusters, &levels, &settings);
+    let rows = rows::Rows::of(&people);
+    let levels = score::levels_of(&rows, &pairs);
+    let model = score::learn(&extracted, &rows, &clusters, &levels, &settings);
     let links = score::score(
         &extracted,
         &people,
@@ -180,4 +181,40 @@ fn same_input_same_links_in_any_thread_count() {
     let one = run(1);
     assert_eq!(one, run(2));
     assert_eq!(one, run(3));
+}
+
+#[test]
+fn blocking_keys_do_not_depend_on_the_reused_buffer() {
+    let (_, mut people) = people(ROWS);
+    people.phone = people::Field::default();
+    people.email = people::Field::default();
+    for (i, phone) in [
+        "+79161234567",
+        "",
+        "+7916123",
+        "123456",
+        "+44 20 7946 0958",
+        "x",
+    ]
+    .iter()
+    .enumerate()
+    {
+        people.phone.push(Some(phone.to_string()));
+        people.email.push(Some(format!("a{}@x.ru", i % 2)));
+    }
+    let mut dirty = b"left over from the last record".to_vec();
+    let mut keys = 0;
+    for rule in Rule::ALL {
+        for r in 0..ROWS.len() {
+            let fresh = rule.key(&people, r, &mut Vec::new());
+            assert_eq!(rule.key(&people, r, &mut dirty), fresh, "{rule:?} {r}");
+            keys += usize::from(fresh.is_some());
+        }
+    }
+    // The phone tail is the last seven digits (`1234567` and `7916123` here), none with six.
+    let tail = |r| Rule::PhoneTail.key(&people, r, &mut Vec::new());
+    assert_eq!(tail(3), None, "six digits");
+    assert_ne!(tail(0), tail(2));
+    // Every rule keys all six records, but phones (three with seven digits) and address_city\n    // (no cities).
+    assert_eq!(keys, 6 * 6 + 3);
 }
