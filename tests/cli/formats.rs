@@ -77,8 +77,18 @@ fn both_ways() -> CliTest {
     let t = CliTest::new();
     t.copy("sample", "in");
     assert_code(&t.run(&["merge", "in", "-o", "csv", "-q"]), 0);
-    let parquet = t.run(&["merge", "in", "-o", "parquet", "-q", "--format", "parquet"]);
+    let parquet = t.run(&["merge", "in", "-o", "parquet", "--format", "parquet"]);
     assert_code(&parquet, 0);
+    // The summary names the files as written.
+    let said = stdout(&parquet);
+    for text in [
+        "(see rejects.parquet)",
+        "(see refused.parquet)",
+        "wrote parquet/: profiles.parquet, links.parquet, rejects.parquet, edges.parquet, \
+         refused.parquet, contacts.parquet, report.json, report.html\n",
+    ] {
+        assert!(said.contains(text), "{text} not in {said}");
+    }
     t
 }
 
