@@ -21,12 +21,13 @@
 //! `omni export`): the rows as the CSV table would hold them (unescaped).
 
 use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use polars::prelude::{
-    Column, DataFrame, DataType, IntoColumn, NamedFrom, ParquetCompression, ParquetReader,
-    ParquetWriter, SerReader, Series, StringChunkedBuilder,
+    Column, DataFrame, DataType, Field, IntoColumn, NamedFrom, ParquetCompression, ParquetReader,
+    ParquetWriter, Schema, SerReader, Series, StringChunkedBuilder,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -99,9 +100,9 @@ pub fn convert_tables(out: &mut OutDir) -> anyhow::Result<()> {
     }
     let done: Vec<anyhow::Result<String>> = jobs
         .into_par_iter()
-        .map(|(csv, path, file)| {
-            let mut df = read_csv(&path)?;
-            write_frame(&mut df, file, &path)?;
+        .map(|(csv, path, mut file)| {
+            convert(&path, &mut file, ROWS_PER_GROUP)?;
+            OutDir::finish(file)?;
             Ok(csv)
         })
         .collect();
@@ -111,13 +112,50 @@ pub fn convert_tables(out: &mut OutDir) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `df` to `file` as Snappy Parquet and syncs it.
-fn write_frame(df: &mut DataFrame, mut file: OutFile, path: &Path) -> anyhow::Result<()> {
-    ParquetWriter::new(&mut file)
+/// Rows per row group: what one table holds in memory at a time while it is converted.
+const ROWS_PER_GROUP: usize = 1 << 20;
+
+/// Converts the CSV table at `path` into `file`, one row group of `per_group` rows at a time.
+fn convert(path: &Path, file: &mut impl Write, per_group: usize) -> anyhow::Result<()> {
+    let fail = |e: polars::prelude::PolarsError| {
+        anyhow!("{}: cannot write as Parquet: {e}", path.display())
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .from_path(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let header = rdr
+        .headers()
+        .with_context(|| format!("{}: cannot read the header", path.display()))?
+        .clone();
+    let schema: Schema = header
+        .iter()
+        .map(|name| Field::new(name.into(), dtype(column_type(name))))
+        .collect();
+    let mut writer = ParquetWriter::new(&mut *file)
         .with_compression(ParquetCompression::Snappy)
-        .finish(df)
-        .map_err(|e| anyhow!("{}: cannot write as Parquet: {e}", path.display()))?;
-    OutDir::finish(file)
+        .batched(&schema)
+        .map_err(fail)?;
+    // An empty table has no row group; its schema is in the footer.
+    loop {
+        let (group, more) = read_group(&mut rdr, &header, path, per_group)?;
+        if group.height() > 0 {
+            writer.write_batch(&group).map_err(fail)?;
+        }
+        if !more {
+            break;
+        }
+    }
+    writer.finish().map_err(fail)?;
+    Ok(())
+}
+
+/// The polars type of a [`ColumnType`].
+fn dtype(column: ColumnType) -> DataType {
+    match column {
+        ColumnType::Text => DataType::String,
+        ColumnType::Count => DataType::Int64,
+        ColumnType::Amount => DataType::Float64,
+    }
 }
 
 /// One column being filled from the CSV rows.
@@ -165,34 +203,40 @@ impl Builder {
     }
 }
 
-/// Reads one of omni's CSV tables into typed columns ([`column_type`]).
-fn read_csv(path: &Path) -> anyhow::Result<DataFrame> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .from_path(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    let header = rdr
-        .headers()
-        .with_context(|| format!("{}: cannot read the header", path.display()))?
-        .clone();
+/// Reads up to `max` rows of one of omni's CSV tables into typed columns ([`column_type`]);
+/// `true` when rows may follow.
+fn read_group(
+    rdr: &mut csv::Reader<File>,
+    header: &csv::StringRecord,
+    path: &Path,
+    max: usize,
+) -> anyhow::Result<(DataFrame, bool)> {
     let mut columns: Vec<Builder> = header.iter().map(Builder::new).collect();
     let mut record = csv::StringRecord::new();
-    while rdr
-        .read_record(&mut record)
-        .with_context(|| format!("{}: unreadable row", path.display()))?
-    {
+    let mut rows = 0;
+    let mut more = true;
+    while rows < max {
+        more = rdr
+            .read_record(&mut record)
+            .with_context(|| format!("{}: unreadable row", path.display()))?;
+        if !more {
+            break;
+        }
         for (column, cell) in columns.iter_mut().zip(record.iter()) {
             column.push(cell).map_err(|e| {
                 let line = record.position().map_or(0, |p| p.line());
                 anyhow!("{}:{line}: {e}", path.display())
             })?;
         }
+        rows += 1;
     }
     let columns: Vec<Column> = columns
         .into_iter()
         .zip(header.iter())
         .map(|(b, name)| b.finish(name))
         .collect();
-    DataFrame::new_infer_height(columns).map_err(|e| anyhow!("{}: {e}", path.display()))
+    let df = DataFrame::new(rows, columns).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    Ok((df, more))
 }
 
 /// The rows of a Parquet table omni wrote, as the CSV table would hold them (header first,
@@ -267,7 +311,6 @@ pub fn parquet_instead(path: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     /// Writes a test table through an [`OutDir`].
     fn staged_csv(out: &mut OutDir, name: &str, text: &str) {
@@ -307,6 +350,26 @@ mod tests {
         );
         assert_eq!(parquet_instead(&dir.join("links.csv")), None);
         assert_eq!(parquet_instead(&path), None);
+    }
+
+    #[test]
+    fn a_table_in_many_row_groups_reads_back_whole_and_an_empty_one_has_its_columns() {
+        let tmp = tempfile::tempdir().unwrap();
+        let csv = tmp.path().join("profiles.csv");
+        let parquet = tmp.path().join("profiles.parquet");
+        for (text, groups) in [(PROFILES, 2), ("profile_id,records\n", 0)] {
+            std::fs::write(&csv, text).unwrap();
+            let mut bytes = Vec::new();
+            convert(&csv, &mut bytes, 1).unwrap();
+            std::fs::write(&parquet, &bytes).unwrap();
+            assert_eq!(
+                String::from_utf8(read_as_csv(&parquet).unwrap()).unwrap(),
+                text
+            );
+            let mut reader = ParquetReader::new(File::open(&parquet).unwrap());
+            let meta = reader.get_metadata().unwrap();
+            assert_eq!(meta.row_groups.len(), groups);
+        }
     }
 
     #[test]

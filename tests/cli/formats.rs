@@ -256,6 +256,9 @@ fn incremental_runs_with_parquet_tables_write_them_afresh_and_equal_csv() {
             );
         }
     }
+    // The out dir switches whole: no table of the other format is left behind.
+    assert!(!files(&t, "pc").iter().any(|f| f.ends_with(".parquet")));
+    assert!(!files(&t, "cp").contains("profiles.csv"));
     assert!(files(&t, "pc").contains("changes.csv") && files(&t, "pp").contains("changes.csv"));
     assert_eq!(t.read("cc/changes.csv"), t.read("pp/changes.csv"));
 }
