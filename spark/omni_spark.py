@@ -58,6 +58,9 @@ def parse_args(argv):
     p.add_argument("--checkpoint-every", type=int, default=2, help="iterations between checkpoints")
     p.add_argument("--work-dir", help="driver-local scratch [default: a temporary folder]")
     p.add_argument("--csv-escape", choices=["formulas", "none"])
+    p.add_argument("--format", choices=["csv", "parquet"], default="csv",
+                   help="tables as CSV or Parquet, as for omni merge; with parquet, every table "
+                        "is also written partitioned under OUT/parquet/ [default: csv]")
     p.add_argument("--timings", help="write each stage's seconds as JSON here")
     p.add_argument("--omni-arg", action="append", default=[],
                    help="a read option passed to omni (e.g. --omni-arg=--country=US); repeatable")
@@ -309,6 +312,29 @@ def write_parquet(spark, out, target, buckets):
         df.write.mode("overwrite").partitionBy("bucket").parquet(f"{target}/{name}")
 
 
+# --format parquet: every table the driver wrote as OUT/NAME.parquet, as a dataset partitioned by
+# a hash bucket of its key: the profile id where the table has one (rows of no profile, whose id
+# is null, fall in one bucket), else the record (source, row).
+DATASET_KEYS = {
+    "profiles": ["profile_id"],
+    "links": ["profile_id"],
+    "edges": ["profile_id"],
+    "refused": ["profile_id"],
+    "contacts": ["profile_id"],
+    "rejects": ["source", "row"],
+}
+
+
+def write_datasets(spark, out, target, buckets):
+    """OUT/NAME.parquet (typed, from omni) as OUT/parquet/NAME/bucket=<n>/part-*.parquet."""
+    for name, key in DATASET_KEYS.items():
+        path = os.path.abspath(os.path.join(out, f"{name}.parquet"))
+        df = spark.read.parquet("file://" + path)
+        df = df.withColumn("bucket", F.pmod(F.xxhash64(*key), F.lit(buckets)))
+        df.repartition("bucket").write.mode("overwrite").partitionBy("bucket").parquet(
+            f"{target}/{name}")
+
+
 def main(argv):
     args = parse_args(argv)
     timer = Timer()
@@ -361,10 +387,14 @@ def main(argv):
             finish += ["--state", args.state]
         if args.csv_escape:
             finish += ["--csv-escape", args.csv_escape]
+        finish += ["--format", args.format]
         sys.stdout.write(omni(args.omni_binary, finish))
     with timer.stage("parquet"):
         target = args.parquet_out or "file://" + os.path.abspath(os.path.join(args.out, "parquet"))
-        write_parquet(spark, args.out, target, args.buckets)
+        if args.format == "parquet":
+            write_datasets(spark, args.out, target, args.buckets)
+        else:
+            write_parquet(spark, args.out, target, args.buckets)
     if args.timings:
         with open(args.timings, "w") as f:
             json.dump({"seconds": timer.stages, "stats": stats}, f, indent=1)

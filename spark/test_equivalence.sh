@@ -3,7 +3,9 @@
 # local[2]) on generated exports with households, store phones and junk give byte-identical
 # profiles, links, edges, refused and rejects, and the same report.json metrics; then a second
 # night with --state (a changed file and an extra one), compared again with changes.csv and
-# redirects.csv.
+# redirects.csv. Night 1 once more with --format parquet: the Parquet tables of both, read with
+# pyarrow, hold the same rows in the same order, and the partitioned datasets Spark writes
+# from them the same rows once sorted (spark/compare_parquet.py).
 #
 #   spark/test_equivalence.sh [PEOPLE]        # default 20000; needs java and a venv with pyspark
 #
@@ -53,6 +55,11 @@ spark -o "$DIR/spark" --timings "$DIR/timings.json" "$DIR/in"
 cat "$DIR/timings.json"; echo
 compare "$DIR/merge" "$DIR/spark"
 
+echo "== night 1 with --format parquet (rows in order; the partitioned datasets sorted)"
+"$OMNI" merge "$DIR/in" -o "$DIR/merge-pq" --format parquet --quiet || [ $? -eq 1 ]
+spark -o "$DIR/spark-pq" --format parquet "$DIR/in"
+python3 spark/compare_parquet.py "$DIR/merge-pq" "$DIR/spark-pq"
+
 echo "== two nights with --state"
 "$OMNI" merge "$DIR/in" -o "$DIR/merge1" --state "$DIR/state-m" --quiet || [ $? -eq 1 ]
 spark -o "$DIR/spark1" --state "$DIR/state-s" "$DIR/in"
@@ -83,4 +90,4 @@ PY
 "$OMNI" merge "$DIR/in" -o "$DIR/merge2" --state "$DIR/state-m" --quiet || [ $? -eq 1 ]
 spark -o "$DIR/spark2" --state "$DIR/state-s" "$DIR/in"
 compare "$DIR/merge2" "$DIR/spark2" changes redirects
-echo "equivalent: omni merge and the Spark job, $PEOPLE people, one night and two with --state"
+echo "equivalent: omni merge and the Spark job, $PEOPLE people, one night (CSV and Parquet) and two with --state"

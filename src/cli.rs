@@ -302,6 +302,21 @@ pub struct MergeArgs {
     /// [output] of the config].
     #[arg(long, value_enum, value_name = "MODE")]
     pub csv_escape: Option<crate::output::escape::CsvEscape>,
+
+    /// How the tables profiles, links, edges, refused, rejects and contacts are written: `csv`
+    /// (NAME.csv) or `parquet` (NAME.parquet: the same rows and order, counts and row numbers
+    /// as integers, empty cells as nulls, never formula-escaped; for Spark, DuckDB, pandas).
+    /// report.json, report.html, changes.csv and redirects.csv are the same either way.
+    /// `omni explain` and `omni export` read both; with --incremental, a Parquet out dir is
+    /// written afresh (rows are copied only from CSV tables) [default: csv].
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value_t,
+        hide_default_value = true
+    )]
+    pub format: crate::output::format::TableFormat,
     /// How records link: `exact` (shared identifiers only, the default) or `probabilistic`
     /// (then a second pass compares what exact identifiers left apart, within blocks, on names,
     /// birth dates, addresses and near-miss identifiers, with weights learned from the exact
@@ -518,4 +533,7 @@ pub struct FinishArgs {
     /// As for `omni merge`.
     #[arg(long, value_enum, value_name = "MODE")]
     pub csv_escape: Option<crate::output::escape::CsvEscape>,
+    /// As for `omni merge`.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+    pub format: crate::output::format::TableFormat,
 }

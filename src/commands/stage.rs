@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use crate::cli::{FinishArgs, LinkArgs, StageCommand};
 use crate::exit::ExitStatus;
+use crate::output::format::{self, TableFormat};
 use crate::output::{OutDir, tables, write_json, write_text};
 use crate::stage::extract::Summary;
 use crate::stage::table::{self, Table, Values};
@@ -135,15 +136,14 @@ fn finish(args: &FinishArgs, ui: &Ui) -> anyhow::Result<()> {
     if let (Some(session), Some(ids)) = (&session, &ids) {
         report.since_previous = session.since_previous(ids, false, &metrics);
     }
-    let stamps = tables::write_tables(
-        &mut out,
-        settings.csv_escape,
-        &extracted,
-        &clusters,
-        &profiles,
-        None,
-    )?;
-    crate::output::contacts::write(&mut out, settings.csv_escape, &extracted, &profiles)?;
+    let escape = format::table_escape(args.format, settings.csv_escape);
+    let mut stamps =
+        tables::write_tables(&mut out, escape, &extracted, &clusters, &profiles, None)?;
+    crate::output::contacts::write(&mut out, escape, &extracted, &profiles)?;
+    if args.format == TableFormat::Parquet {
+        format::convert_tables(&mut out)?;
+        stamps.clear();
+    }
     let changes = ids.as_ref().map(|ids| &ids.carried);
     write_rest(&mut out, changes, &files, &extracted, &mut report)?;
     let pending = match (&session, ids) {

@@ -104,7 +104,7 @@ pub fn load(dir: &Path) -> anyhow::Result<Loaded> {
     let out = OutDir::locate(dir)?;
     let profiles = profiles(&out)?;
     let contested = contested(&profiles);
-    let evidence = match out.file(CONTACTS_FILE).is_file() {
+    let evidence = match out.has(CONTACTS_FILE) {
         true => dated_evidence(&out, &contested)?,
         false => edges_evidence(&out, &contested)?,
     };

@@ -558,10 +558,14 @@ fn folder_inputs(dir: &Path, notes: &mut Vec<String>) -> anyhow::Result<Vec<Path
 }
 
 /// True for a folder omni wrote its outputs into: it holds a `report.json` and a
-/// `profiles.csv` whose header is omni's (`profile_id,...`).
+/// `profiles.csv` whose header is omni's (`profile_id,...`), or a `profiles.parquet`
+/// (`--format parquet`).
 fn is_out_dir(dir: &Path) -> bool {
     if !dir.join("report.json").is_file() {
         return false;
+    }
+    if dir.join("profiles.parquet").is_file() {
+        return true;
     }
     let Ok(mut file) = File::open(dir.join("profiles.csv")) else {
         return false;

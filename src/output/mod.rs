@@ -25,6 +25,7 @@ pub mod contacts;
 pub mod escape;
 mod file;
 mod folder;
+pub mod format;
 pub mod probabilistic;
 pub mod reuse;
 pub mod tables;
@@ -44,6 +45,12 @@ pub const OUTPUT_FILES: &[&str] = &[
     "edges.csv",
     "refused.csv",
     "contacts.csv",
+    "profiles.parquet",
+    "links.parquet",
+    "rejects.parquet",
+    "edges.parquet",
+    "refused.parquet",
+    "contacts.parquet",
     "report.json",
     "report.html",
     "changes.csv",
@@ -158,15 +165,44 @@ impl OutDir {
         let temp = match &self.staging {
             Some(staging) => staging.join(name),
             None => {
-                let temp = self
-                    .dir
-                    .join(format!(".omni-tmp-{}-{name}", std::process::id()));
+                let temp = self.temp_name(name);
                 self.pending.push((temp.clone(), self.dir.join(name)));
                 temp
             }
         };
         OutFile::create(&temp)
             .with_context(|| format!("{}: cannot write (is the folder writable?)", temp.display()))
+    }
+
+    /// Where the file `name`, opened by [`OutDir::file`], waits for `commit` (readable once
+    /// finished); `None` for a name not opened.
+    pub fn staged(&self, name: &str) -> Option<PathBuf> {
+        if !self.written.iter().any(|w| w == name) {
+            return None;
+        }
+        Some(match &self.staging {
+            Some(staging) => staging.join(name),
+            None => self.temp_name(name),
+        })
+    }
+
+    /// Forgets the file `name` (a step on the way to another file, `output::format`): it is
+    /// removed and not put in place.
+    pub fn discard(&mut self, name: &str) -> anyhow::Result<()> {
+        let Some(path) = self.staged(name) else {
+            return Ok(());
+        };
+        std::fs::remove_file(&path)
+            .with_context(|| format!("{}: cannot remove", path.display()))?;
+        self.written.retain(|w| w != name);
+        self.pending.retain(|(temp, _)| *temp != path);
+        Ok(())
+    }
+
+    /// The temporary name of `name` in file-by-file mode.
+    fn temp_name(&self, name: &str) -> PathBuf {
+        self.dir
+            .join(format!(".omni-tmp-{}-{name}", std::process::id()))
     }
 
     /// Writes what a finished file still holds and syncs it to disk.
@@ -429,8 +465,8 @@ mod tests {
 
     #[test]
     fn a_folder_with_other_files_is_written_file_by_file() {
-        // profiles.parquet: a name omni might write one day but does not, so it is the user's.
-        for other in ["notes.txt", "profiles.parquet"] {
+        // people.parquet: a Parquet file omni does not write, so it is the user's.
+        for other in ["notes.txt", "people.parquet"] {
             let tmp = tempfile::tempdir().unwrap();
             std::fs::write(tmp.path().join(other), "mine").unwrap();
             let mut out = OutDir::create(tmp.path()).unwrap();

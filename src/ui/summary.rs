@@ -8,6 +8,15 @@ use crate::report::Report;
 /// Renders the summary printed on stdout after `omni merge`: the report, then the files written.
 pub fn render(report: &Report, out_dir: &str, files: &[String]) -> String {
     let mut s = render_report(report);
+    // Tables written as Parquet (`--format parquet`) are named as written.
+    for table in ["rejects", "refused"] {
+        if files.iter().any(|f| *f == format!("{table}.parquet")) {
+            s = s.replace(
+                &format!("(see {table}.csv)"),
+                &format!("(see {table}.parquet)"),
+            );
+        }
+    }
     let dir = out_dir.trim_end_matches('/');
     let _ = writeln!(s, "wrote {dir}/: {}", files.join(", "));
     s

@@ -15,6 +15,7 @@ mod edge_battery; // issue 7: the full battery of broken inputs, limits, --stric
 mod exit_codes; // one test per exit code
 mod explain; // omni explain
 mod export; // omni export: send lists, cascade, audiences, segments (issue 18)
+mod formats; // issue 17: --format parquet, the readers of a Parquet out dir, incremental
 mod guards; // over-merge guards: generic identifiers, name check, caps
 mod incremental; // --incremental equals a full run, night after night, guard by guard
 mod inspect; // `omni inspect` and --write-config

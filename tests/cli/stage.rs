@@ -187,3 +187,53 @@ fn a_task_with_other_settings_refuses_the_plan() {
     assert_code(&run, 1);
     assert!(crate::stderr(&run).contains("the settings here differ from the driver's"));
 }
+
+#[test]
+fn stage_finish_with_format_parquet_writes_what_merge_writes() {
+    let t = CliTest::new();
+    t.copy("sample", "in");
+    let inputs = t.path().join("in").display().to_string();
+    let merge = [
+        "merge", &inputs, "-o", "merged", "-q", "--format", "parquet",
+    ];
+    assert_code(&t.run(&merge), 0);
+    run_stages(&t, &inputs, &[], "staged");
+    let s = |p: &str| t.path().join(p).display().to_string();
+    let finish = [
+        "stage",
+        "finish",
+        "--plan",
+        &s("plan.json"),
+        "--generic",
+        &s("generic.json"),
+        "--summaries",
+        &s("summaries"),
+        "--linked",
+        &s("linked.parquet"),
+        "-o",
+        &s("staged-pq"),
+        "-q",
+        "--format",
+        "parquet",
+    ];
+    assert_code(&t.run(&finish), 0);
+    for table in [
+        "profiles", "links", "edges", "refused", "rejects", "contacts",
+    ] {
+        let name = format!("{table}.parquet");
+        let read = |dir: &str| std::fs::read(t.path().join(dir).join(&name)).unwrap();
+        assert!(read("merged") == read("staged-pq"), "{name} differs");
+        assert!(
+            !t.path()
+                .join("staged-pq")
+                .join(format!("{table}.csv"))
+                .exists()
+        );
+    }
+    let rows = Table::read(&t.path().join("staged-pq/links.parquet")).unwrap();
+    assert_eq!(rows.len(), t.read("staged/links.csv").lines().count() - 1);
+    assert_eq!(
+        t.read("merged/report.json"),
+        t.read("staged-pq/report.json")
+    );
+}

@@ -231,7 +231,7 @@ fn resolve(
                     anyhow!(
                         "{}: {record} belongs to {id}, which is not in profiles.csv \
                          (the out dir is inconsistent: run `omni merge` again)",
-                        out.file("links.csv").display()
+                        out.table("links.csv").display()
                     )
                 })?;
                 return Ok(Found::Profile {
@@ -244,7 +244,7 @@ fn resolve(
                 "{record}: source '{}' has no row {} in {} (its rows are 1-{rows})",
                 record.source,
                 record.row,
-                out.file("links.csv").display()
+                out.table("links.csv").display()
             ),
         }
     }

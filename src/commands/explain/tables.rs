@@ -9,6 +9,7 @@ use anyhow::{Context, anyhow, bail};
 use serde::Deserialize;
 
 use crate::output::escape::CsvEscape;
+use crate::output::format::{parquet_instead, read_as_csv};
 
 use super::render::refused_reason;
 use super::{ALSO_LIMIT, Candidates};
@@ -142,7 +143,7 @@ impl OutDir {
             escape: CsvEscape::unrecorded(),
         };
         for name in ["profiles.csv", "links.csv", "report.json"] {
-            if !out.file(name).is_file() {
+            if !out.has(name) {
                 bail!(
                     "{}: not found; is this the out dir of `omni merge`? Run `omni merge` first",
                     out.file(name).display()
@@ -150,7 +151,7 @@ impl OutDir {
             }
         }
         for name in ["edges.csv", "refused.csv"] {
-            if !out.file(name).is_file() {
+            if !out.has(name) {
                 bail!(
                     "{}: not found; this out dir was written by an older omni merge that did \
                      not record how records were joined: run `omni merge` again",
@@ -184,6 +185,19 @@ impl OutDir {
 
     pub(crate) fn file(&self, name: &str) -> PathBuf {
         self.dir.join(name)
+    }
+
+    /// Whether the file `name` is there; a table `NAME.csv` may be there as `NAME.parquet`
+    /// (an out dir written with `--format parquet`).
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.file(name).is_file() || parquet_instead(&self.file(name)).is_some()
+    }
+
+    /// The file holding the table `name` (`links.csv`), for messages: the Parquet file in an
+    /// out dir written with `--format parquet`.
+    pub(crate) fn table(&self, name: &str) -> PathBuf {
+        let path = self.file(name);
+        parquet_instead(&path).unwrap_or(path)
     }
 
     /// The distinct, non-empty phone regions of the run's sources, in report order.
@@ -288,7 +302,7 @@ impl OutDir {
         }
         let mut rejects = Vec::new();
         let path = self.file("rejects.csv");
-        if path.is_file() {
+        if self.has("rejects.csv") {
             let columns = ["source", "row", "column", "value", "reason"];
             self.scan(&path, columns, |f| {
                 if f[0] == record.source && parse_row(f[1])? == record.row {
@@ -388,17 +402,37 @@ impl OutDir {
 
 /// Streams the rows of a CSV table with a header, handing `visit` the named columns in the
 /// order asked, with the formula escape undone (`output::escape`); `visit` returns `false` to
-/// stop early. Errors name the file and line.
+/// stop early. Errors name the file and line. Where `DIR/NAME.csv` is missing and
+/// `DIR/NAME.parquet` is there (`--format parquet`), the Parquet table is read instead, as the
+/// same rows (unescaped: Parquet tables never are); its lines count as the CSV's would.
 pub(crate) fn scan<const N: usize>(
+    path: &Path,
+    names: [&str; N],
+    escape: CsvEscape,
+    visit: impl FnMut([&str; N]) -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    if let Some(parquet) = parquet_instead(path) {
+        let rows = read_as_csv(&parquet)?;
+        let rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(&rows[..]);
+        return scan_rows(rdr, &parquet, names, CsvEscape::None, visit);
+    }
+    let rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    scan_rows(rdr, path, names, escape, visit)
+}
+
+/// [`scan`] over an open reader of the table at `path`.
+fn scan_rows<R: std::io::Read, const N: usize>(
+    mut rdr: csv::Reader<R>,
     path: &Path,
     names: [&str; N],
     escape: CsvEscape,
     mut visit: impl FnMut([&str; N]) -> anyhow::Result<bool>,
 ) -> anyhow::Result<()> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
     let header = rdr
         .headers()
         .with_context(|| format!("{}: cannot read the header", path.display()))?

@@ -88,7 +88,9 @@ pub fn tell(
         ui.strict(&format!(
             "{total} rejects ({} values, {rows} rows); see {}",
             total - rows,
-            args.out.join("rejects.csv").display()
+            args.out
+                .join(crate::output::format::file_name("rejects", args.format))
+                .display()
         ));
     }
     // Issue 15: a file that links nobody does not stop the others, but the run still fails

@@ -12,6 +12,7 @@ use crate::graph::carry::Lineage;
 use crate::graph::{self, Clusters};
 use crate::memory;
 use crate::normalize::Normalizers;
+use crate::output::format::{self, TableFormat};
 use crate::output::reuse::{self, Reuse, SavedSources, TableStamp};
 use crate::output::{OutDir, tables, write_json, write_text};
 use crate::profile::{self, Profiles};
@@ -239,6 +240,9 @@ impl<'a> Run<'a> {
         linked: &Linked,
         profiles: &Profiles,
     ) -> Option<Reuse> {
+        if self.args.format == TableFormat::Parquet {
+            return None; // rows are copied from CSV tables only: written afresh
+        }
         let started = Instant::now();
         let sources = read.saved_sources.as_ref()?;
         let carried = linked.carried_records.as_deref()?;
@@ -259,12 +263,14 @@ impl<'a> Run<'a> {
         files: &[InputFile],
         reuse: Option<&Reuse>,
     ) -> anyhow::Result<(Report, RunMetrics, Vec<TableStamp>)> {
+        let format = self.args.format;
+        let escape = format::table_escape(format, self.settings.csv_escape);
         let ((mut report, metrics), stamps) = rayon::join(
             || self.report(session, made),
             || {
                 tables::write_tables(
                     out,
-                    self.settings.csv_escape,
+                    escape,
                     made.extracted,
                     &made.linked.clusters,
                     made.profiles,
@@ -272,13 +278,12 @@ impl<'a> Run<'a> {
                 )
             },
         );
-        let stamps = stamps?;
-        crate::output::contacts::write(
-            out,
-            self.settings.csv_escape,
-            made.extracted,
-            made.profiles,
-        )?;
+        let mut stamps = stamps?;
+        crate::output::contacts::write(out, escape, made.extracted, made.profiles)?;
+        if format == TableFormat::Parquet {
+            format::convert_tables(out)?;
+            stamps.clear(); // nothing for the next run to copy rows from
+        }
         if let Some(ids) = made.ids {
             crate::output::changes::write_changes(out, &ids.carried.changes)?;
             crate::output::changes::write_redirects(out, &ids.carried.redirects)?;
