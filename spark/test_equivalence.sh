@@ -49,16 +49,15 @@ compare() { # merge-out spark-out [extra tables]
     return $failed
 }
 
-echo "== night 1 (no state)"
-"$OMNI" merge "$DIR/in" -o "$DIR/merge" --quiet || [ $? -eq 1 ]
-spark -o "$DIR/spark" --timings "$DIR/timings.json" "$DIR/in"
-cat "$DIR/timings.json"; echo
-compare "$DIR/merge" "$DIR/spark"
-
-echo "== night 1 with --format parquet (rows in order; the partitioned datasets sorted)"
+# Night 1 without a state is the Parquet run (CSV tables are compared on the --state nights
+# below, whose first night writes what a stateless run writes plus changes.csv): three Spark
+# runs keep the CI step near five minutes.
+echo "== night 1 without a state, --format parquet (rows in order; the partitioned datasets sorted)"
 "$OMNI" merge "$DIR/in" -o "$DIR/merge-pq" --format parquet --quiet || [ $? -eq 1 ]
-spark -o "$DIR/spark-pq" --format parquet "$DIR/in"
+spark -o "$DIR/spark-pq" --format parquet --timings "$DIR/timings.json" "$DIR/in"
+cat "$DIR/timings.json"; echo
 python3 spark/compare_parquet.py "$DIR/merge-pq" "$DIR/spark-pq"
+python3 spark/compare_reports.py "$DIR/merge-pq/report.json" "$DIR/spark-pq/report.json"
 
 echo "== two nights with --state"
 "$OMNI" merge "$DIR/in" -o "$DIR/merge1" --state "$DIR/state-m" --quiet || [ $? -eq 1 ]
@@ -90,4 +89,4 @@ PY
 "$OMNI" merge "$DIR/in" -o "$DIR/merge2" --state "$DIR/state-m" --quiet || [ $? -eq 1 ]
 spark -o "$DIR/spark2" --state "$DIR/state-s" "$DIR/in"
 compare "$DIR/merge2" "$DIR/spark2" changes redirects
-echo "equivalent: omni merge and the Spark job, $PEOPLE people, one night (CSV and Parquet) and two with --state"
+echo "equivalent: omni merge and the Spark job, $PEOPLE people, night 1 in Parquet, two nights with --state in CSV"
