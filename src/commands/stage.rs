@@ -33,7 +33,7 @@ pub fn run(command: &StageCommand, ui: &Ui) -> anyhow::Result<ExitStatus> {
             generic::write(&args.out, &decided)?;
         }
         StageCommand::Link(args) => link_batch(args)?,
-        StageCommand::Finish(args) => finish(args, ui)?,
+        StageCommand::Finish(args) => return finish(args, ui),
     }
     Ok(ExitStatus::Success)
 }
@@ -114,7 +114,7 @@ fn read_inputs(
 
 /// The single-machine tail of `omni merge` over the rebuilt run: profiles, stable ids, report,
 /// tables, state. The state goes through the same [`Session`] as `omni merge --state`.
-fn finish(args: &FinishArgs, ui: &Ui) -> anyhow::Result<()> {
+fn finish(args: &FinishArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     let plan = StagePlanFile::read(&args.plan)?;
     let mut settings = plan.settings()?;
     settings.csv_escape = args.csv_escape.unwrap_or(settings.csv_escape);
@@ -169,7 +169,26 @@ fn finish(args: &FinishArgs, ui: &Ui) -> anyhow::Result<()> {
         &report,
         &args.out.display().to_string(),
         &written,
-    ))
+    ))?;
+    Ok(not_linked(ui, &report))
+}
+
+/// As `omni merge` (issue 15): a file that links nobody fails the run with exit 1 after every
+/// output is written, so that the nightly job notices.
+fn not_linked(ui: &Ui, report: &report::Report) -> ExitStatus {
+    let hints: Vec<&String> = report
+        .sources
+        .iter()
+        .filter_map(|s| s.no_identifier.as_ref())
+        .collect();
+    for hint in &hints {
+        ui.not_linked(hint);
+    }
+    if hints.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    }
 }
 
 /// The report as `omni merge` computes it.

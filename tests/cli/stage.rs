@@ -16,7 +16,13 @@ const TABLES: [&str; 5] = [
 
 /// Runs plan, extract (every source), generic (over `candidates`: identifier key, records,
 /// groups; no names), link (every record in one batch) and finish into `out`.
-fn run_stages(t: &CliTest, inputs: &str, candidates: &[(&str, i64, i64)], out: &str) {
+/// Runs every stage as the Spark job would (without Spark); gives `stage finish`'s output.
+fn run_stages(
+    t: &CliTest,
+    inputs: &str,
+    candidates: &[(&str, i64, i64)],
+    out: &str,
+) -> std::process::Output {
     let s = |p: &str| t.path().join(p).display().to_string();
     assert_code(
         &t.run(&["stage", "plan", "--plan", &s("plan.json"), inputs]),
@@ -114,7 +120,7 @@ fn run_stages(t: &CliTest, inputs: &str, candidates: &[(&str, i64, i64)], out: &
         &s(out),
         "-q",
     ];
-    assert_code(&t.run(&finish), 0);
+    t.run(&finish)
 }
 
 fn assert_same(t: &CliTest, merge: &str, stages: &str) {
@@ -140,7 +146,7 @@ fn the_stages_write_what_merge_writes_on_the_sample() {
     t.copy("sample", "in");
     let inputs = t.path().join("in").display().to_string();
     assert_code(&t.run(&["merge", &inputs, "-o", "merged", "-q"]), 0);
-    run_stages(&t, &inputs, &[], "staged");
+    assert_code(&run_stages(&t, &inputs, &[], "staged"), 0);
     assert_same(&t, "merged", "staged");
     let plan: serde_json::Value = serde_json::from_str(&t.read("plan.json")).unwrap();
     assert_eq!(plan["sources"][0]["name"], "email_list");
@@ -159,7 +165,10 @@ fn a_generic_identifier_decided_by_stage_generic_links_nobody_as_in_merge() {
     let inputs = t.path().join("in").display().to_string();
     assert_code(&t.run(&["merge", &inputs, "-o", "merged", "-q"]), 0);
     // The store phone: 150 receipts in 150 groups (each card alone but one).
-    run_stages(&t, &inputs, &[("1:+74959149328", 150, 150)], "staged");
+    assert_code(
+        &run_stages(&t, &inputs, &[("1:+74959149328", 150, 150)], "staged"),
+        0,
+    );
     let generic: serde_json::Value = serde_json::from_str(&t.read("generic.json")).unwrap();
     assert_eq!(generic[0]["key"], "1:+74959149328");
     assert_eq!(
@@ -197,7 +206,7 @@ fn stage_finish_with_format_parquet_writes_what_merge_writes() {
         "merge", &inputs, "-o", "merged", "-q", "--format", "parquet",
     ];
     assert_code(&t.run(&merge), 0);
-    run_stages(&t, &inputs, &[], "staged");
+    assert_code(&run_stages(&t, &inputs, &[], "staged"), 0);
     let s = |p: &str| t.path().join(p).display().to_string();
     let finish = [
         "stage",
@@ -236,4 +245,28 @@ fn stage_finish_with_format_parquet_writes_what_merge_writes() {
         t.read("merged/report.json"),
         t.read("staged-pq/report.json")
     );
+}
+
+// See: #15, #17
+#[test]
+fn stage_finish_exits_1_for_a_file_that_links_nobody_as_merge_does() {
+    let t = CliTest::new();
+    t.write(
+        "in/web.csv",
+        "email,name\nann@mail.ru,Ann Lee\nbob@mail.ru,Bob Stone\n",
+    );
+    t.write("in/app.csv", "email,name\nann@mail.ru,Ann Lee\n");
+    t.write(
+        "in/stores.csv",
+        "store,city,Phone\nMSK-1,Moscow,call us\nEKB-2,Yekaterinburg,ask at the desk\n",
+    );
+    let inputs = t.path().join("in").display().to_string();
+    assert_code(&t.run(&["merge", &inputs, "-o", "merged", "-q"]), 1);
+    let finish = run_stages(&t, &inputs, &[], "staged");
+    // Every output is written, and the run still fails so that the nightly job notices.
+    assert_code(&finish, 1);
+    let err = String::from_utf8_lossy(&finish.stderr);
+    assert!(err.contains("omni: not linked: "), "{err}");
+    assert!(err.contains("stores.csv"), "{err}");
+    assert_same(&t, "merged", "staged");
 }
