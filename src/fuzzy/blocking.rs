@@ -7,9 +7,9 @@
 //! Pairs inside one exact-pass profile are left out: they are already the same person.
 
 use rayon::prelude::*;
-use xxhash_rust::xxh3::xxh3_64;
 
-use super::people::{NONE, People};
+use super::keys::Keys;
+use super::people::People;
 
 /// Neighbours each record of an oversized block is compared with.
 pub const WINDOW: usize = 8;
@@ -76,8 +76,10 @@ impl Rule {
             })
     }
 
-    /// The rule's key for record `r`, `None` when a part is missing; `buf` is scratch space
-    /// (reused across records, so a key costs no allocation).
+    /// The rule's key for record `r`, `None` when a part is missing; `buf` is scratch space.
+    /// The definition of blocking by this rule: records are in one block when their keys are
+    /// equal. [`Keys::key`] gives equal keys for the same records, for less.
+    #[cfg(test)]
     pub(super) fn key(self, people: &People, r: usize, buf: &mut Vec<u8>) -> Option<u64> {
         fn text(f: &super::people::Field, r: usize) -> Option<&str> {
             f.text(r)
@@ -120,12 +122,13 @@ impl Rule {
                 buf.extend(text(&people.city, r)?.bytes());
             }
         }
-        Some(xxh3_64(buf))
+        Some(xxhash_rust::xxh3::xxh3_64(buf))
     }
 }
 
+#[cfg(test)]
 fn birth(people: &People, r: usize) -> Option<u32> {
-    Some(people.birth[r]).filter(|&b| b != NONE)
+    Some(people.birth[r]).filter(|&b| b != super::people::NONE)
 }
 
 /// American Soundex of the first word: a letter and three digits (`robert` → `R163`).
@@ -187,15 +190,13 @@ pub fn candidates(
     max_block: usize,
 ) -> (Vec<(u32, u32)>, Vec<RuleStats>) {
     let n = roots.len();
+    let keys_of = Keys::of(people);
     let mut all: Vec<u64> = Vec::new();
     let mut stats = Vec::with_capacity(rules.len());
     for &rule in rules {
         let mut keys: Vec<(u64, u32)> = (0..n)
             .into_par_iter()
-            .map_init(Vec::new, |buf, r| {
-                rule.key(people, r, buf).map(|k| (k, r as u32))
-            })
-            .flatten()
+            .filter_map(|r| keys_of.key(rule, r).map(|k| (k, r as u32)))
             .collect();
         keys.par_sort_unstable();
         let (pairs, large) = block_pairs(people, &keys, max_block);
@@ -207,17 +208,80 @@ pub fn candidates(
         });
         all.extend(pairs);
     }
-    all.par_sort_unstable();
-    all.dedup();
-    let pairs = all
-        .into_iter()
-        .map(|p| ((p >> 32) as u32, p as u32))
-        .filter(|&(a, b)| {
-            let (ra, rb) = (roots[a as usize], roots[b as usize]);
-            ra == crate::graph::NONE || ra != rb
+    (unique_pairs(all, roots), stats)
+}
+
+/// `pairs` (packed `a << 32 | b`) sorted, each once, without those inside one exact profile
+/// (by `roots`). The same as sorting and deduplicating them, for less: the pairs are placed by
+/// their first record (a counting sort), then each record's few partners are sorted.
+fn unique_pairs(pairs: Vec<u64>, roots: &[u32]) -> Vec<(u32, u32)> {
+    let n = roots.len();
+    let mut starts = vec![0usize; n + 1];
+    for &p in &pairs {
+        starts[(p >> 32) as usize + 1] += 1;
+    }
+    for a in 0..n {
+        starts[a + 1] += starts[a];
+    }
+    let mut partners = vec![0u32; pairs.len()];
+    let mut next = starts.clone();
+    for &p in &pairs {
+        let a = (p >> 32) as usize;
+        partners[next[a]] = p as u32;
+        next[a] += 1;
+    }
+    drop(pairs);
+    let pieces = split_by_record(&mut partners, &starts, rayon::current_num_threads() * 8);
+    pieces
+        .into_par_iter()
+        .flat_map_iter(|(first, piece)| {
+            let mut out = Vec::new();
+            let mut rest = piece;
+            for a in first.. {
+                if rest.is_empty() {
+                    break;
+                }
+                let (own, tail) = rest.split_at_mut(starts[a + 1] - starts[a]);
+                rest = tail;
+                own.sort_unstable();
+                let ra = roots[a];
+                for (i, &b) in own.iter().enumerate() {
+                    let repeat = i > 0 && own[i - 1] == b;
+                    let same = ra != crate::graph::NONE && ra == roots[b as usize];
+                    if !repeat && !same {
+                        out.push((a as u32, b));
+                    }
+                }
+            }
+            out
         })
-        .collect();
-    (pairs, stats)
+        .collect()
+}
+
+/// `partners` cut into about `count` pieces at record boundaries: each piece with its first
+/// record.
+fn split_by_record<'p>(
+    partners: &'p mut [u32],
+    starts: &[usize],
+    count: usize,
+) -> Vec<(usize, &'p mut [u32])> {
+    let n = starts.len() - 1;
+    let step = partners.len().div_ceil(count.max(1)).max(1);
+    let mut pieces = Vec::new();
+    let (mut rest, mut first) = (partners, 0);
+    while first < n && !rest.is_empty() {
+        // The first record whose partners start at or after one step further.
+        let target = starts[first] + step;
+        let end = starts
+            .partition_point(|&s| s < target)
+            .min(n)
+            .max(first + 1);
+        let (piece, tail) = rest.split_at_mut(starts[end] - starts[first]);
+        pieces.push((first, piece));
+        rest = tail;
+        first = end;
+    }
+    pieces
 }
 
 /// The pairs of each run of equal keys, packed `a << 32 | b` with `a < b`; and the number of
@@ -262,6 +326,56 @@ fn block_pairs(people: &People, keys: &[(u64, u32)], max_block: usize) -> (Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The counting sort gives what sorting, deduplicating and filtering give.
+        #[test]
+        fn unique_pairs_are_the_sorted_distinct_pairs(
+            raw in proptest::collection::vec((0u32..30, 0u32..30), 0..300),
+            rooted in proptest::collection::vec(0u32..4, 30),
+        ) {
+            let roots: Vec<u32> = rooted
+                .iter()
+                .map(|&r| if r == 3 { crate::graph::NONE } else { r })
+                .collect();
+            let pairs: Vec<u64> = raw
+                .iter()
+                .filter(|(a, b)| a != b)
+                .map(|&(a, b)| u64::from(a.min(b)) << 32 | u64::from(a.max(b)))
+                .collect();
+            let mut expected = pairs.clone();
+            expected.sort_unstable();
+            expected.dedup();
+            let expected: Vec<(u32, u32)> = expected
+                .into_iter()
+                .map(|p| ((p >> 32) as u32, p as u32))
+                .filter(|&(a, b)| {
+                    let (ra, rb) = (roots[a as usize], roots[b as usize]);
+                    ra == crate::graph::NONE || ra != rb
+                })
+                .collect();
+            prop_assert_eq!(unique_pairs(pairs, &roots), expected);
+        }
+    }
+
+    #[test]
+    fn pieces_cover_every_record_once() {
+        let starts = [0, 3, 3, 10, 11, 11, 20];
+        let mut partners: Vec<u32> = (0..20).collect();
+        for count in 1..25 {
+            let mut copy = partners.clone();
+            let pieces = split_by_record(&mut copy, &starts, count);
+            let mut covered = 0;
+            for (first, piece) in &pieces {
+                assert_eq!(starts[*first], covered, "count {count}");
+                covered += piece.len();
+            }
+            assert_eq!(covered, 20);
+        }
+        assert_eq!(split_by_record(&mut partners, &starts, 1).len(), 1);
+    }
 
     #[test]
     fn soundex_codes() {

@@ -13,6 +13,7 @@
 
 pub mod blocking;
 pub mod compare;
+pub mod keys;
 pub mod model;
 pub mod people;
 pub mod rows;

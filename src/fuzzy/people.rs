@@ -55,6 +55,31 @@ impl Field {
         self.ids.push(id);
     }
 
+    /// The field of records whose values are `values[raw[r]]` (`NONE`: no value): the same
+    /// as pushing each record's value in turn, each distinct value hashed once.
+    fn of_distinct(raw: &[u32], mut values: Vec<Option<String>>) -> Field {
+        const UNSEEN: u32 = NONE - 1;
+        let mut field = Field::default();
+        field.ids.reserve(raw.len());
+        let mut known = vec![UNSEEN; values.len()];
+        for &v in raw {
+            match known.get(v as usize).copied() {
+                None => field.push(None),
+                Some(UNSEEN) => {
+                    field.push(values[v as usize].take());
+                    known[v as usize] = *field.ids.last().expect("just pushed");
+                }
+                Some(NONE) => field.ids.push(NONE),
+                Some(id) => {
+                    field.ids.push(id);
+                    field.counts[id as usize] += 1;
+                    field.filled += 1;
+                }
+            }
+        }
+        field
+    }
+
     /// The value of record `r`.
     pub fn text(&self, r: usize) -> Option<&str> {
         match self.ids[r] {
@@ -114,23 +139,35 @@ pub fn gather(
     clusters: &Clusters,
 ) -> anyhow::Result<People> {
     let records = &extracted.records;
-    let mut raws: Vec<Raw> = (0..records.len()).map(|_| Raw::default()).collect();
+    let mut reads: Vec<(&InputFile, Vec<Role>, HashMap<u64, usize>)> = Vec::new();
+    let mut read_of: Vec<Option<usize>> = vec![None; extracted.sources.len()];
     for (s, source) in extracted.sources.iter().enumerate() {
         let roles: Vec<Role> = source.columns.iter().map(|c| c.role.clone()).collect();
-        if !roles.iter().any(is_attribute) {
-            continue;
+        let file = files.iter().find(|f| f.path == source.path);
+        if let Some(file) = file.filter(|_| roles.iter().any(is_attribute)) {
+            read_of[s] = Some(reads.len());
+            reads.push((file, roles, HashMap::new()));
         }
-        let Some(file) = files.iter().find(|f| f.path == source.path) else {
-            continue;
-        };
-        let of_row: HashMap<u64, usize> = (0..records.len())
-            .filter(|&r| records.source[r] as usize == s)
-            .map(|r| (records.row[r], r))
-            .collect();
-        read_source(file, &roles, &of_row, &mut raws)
-            .with_context(|| format!("{}: reading person attributes", file.path.display()))?;
     }
-    Ok(fold(extracted, raws, &Blocked::of(clusters), FOLD_CHUNK))
+    for r in 0..records.len() {
+        if let Some(&Some(i)) = read_of.get(records.source[r] as usize) {
+            reads[i].2.insert(records.row[r], r);
+        }
+    }
+    // Each record belongs to one source: the files are read in parallel, their rows placed
+    // by record index, so the result does not depend on the order the reads finish in.
+    let read: Vec<Vec<(usize, Raw)>> = reads
+        .par_iter()
+        .map(|(file, roles, of_row)| {
+            read_source(file, roles, of_row)
+                .with_context(|| format!("{}: reading person attributes", file.path.display()))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut raws: Vec<Raw> = (0..records.len()).map(|_| Raw::default()).collect();
+    for (r, raw) in read.into_iter().flatten() {
+        raws[r] = raw;
+    }
+    Ok(fold(extracted, raws, &Blocked::of(clusters)))
 }
 
 /// What the guards said links nobody: generic identifiers, and each record's refused links.
@@ -169,15 +206,15 @@ fn is_attribute(role: &Role) -> bool {
     )
 }
 
-/// Reads one file's attribute columns into `raws` (rows located by `of_row`).
+/// Reads one file's attribute columns: each row's record (located by `of_row`) and text.
 fn read_source(
     file: &InputFile,
     roles: &[Role],
     of_row: &HashMap<u64, usize>,
-    raws: &mut [Raw],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<(usize, Raw)>> {
     let mut table = input::open(&file.path, &file.settings.read)?;
     let mut batch = RowBatch::default();
+    let mut raws = Vec::with_capacity(of_row.len());
     loop {
         let more = table.rows.next_rows(BATCH_ROWS, &mut batch)?;
         for i in 0..batch.len() {
@@ -187,7 +224,7 @@ fn read_source(
             let Some(&r) = of_row.get(&row) else {
                 continue;
             };
-            let raw = &mut raws[r];
+            let mut raw = Raw::default();
             for (c, role) in roles.iter().enumerate() {
                 let Some(cell) = fields.get(c).map(str::trim).filter(|v| !v.is_empty()) else {
                     continue;
@@ -209,104 +246,140 @@ fn read_source(
                     _ => {}
                 }
             }
+            raws.push((r, raw));
         }
         if !more {
-            return Ok(());
+            return Ok(raws);
         }
     }
 }
 
-/// Records folded in parallel at a time (then interned in record order).
-const FOLD_CHUNK: usize = 64 * 1024;
-
-/// One record's folded values, ready to intern.
-struct Folded {
-    first: Option<String>,
-    last: Option<String>,
-    birth: u32,
-    address: Option<String>,
-    postcode: Option<String>,
-    city: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-}
+/// A field's folding of one raw text (`None` or an empty text: no value).
+type Folder = fn(&str) -> Option<String>;
 
 /// Folds the raw text into [`People`], with names from the display name where the file had no
-/// name parts and the first email and phone from the interned identifiers. Records are folded
-/// in parallel by chunks and interned in record order, so value ids do not depend on threads.
-fn fold(extracted: &Extracted, mut raws: Vec<Raw>, blocked: &Blocked, chunk: usize) -> People {
-    let namespace = |name: &str| extracted.namespaces.iter().position(|n| n == name);
-    let namespaces = (namespace("email"), namespace("phone"));
-    let mut people = People::default();
-    for (c, part) in raws.chunks_mut(chunk).enumerate() {
-        let folded: Vec<Folded> = part
-            .par_iter_mut()
-            .enumerate()
-            .map(|(i, raw)| {
-                let r = c * chunk + i;
-                fold_one(extracted, std::mem::take(raw), r, namespaces, blocked)
-            })
-            .collect();
-        for f in folded {
-            people.first.push(f.first);
-            people.last.push(f.last);
-            people.birth.push(f.birth);
-            people.address.push(f.address);
-            people.postcode.push(f.postcode);
-            people.city.push(f.city);
-            people.email.push(f.email);
-            people.phone.push(f.phone);
+/// name parts and the first email and phone from the interned identifiers. Each field's
+/// distinct raw texts are folded once, in parallel, and values are interned in record order,
+/// so value ids do not depend on threads: the same [`People`] as pushing each record's folded
+/// values in turn.
+fn fold(extracted: &Extracted, raws: Vec<Raw>, blocked: &Blocked) -> People {
+    let records = &extracted.records;
+    let n = raws.len();
+    let names = |r: usize| -> (Option<&str>, Option<&str>) {
+        match (&raws[r].first, &raws[r].last) {
+            (None, None) => split_display(records.name.get(r)),
+            (first, last) => (first.as_deref(), last.as_deref()),
         }
+    };
+    let words: Folder = |t| Some(fold_words(t));
+    let code: Folder = |t| Some(fold_code(t));
+    type Text<'t> = &'t (dyn Fn(usize) -> Option<&'t str> + Sync);
+    let jobs: [(Text, Folder); 5] = [
+        (&|r| names(r).0, fold_name),
+        (&|r| names(r).1, fold_name),
+        (&|r| raws[r].address.as_deref(), words),
+        (&|r| raws[r].postcode.as_deref(), code),
+        (&|r| raws[r].city.as_deref(), words),
+    ];
+    let (texts, (email, phone)) = rayon::join(
+        || {
+            jobs.par_iter()
+                .map(|(text, folder)| fold_field(n, text, *folder))
+                .collect::<Vec<Field>>()
+        },
+        || contact_fields(extracted, blocked),
+    );
+    let [first, last, address, postcode, city]: [Field; 5] =
+        texts.try_into().expect("one field per job");
+    People {
+        first,
+        last,
+        birth: raws
+            .iter()
+            .map(|raw| if raw.birth == 0 { NONE } else { raw.birth })
+            .collect(),
+        address,
+        postcode,
+        city,
+        email,
+        phone,
     }
-    people
 }
 
-/// Folds record `r`'s values; `namespaces` are those of emails and phones.
-fn fold_one(
-    extracted: &Extracted,
-    raw: Raw,
-    r: usize,
-    (email_ns, phone_ns): (Option<usize>, Option<usize>),
-    blocked: &Blocked,
-) -> Folded {
+/// The field of `n` records whose raw texts are `text(r)`, each distinct text folded once.
+fn fold_field<'t>(n: usize, text: &dyn Fn(usize) -> Option<&'t str>, folder: Folder) -> Field {
+    let mut index: HashMap<&str, u32> = HashMap::new();
+    let mut distinct: Vec<&str> = Vec::new();
+    let raw: Vec<u32> = (0..n)
+        .map(|r| match text(r) {
+            None => NONE,
+            Some(t) => *index.entry(t).or_insert_with(|| {
+                distinct.push(t);
+                distinct.len() as u32 - 1
+            }),
+        })
+        .collect();
+    drop(index);
+    let folded: Vec<Option<String>> = distinct.par_iter().map(|t| folder(t)).collect();
+    Field::of_distinct(&raw, folded)
+}
+
+/// The first allowed email and phone of each record, as fields.
+fn contact_fields(extracted: &Extracted, blocked: &Blocked) -> (Field, Field) {
     let records = &extracted.records;
-    let (first, last) = match (raw.first, raw.last) {
-        (None, None) => split_display(records.name.get(r)),
-        (first, last) => (first, last),
+    let interner = &extracted.interner;
+    let namespace = |name: &str| {
+        let i = extracted.namespaces.iter().position(|n| n == name)?;
+        Some(i as u16)
     };
-    let first_of = |ns: Option<usize>| {
-        let ns = ns? as u16;
-        records
-            .identifiers_of(r as u32)
+    let wanted = [namespace("email"), namespace("phone")];
+    let firsts: Vec<[u32; 2]> = (0..records.len() as u32)
+        .into_par_iter()
+        .map(|r| {
+            let mut found = [NONE; 2];
+            for &id in records.identifiers_of(r) {
+                let ns = Some(interner.namespace_of(id));
+                for k in 0..2 {
+                    if found[k] == NONE && wanted[k] == ns && blocked.allows(r, id) {
+                        found[k] = id;
+                    }
+                }
+            }
+            found
+        })
+        .collect();
+    let field = |k: usize| {
+        let mut local = vec![NONE; interner.len()];
+        let mut distinct: Vec<u32> = Vec::new();
+        let raw: Vec<u32> = firsts
             .iter()
-            .filter(|&&id| blocked.allows(r as u32, id))
-            .map(|&id| extracted.interner.get(id))
-            .find(|(n, _)| *n == ns)
-            .map(|(_, v)| v.to_owned())
+            .map(|f| match f[k] {
+                NONE => NONE,
+                id => {
+                    if local[id as usize] == NONE {
+                        local[id as usize] = distinct.len() as u32;
+                        distinct.push(id);
+                    }
+                    local[id as usize]
+                }
+            })
+            .collect();
+        let values = distinct
+            .iter()
+            .map(|&id| Some(interner.get(id).1.to_owned()));
+        Field::of_distinct(&raw, values.collect())
     };
-    Folded {
-        first: first.as_deref().and_then(fold_name),
-        last: last.as_deref().and_then(fold_name),
-        birth: if raw.birth == 0 { NONE } else { raw.birth },
-        address: raw.address.as_deref().map(fold_words),
-        postcode: raw.postcode.as_deref().map(fold_code),
-        city: raw.city.as_deref().map(fold_words),
-        email: first_of(email_ns),
-        phone: first_of(phone_ns),
-    }
+    rayon::join(|| field(0), || field(1))
 }
 
 /// First and last word of a display name.
-fn split_display(name: Option<&str>) -> (Option<String>, Option<String>) {
+fn split_display(name: Option<&str>) -> (Option<&str>, Option<&str>) {
     let Some(name) = name else {
         return (None, None);
     };
-    let words: Vec<&str> = name.split_whitespace().collect();
-    match words.as_slice() {
-        [] => (None, None),
-        [one] => (Some((*one).to_owned()), None),
-        [first, .., last] => (Some((*first).to_owned()), Some((*last).to_owned())),
-    }
+    let mut words = name.split_whitespace();
+    let first = words.next();
+    (first, words.next_back())
 }
 
 /// A name folded as the guards fold it (Latin, lowercase), its tokens joined by a space.
@@ -390,8 +463,47 @@ mod tests {
         assert_eq!(fold_code("sw1a 1aa"), "SW1A1AA");
     }
 
+    /// Each record's folded values pushed in turn: the definition [`fold`] must agree with.
+    fn fold_one_by_one(extracted: &Extracted, raws: &[Raw], blocked: &Blocked) -> People {
+        let mut people = People::default();
+        for (r, raw) in raws.iter().enumerate() {
+            let (first, last) = match (&raw.first, &raw.last) {
+                (None, None) => split_display(extracted.records.name.get(r)),
+                (first, last) => (first.as_deref(), last.as_deref()),
+            };
+            people.first.push(first.and_then(fold_name));
+            people.last.push(last.and_then(fold_name));
+            people
+                .birth
+                .push(if raw.birth == 0 { NONE } else { raw.birth });
+            people.address.push(raw.address.as_deref().map(fold_words));
+            people.postcode.push(raw.postcode.as_deref().map(fold_code));
+            people.city.push(raw.city.as_deref().map(fold_words));
+            let first_of = |ns: &str| {
+                let ns = extracted.namespaces.iter().position(|n| n == ns)? as u16;
+                let ids = extracted.records.identifiers_of(r as u32);
+                let (_, v) = ids
+                    .iter()
+                    .filter(|&&id| blocked.allows(r as u32, id))
+                    .map(|&id| extracted.interner.get(id))
+                    .find(|(n, _)| *n == ns)?;
+                Some(v.to_owned())
+            };
+            people.email.push(first_of("email"));
+            people.phone.push(first_of("phone"));
+        }
+        people
+    }
+
+    fn same(x: &Field, y: &Field) {
+        assert_eq!(
+            (&x.ids, &x.values, &x.counts, x.filled),
+            (&y.ids, &y.values, &y.counts, y.filled)
+        );
+    }
+
     #[test]
-    fn folding_by_chunks_is_folding_one_by_one() {
+    fn folding_distinct_values_once_is_folding_one_by_one() {
         use crate::extract::{NO_TIME, RecordFields, RecordStatus};
         let names = [
             "Анна Иванова",
@@ -400,8 +512,13 @@ mod tests {
             "anna ivanova",
             "Jon Smith",
             "Zoë",
+            "John  Smith",
+            "Анна Иванова",
         ];
-        let mut extracted = Extracted::default();
+        let mut extracted = Extracted {
+            namespaces: vec!["email".to_owned(), "phone".to_owned()],
+            ..Extracted::default()
+        };
         let mut raws = Vec::new();
         for (i, name) in names.iter().enumerate() {
             let fields = RecordFields {
@@ -411,52 +528,60 @@ mod tests {
                 amount: f64::NAN,
                 ..Default::default()
             };
-            let status = RecordStatus::Unidentified;
-            extracted.records.push(0, i as u64, status, &fields, &[]);
+            let ids = [
+                extracted
+                    .interner
+                    .intern(1, &format!("+7916000000{}", i % 3)),
+                extracted.interner.intern(0, &format!("a{}@x.ru", i % 2)),
+                extracted.interner.intern(1, "+79160000009"),
+            ];
+            let status = RecordStatus::Identified;
+            extracted
+                .records
+                .push(0, i as u64, status, &fields, &ids[..i % 4]);
             raws.push(Raw {
                 last: (i == 4).then(|| "Smith".to_owned()),
                 birth: if i % 2 == 0 { 19800101 + i as u32 } else { 0 },
-                address: Some(format!("{} High St.", i % 3)),
+                address: Some(format!("{} High St.", i % 3)).filter(|_| i != 6),
+                postcode: Some(["2000", " 20 00", "!"][i % 3].to_owned()),
                 city: (i > 2).then(|| "Sydney".to_owned()),
                 ..Raw::default()
             });
         }
-        let copy = |raws: &[Raw]| -> Vec<Raw> {
-            raws.iter()
-                .map(|r| Raw {
-                    first: r.first.clone(),
-                    last: r.last.clone(),
-                    birth: r.birth,
-                    address: r.address.clone(),
-                    postcode: r.postcode.clone(),
-                    city: r.city.clone(),
-                })
-                .collect()
+        // A shop's phone is generic, and record 5's email link was refused.
+        let interner = &mut extracted.interner;
+        let blocked = Blocked {
+            generic: [interner.intern(1, "+79160000000")].into(),
+            refused: [(5, interner.intern(0, "a1@x.ru"))].into(),
         };
-        let blocked = Blocked::of(&Clusters::default());
-        let one_by_one = fold(&extracted, copy(&raws), &blocked, 1);
-        assert_eq!(one_by_one.first.values, ["anna", "john", "zoë"]);
+        let expected = fold_one_by_one(&extracted, &raws, &blocked);
+        assert_eq!(expected.first.values, ["anna", "john", "zoë"]);
         assert_eq!(
-            one_by_one.first.ids,
-            [0, 1, NONE, 0, NONE, 2],
+            expected.first.ids,
+            [0, 1, NONE, 0, NONE, 2, 1, 0],
             "record 4 has a last name"
         );
-        assert_eq!(one_by_one.last.ids, [0, 1, NONE, 0, 1, NONE]);
-        assert_eq!(one_by_one.birth[1], NONE);
-        for chunk in [2, 4, FOLD_CHUNK] {
-            let people = fold(&extracted, copy(&raws), &blocked, chunk);
-            for (x, y) in [
-                (&people.first, &one_by_one.first),
-                (&people.last, &one_by_one.last),
-                (&people.address, &one_by_one.address),
-                (&people.city, &one_by_one.city),
-            ] {
-                assert_eq!(
-                    (&x.ids, &x.values, &x.counts),
-                    (&y.ids, &y.values, &y.counts)
-                );
-            }
-            assert_eq!(people.birth, one_by_one.birth);
+        assert_eq!(expected.last.ids, [0, 1, NONE, 0, 1, NONE, 1, 0]);
+        assert_eq!(expected.birth[1], NONE);
+        assert_eq!(
+            expected.phone.values,
+            ["+79160000001", "+79160000002", "+79160000009"]
+        );
+        assert_eq!(expected.phone.ids[..4], [NONE, 0, 1, 2]);
+        assert_eq!(expected.phone.ids[6], NONE, "only the generic phone");
+        assert_eq!(expected.email.ids[5], NONE, "its one email refused");
+        let people = fold(&extracted, raws, &blocked);
+        for (x, y) in [
+            (&people.first, &expected.first),
+            (&people.last, &expected.last),
+            (&people.address, &expected.address),
+            (&people.postcode, &expected.postcode),
+            (&people.city, &expected.city),
+            (&people.email, &expected.email),
+            (&people.phone, &expected.phone),
+        ] {
+            same(x, y);
         }
+        assert_eq!(people.birth, expected.birth);
     }
 }
