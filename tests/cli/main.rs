@@ -67,6 +67,20 @@ impl CliTest {
         self
     }
 
+    /// Writes `in/`: two files that share a customer and a store list without any identifier
+    /// (a file that links nobody, issue 15).
+    pub fn write_inputs_with_a_file_that_links_nobody(&self) -> &CliTest {
+        self.write(
+            "in/web.csv",
+            "email,name\nann@mail.ru,Ann Lee\nbob@mail.ru,Bob Stone\n",
+        );
+        self.write("in/app.csv", "email,name\nann@mail.ru,Ann Lee\n");
+        self.write(
+            "in/stores.csv",
+            "store,city,Phone\nMSK-1,Moscow,call us\nEKB-2,Yekaterinburg,ask at the desk\n",
+        )
+    }
+
     /// Reads a file from the working directory as text.
     pub fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.path().join(name))

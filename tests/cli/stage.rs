@@ -251,15 +251,7 @@ fn stage_finish_with_format_parquet_writes_what_merge_writes() {
 #[test]
 fn stage_finish_exits_1_for_a_file_that_links_nobody_as_merge_does() {
     let t = CliTest::new();
-    t.write(
-        "in/web.csv",
-        "email,name\nann@mail.ru,Ann Lee\nbob@mail.ru,Bob Stone\n",
-    );
-    t.write("in/app.csv", "email,name\nann@mail.ru,Ann Lee\n");
-    t.write(
-        "in/stores.csv",
-        "store,city,Phone\nMSK-1,Moscow,call us\nEKB-2,Yekaterinburg,ask at the desk\n",
-    );
+    t.write_inputs_with_a_file_that_links_nobody();
     let inputs = t.path().join("in").display().to_string();
     assert_code(&t.run(&["merge", &inputs, "-o", "merged", "-q"]), 1);
     let finish = run_stages(&t, &inputs, &[], "staged");

@@ -144,15 +144,7 @@ fn issue_15_the_name_check_refuses_only_real_contradictions() {
 #[test]
 fn issue_15_a_file_without_an_identifier_does_not_take_the_others_down() {
     let t = CliTest::new();
-    t.write(
-        "in/web.csv",
-        "email,name\nann@mail.ru,Ann Lee\nbob@mail.ru,Bob Stone\n",
-    );
-    t.write("in/app.csv", "email,name\nann@mail.ru,Ann Lee\n");
-    t.write(
-        "in/stores.csv",
-        "store,city,Phone\nMSK-1,Moscow,call us\nEKB-2,Yekaterinburg,ask at the desk\n",
-    );
+    t.write_inputs_with_a_file_that_links_nobody();
     let output = t.run(&["merge", "in", "-o", "out", "-q"]);
     // The run completes and writes everything, but exits 1 so that cron notices.
     assert_code(&output, 1);
