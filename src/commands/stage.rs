@@ -170,25 +170,11 @@ fn finish(args: &FinishArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         &args.out.display().to_string(),
         &written,
     ))?;
-    Ok(not_linked(ui, &report))
-}
-
-/// As `omni merge` (issue 15): a file that links nobody fails the run with exit 1 after every
-/// output is written, so that the nightly job notices.
-fn not_linked(ui: &Ui, report: &report::Report) -> ExitStatus {
-    let hints: Vec<&String> = report
-        .sources
-        .iter()
-        .filter_map(|s| s.no_identifier.as_ref())
-        .collect();
-    for hint in &hints {
-        ui.not_linked(hint);
-    }
-    if hints.is_empty() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    }
+    // As `omni merge` (issue 15): a file that links nobody fails the run after every output.
+    Ok(match super::merge::finish::tell_not_linked(ui, &report) {
+        true => ExitStatus::Failure,
+        false => ExitStatus::Success,
+    })
 }
 
 /// The report as `omni merge` computes it.

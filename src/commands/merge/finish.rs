@@ -57,6 +57,22 @@ pub fn reuse_note(reuse: &Reuse) -> String {
     )
 }
 
+/// Issue 15: a file that links nobody does not stop the others, but the run still fails (exit
+/// 1, after every output is written, as `--strict` does) so that cron notices. Prints each
+/// such file's hint and tells whether there was one (`omni merge` and `omni stage finish`).
+pub fn tell_not_linked(ui: &Ui, report: &Report) -> bool {
+    let mut any = false;
+    for hint in report
+        .sources
+        .iter()
+        .filter_map(|s| s.no_identifier.as_ref())
+    {
+        ui.not_linked(hint);
+        any = true;
+    }
+    any
+}
+
 /// Prints the summary and what failed the run, and gives the exit status.
 pub fn tell(
     args: &MergeArgs,
@@ -93,17 +109,8 @@ pub fn tell(
                 .display()
         ));
     }
-    // Issue 15: a file that links nobody does not stop the others, but the run still fails
-    // (exit 1, after every output is written, as `--strict` does) so that cron notices.
-    let not_linked: Vec<&String> = report
-        .sources
-        .iter()
-        .filter_map(|s| s.no_identifier.as_ref())
-        .collect();
-    for hint in &not_linked {
-        ui.not_linked(hint);
-    }
-    Ok(if strict.is_some() || !not_linked.is_empty() {
+    let not_linked = tell_not_linked(ui, report);
+    Ok(if strict.is_some() || not_linked {
         ExitStatus::Failure
     } else if held.is_empty() {
         ExitStatus::Success

@@ -9,7 +9,7 @@
 //! previous outputs and state whole (at worst new outputs with the old state, from which the
 //! next run derives the same ids again).
 
-mod finish;
+pub(crate) mod finish;
 mod stages;
 mod warnings;
 
