@@ -23,11 +23,14 @@
 #                   any tool doing omni's whole job pays, on this machine
 #   polars_scipy    scripts/peers/polars_scipy.py: polars + scipy connected components
 #   duckdb_sql      scripts/peers/duckdb_sql.py: DuckDB SQL min-label propagation
-# and prints wall time and peak RSS (/usr/bin/time -v), records/s, the speed ratio to omni,
+# RUNS times over (default 3), the tools alternating within each round, and prints the median
+# wall time and peak RSS (/usr/bin/time -v) of each tool, records/s, the speed ratio to omni,
 # bytes of peak RSS per record above the identifiers themselves, a profile-count check, and the
 # records/s ratio between the first and the last size (linear scaling = 1.0).
 #
-# Environment: BENCH_DATA (default bench-data: data, venv, outputs), PEERS (default
+# Environment: RUNS (rounds of alternating runs, default 3; the table shows medians),
+# PROBABILISTIC (0 skips the omni-probabilistic row), BENCH_DATA
+# (default bench-data: data, venv, outputs), PEERS (default
 # "polars_scipy duckdb_sql"), OMNI_ARGS (extra `omni merge` arguments, default "--country RU"),
 # OMNI (an omni binary to measure instead of building this checkout's, e.g. another worktree's).
 # Needs: a Rust toolchain, python3 with venv and pip (the pinned peers of
@@ -38,6 +41,7 @@ cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then people=("$@"); else people=(1000000 5000000); fi
 data=${BENCH_DATA:-bench-data}
 peers=(${PEERS:-polars_scipy duckdb_sql})
+runs=${RUNS:-3}
 omni_args=(${OMNI_ARGS:---country RU})
 mkdir -p "$data/out"
 [ -x /usr/bin/time ] || { echo "GNU time is missing at /usr/bin/time (apt-get install time)" >&2; exit 1; }
@@ -74,7 +78,7 @@ py=$venv/bin/python
 noguards=$data/guards-off.toml
 printf '[guards]\ngeneric_names = 0\ngeneric_groups = 0\nname_check = []\n' > "$noguards"
 
-# measure LABEL STDOUT_FILE COMMAND... -> "wall_s peak_rss_bytes"
+# measure LABEL STDOUT_FILE COMMAND... -> "wall_s peak_rss_bytes cpu_s"
 measure() {
   local label=$1 stdout=$2; shift 2
   local log=$data/out/$label.time
@@ -87,7 +91,8 @@ measure() {
   awk -F': ' '
     /Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; wall = s }
     /Maximum resident set size/ { rss = $2 * 1024 }
-    END { printf "%.2f %.0f\n", wall, rss }' "$log"
+    /User time \(seconds\)|System time \(seconds\)/ { cpu += $2 }
+    END { printf "%.2f %.0f %.2f\n", wall, rss, cpu }' "$log"
 }
 
 # profiles FILE -> the profile count in omni's report.json or a peer's JSON line
@@ -102,7 +107,7 @@ prefix=${set:0:1}
 preset=()
 [ "$set" = international ] && preset=(--preset international)
 results=$data/out/results-$set.tsv
-printf 'people\ttool\trecords\twall_s\trss_bytes\tid_bytes\tprofiles\n' > "$results"
+printf 'people\ttool\trecords\twall_s\trss_bytes\tid_bytes\tprofiles\tcpu_s\n' > "$results"
 for n in "${people[@]}"; do
   dir=$data/$prefix$n
   if [ ! -f "$dir.truth.csv" ]; then
@@ -115,29 +120,34 @@ for n in "${people[@]}"; do
   read -r id_bytes _ < "$dir.idbytes"
   records=$(($(wc -l < "$dir.truth.csv") - 1))
 
-  row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$1" "$records" "$2" "$3" "$id_bytes" "$4" >> "$results"; }
+  row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$1" "$records" "$2" "$3" "$id_bytes" "$4" "$cpu" >> "$results"; }
   out=$data/out/$prefix$n
-  read -r wall rss < <(measure "omni-$prefix$n" /dev/null "$omni" merge "$dir" -o "$out-omni" -q "${omni_args[@]}")
+  for ((round = 1; round <= runs; round++)); do
+  echo "==> $set, $n people: round $round of $runs" >&2
+  read -r wall rss cpu < <(measure "omni-$prefix$n" /dev/null "$omni" merge "$dir" -o "$out-omni" -q "${omni_args[@]}")
   row omni "$wall" "$rss" "$(profiles "$out-omni/report.json")"
-  read -r wall rss < <(measure "omni-noguards-$prefix$n" /dev/null \
+  read -r wall rss cpu < <(measure "omni-noguards-$prefix$n" /dev/null \
     "$omni" merge "$dir" -o "$out-omni-noguards" -q --config "$noguards" "${omni_args[@]}")
   row omni-noguards "$wall" "$rss" "$(profiles "$out-omni-noguards/report.json")"
   # Issue 20: the probabilistic second pass on the same files (target: at most the exact run's
   # time again, i.e. omni-probabilistic <= 2x omni).
-  read -r wall rss < <(measure "omni-probabilistic-$prefix$n" /dev/null \
+  if [ "${PROBABILISTIC:-1}" = 1 ]; then
+  read -r wall rss cpu < <(measure "omni-probabilistic-$prefix$n" /dev/null \
     "$omni" merge "$dir" -o "$out-omni-probabilistic" -q --match probabilistic "${omni_args[@]}")
   row omni-probabilistic "$wall" "$rss" "$(profiles "$out-omni-probabilistic/report.json")"
-  read -r wall rss < <(measure "polars-read-$prefix$n" /dev/null "$py" scripts/baseline_polars_read.py "$dir")
+  fi
+  read -r wall rss cpu < <(measure "polars-read-$prefix$n" /dev/null "$py" scripts/baseline_polars_read.py "$dir")
   row polars-read "$wall" "$rss" ""
   out_bytes=$(cat "$out-omni"/* | wc -c)
-  read -r wall rss < <(measure "bytes-floor-$prefix$n" /dev/null bash -c '
+  read -r wall rss cpu < <(measure "bytes-floor-$prefix$n" /dev/null bash -c '
     for f in "$1"/*; do case $f in *.gz) zcat -- "$f" ;; *) cat -- "$f" ;; esac; done > /dev/null
     head -c "$2" /dev/zero | dd of="$3" bs=1M iflag=fullblock oflag=direct conv=fsync status=none
     rm -f -- "$3"' bytes-floor "$dir" "$out_bytes" "$data/out/bytes-floor.bin")
   row bytes-floor "$wall" "$rss" ""
   for peer in "${peers[@]}"; do
-    read -r wall rss < <(measure "$peer-$prefix$n" "$out-$peer.json" "$py" "scripts/peers/$peer.py" "$dir" "$out-$peer")
+    read -r wall rss cpu < <(measure "$peer-$prefix$n" "$out-$peer.json" "$py" "scripts/peers/$peer.py" "$dir" "$out-$peer")
     row "$peer" "$wall" "$rss" "$(profiles "$out-$peer.json")"
+  done
   done
 done
 }
@@ -149,19 +159,32 @@ echo
 echo "== set: $1"
 echo "omni ${OMNI:-commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml || echo ' (modified)')}, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM"
 awk -F'\t' '
+  # median of the n values v[1..n] (sorted in place)
+  function median(v, n,   i, j, t) {
+    for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }
   NR == 1 { next }
-  { key = $1 SUBSEP $2; wall[key] = $4; order[++rows] = key; tool[key] = $2; people[key] = $1
-    recs[key] = $3; rss[key] = $5; idb[key] = $6; prof[key] = $7
+  { key = $1 SUBSEP $2
+    if (!(key in runs)) { order[++rows] = key; tool[key] = $2; people[key] = $1 }
+    r = ++runs[key]; walls[key, r] = $4; rsses[key, r] = $5; cpus[key, r] = $8
+    recs[key] = $3; idb[key] = $6; prof[key] = $7
     if (!($1 in seen)) { seen[$1] = 1; sizes[++nsizes] = $1 } }
   END {
-    printf "\n%-14s %9s %10s %8s %12s %11s %12s %10s\n", "tool", "people", "records", "wall s", "peak RSS MB", "records/s", "omni faster", "B/record*"
+    for (i = 1; i <= rows; i++) {
+      k = order[i]; split("", a); split("", b); split("", c)
+      for (r = 1; r <= runs[k]; r++) { a[r] = walls[k, r]; b[r] = rsses[k, r]; c[r] = cpus[k, r] }
+      wall[k] = median(a, runs[k]); rss[k] = median(b, runs[k]); cpu[k] = median(c, runs[k])
+    }
+    printf "\n%-18s %9s %10s %4s %8s %8s %12s %11s %12s %10s %10s\n", "tool", "people", "records", "runs", "wall s", "CPU s", "peak RSS MB", "records/s", "omni faster", "CPU ratio", "B/record*"
     for (i = 1; i <= rows; i++) {
       k = order[i]; o = wall[people[k] SUBSEP "omni"]
       per = tool[k] == "bytes-floor" ? "-" : sprintf("%.1f", (rss[k] - idb[k]) / recs[k])
-      printf "%-14s %9s %10s %8.2f %12.0f %11.0f %11.2fx %10s\n", tool[k], people[k], recs[k], wall[k],
-        rss[k] / 1048576, recs[k] / wall[k], wall[k] / o, per
+      oc = cpu[people[k] SUBSEP "omni"]
+      printf "%-18s %9s %10s %4d %8.2f %8.2f %12.0f %11.0f %11.2fx %9.2fx %10s\n", tool[k], people[k], recs[k], runs[k], wall[k],
+        cpu[k], rss[k] / 1048576, recs[k] / wall[k], wall[k] / o, oc ? cpu[k] / oc : 0, per
     }
-    print "* (peak RSS - summed length of the distinct canonical identifiers) / records; \"omni faster\" = wall / omni wall"
+    print "wall s and peak RSS: medians over the runs; * (peak RSS - summed length of the distinct canonical identifiers) / records; \"omni faster\" = wall / omni wall, \"CPU ratio\" = CPU (user + system) / omni CPU"
     print "\nProfile counts (peers link without guards: compare with omni-noguards):"
     for (s = 1; s <= nsizes; s++) {
       base = prof[sizes[s] SUBSEP "omni-noguards"]
