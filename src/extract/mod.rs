@@ -7,13 +7,13 @@
 //! are appended in row order, so the output does not depend on the order of the command-line
 //! arguments or on the number of threads. This module does not link records (see `graph`).
 
+mod phone_cache;
 pub mod plan;
 pub mod records;
 pub mod shared;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -24,6 +24,7 @@ use crate::input::{self, BatchItem, Fields, Format, RowBatch, RowOutcome};
 use crate::normalize::{Kind, Normalizers, amount, datetime};
 use crate::progress::Progress;
 use crate::reject::RejectReason;
+use phone_cache::PhoneCache;
 pub use plan::{Plan, PlannedColumn};
 pub use records::{NO_TIME, RecordFields, RecordRef, RecordStatus, Records};
 
@@ -608,7 +609,8 @@ impl Processed {
     }
 
     /// The value of a normalizer's `result` for the cell `raw` of `namespace`, its text stored
-    /// here.
+    /// here (what `normalize_kind` gives; the tests hold the phone cache to it).
+    #[cfg(test)]
     fn value(
         &mut self,
         result: &Option<Result<String, RejectReason>>,
@@ -632,12 +634,24 @@ impl Processed {
         raw: &str,
         region: Option<&str>,
     ) -> Value {
+        self.normalize_kind(normalizers, column.kind, column.namespace, raw, region)
+    }
+
+    /// The cell `raw` of `kind` normalized straight into the text, as a value of `namespace`.
+    fn normalize_kind(
+        &mut self,
+        normalizers: &Normalizers,
+        kind: Kind,
+        namespace: u16,
+        raw: &str,
+        region: Option<&str>,
+    ) -> Value {
         let start = self.text.len();
-        match normalizers.normalize_into(column.kind, raw, region, &mut self.text) {
+        match normalizers.normalize_into(kind, raw, region, &mut self.text) {
             None => Value::Empty,
             Some(Ok(())) => {
                 let span = (start, self.text.len());
-                Value::Valid(span, Interner::tag(column.namespace, self.str(span)))
+                Value::Valid(span, Interner::tag(namespace, self.str(span)))
             }
             Some(Err(reason)) => Value::Rejected(reason, self.push(raw.trim())),
         }
@@ -1056,79 +1070,6 @@ fn display_name<'a>(
     (text.len() > start).then_some((start, text.len()))
 }
 
-type PhoneResult = Option<Result<String, RejectReason>>;
-/// One cached parse: (region, raw value, result).
-type PhoneEntry = (Box<str>, Box<str>, PhoneResult);
-
-/// Phones repeat a lot (a household, a till); parse each distinct raw string once per region.
-/// Sharded so that rayon workers rarely wait on each other; each shard is bounded and simply
-/// cleared when full, which keeps memory flat on files with millions of distinct numbers. The
-/// table is probed with borrowed strings, so a hit allocates nothing.
-struct PhoneCache {
-    hasher: foldhash::fast::FixedState,
-    shards: Vec<Mutex<hashbrown::HashTable<PhoneEntry>>>,
-}
-
-const PHONE_CACHE_SHARDS: usize = 64;
-const PHONE_CACHE_SHARD_CAPACITY: usize = 16 * 1024;
-
-impl Default for PhoneCache {
-    fn default() -> Self {
-        PhoneCache {
-            hasher: foldhash::fast::FixedState::default(),
-            shards: (0..PHONE_CACHE_SHARDS).map(|_| Mutex::default()).collect(),
-        }
-    }
-}
-
-impl PhoneCache {
-    /// The phone `raw` normalized for `region`, its text stored in `out`. A hit copies the
-    /// cached text straight into `out` (no allocation); a miss parses and caches the result.
-    fn value(
-        &self,
-        normalizers: &Normalizers,
-        raw: &str,
-        region: Option<&str>,
-        namespace: u16,
-        out: &mut Processed,
-    ) -> Value {
-        use std::hash::BuildHasher;
-        let region = region.unwrap_or("");
-        let hash = self.hasher.hash_one((region, raw));
-        let shard = &self.shards[(hash as usize) % PHONE_CACHE_SHARDS];
-        let matches = |e: &PhoneEntry| &*e.0 == region && &*e.1 == raw;
-        if let Some(hit) = shard
-            .lock()
-            .expect("no worker panics while holding the lock")
-            .find(hash, matches)
-        {
-            return out.value(&hit.2, raw, namespace);
-        }
-        let result =
-            normalizers.normalize(Kind::Phone, raw, Some(region).filter(|r| !r.is_empty()));
-        let value = out.value(&result, raw, namespace);
-        let mut table = shard
-            .lock()
-            .expect("no worker panics while holding the lock");
-        if table.len() >= PHONE_CACHE_SHARD_CAPACITY {
-            table.clear();
-        }
-        let hasher = &self.hasher;
-        table.insert_unique(hash, (region.into(), raw.into(), result), |e| {
-            hasher.hash_one((&*e.0, &*e.1))
-        });
-        value
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().expect("test").len())
-            .sum()
-    }
-}
-
 /// The source's default phone region: configured (`--country` or config), else inferred.
 pub fn source_region(
     file: &InputFile,
@@ -1308,26 +1249,5 @@ mod tests {
             seen.windows(2).all(|w| w[0].1 <= w[1].1),
             "the text only grows"
         );
-    }
-
-    #[test]
-    fn each_distinct_phone_is_parsed_once_per_region() {
-        let normalizers = Normalizers::new(&crate::config::Settings::default()).unwrap();
-        let cache = PhoneCache::default();
-        let mut out = Processed::default();
-        let mut direct = Processed::default();
-        for _ in 0..3 {
-            for raw in ["8 916 123-45-67", "8 495 914-93-28", " 000 ", "8 916 12"] {
-                let cached = cache.value(&normalizers, raw, Some("RU"), 1, &mut out);
-                let result = normalizers.normalize(Kind::Phone, raw, Some("RU"));
-                let want = direct.value(&result, raw, 1);
-                assert_eq!(cached, want, "{raw}");
-            }
-        }
-        assert_eq!(out.text, direct.text, "hits store the same text as parses");
-        assert!(out.text.contains("+79161234567") && out.text.contains("000"));
-        assert_eq!(cache.len(), 4, "three passes over four cells: four parses");
-        let _ = cache.value(&normalizers, "8 916 123-45-67", Some("KZ"), 1, &mut out);
-        assert_eq!(cache.len(), 5, "the region is part of the key");
     }
 }

@@ -14,10 +14,10 @@ use rayon::prelude::*;
 
 use crate::extract::records::Records;
 use crate::extract::{Extracted, NO_TIME};
-use crate::normalize::datetime::format_timestamp;
-use crate::output::OutDir;
 use crate::output::escape::CsvEscape;
 use crate::output::tables::CsvSink;
+use crate::output::tables::push_timestamp;
+use crate::output::{OutDir, OutFile};
 use crate::profile::{Profile, Profiles};
 
 /// The file name.
@@ -50,15 +50,29 @@ pub struct ValueEvidence {
     pub last_seen: i64,
 }
 
-/// Writes `contacts.csv`: profiles in file order (by id), each profile's values in the order of
-/// `profiles.csv` (by kind, then value).
+/// Writes `contacts.csv` into `out` (see [`write_to`]).
 pub fn write(
     out: &mut OutDir,
     escape: CsvEscape,
     extracted: &Extracted,
     profiles: &Profiles,
 ) -> anyhow::Result<()> {
-    let mut file = out.file(FILE)?;
+    write_to(open(out)?, escape, extracted, profiles)
+}
+
+/// Opens `contacts.csv` in `out`, for [`write_to`] (which may then run beside other writers).
+pub fn open(out: &mut OutDir) -> anyhow::Result<OutFile> {
+    out.file(FILE)
+}
+
+/// Writes `contacts.csv` into `file` (from [`open`]): profiles in file order (by id), each
+/// profile's values in the order of `profiles.csv` (by kind, then value).
+pub fn write_to(
+    mut file: OutFile,
+    escape: CsvEscape,
+    extracted: &Extracted,
+    profiles: &Profiles,
+) -> anyhow::Result<()> {
     let mut header = CsvSink::new(Vec::new()).escaping(escape);
     header.row(CONTACTS_HEADER)?;
     file.write_all(&header.into_inner()?)?;
@@ -87,12 +101,13 @@ fn rows(
 ) -> std::io::Result<Vec<u8>> {
     let mut w = CsvSink::new(Vec::new()).escaping(escape);
     let mut number = itoa::Buffer::new();
-    let mut cell = String::new();
+    let mut cell = Vec::new();
+    let mut found = Evidence::default();
     for p in range {
         let profile = profiles.get(p);
         let id = profile.id.text();
-        let found = evidence(&extracted.records, &profile);
-        for (&identifier, seen) in profile.identifiers.iter().zip(&found) {
+        found.gather(&extracted.records, &profile);
+        for (&identifier, seen) in profile.identifiers.iter().zip(found.values()) {
             let (namespace, value) = extracted.interner.get(identifier);
             w.field(&id);
             w.field(extracted.namespace_name(namespace).as_bytes());
@@ -101,15 +116,16 @@ fn rows(
             cell.clear();
             for (i, &s) in seen.sources.iter().enumerate() {
                 if i > 0 {
-                    cell.push('|');
+                    cell.push(b'|');
                 }
-                cell.push_str(&extracted.sources[s as usize].name);
+                cell.extend_from_slice(extracted.sources[s as usize].name.as_bytes());
             }
-            w.field(cell.as_bytes());
-            match seen.last_seen {
-                NO_TIME => w.field(b""),
-                t => w.field(format_timestamp(t).as_bytes()),
+            w.field(&cell);
+            cell.clear();
+            if seen.last_seen != NO_TIME {
+                push_timestamp(&mut cell, seen.last_seen);
             }
+            w.field(&cell);
             w.end_row()?;
         }
     }
@@ -118,34 +134,85 @@ fn rows(
 
 /// For each of `profile.identifiers`, in that order, what the profile's records say about it.
 pub fn evidence(records: &Records, profile: &Profile) -> Vec<ValueEvidence> {
-    let mut index: Vec<(u32, usize)> = profile.identifiers.iter().copied().zip(0..).collect();
-    index.sort_unstable();
-    let mut found = vec![
-        ValueEvidence {
-            records: 0,
-            sources: Vec::new(),
-            last_seen: NO_TIME,
-        };
-        index.len()
-    ];
-    for &r in profile.records {
-        let (source, time) = (records.source[r as usize], records.time_max[r as usize]);
-        for identifier in records.identifiers_of(r) {
-            let Ok(k) = index.binary_search_by_key(identifier, |&(id, _)| id) else {
-                continue;
+    let mut found = Evidence::default();
+    found.gather(records, profile);
+    found.found.truncate(found.len);
+    found.found
+}
+
+/// [`evidence`] with its buffers kept from one profile to the next: `contacts.csv` gathers it
+/// for every profile, and a `Vec` per value and profile cost more than the counting.
+#[derive(Default)]
+struct Evidence {
+    /// One per identifier of the profile (only the first `len` are current).
+    found: Vec<ValueEvidence>,
+    len: usize,
+    /// (identifier, its position in the profile), sorted: for profiles with many values.
+    index: Vec<(u32, usize)>,
+}
+
+/// Up to this many values a profile's identifiers are searched one by one, not by bisection.
+const LINEAR_SEARCH_MAX: usize = 16;
+
+impl Evidence {
+    /// Gathers the evidence of `profile`'s values (see [`evidence`]).
+    fn gather(&mut self, records: &Records, profile: &Profile) {
+        let identifiers = profile.identifiers;
+        self.len = identifiers.len();
+        for seen in self.found.iter_mut().take(self.len) {
+            seen.records = 0;
+            seen.sources.clear();
+            seen.last_seen = NO_TIME;
+        }
+        if self.found.len() < self.len {
+            let empty = ValueEvidence {
+                records: 0,
+                sources: Vec::new(),
+                last_seen: NO_TIME,
             };
-            let seen = &mut found[index[k].1];
-            seen.records += 1;
-            if !seen.sources.contains(&source) {
-                seen.sources.push(source);
+            self.found.resize(self.len, empty);
+        }
+        let linear = identifiers.len() <= LINEAR_SEARCH_MAX;
+        if !linear {
+            self.index.clear();
+            self.index.extend(identifiers.iter().copied().zip(0..));
+            self.index.sort_unstable();
+        }
+        let index = &self.index;
+        let position = |identifier: &u32| match linear {
+            true => identifiers.iter().position(|id| id == identifier),
+            false => index
+                .binary_search_by_key(identifier, |&(id, _)| id)
+                .ok()
+                .map(|k| index[k].1),
+        };
+        for &r in profile.records {
+            let (source, time) = (records.source[r as usize], records.time_max[r as usize]);
+            for identifier in records.identifiers_of(r) {
+                let Some(k) = position(identifier) else {
+                    continue;
+                };
+                let seen = &mut self.found[k];
+                seen.records += 1;
+                if !seen.sources.contains(&source) {
+                    seen.sources.push(source);
+                }
+                seen.last_seen = seen.last_seen.max(time);
             }
-            seen.last_seen = seen.last_seen.max(time);
+        }
+        for seen in self.values_mut() {
+            seen.sources.sort_unstable();
         }
     }
-    for seen in &mut found {
-        seen.sources.sort_unstable();
+
+    /// The evidence gathered last, one per identifier of the profile.
+    fn values(&self) -> &[ValueEvidence] {
+        &self.found[..self.len]
     }
-    found
+
+    fn values_mut(&mut self) -> &mut [ValueEvidence] {
+        &mut self.found[..self.len]
+    }
 }
 
 #[cfg(test)]

@@ -301,7 +301,7 @@ fn push_two_digits(out: &mut Vec<u8>, n: u8) {
 /// (all that `parse_timestamp` accepts) are formatted here, any other through it. The civil
 /// date comes from `normalize::datetime::civil_from_days`, as there (the test
 /// `timestamps_match_format_timestamp` holds the two together).
-fn push_timestamp(out: &mut Vec<u8>, secs: i64) {
+pub(crate) fn push_timestamp(out: &mut Vec<u8>, secs: i64) {
     let days = secs.div_euclid(86_400);
     let time = secs.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);
@@ -381,22 +381,51 @@ pub fn write_tables(
     profiles: &Profiles,
     reuse: Option<&Reuse>,
 ) -> anyhow::Result<Vec<TableStamp>> {
-    let files = [
-        "profiles.csv",
-        "links.csv",
-        "rejects.csv",
-        "edges.csv",
-        "refused.csv",
-    ];
-    let mut sinks = Vec::with_capacity(files.len());
-    for name in files {
-        sinks.push(Some(
-            CsvSink::new(Stamped::new(out.file(name)?)).escaping(escape),
-        ));
+    let files = TableFiles::open(out, escape)?;
+    write_opened(files, extracted, clusters, profiles, reuse)
+}
+
+/// The five files of [`write_tables`], opened (in the order the run's summary lists them) and
+/// not yet written: [`write_opened`] writes them, beside whatever else the caller runs.
+pub struct TableFiles {
+    profiles: Sink,
+    links: Sink,
+    rejects: Sink,
+    edges: Sink,
+    refused: Sink,
+}
+
+impl TableFiles {
+    /// Opens the five tables in `out`.
+    pub fn open(out: &mut OutDir, escape: CsvEscape) -> anyhow::Result<TableFiles> {
+        let mut open = |name: &str| -> anyhow::Result<Sink> {
+            Ok(CsvSink::new(Stamped::new(out.file(name)?)).escaping(escape))
+        };
+        Ok(TableFiles {
+            profiles: open("profiles.csv")?,
+            links: open("links.csv")?,
+            rejects: open("rejects.csv")?,
+            edges: open("edges.csv")?,
+            refused: open("refused.csv")?,
+        })
     }
-    let mut take = |i: usize| sinks[i].take().expect("each file is written once");
-    let (profiles_w, links_w, rejects_w, edges_w, refused_w) =
-        (take(0), take(1), take(2), take(3), take(4));
+}
+
+/// [`write_tables`] into files already opened.
+pub fn write_opened(
+    files: TableFiles,
+    extracted: &Extracted,
+    clusters: &Clusters,
+    profiles: &Profiles,
+    reuse: Option<&Reuse>,
+) -> anyhow::Result<Vec<TableStamp>> {
+    let TableFiles {
+        profiles: profiles_w,
+        links: links_w,
+        rejects: rejects_w,
+        edges: edges_w,
+        refused: refused_w,
+    } = files;
     let reuse = reuse.unwrap_or(&NO_REUSE);
     let ((edges, rejects), (profiles_stamp, (links, refused))) = rayon::join(
         || {

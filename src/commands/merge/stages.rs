@@ -265,21 +265,33 @@ impl<'a> Run<'a> {
     ) -> anyhow::Result<(Report, RunMetrics, Vec<TableStamp>)> {
         let format = self.args.format;
         let escape = format::table_escape(format, self.settings.csv_escape);
-        let ((mut report, metrics), stamps) = rayon::join(
+        let table_files = tables::TableFiles::open(out, escape)?;
+        let contacts = crate::output::contacts::open(out)?;
+        // Three at once: the report, the main tables, and contacts.csv (whose evidence walks
+        // every profile's records: on its own it would leave a core idle while the tables wait
+        // on the disk).
+        let ((mut report, metrics), (stamps, contacts)) = rayon::join(
             || self.report(session, made),
             || {
-                tables::write_tables(
-                    out,
-                    escape,
-                    made.extracted,
-                    &made.linked.clusters,
-                    made.profiles,
-                    reuse,
+                rayon::join(
+                    || {
+                        tables::write_opened(
+                            table_files,
+                            made.extracted,
+                            &made.linked.clusters,
+                            made.profiles,
+                            reuse,
+                        )
+                    },
+                    || {
+                        let (extracted, profiles) = (made.extracted, made.profiles);
+                        crate::output::contacts::write_to(contacts, escape, extracted, profiles)
+                    },
                 )
             },
         );
         let mut stamps = stamps?;
-        crate::output::contacts::write(out, escape, made.extracted, made.profiles)?;
+        contacts?;
         if format == TableFormat::Parquet {
             format::convert_tables(out)?;
             stamps.clear(); // nothing for the next run to copy rows from
