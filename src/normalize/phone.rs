@@ -4,7 +4,7 @@
 //! Steps: trim; recover integers a spreadsheet wrote as floats (`7.9161234567E10`,
 //! `79161234567.0`) by string manipulation; cut extension text (`доб. 12`, `ext 5`, `x5`, `#5`);
 //! then either the checked fast path or libphonenumber's `parse` with the region (one util per
-//! thread, see `UTIL`), `is_valid_number` and E.164 formatting. The region is the per-row hint when it is recognised (`RU`, `ru_RU`,
+//! busy thread, see `UTIL`), `is_valid_number` and E.164 formatting. The region is the per-row hint when it is recognised (`RU`, `ru_RU`,
 //! `Russia`, `Россия`, `RUS`, `643`, ...), else the default region from config.
 //!
 //! **Fast path.** Most rows are Russian or US numbers in a handful of digit shapes (`8 916
@@ -26,6 +26,8 @@
 //! or landline) is not considered.
 
 use std::borrow::Cow;
+
+use std::cell::Cell;
 
 use rlibphonenumber::{
     PHONE_NUMBER_UTIL, PhoneNumberFormat, PhoneNumberType, PhoneNumberUtil, enums::Region,
@@ -373,13 +375,33 @@ thread_local! {
     /// through `regex`'s fast path; the global `PHONE_NUMBER_UTIL`, shared by the extract
     /// workers, sent every match through `regex`'s shared pool of caches (a mutex per search:
     /// about 3% of a run on the international benchmark set, issue 19). Same metadata, same
-    /// answers.
+    /// answers. Built only once the thread has parsed [`OWN_UTIL_AFTER`] numbers: building one
+    /// compiles its regexes (about 15 ms), which a run of a few files would notice.
     static UTIL: PhoneNumberUtil =
         PhoneNumberUtil::new().expect("libphonenumber's compiled metadata loads");
+    /// Numbers this thread has parsed with libphonenumber.
+    static PARSED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Library parses on one thread before it builds its own util (see `UTIL`).
+const OWN_UTIL_AFTER: u32 = 2_000;
+
+/// Runs `f` with this thread's util once it has one, with the global one before.
+fn with_util<T>(f: impl FnOnce(&PhoneNumberUtil) -> T) -> T {
+    let parsed = PARSED.with(|n| {
+        let parsed = n.get();
+        n.set(parsed.saturating_add(1));
+        parsed
+    });
+    if parsed < OWN_UTIL_AFTER {
+        f(&PHONE_NUMBER_UTIL)
+    } else {
+        UTIL.with(f)
+    }
 }
 
 fn parse_with_library(value: &str, region: Option<Region>) -> Result<String, RejectReason> {
-    UTIL.with(|util| {
+    with_util(|util| {
         let number = util
             .parse(value, region)
             .map_err(|_| RejectReason::PhoneUnparseable)?;
@@ -531,15 +553,28 @@ mod tests {
             ("8 916 123-45-67", Some("RU")),
             ("12", Some("RU")),
         ];
-        let parse_all = || {
-            cells
-                .iter()
-                .map(|&(raw, hint)| {
-                    PhoneNormalizer::new(hint)
-                        .expect("known region")
-                        .normalize(raw, None)
-                })
+        let normalizers: Vec<PhoneNormalizer> = cells
+            .iter()
+            .map(|&(_, hint)| PhoneNormalizer::new(hint).expect("known region"))
+            .collect();
+        let parse_once = || {
+            let pairs = cells.iter().zip(&normalizers);
+            pairs
+                .map(|((raw, _), n)| n.normalize(raw, None))
                 .collect::<Vec<_>>()
+        };
+        // Enough rounds that every thread goes on to its own util (`OWN_UTIL_AFTER`).
+        let rounds = OWN_UTIL_AFTER as usize + 2;
+        let parse_all = || {
+            let first = parse_once();
+            for _ in 1..rounds {
+                assert_eq!(parse_once(), first, "the thread's own util agrees");
+            }
+            assert!(
+                PARSED.with(Cell::get) > OWN_UTIL_AFTER,
+                "its own util was used"
+            );
+            first
         };
         let alone = parse_all();
         assert!(alone.iter().filter(|r| r.is_ok()).count() >= 6, "{alone:?}");
