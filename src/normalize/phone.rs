@@ -4,8 +4,9 @@
 //! Steps: trim; recover integers a spreadsheet wrote as floats (`7.9161234567E10`,
 //! `79161234567.0`) by string manipulation; cut extension text (`доб. 12`, `ext 5`, `x5`, `#5`);
 //! then either the checked fast path or libphonenumber's `parse` with the region (one util per
-//! busy thread, see `UTIL`), `is_valid_number` and E.164 formatting. The region is the per-row hint when it is recognised (`RU`, `ru_RU`,
-//! `Russia`, `Россия`, `RUS`, `643`, ...), else the default region from config.
+//! busy thread, see `UTIL`), `is_valid_number` and E.164 formatting. The region is the per-row
+//! hint when it is recognised (`RU`, `ru_RU`, `Russia`, `Россия`, `RUS`, `643`, ...), else the
+//! default region from config.
 //!
 //! **Fast path.** Most rows are Russian or US numbers in a handful of digit shapes (`8 916
 //! 123-45-67`, `+7 (916) 1234567`, `(415) 555-0100`). For those the fast path builds the E.164
@@ -26,7 +27,6 @@
 //! or landline) is not considered.
 
 use std::borrow::Cow;
-
 use std::cell::Cell;
 
 use rlibphonenumber::{

@@ -270,4 +270,47 @@ mod tests {
             ]
         );
     }
+
+    fn profile<'a>(records: &'a [u32], identifiers: &'a [u32]) -> Profile<'a> {
+        Profile {
+            id: ProfileId(1),
+            records,
+            sources: &[0, 1, 2],
+            identifiers,
+            name: None,
+            first_seen: NO_TIME,
+            last_seen: NO_TIME,
+            purchases: 0,
+            amount_total: 0.0,
+        }
+    }
+
+    /// `contacts.csv` keeps one `Evidence` for a task's profiles: a small profile after a large
+    /// one (whose values were found by bisection) gets what a fresh gathering gets, with nothing
+    /// left over from the one before.
+    #[test]
+    fn reused_buffers_give_what_a_fresh_gathering_gives() {
+        let mut records = Records::default();
+        let many: Vec<u32> = (100..100 + LINEAR_SEARCH_MAX as u32 + 4).rev().collect();
+        record(&mut records, 0, 10, &many);
+        record(&mut records, 1, 20, &many[..3]);
+        record(&mut records, 2, 30, &[7]);
+        let large = profile(&[0, 1], &many);
+        let small = profile(&[2], &[7]);
+        let mut reused = Evidence::default();
+        reused.gather(&records, &large);
+        assert_eq!(reused.values(), evidence(&records, &large));
+        assert_eq!(reused.values()[0].records, 2, "found by bisection");
+        assert_eq!(reused.values()[0].sources, [0, 1]);
+        reused.gather(&records, &small);
+        assert_eq!(reused.values(), evidence(&records, &small));
+        assert_eq!(
+            reused.values(),
+            [ValueEvidence {
+                records: 1,
+                sources: vec![2],
+                last_seen: 30,
+            }]
+        );
+    }
 }
