@@ -647,9 +647,12 @@ fn write_edges(
     let records = &extracted.records;
     let source_name = |s: u16| extracted.sources[s as usize].name.as_bytes();
     // Profiles by id; within a profile, the tree order `graph` produced.
-    let mut start_of_profile: Vec<(u32, usize)> = Vec::new();
+    // Positions as `u32` (record indices are): 8 bytes a profile, not 16, held while every
+    // table is written (issue 19, the memory peak).
+    let mut start_of_profile: Vec<(u32, u32)> = Vec::with_capacity(profiles.len());
     for (pos, &r) in clusters.order.iter().enumerate() {
         if clusters.parent[r as usize] == NONE {
+            let pos = u32::try_from(pos).expect("fewer than 2^32 records");
             start_of_profile.push((profiles.of_record[r as usize], pos));
         }
     }
@@ -667,6 +670,7 @@ fn write_edges(
             // The task's records in tree order, profile after profile (copied trees have none).
             let mut tree: Vec<u32> = Vec::new();
             for &(profile, start) in &start_of_profile[range.clone()] {
+                let start = start as usize;
                 if reuse.is_some_and(|t| t.rows_with_id(profile as usize).is_some()) {
                     continue;
                 }

@@ -59,53 +59,92 @@ pub struct LtvByChannels {
     pub uplift: f64,
 }
 
-/// Computes the LTV figures (needs at least one purchase to say anything).
+/// Computes the LTV figures (needs at least one purchase to say anything) from all the events
+/// at once; a run counts them chunk by chunk with [`Tally`].
+#[cfg(test)]
 pub fn compute(events: &Events) -> Ltv {
-    let mut per_buyer: Vec<f64> = Vec::new();
-    let mut rows: Vec<LtvByChannels> = BUCKETS
-        .iter()
-        .map(|b| LtvByChannels {
-            channels: (*b).to_owned(),
-            ..LtvByChannels::default()
-        })
-        .collect();
-    let (mut orders, mut spans) = (0u64, Vec::new());
-    for p in 0..events.len() {
-        let row = &mut rows[events.channels[p].clamp(1, 3) - 1];
-        row.profiles += 1;
-        let bought: Vec<_> = events.of(p).iter().filter(|e| e.is_purchase()).collect();
-        if bought.is_empty() {
-            continue;
-        }
-        let revenue: f64 = bought.iter().map(|e| e.amount).sum();
-        row.buyers += 1;
-        row.revenue += revenue;
-        per_buyer.push(revenue);
-        orders += bought.len() as u64;
-        let mut dated = bought.iter().filter(|e| e.is_dated()).map(|e| e.time);
-        if let Some(first) = dated.next() {
-            let last = dated.next_back().unwrap_or(first);
-            spans.push((last - first) as f64 / 86_400.0);
+    let mut tally = Tally::default();
+    tally.add(events);
+    tally.finish()
+}
+
+/// The LTV figures counted profile by profile, over chunks of profiles in profile order (the
+/// events of a chunk at a time; see `campaign::compute`).
+#[derive(Debug)]
+pub struct Tally {
+    per_buyer: Vec<f64>,
+    rows: Vec<LtvByChannels>,
+    orders: u64,
+    spans: Vec<f64>,
+}
+
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally {
+            per_buyer: Vec::new(),
+            rows: BUCKETS
+                .iter()
+                .map(|b| LtvByChannels {
+                    channels: (*b).to_owned(),
+                    ..LtvByChannels::default()
+                })
+                .collect(),
+            orders: 0,
+            spans: Vec::new(),
         }
     }
-    let revenue: f64 = per_buyer.iter().sum();
-    let buyers = per_buyer.len() as u64;
-    per_buyer.sort_by(f64::total_cmp);
-    finish(&mut rows);
-    Ltv {
-        buyers,
-        orders,
-        revenue: round2(revenue),
-        mean: round2(revenue / buyers.max(1) as f64),
-        p25: round2(quantile(&per_buyer, 0.25)),
-        median: round2(quantile(&per_buyer, 0.5)),
-        p75: round2(quantile(&per_buyer, 0.75)),
-        p90: round2(quantile(&per_buyer, 0.9)),
-        orders_per_buyer: round4(orders as f64 / buyers.max(1) as f64),
-        average_order_value: round2(revenue / orders.max(1) as f64),
-        buyers_dated: spans.len() as u64,
-        mean_span_days: round4(spans.iter().sum::<f64>() / spans.len().max(1) as f64),
-        by_channels: rows,
+}
+
+impl Tally {
+    /// Counts the profiles of `events`.
+    pub fn add(&mut self, events: &Events) {
+        for p in 0..events.len() {
+            let row = &mut self.rows[events.channels[p].clamp(1, 3) - 1];
+            row.profiles += 1;
+            let bought: Vec<_> = events.of(p).iter().filter(|e| e.is_purchase()).collect();
+            if bought.is_empty() {
+                continue;
+            }
+            let revenue: f64 = bought.iter().map(|e| e.amount).sum();
+            row.buyers += 1;
+            row.revenue += revenue;
+            self.per_buyer.push(revenue);
+            self.orders += bought.len() as u64;
+            let mut dated = bought.iter().filter(|e| e.is_dated()).map(|e| e.time);
+            if let Some(first) = dated.next() {
+                let last = dated.next_back().unwrap_or(first);
+                self.spans.push((last - first) as f64 / 86_400.0);
+            }
+        }
+    }
+
+    /// The figures of every profile counted.
+    pub fn finish(self) -> Ltv {
+        let Tally {
+            mut per_buyer,
+            mut rows,
+            orders,
+            spans,
+        } = self;
+        let revenue: f64 = per_buyer.iter().sum();
+        let buyers = per_buyer.len() as u64;
+        per_buyer.sort_by(f64::total_cmp);
+        finish(&mut rows);
+        Ltv {
+            buyers,
+            orders,
+            revenue: round2(revenue),
+            mean: round2(revenue / buyers.max(1) as f64),
+            p25: round2(quantile(&per_buyer, 0.25)),
+            median: round2(quantile(&per_buyer, 0.5)),
+            p75: round2(quantile(&per_buyer, 0.75)),
+            p90: round2(quantile(&per_buyer, 0.9)),
+            orders_per_buyer: round4(orders as f64 / buyers.max(1) as f64),
+            average_order_value: round2(revenue / orders.max(1) as f64),
+            buyers_dated: spans.len() as u64,
+            mean_span_days: round4(spans.iter().sum::<f64>() / spans.len().max(1) as f64),
+            by_channels: rows,
+        }
     }
 }
 

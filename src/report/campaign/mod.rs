@@ -283,15 +283,28 @@ pub struct CampaignSettings {
     pub touch: std::collections::BTreeMap<String, Touch>,
 }
 
-/// Computes the section.
+/// Profiles whose events are gathered and counted at a time.
+const PROFILES_PER_CHUNK: usize = 1 << 16;
+
+/// Computes the section: the events of a chunk of profiles at a time, counted by every metric
+/// (see `events`).
 pub fn compute(
     extracted: &Extracted,
     profiles: &Profiles,
     settings: &CampaignSettings,
 ) -> Campaign {
+    compute_in_chunks(extracted, profiles, settings, PROFILES_PER_CHUNK)
+}
+
+/// [`compute`] with the events of `per_chunk` profiles at a time.
+fn compute_in_chunks(
+    extracted: &Extracted,
+    profiles: &Profiles,
+    settings: &CampaignSettings,
+    per_chunk: usize,
+) -> Campaign {
     let sources = source_touch(extracted, settings);
     let names: Vec<&str> = extracted.sources.iter().map(|s| s.name.as_str()).collect();
-    let events = events::gather(&extracted.records, profiles);
     let records = &extracted.records;
     let purchases = (0..records.len())
         .filter(|&r| records.amount[r] > 0.0)
@@ -308,16 +321,40 @@ pub fn compute(
         ..Campaign::default()
     };
     campaign.missing = missing_notes(purchases, dated_purchases);
-    if purchases > 0 {
-        campaign.ltv = Some(ltv::compute(&events));
+    let (dated, bought) = periods::bounds_of_records(records, &profiles.of_record, settings.period);
+    let mut ltv = (purchases > 0).then(ltv::Tally::default);
+    let mut multichannel = periods::MultiChannelTally::new(dated, settings.period);
+    let mut retention =
+        (dated_purchases > 0).then(|| periods::RetentionTally::new(bought, settings.period));
+    let mut cross_channel = (dated_purchases > 0).then(ropo::CrossChannelTally::default);
+    let mut ropo = if dated_purchases > 0 {
+        ropo::RopoTally::new(&campaign.sources, &mut campaign.missing)
+    } else {
+        None
+    };
+    for start in (0..profiles.len()).step_by(per_chunk) {
+        let chunk = start..(start + per_chunk).min(profiles.len());
+        let events = events::gather(records, profiles, chunk);
+        if let Some(tally) = &mut ltv {
+            tally.add(&events);
+        }
+        multichannel.add(&events);
+        if let Some(tally) = &mut retention {
+            tally.add(&events);
+        }
+        if let Some(tally) = &mut cross_channel {
+            tally.add(&events);
+        }
+        if let Some(tally) = &mut ropo {
+            tally.add(&events);
+        }
     }
+    campaign.ltv = ltv.map(ltv::Tally::finish);
     campaign.available = dated_purchases > 0;
-    campaign.multichannel = periods::multichannel(&events, settings.period);
-    if dated_purchases > 0 {
-        campaign.retention = Some(periods::retention(&events, settings.period));
-        campaign.cross_channel = Some(ropo::cross_channel(&events, &names));
-        campaign.ropo = ropo::ropo(&events, &campaign.sources, &mut campaign.missing);
-    }
+    campaign.multichannel = multichannel.finish();
+    campaign.retention = retention.map(periods::RetentionTally::finish);
+    campaign.cross_channel = cross_channel.map(|tally| tally.finish(&names));
+    campaign.ropo = ropo.map(ropo::RopoTally::finish);
     if campaign.multichannel.is_none() {
         campaign
             .missing
@@ -466,6 +503,56 @@ mod tests {
         );
         assert_eq!(Unit::of("ltv_median"), Unit::Money);
         assert_eq!(Unit::of("ropo_share"), Unit::Share);
+    }
+
+    /// Counted chunk by chunk (chunks of 1, of 7 and of every profile), the section is what
+    /// each metric computes from the events of all the profiles at once, its bounds taken from
+    /// those events: the computation before the chunking (issue 19).
+    #[test]
+    fn chunked_counting_equals_counting_all_events_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (extracted, _, profiles) = crate::profile::testing::pipeline(dir.path(), 3000);
+        let settings = CampaignSettings::default();
+        let all = events::gather(&extracted.records, &profiles, 0..profiles.len());
+        let names: Vec<&str> = extracted.sources.iter().map(|s| s.name.as_str()).collect();
+        let sources = source_touch(&extracted, &settings);
+        let mut missing = Vec::new();
+        let json = |value: &dyn erased::Json| value.json();
+        let want = [
+            json(&Some(ltv::compute(&all))),
+            json(&periods::multichannel(&all, settings.period)),
+            json(&Some(periods::retention(&all, settings.period))),
+            json(&Some(ropo::cross_channel(&all, &names))),
+            json(&ropo::ropo(&all, &sources, &mut missing)),
+        ];
+        assert!(want.iter().all(|w| w != "null"), "every figure measured");
+        for per_chunk in [1, 7, usize::MAX] {
+            let got = compute_in_chunks(&extracted, &profiles, &settings, per_chunk);
+            assert_eq!(
+                [
+                    json(&got.ltv),
+                    json(&got.multichannel),
+                    json(&got.retention),
+                    json(&got.cross_channel),
+                    json(&got.ropo),
+                ],
+                want,
+                "{per_chunk} profiles a chunk"
+            );
+        }
+    }
+
+    /// `serde_json` of any figure, for comparing them whole.
+    mod erased {
+        pub trait Json {
+            fn json(&self) -> String;
+        }
+
+        impl<T: serde::Serialize> Json for T {
+            fn json(&self) -> String {
+                serde_json::to_string(self).unwrap()
+            }
+        }
     }
 
     #[test]

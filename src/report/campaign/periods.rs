@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::events::{Event, Events};
+use super::events::Events;
 use super::{Period, next_period, period_label, period_of};
 use crate::report::share;
 
@@ -73,8 +73,9 @@ fn calendar(first: (i64, u32), last: (i64, u32), period: Period) -> BTreeMap<(i6
     index
 }
 
+#[cfg(test)]
 fn bounds<'a>(
-    events: impl Iterator<Item = &'a Event>,
+    events: impl Iterator<Item = &'a super::events::Event>,
     period: Period,
 ) -> Option<((i64, u32), (i64, u32))> {
     let periods = events
@@ -86,108 +87,243 @@ fn bounds<'a>(
     })
 }
 
-fn all<'a>(events: &'a Events) -> impl Iterator<Item = &'a Event> + 'a {
+#[cfg(test)]
+fn all<'a>(events: &'a Events) -> impl Iterator<Item = &'a super::events::Event> + 'a {
     (0..events.len()).flat_map(move |p| events.of(p).iter())
 }
 
-/// Retention and churn (call only when a dated purchase exists).
+/// The first and last period keys.
+pub type Bounds = ((i64, u32), (i64, u32));
+
+/// Retention and churn (call only when a dated purchase exists) from all the events at once; a
+/// run counts them chunk by chunk with [`RetentionTally`].
+#[cfg(test)]
 pub fn retention(events: &Events, period: Period) -> Retention {
     let purchases = all(events).filter(|e| e.is_purchase());
-    let Some((first, last)) = bounds(purchases, period) else {
-        return Retention::default();
-    };
-    let index = calendar(first, last, period);
-    let n = index.len();
-    let (mut active, mut new, mut retained) = (vec![0u64; n], vec![0u64; n], vec![0u64; n]);
-    let mut seen: Vec<usize> = Vec::new();
-    for p in 0..events.len() {
-        seen.clear();
-        seen.extend(
-            events
-                .of(p)
-                .iter()
-                .filter(|e| e.is_purchase() && e.is_dated())
-                .map(|e| index[&period_of(e.time, period)]),
-        );
-        seen.sort_unstable();
-        seen.dedup();
-        if let Some(&first) = seen.first() {
-            new[first] += 1;
-        }
-        for (k, &i) in seen.iter().enumerate() {
-            active[i] += 1;
-            retained[i] += u64::from(k > 0 && seen[k - 1] + 1 == i);
+    let mut tally = RetentionTally::new(bounds(purchases, period), period);
+    tally.add(events);
+    tally.finish()
+}
+
+/// The periods from `bounds` (`None`: none) and their indices.
+fn periods_of(bounds: Option<Bounds>, period: Period) -> BTreeMap<(i64, u32), usize> {
+    bounds.map_or_else(BTreeMap::new, |(first, last)| calendar(first, last, period))
+}
+
+/// Retention counted over chunks of profiles (see `campaign::compute`): `bounds` are those of
+/// every profile's dated purchases, known before the first chunk.
+#[derive(Debug)]
+pub struct RetentionTally {
+    period: Period,
+    index: BTreeMap<(i64, u32), usize>,
+    active: Vec<u64>,
+    new: Vec<u64>,
+    retained: Vec<u64>,
+    seen: Vec<usize>,
+}
+
+impl RetentionTally {
+    /// An empty tally over the periods of `bounds` (`None`: no dated purchase).
+    pub fn new(bounds: Option<Bounds>, period: Period) -> RetentionTally {
+        let index = periods_of(bounds, period);
+        let n = index.len();
+        RetentionTally {
+            period,
+            index,
+            active: vec![0; n],
+            new: vec![0; n],
+            retained: vec![0; n],
+            seen: Vec::new(),
         }
     }
-    let labels: Vec<String> = index.keys().map(|&p| period_label(p, period)).collect();
-    let (mut kept, mut before) = (0, 0);
-    let periods = (0..n)
-        .map(|i| {
-            let previous = if i == 0 { 0 } else { active[i - 1] };
-            kept += retained[i];
-            before += previous;
-            RetentionRow {
-                period: labels[i].clone(),
-                active: active[i],
-                new: new[i],
-                retained: retained[i],
-                lost: previous - retained[i],
-                retention_rate: share(retained[i], previous),
-                churn_rate: share(previous - retained[i], previous),
+
+    /// Counts the profiles of `events`.
+    pub fn add(&mut self, events: &Events) {
+        if self.index.is_empty() {
+            return;
+        }
+        let (index, period, seen) = (&self.index, self.period, &mut self.seen);
+        for p in 0..events.len() {
+            seen.clear();
+            seen.extend(
+                events
+                    .of(p)
+                    .iter()
+                    .filter(|e| e.is_purchase() && e.is_dated())
+                    .map(|e| index[&period_of(e.time, period)]),
+            );
+            seen.sort_unstable();
+            seen.dedup();
+            if let Some(&first) = seen.first() {
+                self.new[first] += 1;
             }
-        })
-        .collect();
-    Retention {
-        retention_rate: share(kept, before),
-        churn_rate: share(before - kept, before),
-        periods,
+            for (k, &i) in seen.iter().enumerate() {
+                self.active[i] += 1;
+                self.retained[i] += u64::from(k > 0 && seen[k - 1] + 1 == i);
+            }
+        }
+    }
+
+    /// The retention of every profile counted.
+    pub fn finish(self) -> Retention {
+        if self.index.is_empty() {
+            return Retention::default();
+        }
+        let RetentionTally {
+            period,
+            index,
+            active,
+            new,
+            retained,
+            ..
+        } = self;
+        let labels: Vec<String> = index.keys().map(|&p| period_label(p, period)).collect();
+        let (mut kept, mut before) = (0, 0);
+        let periods = (0..index.len())
+            .map(|i| {
+                let previous = if i == 0 { 0 } else { active[i - 1] };
+                kept += retained[i];
+                before += previous;
+                RetentionRow {
+                    period: labels[i].clone(),
+                    active: active[i],
+                    new: new[i],
+                    retained: retained[i],
+                    lost: previous - retained[i],
+                    retention_rate: share(retained[i], previous),
+                    churn_rate: share(previous - retained[i], previous),
+                }
+            })
+            .collect();
+        Retention {
+            retention_rate: share(kept, before),
+            churn_rate: share(before - kept, before),
+            periods,
+        }
     }
 }
 
-/// Multi-channel activity; `None` when no record is dated.
+/// Multi-channel activity (`None` when no record is dated) from all the events at once; a run
+/// counts it chunk by chunk with [`MultiChannelTally`].
+#[cfg(test)]
 pub fn multichannel(events: &Events, period: Period) -> Option<MultiChannel> {
-    let (first, last) = bounds(all(events), period)?;
-    let index = calendar(first, last, period);
-    let n = index.len();
-    let (mut active, mut multi) = (vec![0u64; n], vec![0u64; n]);
-    let mut seen: Vec<(usize, u16)> = Vec::new();
-    for p in 0..events.len() {
-        seen.clear();
-        seen.extend(
-            events
-                .of(p)
-                .iter()
-                .filter(|e| e.is_dated())
-                .map(|e| (index[&period_of(e.time, period)], e.source)),
-        );
-        seen.sort_unstable();
-        seen.dedup();
-        for (k, &(i, _)) in seen.iter().enumerate() {
-            let first_of_period = k == 0 || seen[k - 1].0 != i;
-            let second_source = k > 0 && seen[k - 1].0 == i && (k < 2 || seen[k - 2].0 != i);
-            active[i] += u64::from(first_of_period);
-            multi[i] += u64::from(second_source);
+    let mut tally = MultiChannelTally::new(bounds(all(events), period), period);
+    tally.add(events);
+    tally.finish()
+}
+
+/// Multi-channel activity counted over chunks of profiles: `bounds` are those of every
+/// profile's dated events, known before the first chunk.
+#[derive(Debug)]
+pub struct MultiChannelTally {
+    period: Period,
+    index: BTreeMap<(i64, u32), usize>,
+    active: Vec<u64>,
+    multi: Vec<u64>,
+    seen: Vec<(usize, u16)>,
+}
+
+impl MultiChannelTally {
+    /// An empty tally over the periods of `bounds` (`None`: no dated event).
+    pub fn new(bounds: Option<Bounds>, period: Period) -> MultiChannelTally {
+        let index = periods_of(bounds, period);
+        let n = index.len();
+        MultiChannelTally {
+            period,
+            index,
+            active: vec![0; n],
+            multi: vec![0; n],
+            seen: Vec::new(),
         }
     }
-    let periods: Vec<MultiChannelRow> = index
-        .keys()
-        .enumerate()
-        .map(|(i, &p)| MultiChannelRow {
-            period: period_label(p, period),
-            active: active[i],
-            multichannel: multi[i],
-            share: share(multi[i], active[i]),
+
+    /// Counts the profiles of `events`.
+    pub fn add(&mut self, events: &Events) {
+        if self.index.is_empty() {
+            return;
+        }
+        let (index, period, seen) = (&self.index, self.period, &mut self.seen);
+        for p in 0..events.len() {
+            seen.clear();
+            seen.extend(
+                events
+                    .of(p)
+                    .iter()
+                    .filter(|e| e.is_dated())
+                    .map(|e| (index[&period_of(e.time, period)], e.source)),
+            );
+            seen.sort_unstable();
+            seen.dedup();
+            for (k, &(i, _)) in seen.iter().enumerate() {
+                let first_of_period = k == 0 || seen[k - 1].0 != i;
+                let second_source = k > 0 && seen[k - 1].0 == i && (k < 2 || seen[k - 2].0 != i);
+                self.active[i] += u64::from(first_of_period);
+                self.multi[i] += u64::from(second_source);
+            }
+        }
+    }
+
+    /// The activity of every profile counted; `None` without a dated event.
+    pub fn finish(self) -> Option<MultiChannel> {
+        if self.index.is_empty() {
+            return None;
+        }
+        let MultiChannelTally {
+            period,
+            index,
+            active,
+            multi,
+            ..
+        } = self;
+        let periods: Vec<MultiChannelRow> = index
+            .keys()
+            .enumerate()
+            .map(|(i, &p)| MultiChannelRow {
+                period: period_label(p, period),
+                active: active[i],
+                multichannel: multi[i],
+                share: share(multi[i], active[i]),
+            })
+            .collect();
+        Some(MultiChannel {
+            share: share(multi.iter().sum(), active.iter().sum()),
+            periods,
         })
-        .collect();
-    Some(MultiChannel {
-        share: share(multi.iter().sum(), active.iter().sum()),
-        periods,
-    })
+    }
+}
+
+/// The bounds of the dated records among `records` that belong to a profile, and of those of
+/// them that are purchases: the bounds [`multichannel`] and [`retention`] take from their
+/// events, found in one pass over the record columns, before any events are gathered.
+pub fn bounds_of_records(
+    records: &crate::extract::Records,
+    in_profile: &[u32],
+    period: Period,
+) -> (Option<Bounds>, Option<Bounds>) {
+    // The earliest and latest time of each kind.
+    type Span = Option<(i64, i64)>;
+    let (mut dated, mut bought): (Span, Span) = (None, None);
+    let widen = |b: &mut Span, t: i64| {
+        *b = Some(b.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
+    };
+    let columns = records.time_min.iter().zip(&records.amount).zip(in_profile);
+    for ((&time, &amount), &profile) in columns {
+        if time == crate::extract::NO_TIME || profile == crate::graph::NONE {
+            continue;
+        }
+        widen(&mut dated, time);
+        if amount > 0.0 {
+            widen(&mut bought, time);
+        }
+    }
+    let keys = |b: Span| b.map(|(lo, hi)| (period_of(lo, period), period_of(hi, period)));
+    (keys(dated), keys(bought))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::campaign::Event;
 
     const DAY: i64 = 86_400;
     /// 2025-01-15 00:00 UTC.

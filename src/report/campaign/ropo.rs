@@ -60,99 +60,158 @@ pub struct CrossChannelRow {
 }
 
 /// ROPO; `None` (with the reason pushed to `missing`) without both online and offline sources.
+/// From all the events at once; a run counts it chunk by chunk with [`RopoTally`].
+#[cfg(test)]
 pub fn ropo(events: &Events, sources: &[SourceTouch], missing: &mut Vec<String>) -> Option<Ropo> {
-    let touch: Vec<Option<Touch>> = sources.iter().map(SourceTouch::parsed).collect();
-    let named = |t: &str| -> Vec<String> {
-        sources
-            .iter()
-            .filter(|s| s.touch == t)
-            .map(|s| s.source.clone())
-            .collect()
-    };
-    let has = |t| touch.contains(&Some(t));
-    if !has(Touch::Offline) || !has(Touch::Online) {
-        missing.push(
-            "ROPO needs an online and an offline source: tag them with `channel = \"online\"` \
-             or `channel = \"offline\"` under [sources.<name>] in omni.toml"
-                .to_owned(),
-        );
-        return None;
-    }
-    let is = |source: u16, t: Touch| touch[source as usize] == Some(t);
-    let (mut offline_buyers, mut online_first) = (0, 0);
-    for p in 0..events.len() {
-        let evs = events.of(p);
-        let first_offline = evs
-            .iter()
-            .filter(|e| e.is_purchase() && e.is_dated() && is(e.source, Touch::Offline))
-            .map(|e| e.time)
-            .min();
-        let Some(first_offline) = first_offline else {
-            continue;
-        };
-        offline_buyers += 1;
-        let online_before = evs
-            .iter()
-            .any(|e| e.is_dated() && e.time < first_offline && is(e.source, Touch::Online));
-        online_first += u64::from(online_before);
-    }
-    Some(Ropo {
-        offline_buyers,
-        online_first,
-        share: share(online_first, offline_buyers),
-        online_sources: named("online"),
-        offline_sources: named("offline"),
-    })
+    let mut tally = RopoTally::new(sources, missing)?;
+    tally.add(events);
+    Some(tally.finish())
 }
 
-/// Cross-channel conversion (call only when a dated purchase exists).
-pub fn cross_channel(events: &Events, names: &[&str]) -> CrossChannel {
-    let mut pairs: BTreeMap<(u16, u16), Vec<f64>> = BTreeMap::new();
-    for p in 0..events.len() {
-        let evs = events.of(p);
-        // Undated events sort first; the earliest dated ones follow.
-        let Some(purchase) = evs.iter().find(|e| e.is_purchase() && e.is_dated()) else {
-            continue;
+/// ROPO counted over chunks of profiles (see `campaign::compute`).
+#[derive(Debug)]
+pub struct RopoTally {
+    touch: Vec<Option<Touch>>,
+    online_sources: Vec<String>,
+    offline_sources: Vec<String>,
+    offline_buyers: u64,
+    online_first: u64,
+}
+
+impl RopoTally {
+    /// An empty tally; `None` (with the reason pushed to `missing`) without both online and
+    /// offline sources.
+    pub fn new(sources: &[SourceTouch], missing: &mut Vec<String>) -> Option<RopoTally> {
+        let touch: Vec<Option<Touch>> = sources.iter().map(SourceTouch::parsed).collect();
+        let named = |t: &str| -> Vec<String> {
+            sources
+                .iter()
+                .filter(|s| s.touch == t)
+                .map(|s| s.source.clone())
+                .collect()
         };
-        let contact = evs
-            .iter()
-            .find(|e| e.is_dated())
-            .expect("the purchase is dated");
-        let days = (purchase.time - contact.time) as f64 / 86_400.0;
-        pairs
-            .entry((contact.source, purchase.source))
-            .or_default()
-            .push(days);
-    }
-    let buyers: u64 = pairs.values().map(|d| d.len() as u64).sum();
-    let mut all: Vec<f64> = pairs.values().flatten().copied().collect();
-    all.sort_by(f64::total_cmp);
-    let cross: u64 = pairs
-        .iter()
-        .filter(|((c, b), _)| c != b)
-        .map(|(_, d)| d.len() as u64)
-        .sum();
-    let mut rows: Vec<CrossChannelRow> = pairs
-        .into_iter()
-        .map(|((c, b), mut days)| {
-            days.sort_by(f64::total_cmp);
-            CrossChannelRow {
-                first_contact: names[c as usize].to_owned(),
-                first_purchase: names[b as usize].to_owned(),
-                buyers: days.len() as u64,
-                median_days: round4(quantile(&days, 0.5)),
-                mean_days: round4(days.iter().sum::<f64>() / days.len() as f64),
-            }
+        let has = |t| touch.contains(&Some(t));
+        if !has(Touch::Offline) || !has(Touch::Online) {
+            missing.push(
+                "ROPO needs an online and an offline source: tag them with `channel = \"online\"` \
+                 or `channel = \"offline\"` under [sources.<name>] in omni.toml"
+                    .to_owned(),
+            );
+            return None;
+        }
+        Some(RopoTally {
+            online_sources: named("online"),
+            offline_sources: named("offline"),
+            touch,
+            offline_buyers: 0,
+            online_first: 0,
         })
-        .collect();
-    rows.sort_by_key(|r| std::cmp::Reverse(r.buyers));
-    CrossChannel {
-        buyers,
-        cross_channel: cross,
-        share: share(cross, buyers),
-        median_days: round4(quantile(&all, 0.5)),
-        mean_days: round4(all.iter().sum::<f64>() / all.len().max(1) as f64),
-        pairs: rows,
+    }
+
+    /// Counts the profiles of `events`.
+    pub fn add(&mut self, events: &Events) {
+        let touch = &self.touch;
+        let is = |source: u16, t: Touch| touch[source as usize] == Some(t);
+        for p in 0..events.len() {
+            let evs = events.of(p);
+            let first_offline = evs
+                .iter()
+                .filter(|e| e.is_purchase() && e.is_dated() && is(e.source, Touch::Offline))
+                .map(|e| e.time)
+                .min();
+            let Some(first_offline) = first_offline else {
+                continue;
+            };
+            self.offline_buyers += 1;
+            let online_before = evs
+                .iter()
+                .any(|e| e.is_dated() && e.time < first_offline && is(e.source, Touch::Online));
+            self.online_first += u64::from(online_before);
+        }
+    }
+
+    /// ROPO over every profile counted.
+    pub fn finish(self) -> Ropo {
+        Ropo {
+            offline_buyers: self.offline_buyers,
+            online_first: self.online_first,
+            share: share(self.online_first, self.offline_buyers),
+            online_sources: self.online_sources,
+            offline_sources: self.offline_sources,
+        }
+    }
+}
+
+/// Cross-channel conversion (call only when a dated purchase exists) from all the events at
+/// once; a run counts it chunk by chunk with [`CrossChannelTally`].
+#[cfg(test)]
+pub fn cross_channel(events: &Events, names: &[&str]) -> CrossChannel {
+    let mut tally = CrossChannelTally::default();
+    tally.add(events);
+    tally.finish(names)
+}
+
+/// Cross-channel conversion counted over chunks of profiles: per (first contact's source,
+/// first purchase's source), the days between them of each buyer.
+#[derive(Debug, Default)]
+pub struct CrossChannelTally {
+    pairs: BTreeMap<(u16, u16), Vec<f64>>,
+}
+
+impl CrossChannelTally {
+    /// Counts the profiles of `events`.
+    pub fn add(&mut self, events: &Events) {
+        for p in 0..events.len() {
+            let evs = events.of(p);
+            // Undated events sort first; the earliest dated ones follow.
+            let Some(purchase) = evs.iter().find(|e| e.is_purchase() && e.is_dated()) else {
+                continue;
+            };
+            let contact = evs
+                .iter()
+                .find(|e| e.is_dated())
+                .expect("the purchase is dated");
+            let days = (purchase.time - contact.time) as f64 / 86_400.0;
+            self.pairs
+                .entry((contact.source, purchase.source))
+                .or_default()
+                .push(days);
+        }
+    }
+
+    /// The conversion over every profile counted, sources named by `names`.
+    pub fn finish(self, names: &[&str]) -> CrossChannel {
+        let pairs = self.pairs;
+        let buyers: u64 = pairs.values().map(|d| d.len() as u64).sum();
+        let mut all: Vec<f64> = pairs.values().flatten().copied().collect();
+        all.sort_by(f64::total_cmp);
+        let cross: u64 = pairs
+            .iter()
+            .filter(|((c, b), _)| c != b)
+            .map(|(_, d)| d.len() as u64)
+            .sum();
+        let mut rows: Vec<CrossChannelRow> = pairs
+            .into_iter()
+            .map(|((c, b), mut days)| {
+                days.sort_by(f64::total_cmp);
+                CrossChannelRow {
+                    first_contact: names[c as usize].to_owned(),
+                    first_purchase: names[b as usize].to_owned(),
+                    buyers: days.len() as u64,
+                    median_days: round4(quantile(&days, 0.5)),
+                    mean_days: round4(days.iter().sum::<f64>() / days.len() as f64),
+                }
+            })
+            .collect();
+        rows.sort_by_key(|r| std::cmp::Reverse(r.buyers));
+        CrossChannel {
+            buyers,
+            cross_channel: cross,
+            share: share(cross, buyers),
+            median_days: round4(quantile(&all, 0.5)),
+            mean_days: round4(all.iter().sum::<f64>() / all.len().max(1) as f64),
+            pairs: rows,
+        }
     }
 }
 
