@@ -315,6 +315,7 @@ pub fn extract_planned(
         let source = extract_file(index as u16, file, planned, normalizers, &mut out, progress)?;
         out.sources.push(source);
     }
+    crate::normalize::phone::release_thread_utils();
     Ok(out)
 }
 

@@ -27,7 +27,7 @@
 //! or landline) is not considered.
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use rlibphonenumber::{
     PHONE_NUMBER_UTIL, PhoneNumberFormat, PhoneNumberType, PhoneNumberUtil, enums::Region,
@@ -376,9 +376,9 @@ thread_local! {
     /// workers, sent every match through `regex`'s shared pool of caches (a mutex per search:
     /// about 3% of a run on the international benchmark set, issue 19). Same metadata, same
     /// answers. Built only once the thread has parsed [`OWN_UTIL_AFTER`] numbers: building one
-    /// compiles its regexes (about 15 ms), which a run of a few files would notice.
-    static UTIL: PhoneNumberUtil =
-        PhoneNumberUtil::new().expect("libphonenumber's compiled metadata loads");
+    /// compiles its regexes (about 15 ms), which a run of a few files would notice. Dropped
+    /// by [`release_thread_utils`].
+    static UTIL: RefCell<Option<PhoneNumberUtil>> = const { RefCell::new(None) };
     /// Numbers this thread has parsed with libphonenumber.
     static PARSED: Cell<u32> = const { Cell::new(0) };
 }
@@ -396,8 +396,25 @@ fn with_util<T>(f: impl FnOnce(&PhoneNumberUtil) -> T) -> T {
     if parsed < OWN_UTIL_AFTER {
         f(&PHONE_NUMBER_UTIL)
     } else {
-        UTIL.with(f)
+        UTIL.with_borrow_mut(|util| {
+            f(util.get_or_insert_with(|| {
+                PhoneNumberUtil::new().expect("libphonenumber's compiled metadata loads")
+            }))
+        })
     }
+}
+
+/// Drops the libphonenumber of this thread and of every rayon worker, with the regex caches
+/// they grew, once the numbers of a run are parsed (`extract`): kept, they were about 35 MB of
+/// the international benchmark set's memory peak, which comes later (issue 19). A thread that
+/// parses again starts over, with the global util first.
+pub fn release_thread_utils() {
+    fn release() {
+        UTIL.with_borrow_mut(|util| *util = None);
+        PARSED.with(|n| n.set(0));
+    }
+    rayon::broadcast(|_| release());
+    release();
 }
 
 fn parse_with_library(value: &str, region: Option<Region>) -> Result<String, RejectReason> {
@@ -541,6 +558,30 @@ mod tests {
 
     /// Each thread parses with its own libphonenumber (`UTIL`): threads that parse the same
     /// spellings, at once, get what one thread alone gets.
+    /// Released utils: the thread goes back to the global util, then builds its own again,
+    /// and every parse gives what it gave before.
+    #[test]
+    fn released_utils_parse_alike_again() {
+        let normalizer = PhoneNormalizer::new(Some("GB")).expect("known region");
+        let parse = || normalizer.normalize("020 7946 0958", None);
+        let want = parse();
+        assert_eq!(want.as_deref(), Ok("+442079460958"));
+        for _ in 0..=OWN_UTIL_AFTER {
+            assert_eq!(parse(), want);
+        }
+        assert!(
+            UTIL.with_borrow(Option::is_some),
+            "the thread built its own"
+        );
+        release_thread_utils();
+        assert!(UTIL.with_borrow(Option::is_none), "and dropped it");
+        assert_eq!(PARSED.with(Cell::get), 0);
+        for _ in 0..=OWN_UTIL_AFTER {
+            assert_eq!(parse(), want);
+        }
+        assert!(UTIL.with_borrow(Option::is_some), "then built it again");
+    }
+
     #[test]
     fn every_thread_parses_alike() {
         let cells = [
