@@ -203,6 +203,9 @@ impl<'a> Run<'a> {
             }
             false => None,
         };
+        // Linked: nothing interns any more (`Interner::release_index`).
+        read.snapshot.extracted.interner.release_index();
+        memory::release_freed();
         Ok(Linked {
             clusters,
             carried_records,
