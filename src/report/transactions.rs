@@ -173,20 +173,16 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
     let mut sources: Vec<u16> = Vec::new();
     let mut delays: Vec<i64> = Vec::new();
     let mut buyers_without_time = 0u64;
-    let bought_records = Purchased::records(records, profiles);
-    let mut purchases = Purchased::default();
+    let purchases = Purchased::gather(records, profiles);
+    let mut bought: Vec<Bought> = Vec::new();
     for (p, profile) in profiles.iter().enumerate() {
-        if p % purchases_per_chunk(profiles.len()) == 0 {
-            let chunk = p..(p + purchases_per_chunk(profiles.len())).min(profiles.len());
-            purchases.gather(records, profiles, &bought_records, chunk);
-        }
         let channels = profile.sources.len();
         if rows.len() < channels {
             rows.resize_with(channels, ChannelCountRow::default);
         }
         let row = &mut rows[channels - 1];
         row.profiles += 1;
-        let bought = purchases.of(p);
+        purchases.of(p, records, &mut bought);
         if bought.is_empty() {
             continue;
         }
@@ -262,88 +258,69 @@ struct Bought {
     time_min: i64,
 }
 
-/// Profiles whose purchases are held at a time: an eighth of them (see [`Purchased`]).
-fn purchases_per_chunk(profiles: usize) -> usize {
-    profiles.div_ceil(8).max(1)
-}
-
-/// The purchases of a chunk of profiles, profile after profile (in record order within a
-/// profile), gathered by walking the run's purchase records in run order: the walk reads the
+/// Every profile's purchase records, profile after profile (in record order within a
+/// profile), grouped by one counting sort over the records in run order: the walk reads the
 /// record columns sequentially, where looking up each profile's records would jump all over
-/// them. An eighth of the profiles at a time, so the purchases of every profile are never held
-/// at once (issue 19: 45 MB at 1M people, alive at the run's memory peak), for eight walks over
-/// the purchase records' indices.
+/// them. Record indices only (8 bytes a purchase with the ends); each profile's amounts, sources
+/// and times are read when it is counted. Holding those for every profile at once was 45 MB at
+/// 1M people, alive at the run's memory peak (issue 19).
 #[derive(Debug, Default)]
 struct Purchased {
-    /// The profiles gathered.
-    chunk: std::ops::Range<usize>,
-    /// Per profile of the chunk, the end of its purchases in `items`.
+    /// Per profile, the end of its purchases in `records`.
     ends: Vec<u32>,
-    items: Vec<Bought>,
+    records: Vec<u32>,
 }
 
 impl Purchased {
-    /// The records that are purchases of some profile, in run order.
-    fn records(records: &crate::extract::Records, profiles: &Profiles) -> Vec<u32> {
-        let columns = records.amount.iter().zip(&profiles.of_record);
-        (0u32..)
-            .zip(columns)
-            .filter(|&(_, (&amount, &p))| p != crate::graph::NONE && amount > 0.0)
-            .map(|(r, _)| r)
-            .collect()
-    }
-
-    /// Gathers the purchases of profiles `chunk`, from `bought` (see [`Purchased::records`]).
-    fn gather(
-        &mut self,
-        records: &crate::extract::Records,
-        profiles: &Profiles,
-        bought: &[u32],
-        chunk: std::ops::Range<usize>,
-    ) {
-        let of = |r: u32| {
-            let p = profiles.of_record[r as usize] as usize;
-            chunk.contains(&p).then(|| p - chunk.start)
+    fn gather(records: &crate::extract::Records, profiles: &Profiles) -> Purchased {
+        let bought = |r: usize| {
+            let p = profiles.of_record[r];
+            (p != crate::graph::NONE && records.amount[r] > 0.0).then_some(p as usize)
         };
-        self.ends.clear();
-        self.ends.resize(chunk.len(), 0);
-        for &r in bought {
-            if let Some(p) = of(r) {
-                self.ends[p] += 1;
+        let mut ends = vec![0u32; profiles.len()];
+        for r in 0..records.len() {
+            if let Some(p) = bought(r) {
+                ends[p] += 1;
             }
         }
         let mut total = 0u32;
-        for e in &mut self.ends {
+        for e in &mut ends {
             total += *e;
             *e = total;
         }
         // Filled from each profile's end backwards, so the records are walked last to first;
-        // the ends are moved back to the starts on the way, and put back after.
-        self.items.clear();
-        self.items.resize(total as usize, Bought::default());
-        for &r in bought.iter().rev() {
-            if let Some(p) = of(r) {
-                self.ends[p] -= 1;
-                self.items[self.ends[p] as usize] = Bought {
-                    amount: records.amount[r as usize],
-                    source: records.source[r as usize],
-                    time_min: records.time_min[r as usize],
-                };
+        // the ends move back to the starts on the way, and are put back after.
+        let mut order = vec![0u32; total as usize];
+        for r in (0..records.len()).rev() {
+            if let Some(p) = bought(r) {
+                ends[p] -= 1;
+                order[ends[p] as usize] = r as u32;
             }
         }
         // `ends[p]` is now profile p's start, which is profile p - 1's end.
-        if let Some(last) = self.ends.len().checked_sub(1) {
-            self.ends.rotate_left(1);
-            self.ends[last] = total;
+        if let Some(last) = ends.len().checked_sub(1) {
+            ends.rotate_left(1);
+            ends[last] = total;
         }
-        self.chunk = chunk;
+        Purchased {
+            ends,
+            records: order,
+        }
     }
 
-    /// The purchases of profile `p` (of the chunk gathered last).
-    fn of(&self, p: usize) -> &[Bought] {
-        let i = p - self.chunk.start;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.items[start..self.ends[i] as usize]
+    /// Profile `p`'s purchases, into `out` (cleared first).
+    fn of(&self, p: usize, records: &crate::extract::Records, out: &mut Vec<Bought>) {
+        let start = if p == 0 { 0 } else { self.ends[p - 1] as usize };
+        out.clear();
+        out.extend(
+            self.records[start..self.ends[p] as usize]
+                .iter()
+                .map(|&r| Bought {
+                    amount: records.amount[r as usize],
+                    source: records.source[r as usize],
+                    time_min: records.time_min[r as usize],
+                }),
+        );
     }
 }
 
@@ -457,11 +434,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (extracted, _, profiles) = crate::profile::testing::pipeline(dir.path(), 3000);
         let records = &extracted.records;
-        let bought = Purchased::records(records, &profiles);
-        // Profile `p`'s purchases as gathered, checked against its records; whether it has any.
-        let check = |purchases: &Purchased, p: usize| {
-            let expected: Vec<(u64, u16, i64)> = profiles
-                .get(p)
+        let purchases = Purchased::gather(records, &profiles);
+        let mut got = Vec::new();
+        let mut buyers = 0;
+        for (p, profile) in profiles.iter().enumerate() {
+            let expected: Vec<(u64, u16, i64)> = profile
                 .records
                 .iter()
                 .map(|&r| r as usize)
@@ -474,24 +451,14 @@ mod tests {
                     )
                 })
                 .collect();
-            let got: Vec<(u64, u16, i64)> = purchases
-                .of(p)
+            purchases.of(p, records, &mut got);
+            let got: Vec<(u64, u16, i64)> = got
                 .iter()
                 .map(|b| (b.amount.to_bits(), b.source, b.time_min))
                 .collect();
             assert_eq!(got, expected, "profile {p}");
-            !got.is_empty()
-        };
-        let mut purchases = Purchased::default();
-        // Chunks of one profile and of seven, then of every profile (the buffers reused).
-        for (chunk, p) in [(0..1, 0), (7..14, 10), (7..14, 13), (14..21, 16)] {
-            purchases.gather(records, &profiles, &bought, chunk);
-            check(&purchases, p);
+            buyers += usize::from(!got.is_empty());
         }
-        purchases.gather(records, &profiles, &bought, 0..profiles.len());
-        let buyers = (0..profiles.len())
-            .filter(|&p| check(&purchases, p))
-            .count();
         assert!(buyers > 100, "{buyers} buyers");
     }
 
