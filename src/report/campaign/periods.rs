@@ -105,6 +105,14 @@ pub fn retention(events: &Events, period: Period) -> Retention {
     tally.finish()
 }
 
+/// `seen` set to `items`, sorted, each once (one profile's periods, reusing the buffer).
+fn distinct_into<T: Ord>(seen: &mut Vec<T>, items: impl Iterator<Item = T>) {
+    seen.clear();
+    seen.extend(items);
+    seen.sort_unstable();
+    seen.dedup();
+}
+
 /// The periods from `bounds` (`None`: none) and their indices.
 fn periods_of(bounds: Option<Bounds>, period: Period) -> BTreeMap<(i64, u32), usize> {
     bounds.map_or_else(BTreeMap::new, |(first, last)| calendar(first, last, period))
@@ -144,16 +152,11 @@ impl RetentionTally {
         }
         let (index, period, seen) = (&self.index, self.period, &mut self.seen);
         for p in 0..events.len() {
-            seen.clear();
-            seen.extend(
-                events
-                    .of(p)
-                    .iter()
-                    .filter(|e| e.is_purchase() && e.is_dated())
-                    .map(|e| index[&period_of(e.time, period)]),
-            );
-            seen.sort_unstable();
-            seen.dedup();
+            let kept = events
+                .of(p)
+                .iter()
+                .filter(|e| e.is_purchase() && e.is_dated());
+            distinct_into(seen, kept.map(|e| index[&period_of(e.time, period)]));
             if let Some(&first) = seen.first() {
                 self.new[first] += 1;
             }
@@ -244,16 +247,11 @@ impl MultiChannelTally {
         }
         let (index, period, seen) = (&self.index, self.period, &mut self.seen);
         for p in 0..events.len() {
-            seen.clear();
-            seen.extend(
-                events
-                    .of(p)
-                    .iter()
-                    .filter(|e| e.is_dated())
-                    .map(|e| (index[&period_of(e.time, period)], e.source)),
+            let kept = events.of(p).iter().filter(|e| e.is_dated());
+            distinct_into(
+                seen,
+                kept.map(|e| (index[&period_of(e.time, period)], e.source)),
             );
-            seen.sort_unstable();
-            seen.dedup();
             for (k, &(i, _)) in seen.iter().enumerate() {
                 let first_of_period = k == 0 || seen[k - 1].0 != i;
                 let second_source = k > 0 && seen[k - 1].0 == i && (k < 2 || seen[k - 2].0 != i);
