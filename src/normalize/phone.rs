@@ -405,7 +405,7 @@ fn with_util<T>(f: impl FnOnce(&PhoneNumberUtil) -> T) -> T {
 }
 
 /// Drops the libphonenumber of this thread and of every rayon worker, with the regex caches
-/// they grew, once the numbers of a run are parsed (`extract`): kept, they were about 35 MB of
+/// they grew, once the numbers of a run are parsed (`extract`): kept, they added about 28 MB to
 /// the international benchmark set's memory peak, which comes later (issue 19). A thread that
 /// parses again starts over, with the global util first.
 pub fn release_thread_utils() {
