@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{round2, round4, share};
 use crate::extract::{Extracted, NO_TIME, RecordStatus};
-use crate::profile::Profiles;
+use crate::profile::{Profile, Profiles};
 
 const SECONDS_PER_DAY: f64 = 86_400.0;
 
@@ -173,16 +173,15 @@ pub fn compute(extracted: &Extracted, profiles: &Profiles) -> Transactions {
     let mut sources: Vec<u16> = Vec::new();
     let mut delays: Vec<i64> = Vec::new();
     let mut buyers_without_time = 0u64;
-    let purchases = Purchased::gather(records, profiles);
     let mut bought: Vec<Bought> = Vec::new();
-    for (p, profile) in profiles.iter().enumerate() {
+    for profile in profiles.iter() {
         let channels = profile.sources.len();
         if rows.len() < channels {
             rows.resize_with(channels, ChannelCountRow::default);
         }
         let row = &mut rows[channels - 1];
         row.profiles += 1;
-        purchases.of(p, records, &mut bought);
+        purchases_of(&profile, records, &mut bought);
         if bought.is_empty() {
             continue;
         }
@@ -258,70 +257,23 @@ struct Bought {
     time_min: i64,
 }
 
-/// Every profile's purchase records, profile after profile (in record order within a
-/// profile), grouped by one counting sort over the records in run order: the walk reads the
-/// record columns sequentially, where looking up each profile's records would jump all over
-/// them. Record indices only (8 bytes a purchase with the ends); each profile's amounts, sources
-/// and times are read when it is counted. Holding those for every profile at once was 45 MB at
-/// 1M people, alive at the run's memory peak (issue 19).
-#[derive(Debug, Default)]
-struct Purchased {
-    /// Per profile, the end of its purchases in `records`.
-    ends: Vec<u32>,
-    records: Vec<u32>,
-}
-
-impl Purchased {
-    fn gather(records: &crate::extract::Records, profiles: &Profiles) -> Purchased {
-        let bought = |r: usize| {
-            let p = profiles.of_record[r];
-            (p != crate::graph::NONE && records.amount[r] > 0.0).then_some(p as usize)
-        };
-        let mut ends = vec![0u32; profiles.len()];
-        for r in 0..records.len() {
-            if let Some(p) = bought(r) {
-                ends[p] += 1;
-            }
-        }
-        let mut total = 0u32;
-        for e in &mut ends {
-            total += *e;
-            *e = total;
-        }
-        // Filled from each profile's end backwards, so the records are walked last to first;
-        // the ends move back to the starts on the way, and are put back after.
-        let mut order = vec![0u32; total as usize];
-        for r in (0..records.len()).rev() {
-            if let Some(p) = bought(r) {
-                ends[p] -= 1;
-                order[ends[p] as usize] = r as u32;
-            }
-        }
-        // `ends[p]` is now profile p's start, which is profile p - 1's end.
-        if let Some(last) = ends.len().checked_sub(1) {
-            ends.rotate_left(1);
-            ends[last] = total;
-        }
-        Purchased {
-            ends,
-            records: order,
-        }
-    }
-
-    /// Profile `p`'s purchases, into `out` (cleared first).
-    fn of(&self, p: usize, records: &crate::extract::Records, out: &mut Vec<Bought>) {
-        let start = if p == 0 { 0 } else { self.ends[p - 1] as usize };
-        out.clear();
-        out.extend(
-            self.records[start..self.ends[p] as usize]
-                .iter()
-                .map(|&r| Bought {
-                    amount: records.amount[r as usize],
-                    source: records.source[r as usize],
-                    time_min: records.time_min[r as usize],
-                }),
-        );
-    }
+/// The purchases of `profile`, in record order, into `out` (cleared first): read from its
+/// records as it is counted, so no stage holds every profile's purchases at once (45 MB at 1M
+/// people, alive at the run's memory peak; issue 19).
+fn purchases_of(profile: &Profile<'_>, records: &crate::extract::Records, out: &mut Vec<Bought>) {
+    out.clear();
+    out.extend(
+        profile
+            .records
+            .iter()
+            .map(|&r| r as usize)
+            .filter(|&r| records.amount[r] > 0.0)
+            .map(|r| Bought {
+                amount: records.amount[r],
+                source: records.source[r],
+                time_min: records.time_min[r],
+            }),
+    );
 }
 
 /// Purchases (count, revenue) of records that belong to no profile.
@@ -427,39 +379,49 @@ mod tests {
         assert_eq!(fp.p90_days, 400.0);
     }
 
-    /// The purchases gathered in run order are each profile's records with an amount above
-    /// zero, in record order (so revenues sum to the same bits as before the gathering).
+    /// A profile's purchases are its records with an amount above zero (not zero, refunds or
+    /// missing amounts), in record order (so revenues sum to the same bits in every run).
     #[test]
-    fn purchases_gathered_in_run_order_are_each_profiles_own() {
-        let dir = tempfile::tempdir().unwrap();
-        let (extracted, _, profiles) = crate::profile::testing::pipeline(dir.path(), 3000);
-        let records = &extracted.records;
-        let purchases = Purchased::gather(records, &profiles);
-        let mut got = Vec::new();
-        let mut buyers = 0;
-        for (p, profile) in profiles.iter().enumerate() {
-            let expected: Vec<(u64, u16, i64)> = profile
-                .records
-                .iter()
-                .map(|&r| r as usize)
-                .filter(|&r| records.amount[r] > 0.0)
-                .map(|r| {
-                    (
-                        records.amount[r].to_bits(),
-                        records.source[r],
-                        records.time_min[r],
-                    )
-                })
-                .collect();
-            purchases.of(p, records, &mut got);
-            let got: Vec<(u64, u16, i64)> = got
-                .iter()
-                .map(|b| (b.amount.to_bits(), b.source, b.time_min))
-                .collect();
-            assert_eq!(got, expected, "profile {p}");
-            buyers += usize::from(!got.is_empty());
+    fn a_profiles_purchases_are_its_records_with_an_amount_above_zero() {
+        let mut records = crate::extract::Records::default();
+        for (source, amount, time) in [
+            (0, 5.0, 10),
+            (1, 0.0, 20),
+            (1, -3.0, 30),
+            (2, f64::NAN, 40),
+            (2, 2.5, NO_TIME),
+            (0, 7.0, 60),
+        ] {
+            let fields = crate::extract::RecordFields {
+                time_min: time,
+                time_max: time,
+                amount,
+                ..Default::default()
+            };
+            records.push(source, 1, RecordStatus::Identified, &fields, &[0]);
         }
-        assert!(buyers > 100, "{buyers} buyers");
+        let profile = crate::profile::Profile {
+            id: crate::profile::ids::ProfileId(1),
+            records: &[0, 1, 2, 3, 4],
+            sources: &[0, 1, 2],
+            identifiers: &[0],
+            name: None,
+            first_seen: 10,
+            last_seen: 40,
+            purchases: 2,
+            amount_total: 7.5,
+        };
+        let mut got = vec![Bought::default(); 3];
+        purchases_of(&profile, &records, &mut got);
+        let got: Vec<(f64, u16, i64)> = got
+            .iter()
+            .map(|b| (b.amount, b.source, b.time_min))
+            .collect();
+        assert_eq!(
+            got,
+            [(5.0, 0, 10), (2.5, 2, NO_TIME)],
+            "record 5 is another profile's"
+        );
     }
 
     /// Buyers by the number of sources they bought in, counted buyer by buyer from their
