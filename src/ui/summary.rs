@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use crate::report::Report;
+use crate::report::transactions::FirstPurchase;
 
 /// Renders the summary printed on stdout after `omni merge`: the report, then the files written.
 pub fn render(report: &Report, out_dir: &str, files: &[String]) -> String {
@@ -207,13 +208,23 @@ fn transactions_line(report: &Report) -> Option<String> {
         purchases.records_without_profile,
     );
     if let Some(fp) = &tx.first_purchase {
-        let _ = write!(
-            line,
-            "; first seen before buying: {} of {}, median {:.0} days",
-            fp.contact_came_first, fp.buyers_measured, fp.median_days
-        );
+        line.push_str("; ");
+        line.push_str(&first_purchase_phrase(fp));
     }
     Some(line)
+}
+
+/// How many buyers were seen before their first purchase, and the median delay of those; no
+/// median when none was (it would read as a measured "0 days").
+fn first_purchase_phrase(fp: &FirstPurchase) -> String {
+    let mut phrase = format!(
+        "first seen before buying: {} of {}",
+        fp.contact_came_first, fp.buyers_measured
+    );
+    if fp.contact_came_first > 0 {
+        let _ = write!(phrase, ", median {:.0} days", fp.median_days);
+    }
+    phrase
 }
 
 /// One line of campaign metrics (issue 18), or what the exports lack for them.
@@ -349,5 +360,33 @@ mod tests {
         assert_eq!(count(1, "profile"), "1 profile");
         assert_eq!(count(0, "row"), "0 rows");
         assert_eq!(count(91, "profile"), "91 profiles");
+    }
+
+    fn first_purchase(contact_came_first: u64, median_days: f64) -> FirstPurchase {
+        FirstPurchase {
+            buyers_measured: 29,
+            buyers_without_time: 0,
+            purchase_was_first_contact: 29 - contact_came_first,
+            contact_came_first,
+            median_days,
+            p25_days: 0.0,
+            p75_days: 0.0,
+            p90_days: 0.0,
+            histogram: Vec::new(),
+        }
+    }
+
+    /// With nobody seen before buying there is no delay to take a median of: the line says so
+    /// instead of a measured-looking "median 0 days".
+    #[test]
+    fn first_purchase_median_only_when_some_buyer_was_seen_before() {
+        assert_eq!(
+            first_purchase_phrase(&first_purchase(0, 0.0)),
+            "first seen before buying: 0 of 29"
+        );
+        assert_eq!(
+            first_purchase_phrase(&first_purchase(9, 137.4)),
+            "first seen before buying: 9 of 29, median 137 days"
+        );
     }
 }
