@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::transactions::{ChannelCountRow, Transactions};
+use super::transactions::{ChannelCountRow, FirstPurchase, Transactions};
 use super::{Report, share};
 
 /// Renders the whole report as Markdown.
@@ -179,6 +179,27 @@ fn overlap(s: &mut String, report: &Report) {
     table(s, &header, &rows);
 }
 
+/// The first-purchase paragraph; the delay quantiles only when some buyer was seen before
+/// buying.
+fn first_purchase_line(fp: &FirstPurchase) -> String {
+    let mut line = format!(
+        "First contact → first purchase: {} buyers measured; for {} the purchase was the first \
+         contact; ",
+        fp.buyers_measured, fp.purchase_was_first_contact,
+    );
+    if fp.delays_measured() {
+        let _ = writeln!(
+            line,
+            "the {} seen before buying waited a median {:.1} days (p25 {:.1}, p75 {:.1}, p90 \
+             {:.1}).\n",
+            fp.contact_came_first, fp.median_days, fp.p25_days, fp.p75_days, fp.p90_days,
+        );
+    } else {
+        line.push_str("none was seen before buying.\n\n");
+    }
+    line
+}
+
 fn transactions(s: &mut String, tx: &Transactions) {
     let _ = writeln!(s, "### Transactions\n");
     let Some(p) = &tx.purchases else {
@@ -203,19 +224,7 @@ fn transactions(s: &mut String, tx: &Transactions) {
         .collect();
     table(s, &ChannelCountRow::HEADERS, &rows);
     if let Some(fp) = &tx.first_purchase {
-        let _ = writeln!(
-            s,
-            "First contact → first purchase: {} buyers measured; for {} the purchase was the first \
-             contact; the {} seen before buying waited a median {:.1} days (p25 {:.1}, p75 {:.1}, \
-             p90 {:.1}).\n",
-            fp.buyers_measured,
-            fp.purchase_was_first_contact,
-            fp.contact_came_first,
-            fp.median_days,
-            fp.p25_days,
-            fp.p75_days,
-            fp.p90_days,
-        );
+        s.push_str(&first_purchase_line(fp));
     }
     if !tx.note.is_empty() {
         let _ = writeln!(s, "Note: {}.\n", tx.note);
@@ -386,5 +395,21 @@ mod tests {
         let mut s = String::new();
         table(&mut s, &["a", "b"], &[vec!["x|y".into(), "1".into()]]);
         assert_eq!(s, "| a | b |\n|---|---:|\n| x\\|y | 1 |\n\n");
+    }
+
+    /// Without a buyer seen before buying there are no delays: no "median 0.0 days".
+    #[test]
+    fn first_purchase_delays_only_when_measured() {
+        let none = first_purchase_line(&FirstPurchase::of_29_buyers(0, 0.0));
+        assert_eq!(
+            none,
+            "First contact → first purchase: 29 buyers measured; for 29 the purchase was the \
+             first contact; none was seen before buying.\n\n"
+        );
+        let some = first_purchase_line(&FirstPurchase::of_29_buyers(9, 137.4));
+        assert!(
+            some.ends_with("the 9 seen before buying waited a median 137.4 days (p25 0.0, p75 0.0, p90 0.0).\n\n"),
+            "{some}"
+        );
     }
 }

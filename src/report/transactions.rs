@@ -137,6 +137,33 @@ pub struct FirstPurchase {
     pub histogram: Vec<DelayBucket>,
 }
 
+impl FirstPurchase {
+    /// Whether any buyer was seen before buying: the delay quantiles are over those buyers and
+    /// are 0, not a measured "0 days", when there are none. Every renderer asks this.
+    pub fn delays_measured(&self) -> bool {
+        self.contact_came_first > 0
+    }
+}
+
+#[cfg(test)]
+impl FirstPurchase {
+    /// 29 buyers measured, `contact_came_first` of them seen before buying (the renderers'
+    /// fixture).
+    pub(crate) fn of_29_buyers(contact_came_first: u64, median_days: f64) -> FirstPurchase {
+        FirstPurchase {
+            buyers_measured: 29,
+            buyers_without_time: 0,
+            purchase_was_first_contact: 29 - contact_came_first,
+            contact_came_first,
+            median_days,
+            p25_days: 0.0,
+            p75_days: 0.0,
+            p90_days: 0.0,
+            histogram: Vec::new(),
+        }
+    }
+}
+
 /// One delay bucket.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DelayBucket {

@@ -221,7 +221,7 @@ fn first_purchase_phrase(fp: &FirstPurchase) -> String {
         "first seen before buying: {} of {}",
         fp.contact_came_first, fp.buyers_measured
     );
-    if fp.contact_came_first > 0 {
+    if fp.delays_measured() {
         let _ = write!(phrase, ", median {:.0} days", fp.median_days);
     }
     phrase
@@ -362,30 +362,16 @@ mod tests {
         assert_eq!(count(91, "profile"), "91 profiles");
     }
 
-    fn first_purchase(contact_came_first: u64, median_days: f64) -> FirstPurchase {
-        FirstPurchase {
-            buyers_measured: 29,
-            buyers_without_time: 0,
-            purchase_was_first_contact: 29 - contact_came_first,
-            contact_came_first,
-            median_days,
-            p25_days: 0.0,
-            p75_days: 0.0,
-            p90_days: 0.0,
-            histogram: Vec::new(),
-        }
-    }
-
     /// With nobody seen before buying there is no delay to take a median of: the line says so
     /// instead of a measured-looking "median 0 days".
     #[test]
     fn first_purchase_median_only_when_some_buyer_was_seen_before() {
         assert_eq!(
-            first_purchase_phrase(&first_purchase(0, 0.0)),
+            first_purchase_phrase(&FirstPurchase::of_29_buyers(0, 0.0)),
             "first seen before buying: 0 of 29"
         );
         assert_eq!(
-            first_purchase_phrase(&first_purchase(9, 137.4)),
+            first_purchase_phrase(&FirstPurchase::of_29_buyers(9, 137.4)),
             "first seen before buying: 9 of 29, median 137 days"
         );
     }

@@ -15,7 +15,7 @@ mod tables;
 use std::fmt::Write;
 
 use super::Report;
-use super::transactions::{ChannelCountRow, Transactions};
+use super::transactions::{ChannelCountRow, FirstPurchase, Transactions};
 use definitions::definitions;
 use svg::{Bar, Segment, percent};
 use tables::{Cell, money, table};
@@ -512,6 +512,27 @@ fn reachability(s: &mut String, report: &Report) {
     );
 }
 
+/// The first-purchase heading and paragraph; the delay quantiles only when some buyer was
+/// seen before buying.
+fn first_purchase_paragraph(fp: &FirstPurchase) -> String {
+    let mut p = format!(
+        "<h3>First contact → first purchase</h3><p>{} buyers measured ({} without a timestamp \
+         on their purchases). For {} the first purchase was the first contact; ",
+        fp.buyers_measured, fp.buyers_without_time, fp.purchase_was_first_contact,
+    );
+    if fp.delays_measured() {
+        let _ = write!(
+            p,
+            "the {} seen before buying waited a median of <strong>{:.1} days</strong> (25th \
+             percentile {:.1}, 75th {:.1}, 90th {:.1}).</p>",
+            fp.contact_came_first, fp.median_days, fp.p25_days, fp.p75_days, fp.p90_days,
+        );
+    } else {
+        p.push_str("none was seen before buying.</p>");
+    }
+    p
+}
+
 fn transactions(s: &mut String, tx: &Transactions) {
     section(
         s,
@@ -568,21 +589,7 @@ fn transactions(s: &mut String, tx: &Transactions) {
         .collect();
     table(s, &ChannelCountRow::HEADERS, &rows);
     if let Some(fp) = &tx.first_purchase {
-        let _ = write!(
-            s,
-            "<h3>First contact → first purchase</h3><p>{} buyers measured ({} without a \
-             timestamp on their purchases). For {} the first purchase was the first contact; the \
-             {} seen before buying waited a median of <strong>{:.1} days</strong> (25th \
-             percentile {:.1}, 75th {:.1}, 90th {:.1}).</p>",
-            fp.buyers_measured,
-            fp.buyers_without_time,
-            fp.purchase_was_first_contact,
-            fp.contact_came_first,
-            fp.median_days,
-            fp.p25_days,
-            fp.p75_days,
-            fp.p90_days,
-        );
+        s.push_str(&first_purchase_paragraph(fp));
         let bars: Vec<Bar> = fp
             .histogram
             .iter()
@@ -682,6 +689,25 @@ fn guards(s: &mut String, report: &Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Without a buyer seen before buying there are no delays: no "median of 0.0 days".
+    #[test]
+    fn first_purchase_delays_only_when_measured() {
+        let none = first_purchase_paragraph(&FirstPurchase::of_29_buyers(0, 0.0));
+        assert!(
+            none.ends_with("the first contact; none was seen before buying.</p>"),
+            "{none}"
+        );
+        assert!(!none.contains("median"), "{none}");
+        let some = first_purchase_paragraph(&FirstPurchase::of_29_buyers(9, 137.4));
+        assert!(
+            some.ends_with(
+                "the 9 seen before buying waited a median of <strong>137.4 days</strong> (25th \
+                 percentile 0.0, 75th 0.0, 90th 0.0).</p>"
+            ),
+            "{some}"
+        );
+    }
 
     #[test]
     fn backticks_become_code() {
