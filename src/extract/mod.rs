@@ -7,6 +7,7 @@
 //! are appended in row order, so the output does not depend on the order of the command-line
 //! arguments or on the number of threads. This module does not link records (see `graph`).
 
+pub mod packed;
 pub mod plan;
 pub mod records;
 pub mod shared;

@@ -4,10 +4,13 @@
 //! compressed-row layout, so a record costs a few dozen bytes plus its text, not a `String` per
 //! field (DESIGN.md §2: compact representations keep large runs in memory).
 
+use super::packed::{PackedTimes, PackedU64s};
+
 /// Text values in one arena; empty strings stand for "missing".
 #[derive(Debug, Default)]
 pub struct StrColumn {
-    ends: Vec<u64>,
+    /// End offset of each value in `bytes`, in four bytes each (below 4 GiB of text).
+    ends: PackedU64s,
     /// A `String`, so `get` slices without a UTF-8 check.
     bytes: String,
 }
@@ -26,21 +29,28 @@ impl StrColumn {
         if range.is_empty() {
             return;
         }
-        let start = if range.start == 0 {
-            0
-        } else {
-            other.ends[range.start - 1]
-        };
-        let end = other.ends[range.end - 1];
+        let start = other.start(range.start);
+        let end = other.ends.get(range.end - 1);
         let base = self.bytes.len() as u64;
         self.bytes
             .push_str(&other.bytes[start as usize..end as usize]);
-        self.ends
-            .extend(other.ends[range].iter().map(|&e| base + (e - start)));
+        for i in range {
+            self.ends.push(base + (other.ends.get(i) - start));
+        }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True without values.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
     }
 
     /// The raw arena: end offsets and bytes (for the state file, `state::format`).
-    pub fn parts(&self) -> (&[u64], &[u8]) {
+    pub fn parts(&self) -> (&PackedU64s, &[u8]) {
         (&self.ends, self.bytes.as_bytes())
     }
 
@@ -59,13 +69,19 @@ impl StrColumn {
         if previous != bytes.len() as u64 {
             return Err("text arena has trailing bytes".into());
         }
+        let ends = ends.into_iter().collect();
         Ok(StrColumn { ends, bytes })
+    }
+
+    /// Where value `i` starts in the arena.
+    fn start(&self, i: usize) -> u64 {
+        if i == 0 { 0 } else { self.ends.get(i - 1) }
     }
 
     /// The value at `i`, `None` when missing.
     pub fn get(&self, i: usize) -> Option<&str> {
-        let end = self.ends[i] as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let end = self.ends.get(i) as usize;
+        let start = self.start(i) as usize;
         (end > start).then(|| &self.bytes[start..end])
     }
 }
@@ -90,7 +106,7 @@ pub struct Records {
     /// Source index (into `Extracted::sources`).
     pub source: Vec<u16>,
     /// 1-based data-row number in its file.
-    pub row: Vec<u64>,
+    pub row: PackedU64s,
     /// Status per record.
     pub status: Vec<RecordStatus>,
     /// The source's own record key, if it has a key column.
@@ -98,9 +114,9 @@ pub struct Records {
     /// Display name (full name, or first/middle/last joined).
     pub name: StrColumn,
     /// Earliest timestamp on the row (seconds since epoch) or `NO_TIME`.
-    pub time_min: Vec<i64>,
+    pub time_min: PackedTimes,
     /// Latest timestamp on the row or `NO_TIME`.
-    pub time_max: Vec<i64>,
+    pub time_max: PackedTimes,
     /// Amount on the row, NaN when none.
     pub amount: Vec<f64>,
     ident_ends: Vec<u32>,

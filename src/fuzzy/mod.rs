@@ -107,7 +107,7 @@ fn closest(extracted: &Extracted, links: &[Link], prior: f64) -> Vec<Waterfall> 
             .sources
             .get(extracted.records.source[r] as usize)
             .map_or("", |s| s.name.as_str());
-        format!("{source}:{}", extracted.records.row[r])
+        format!("{source}:{}", extracted.records.row.get(r))
     };
     accepted
         .into_iter()
@@ -206,7 +206,7 @@ pub fn apply(extracted: &mut Extracted, links: &[Link]) -> u64 {
             if let Some(source) = extracted.sources.get_mut(records.source[r] as usize) {
                 source.rows_unidentified -= 1;
             }
-            placed.insert((records.source[r], records.row[r]));
+            placed.insert((records.source[r], records.row.get(r)));
         }
     }
     extracted.rejects.retain(|reject| {

@@ -151,7 +151,7 @@ pub fn gather(
     }
     for r in 0..records.len() {
         if let Some(&Some(i)) = read_of.get(records.source[r] as usize) {
-            reads[i].2.insert(records.row[r], r);
+            reads[i].2.insert(records.row.get(r), r);
         }
     }
     // Each record belongs to one source: the files are read in parallel, their rows placed

@@ -123,7 +123,7 @@ pub(super) fn sub_problem(records: &Records, interner: &Interner, members: &[u32
         // The source is kept: the name check reads which sources hold given names only.
         sub.push_ref(
             records.source[r],
-            records.row[r],
+            records.row.get(r),
             records.status[r],
             &fields,
             &idents,

@@ -75,7 +75,7 @@ pub struct Refused {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Clusters {
     /// For each record, the smallest record index in its cluster; `NONE` for records with no
-    /// usable identifier (they belong to no profile).
+    /// usable identifier (they belong to no profile). Empty after [`Clusters::release_roots`].
     pub root: Vec<u32>,
     /// For each record, the record it was reached from in its cluster's spanning tree.
     pub parent: Vec<u32>,
@@ -90,6 +90,15 @@ pub struct Clusters {
     pub refused: Vec<Refused>,
     /// Generic identifiers, by identifier id.
     pub generic: Vec<Generic>,
+}
+
+impl Clusters {
+    /// Frees `root` once the profiles are built from it (`profile::build`): `merge` reads it no
+    /// more, and at the run's memory peak (the report beside the tables) it was 4 bytes a
+    /// record (issue 19).
+    pub fn release_roots(&mut self) {
+        self.root = Vec::new();
+    }
 }
 
 /// Identifier → holding records, in record order, with a flag per link telling if it was used.
@@ -448,8 +457,13 @@ pub fn link_known(
         }
     }
     refused.sort_by_key(|r| (r.record, r.identifier));
-    let roots = uf.into_roots();
-    spanning_trees(records, &holders, &roots, refused, generic)
+    // What the links were decided by goes before the trees are built: kept to the end of the
+    // function, it sat under the link stage's memory peak (issue 19).
+    drop((comp_names, counts, name_of, folded, is_generic));
+    let mut roots = uf.into_roots();
+    roots.truncate(n);
+    roots.shrink_to_fit();
+    spanning_trees(records, &holders, roots, refused, generic)
 }
 
 fn cap_breach(
@@ -596,17 +610,24 @@ fn detect_generic(
     generic
 }
 
-/// Breadth-first spanning trees over the accepted links, one per cluster.
+/// Breadth-first spanning trees over the accepted links, one per cluster. `roots` are the
+/// union-find's roots of the records, which become the clusters' `root` (`NONE` for records
+/// without an identifier): the smallest record of each component, where its tree starts.
 fn spanning_trees(
     records: &Records,
     holders: &Holders,
-    roots: &[u32],
+    mut roots: Vec<u32>,
     refused: Vec<Refused>,
     generic: Vec<Generic>,
 ) -> Clusters {
     let n = records.len();
+    for (root, status) in roots.iter_mut().zip(&records.status) {
+        if *status != RecordStatus::Identified {
+            *root = NONE;
+        }
+    }
     let mut clusters = Clusters {
-        root: vec![NONE; n],
+        root: roots,
         parent: vec![NONE; n],
         via: vec![NONE; n],
         matched_by: vec![NONE; n],
@@ -621,7 +642,7 @@ fn spanning_trees(
         if visited[start as usize] || records.status[start as usize] != RecordStatus::Identified {
             continue;
         }
-        let root = roots[start as usize];
+        let root = clusters.root[start as usize];
         debug_assert_eq!(
             root, start,
             "records are visited in index order, roots first"
@@ -629,7 +650,7 @@ fn spanning_trees(
         visited[start as usize] = true;
         queue.push_back(start);
         while let Some(u) = queue.pop_front() {
-            clusters.root[u as usize] = root;
+            debug_assert_eq!(clusters.root[u as usize], root, "a tree is a component");
             clusters.order.push(u);
             for &x in records.identifiers_of(u) {
                 if expanded[x as usize] || !holders.accepted[holders.slot(x, u)] {

@@ -187,7 +187,7 @@ impl Evidence {
                 .map(|k| index[k].1),
         };
         for &r in profile.records {
-            let (source, time) = (records.source[r as usize], records.time_max[r as usize]);
+            let (source, time) = (records.source[r as usize], records.time_max.get(r as usize));
             for identifier in records.identifiers_of(r) {
                 let Some(k) = position(identifier) else {
                     continue;
@@ -247,7 +247,7 @@ mod tests {
             records: &[0, 1, 2, 3],
             sources: &[0, 1, 2],
             identifiers: &[9, 7],
-            name: None,
+            name_record: None,
             first_seen: 100 * day,
             last_seen: 500 * day,
             purchases: 0,
@@ -277,7 +277,7 @@ mod tests {
             records,
             sources: &[0, 1, 2],
             identifiers,
-            name: None,
+            name_record: None,
             first_seen: NO_TIME,
             last_seen: NO_TIME,
             purchases: 0,

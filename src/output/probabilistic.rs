@@ -38,7 +38,7 @@ pub fn render(extracted: &Extracted, links: &[Link]) -> anyhow::Result<String> {
         let r = r as usize;
         [
             extracted.sources[records.source[r] as usize].name.clone(),
-            records.row[r].to_string(),
+            records.row.get(r).to_string(),
             records.key.get(r).unwrap_or("").to_owned(),
             records.name.get(r).unwrap_or("").to_owned(),
         ]

@@ -509,7 +509,7 @@ fn write_profiles(
                 }
             }
             w.plain(&profile.id.text());
-            w.field(profile.name.unwrap_or("").as_bytes());
+            w.field(profile.name(&extracted.records).unwrap_or("").as_bytes());
             w.plain(number.format(profile.records.len()).as_bytes());
             w.built(&mut scratch, |s| {
                 join_into(
@@ -602,7 +602,7 @@ fn write_links(
                     .name
                     .as_bytes(),
             );
-            w.plain(row_text.format(records.row[record]).as_bytes());
+            w.plain(row_text.format(records.row.get(record)).as_bytes());
             w.field(records.key.get(record).unwrap_or("").as_bytes());
             w.plain(profile_id.as_ref().map_or(&b""[..], |id| &id[..]));
             w.field(matched_by.as_bytes());
@@ -687,7 +687,7 @@ fn write_edges(
                 let r = r as usize;
                 EdgeRow {
                     source: records.source[r],
-                    row: records.row[r],
+                    row: records.row.get(r),
                     key: records.key.get(r).unwrap_or(""),
                     name: records.name.get(r).unwrap_or(""),
                     parent: clusters.parent[r],
@@ -701,7 +701,7 @@ fn write_edges(
             for row in &mut rows {
                 if row.parent != NONE {
                     row.parent_source = records.source[row.parent as usize];
-                    row.parent_row = records.row[row.parent as usize];
+                    row.parent_row = records.row.get(row.parent as usize);
                 }
                 if row.via != NONE {
                     (row.via_ns, row.via_value) = extracted.interner.get(row.via);
@@ -782,7 +782,7 @@ fn write_refused(
                 .name
                 .as_bytes(),
         );
-        w.plain(row.format(records.row[r]).as_bytes());
+        w.plain(row.format(records.row.get(r)).as_bytes());
         let id = (profile != NONE).then(|| profiles.id(profile as usize).text());
         w.plain(id.as_ref().map_or(&b""[..], |id| &id[..]));
         w.field(extracted.namespace_name(ns).as_bytes());
@@ -990,7 +990,7 @@ mod tests {
             links
                 .write_record([
                     extracted.sources[records.source[r] as usize].name.clone(),
-                    records.row[r].to_string(),
+                    records.row.get(r).to_string(),
                     records.key.get(r).unwrap_or("").to_owned(),
                     if profile == NONE {
                         String::new()

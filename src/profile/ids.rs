@@ -20,7 +20,7 @@ pub fn record_identity(extracted: &Extracted, record: u32) -> String {
     let source = &extracted.sources[extracted.records.source[r] as usize].name;
     match extracted.records.key.get(r) {
         Some(key) => format!("{source}:{key}"),
-        None => format!("{source}:#{}", extracted.records.row[r]),
+        None => format!("{source}:#{}", extracted.records.row.get(r)),
     }
 }
 
@@ -98,7 +98,7 @@ fn write_identity(extracted: &Extracted, record: u32, out: &mut Vec<u8>) {
             out.push(b'#');
             out.extend_from_slice(
                 itoa::Buffer::new()
-                    .format(extracted.records.row[r])
+                    .format(extracted.records.row.get(r))
                     .as_bytes(),
             );
         }
@@ -115,7 +115,7 @@ fn order_key(extracted: &Extracted, record: u32) -> (&str, Option<&str>, u64) {
     (
         source,
         extracted.records.key.get(r),
-        extracted.records.row[r],
+        extracted.records.row.get(r),
     )
 }
 

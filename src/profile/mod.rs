@@ -11,7 +11,8 @@ pub mod survivorship;
 
 use rayon::prelude::*;
 
-use crate::extract::records::StrColumn;
+use crate::extract::packed::PackedTimes;
+use crate::extract::records::Records;
 use crate::extract::{Extracted, NO_TIME, RecordStatus};
 use crate::graph::{Clusters, NONE};
 
@@ -27,8 +28,8 @@ pub struct Profile<'a> {
     /// Distinct interned identifiers, ordered by namespace then value. Generic identifiers
     /// (the shop's phone, a shared mailbox) are left out: they are nobody's contact.
     pub identifiers: &'a [u32],
-    /// Name by survivorship (see `survivorship`).
-    pub name: Option<&'a str>,
+    /// The record whose name survived (see `survivorship`): [`Profile::name`] reads it.
+    pub name_record: Option<u32>,
     /// Earliest timestamp of any record, or `NO_TIME`.
     pub first_seen: i64,
     /// Latest timestamp of any record, or `NO_TIME`.
@@ -39,8 +40,16 @@ pub struct Profile<'a> {
     pub amount_total: f64,
 }
 
+impl Profile<'_> {
+    /// Name by survivorship (see `survivorship`): the name of `name_record` in `records`, the
+    /// records the profiles were built from.
+    pub fn name<'r>(&self, records: &'r Records) -> Option<&'r str> {
+        self.name_record.and_then(|r| records.name.get(r as usize))
+    }
+}
+
 /// Profiles in columns: the per-profile lists (records, sources, identifiers) are compressed
-/// rows in shared vectors and names live in one arena, so a profile costs about 60 bytes plus
+/// rows in shared vectors and a name is its record's, so a profile costs about 60 bytes plus
 /// its lists instead of five heap allocations.
 #[derive(Debug, Default)]
 struct Columns {
@@ -51,10 +60,12 @@ struct Columns {
     sources: Vec<u16>,
     identifier_ends: Vec<u32>,
     identifiers: Vec<u32>,
-    names: StrColumn,
-    first_seen: Vec<i64>,
-    last_seen: Vec<i64>,
-    purchases: Vec<u64>,
+    /// Per profile, the record whose name survived, or `NONE`.
+    name_record: Vec<u32>,
+    first_seen: PackedTimes,
+    last_seen: PackedTimes,
+    /// Fewer than 2^32: a profile's records are counted in `u32` indices.
+    purchases: Vec<u32>,
     amount_total: Vec<f64>,
 }
 
@@ -77,10 +88,10 @@ impl Columns {
             records: &self.records[range(&self.record_ends, i)],
             sources: &self.sources[range(&self.source_ends, i)],
             identifiers: &self.identifiers[range(&self.identifier_ends, i)],
-            name: self.names.get(i),
-            first_seen: self.first_seen[i],
-            last_seen: self.last_seen[i],
-            purchases: self.purchases[i],
+            name_record: Some(self.name_record[i]).filter(|&r| r != NONE),
+            first_seen: self.first_seen.get(i),
+            last_seen: self.last_seen.get(i),
+            purchases: u64::from(self.purchases[i]),
             amount_total: self.amount_total[i],
         }
     }
@@ -101,9 +112,9 @@ impl Columns {
             sources: Vec::with_capacity(sources),
             identifier_ends: Vec::with_capacity(profiles),
             identifiers: Vec::with_capacity(identifiers),
-            names: StrColumn::default(),
-            first_seen: Vec::with_capacity(profiles),
-            last_seen: Vec::with_capacity(profiles),
+            name_record: Vec::with_capacity(profiles),
+            first_seen: PackedTimes::with_capacity(profiles),
+            last_seen: PackedTimes::with_capacity(profiles),
             purchases: Vec::with_capacity(profiles),
             amount_total: Vec::with_capacity(profiles),
         }
@@ -159,29 +170,24 @@ impl Columns {
             &from.identifiers,
             range.clone(),
         );
-        self.names.extend_from_range(&from.names, range.clone());
-        self.first_seen
-            .extend_from_slice(&from.first_seen[range.clone()]);
-        self.last_seen
-            .extend_from_slice(&from.last_seen[range.clone()]);
+        self.name_record
+            .extend_from_slice(&from.name_record[range.clone()]);
+        self.first_seen.extend_from(&from.first_seen, range.clone());
+        self.last_seen.extend_from(&from.last_seen, range.clone());
         self.purchases
             .extend_from_slice(&from.purchases[range.clone()]);
         self.amount_total
             .extend_from_slice(&from.amount_total[range]);
     }
 
-    fn append(&mut self, other: Columns) {
+    /// Appends the golden fields of `other`'s profiles (all but the record lists, which the
+    /// final columns hold from the start: see [`fill_golden`]).
+    fn append_golden(&mut self, other: Columns) {
         fn lists<T: Copy>(ends: &mut Vec<u32>, items: &mut Vec<T>, o_ends: &[u32], o: &[T]) {
             let base = end(items.len());
             ends.extend(o_ends.iter().map(|&e| base + e));
             items.extend_from_slice(o);
         }
-        lists(
-            &mut self.record_ends,
-            &mut self.records,
-            &other.record_ends,
-            &other.records,
-        );
         lists(
             &mut self.source_ends,
             &mut self.sources,
@@ -194,12 +200,12 @@ impl Columns {
             &other.identifier_ends,
             &other.identifiers,
         );
-        for i in 0..other.len() {
-            self.names.push(other.names.get(i));
-        }
+        self.name_record.extend_from_slice(&other.name_record);
         self.ids.extend_from_slice(&other.ids);
-        self.first_seen.extend_from_slice(&other.first_seen);
-        self.last_seen.extend_from_slice(&other.last_seen);
+        self.first_seen
+            .extend_from(&other.first_seen, 0..other.first_seen.len());
+        self.last_seen
+            .extend_from(&other.last_seen, 0..other.last_seen.len());
         self.purchases.extend_from_slice(&other.purchases);
         self.amount_total.extend_from_slice(&other.amount_total);
     }
@@ -303,10 +309,40 @@ pub fn build(extracted: &Extracted, clusters: &Clusters) -> Profiles {
 
 /// [`build`], appending the profiles to the final columns `per_round` at a time.
 fn build_in_rounds(extracted: &Extracted, clusters: &Clusters, per_round: usize) -> Profiles {
-    let records = &extracted.records;
+    let (starts, members) = group(&extracted.records, clusters);
+    let groups = starts.len() - 1;
+    let members_of = |g: usize| &members[starts[g] as usize..starts[g + 1] as usize];
+    let ids = ids::assign(extracted, groups, &members_of);
+    // Order by id; lay the members out in that order: these are the profiles' record lists.
+    // The group-ordered members go before the golden pass, which holds only the profiles
+    // (issue 19: peak memory).
+    let mut order: Vec<u32> = (0..groups as u32).collect();
+    order.sort_unstable_by_key(|&g| ids[g as usize]);
+    let mut columns = Columns::with_capacity(groups, 0, groups, groups);
+    columns.records.reserve_exact(members.len());
+    for &g in &order {
+        columns.records.extend_from_slice(members_of(g as usize));
+        columns.record_ends.push(end(columns.records.len()));
+    }
+    let ids: Vec<ids::ProfileId> = order.iter().map(|&g| ids[g as usize]).collect();
+    drop((members, starts, order));
+    let generic = left_out(extracted, clusters);
+    fill_golden(extracted, &generic, &ids, &mut columns, per_round);
+    drop((ids, generic));
+    let mut of_record = vec![NONE; extracted.records.len()];
+    for p in 0..columns.len() {
+        for &r in &columns.records[range(&columns.record_ends, p)] {
+            of_record[r as usize] = p as u32;
+        }
+    }
+    Profiles { columns, of_record }
+}
+
+/// The identified records grouped by cluster, as compressed rows `(starts, members)`: group `g`
+/// holds `members[starts[g]..starts[g + 1]]`, ascending. A cluster's root is its smallest record
+/// index, so numbering roots in index order is deterministic.
+fn group(records: &Records, clusters: &Clusters) -> (Vec<u32>, Vec<u32>) {
     let n = records.len();
-    // Group: a cluster's root is its smallest record index, so numbering roots in index order is
-    // deterministic. Members are kept as compressed rows (records ascending within a group).
     let mut group_of_root = vec![NONE; n];
     let mut group_of = vec![NONE; n];
     let mut sizes: Vec<u32> = Vec::new();
@@ -324,8 +360,7 @@ fn build_in_rounds(extracted: &Extracted, clusters: &Clusters, per_round: usize)
         sizes[group as usize] += 1;
     }
     drop(group_of_root);
-    let groups = sizes.len();
-    let mut starts = Vec::with_capacity(groups + 1);
+    let mut starts = Vec::with_capacity(sizes.len() + 1);
     starts.push(0u32);
     for &size in &sizes {
         starts.push(starts.last().expect("starts is not empty") + size);
@@ -339,14 +374,16 @@ fn build_in_rounds(extracted: &Extracted, clusters: &Clusters, per_round: usize)
             fill[group as usize] += 1;
         }
     }
-    drop(fill);
-    let members_of = |g: usize| &members[starts[g] as usize..starts[g + 1] as usize];
-    let ids = ids::assign(extracted, groups, &members_of);
+    (starts, members)
+}
+
+/// Per identifier, whether profiles leave it out: generic identifiers, and those that stand for
+/// probabilistic links (issue 20), which are no customer values.
+fn left_out(extracted: &Extracted, clusters: &Clusters) -> Vec<bool> {
     let mut generic = vec![false; extracted.interner.len()];
     for g in &clusters.generic {
         generic[g.identifier as usize] = true;
     }
-    // The identifiers that stand for probabilistic links (issue 20) are no customer values.
     if let Some(ns) = extracted
         .namespaces
         .iter()
@@ -356,51 +393,39 @@ fn build_in_rounds(extracted: &Extracted, clusters: &Clusters, per_round: usize)
             *flag |= extracted.interner.namespace_of(x as u32) as usize == ns;
         }
     }
-    // Order by id; remember where each group went.
-    let mut order: Vec<u32> = (0..groups as u32).collect();
-    order.sort_unstable_by_key(|&g| ids[g as usize]);
-    let mut position = vec![0u32; groups];
-    for (pos, &group) in order.iter().enumerate() {
-        position[group as usize] = pos as u32;
-    }
-    // Built in rounds of chunks on every thread, each round appended (in order) to the final
-    // columns before the next starts. Only one round's chunks are alive at a time and the next
-    // round reuses their memory; built all at once, the freed chunks stayed behind in the
-    // workers' heaps and the profiles were resident twice at the run's peak.
-    // Exact for profiles and records; at least one source and identifier per profile.
-    let mut columns = Columns::with_capacity(groups, members.len(), groups, groups);
-    for round in order.chunks(per_round) {
+    generic
+}
+
+/// Computes the golden fields of the profiles whose record lists `columns` holds (profile `p`
+/// has the id `ids[p]`), appending them to `columns`: built in rounds of chunks on every thread,
+/// each round appended (in order) before the next starts. Only one round's chunks are alive at a
+/// time and the next round reuses their memory; built all at once, the freed chunks stayed
+/// behind in the workers' heaps and the profiles were resident twice at the run's peak.
+fn fill_golden(
+    extracted: &Extracted,
+    generic: &[bool],
+    ids: &[ids::ProfileId],
+    columns: &mut Columns,
+    per_round: usize,
+) {
+    let profiles: Vec<u32> = (0..ids.len() as u32).collect();
+    for round in profiles.chunks(per_round) {
         let chunks: Vec<Columns> = round
             .par_chunks(CHUNK_PROFILES)
             .map_init(Gathered::default, |gathered, chunk| {
-                gathered.fill(
-                    extracted,
-                    &generic,
-                    chunk.iter().map(|&g| members_of(g as usize)),
-                );
-                let mut columns = Columns::default();
-                for (k, &g) in chunk.iter().enumerate() {
-                    golden(gathered, k, ids[g as usize], &mut columns);
+                let members = |p: u32| &columns.records[range(&columns.record_ends, p as usize)];
+                gathered.fill(extracted, generic, chunk.iter().map(|&p| members(p)));
+                let mut out = Columns::default();
+                for (k, &p) in chunk.iter().enumerate() {
+                    golden(gathered, k, ids[p as usize], &mut out);
                 }
-                columns
+                out
             })
             .collect();
         for chunk in chunks {
-            columns.append(chunk);
+            columns.append_golden(chunk);
         }
     }
-    drop((members, starts, ids, order, generic));
-    let of_record = group_of
-        .into_iter()
-        .map(|g| {
-            if g == NONE {
-                NONE
-            } else {
-                position[g as usize]
-            }
-        })
-        .collect();
-    Profiles { columns, of_record }
 }
 
 /// What the golden profiles of one chunk read, gathered from the record columns in profile
@@ -456,8 +481,8 @@ impl<'a> Gathered<'a> {
         // One pass per column: each is a loop of independent loads.
         let all = || self.records.iter().map(|&r| r as usize);
         self.source.extend(all().map(|r| data.source[r]));
-        self.time_min.extend(all().map(|r| data.time_min[r]));
-        self.time_max.extend(all().map(|r| data.time_max[r]));
+        self.time_min.extend(all().map(|r| data.time_min.get(r)));
+        self.time_max.extend(all().map(|r| data.time_max.get(r)));
         self.amount.extend(all().map(|r| data.amount[r]));
         self.name.extend(all().map(|r| data.name.get(r)));
         // The identifier lists of every record, back to back (a loop of independent loads),
@@ -546,20 +571,19 @@ fn golden(g: &Gathered<'_>, k: usize, id: ids::ProfileId, out: &mut Columns) {
         .iter()
         .copied()
         .filter(|a| !a.is_nan());
-    let (purchases, amount_total) = amounts.fold((0u64, 0.0f64), |(n, s), a| (n + 1, s + a));
+    let (purchases, amount_total) = amounts.fold((0u32, 0.0f64), |(n, s), a| (n + 1, s + a));
     out.ids.push(id);
     let named = records
         .iter()
         .zip(&g.name[span.clone()])
         .zip(&g.time_max[span])
         .filter_map(|((&r, name), &time)| name.map(|n| (r, n, time)));
-    out.names.push(survivorship::name_among(named));
+    out.name_record
+        .push(survivorship::name_among(named).unwrap_or(NONE));
     out.first_seen.push(first_seen);
     out.last_seen.push(last_seen);
     out.purchases.push(purchases);
     out.amount_total.push(amount_total);
-    out.records.extend_from_slice(records);
-    out.record_ends.push(end(out.records.len()));
 }
 
 /// `Vec::dedup` on a slice: moves the distinct runs to the front, returns how many there are.
@@ -655,8 +679,8 @@ mod tests {
         for p in 0..once.len() {
             let (a, b) = (rounds.get(p), once.get(p));
             assert_eq!(
-                (a.id, a.records, a.sources, a.identifiers, a.name),
-                (b.id, b.records, b.sources, b.identifiers, b.name)
+                (a.id, a.records, a.sources, a.identifiers, a.name_record),
+                (b.id, b.records, b.sources, b.identifiers, b.name_record)
             );
             assert_eq!(
                 (a.first_seen, a.last_seen, a.purchases),
@@ -708,13 +732,13 @@ mod tests {
             assert_eq!(profile.identifiers, &identifiers[..]);
             let first_seen = records
                 .iter()
-                .map(|&r| data.time_min[r as usize])
+                .map(|&r| data.time_min.get(r as usize))
                 .filter(|&t| t != NO_TIME)
                 .min()
                 .unwrap_or(NO_TIME);
             let last_seen = records
                 .iter()
-                .map(|&r| data.time_max[r as usize])
+                .map(|&r| data.time_max.get(r as usize))
                 .max()
                 .unwrap_or(NO_TIME);
             assert_eq!(
@@ -729,7 +753,7 @@ mod tests {
             assert_eq!(profile.purchases, amounts.len() as u64);
             let total = amounts.iter().fold(0.0f64, |s, a| s + a);
             assert_eq!(profile.amount_total.to_bits(), total.to_bits());
-            assert_eq!(profile.name, survivorship::name(data, records));
+            assert_eq!(profile.name(data), survivorship::name(data, records));
             several_names += usize::from(
                 records
                     .iter()
@@ -747,7 +771,7 @@ mod tests {
                         (
                             extracted.sources[data.source[r] as usize].name.clone(),
                             data.key.get(r).map(str::to_owned),
-                            data.row[r],
+                            data.row.get(r),
                         )
                     };
                     key(a).cmp(&key(b))

@@ -13,20 +13,23 @@ use crate::extract::NO_TIME;
 /// stated per record, which the tests check `name_among` (what `profile::build` calls) by.
 #[cfg(test)]
 pub(crate) fn name<'a>(data: &'a crate::extract::Records, records: &[u32]) -> Option<&'a str> {
-    name_among(records.iter().filter_map(|&r| {
+    let named = records.iter().filter_map(|&r| {
         data.name
             .get(r as usize)
-            .map(|n| (r, n, data.time_max[r as usize]))
-    }))
+            .map(|n| (r, n, data.time_max.get(r as usize)))
+    });
+    name_among(named).and_then(|r| data.name.get(r as usize))
 }
 
-/// The surviving name among the named records, already looked up: `(record, name, latest
-/// timestamp)`, records ascending (`profile::build` gathers them from the record columns).
-pub fn name_among<'a>(named: impl Iterator<Item = (u32, &'a str, i64)>) -> Option<&'a str> {
+/// The record whose name survives among the named records, already looked up: `(record, name,
+/// latest timestamp)`, records ascending (`profile::build` gathers them from the record
+/// columns). The record, not the name: a profile keeps its name as the record's, which costs
+/// four bytes instead of a copy of the text (issue 19).
+pub fn name_among<'a>(named: impl Iterator<Item = (u32, &'a str, i64)>) -> Option<u32> {
     let mut named: Vec<(u32, &str, i64)> = named.collect();
     match named.len() {
         0 => return None,
-        1 => return Some(named[0].1),
+        1 => return Some(named[0].0),
         _ => {}
     }
     let is_full = |name: &str| name.split_whitespace().nth(1).is_some();
@@ -41,7 +44,7 @@ pub fn name_among<'a>(named: impl Iterator<Item = (u32, &'a str, i64)>) -> Optio
     let mut candidates = named.iter().filter(candidate);
     let first = candidates.next()?;
     if candidates.next().is_none() {
-        return Some(first.1);
+        return Some(first.0);
     }
     // Profiles hold few names, so counting by comparison beats a hash map and its allocations.
     named
@@ -54,7 +57,7 @@ pub fn name_among<'a>(named: impl Iterator<Item = (u32, &'a str, i64)>) -> Optio
         // `max_by_key` keeps the last maximum; the record index is reversed, so among equal
         // counts the earliest record wins.
         .max_by_key(|&(count, r, _)| (count, r))
-        .map(|(_, _, n)| n)
+        .map(|(_, std::cmp::Reverse(r), _)| r)
 }
 
 /// Whether two names are the same but for letter case and spacing: equal word by word after

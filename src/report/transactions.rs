@@ -298,7 +298,7 @@ fn purchases_of(profile: &Profile<'_>, records: &crate::extract::Records, out: &
             .map(|r| Bought {
                 amount: records.amount[r],
                 source: records.source[r],
-                time_min: records.time_min[r],
+                time_min: records.time_min.get(r),
             }),
     );
 }
@@ -432,7 +432,7 @@ mod tests {
             records: &[0, 1, 2, 3, 4],
             sources: &[0, 1, 2],
             identifiers: &[0],
-            name: None,
+            name_record: None,
             first_seen: 10,
             last_seen: 40,
             purchases: 2,

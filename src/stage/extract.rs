@@ -112,18 +112,18 @@ fn write_records(
             .map(|(ns, value)| codec::identifier_key(*ns, value))
             .collect();
         let record = Record {
-            row: records.row[r],
+            row: records.row.get(r),
             status: records.status[r],
             fields: RecordFields {
                 key: records.key.get(r).map(str::to_owned),
                 name: records.name.get(r).map(str::to_owned),
-                time_min: records.time_min[r],
-                time_max: records.time_max[r],
+                time_min: records.time_min.get(r),
+                time_max: records.time_max.get(r),
                 amount: records.amount[r],
             },
             identifiers,
         };
-        keys.push(codec::record_key(source, records.row[r]));
+        keys.push(codec::record_key(source, records.row.get(r)));
         ids.push((!joined.is_empty()).then(|| joined.join(&KEY_SEPARATOR.to_string())));
         names.push(record.fields.name.clone());
         blobs.push(codec::encode_record(&record));

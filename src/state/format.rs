@@ -15,6 +15,7 @@ use std::io::{BufRead, Read, Write};
 
 use anyhow::{Context, bail};
 
+use crate::extract::packed::{PackedTimes, PackedU64s};
 use crate::extract::records::StrColumn;
 use crate::extract::{Extracted, RecordStatus, Records, Reject, Source};
 use crate::graph::guards::Generic;
@@ -208,7 +209,7 @@ fn write_snapshot<W: Write>(enc: &mut Enc<W>, snapshot: &Snapshot) -> anyhow::Re
     enc.bytes(&serde_json::to_vec(&meta)?)?;
     let rec = &x.records;
     enc.u16s(&rec.source)?;
-    enc.u64s(&rec.row)?;
+    enc.packed(&rec.row)?;
     enc.u8s(
         &rec.status
             .iter()
@@ -217,8 +218,8 @@ fn write_snapshot<W: Write>(enc: &mut Enc<W>, snapshot: &Snapshot) -> anyhow::Re
     )?;
     enc.str_column(&rec.key)?;
     enc.str_column(&rec.name)?;
-    enc.i64s(&rec.time_min)?;
-    enc.i64s(&rec.time_max)?;
+    enc.times(&rec.time_min)?;
+    enc.times(&rec.time_max)?;
     enc.f64s(&rec.amount)?;
     let (ends, idents) = rec.identifier_parts();
     enc.u32s(ends)?;
@@ -415,7 +416,7 @@ fn read_snapshot<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Snapshot> {
     let damaged = |e: String| anyhow::anyhow!("the state's records are damaged: {e}");
     let mut records = Records::default();
     records.source = dec.u16s()?;
-    records.row = dec.u64s()?;
+    records.row = dec.u64s()?.into_iter().collect();
     records.status = dec
         .u8s()?
         .into_iter()
@@ -428,8 +429,8 @@ fn read_snapshot<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Snapshot> {
         .collect::<anyhow::Result<_>>()?;
     records.key = dec.str_column().map_err(damaged)?;
     records.name = dec.str_column().map_err(damaged)?;
-    records.time_min = dec.i64s()?;
-    records.time_max = dec.i64s()?;
+    records.time_min = dec.i64s()?.into_iter().collect();
+    records.time_max = dec.i64s()?.into_iter().collect();
     records.amount = dec.f64s()?;
     let (ends, idents) = (dec.u32s()?, dec.u32s()?);
     let n = records.source.len();
@@ -527,7 +528,7 @@ macro_rules! put_numbers {
 }
 
 impl<W: Write> Enc<W> {
-    put_numbers!(u8s: u8, u16s: u16, u32s: u32, u64s: u64, i64s: i64, f64s: f64);
+    put_numbers!(u8s: u8, u16s: u16, u32s: u32, u64s: u64, f64s: f64);
 
     fn bytes(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.u8s(bytes)
@@ -535,8 +536,32 @@ impl<W: Write> Enc<W> {
 
     fn str_column(&mut self, column: &StrColumn) -> std::io::Result<()> {
         let (ends, bytes) = column.parts();
-        self.u64s(ends)?;
+        self.packed(ends)?;
         self.bytes(bytes)
+    }
+
+    /// A packed column, written as the `u64s` it stands for (the format does not change).
+    fn packed(&mut self, values: &PackedU64s) -> std::io::Result<()> {
+        self.eights(values.len(), values.iter().map(u64::to_le_bytes))
+    }
+
+    /// Packed times, written as the `i64s` they stand for.
+    fn times(&mut self, times: &PackedTimes) -> std::io::Result<()> {
+        self.eights(times.len(), times.iter().map(i64::to_le_bytes))
+    }
+
+    /// A count and then `len` eight-byte values.
+    fn eights(&mut self, len: usize, values: impl Iterator<Item = [u8; 8]>) -> std::io::Result<()> {
+        self.0.write_all(&(len as u64).to_le_bytes())?;
+        let mut buf = Vec::with_capacity(CHUNK);
+        for v in values {
+            buf.extend_from_slice(&v);
+            if buf.len() == CHUNK {
+                self.0.write_all(&buf)?;
+                buf.clear();
+            }
+        }
+        self.0.write_all(&buf)
     }
 }
 

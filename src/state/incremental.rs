@@ -328,13 +328,13 @@ fn combine(
             let fields = RecordRef {
                 key: records.key.get(r),
                 name: records.name.get(r),
-                time_min: records.time_min[r],
-                time_max: records.time_max[r],
+                time_min: records.time_min.get(r),
+                time_max: records.time_max.get(r),
                 amount: records.amount[r],
             };
             x.records.push_ref(
                 index as u16,
-                records.row[r],
+                records.row.get(r),
                 records.status[r],
                 &fields,
                 &idents,

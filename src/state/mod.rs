@@ -520,7 +520,7 @@ mod tests {
     fn relabel_moves_profiles_whole_and_keeps_records_pointing_at_them() {
         let dir = tempfile::tempdir().unwrap();
         let (_, mut profiles) = pipeline(dir.path(), 500);
-        type Kept = (Vec<u32>, Vec<u16>, Vec<u32>, Option<String>, i64, u64);
+        type Kept = (Vec<u32>, Vec<u16>, Vec<u32>, Option<u32>, i64, u64);
         let before: Vec<Kept> = profiles
             .iter()
             .map(|p| {
@@ -528,7 +528,7 @@ mod tests {
                     p.records.to_vec(),
                     p.sources.to_vec(),
                     p.identifiers.to_vec(),
-                    p.name.map(str::to_owned),
+                    p.name_record,
                     p.first_seen,
                     p.purchases,
                 )
@@ -551,7 +551,7 @@ mod tests {
             assert_eq!(now.records, &was.0[..]);
             assert_eq!(now.sources, &was.1[..]);
             assert_eq!(now.identifiers, &was.2[..]);
-            assert_eq!(now.name.map(str::to_owned), was.3);
+            assert_eq!(now.name_record, was.3);
             assert_eq!((now.first_seen, now.purchases), (was.4, was.5));
             for &r in now.records {
                 assert_eq!(profiles.of_record[r as usize], pos as u32);

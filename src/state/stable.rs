@@ -255,8 +255,8 @@ fn content_hash(extracted: &Extracted, record: u32, key: &str) -> u64 {
     }
     buf.extend_from_slice(records.name.get(r).unwrap_or("").as_bytes());
     buf.push(0);
-    buf.extend_from_slice(&records.time_min[r].to_le_bytes());
-    buf.extend_from_slice(&records.time_max[r].to_le_bytes());
+    buf.extend_from_slice(&records.time_min.get(r).to_le_bytes());
+    buf.extend_from_slice(&records.time_max.get(r).to_le_bytes());
     buf.extend_from_slice(&records.amount[r].to_bits().to_le_bytes());
     xxh3_64(&buf)
 }

@@ -34,10 +34,10 @@ pub fn run(args: &MergeArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     warnings::about_records(&read.snapshot.extracted, &read.read_now(), ui);
     let spinner = ui.stage_spinner("linking");
     // components + link: only the touched components when incremental (`graph::carry`).
-    let linked = run.link(&mut read, &files)?;
+    let mut linked = run.link(&mut read, &files)?;
     let extracted = &read.snapshot.extracted;
     // profiles, then ids: stable ids from the state, or the default ids.
-    let mut profiles = run.profiles(extracted, &linked.clusters);
+    let mut profiles = run.profiles(extracted, &mut linked.clusters);
     let ids = run.ids(session.as_ref(), extracted, &mut profiles);
     spinner.set_prefix("writing");
     let started = Instant::now();

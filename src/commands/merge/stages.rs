@@ -213,10 +213,12 @@ impl<'a> Run<'a> {
         })
     }
 
-    /// *profiles*: survivorship and default ids, per cluster.
-    pub fn profiles(&self, extracted: &Extracted, clusters: &Clusters) -> Profiles {
+    /// *profiles*: survivorship and default ids, per cluster. The clusters' roots are freed
+    /// after (the profiles hold the grouping from then on).
+    pub fn profiles(&self, extracted: &Extracted, clusters: &mut Clusters) -> Profiles {
         let started = Instant::now();
         let profiles = profile::build(extracted, clusters);
+        clusters.release_roots();
         memory::release_freed();
         self.ui.timing("profiles", started);
         profiles

@@ -84,7 +84,7 @@ pub fn gather(records: &Records, profiles: &Profiles, range: std::ops::Range<usi
                 .records
                 .iter()
                 .map(|&r| Event {
-                    time: records.time_min[r as usize],
+                    time: records.time_min.get(r as usize),
                     source: records.source[r as usize],
                     amount: records.amount[r as usize],
                 })

@@ -310,7 +310,7 @@ fn compute_in_chunks(
         .filter(|&r| records.amount[r] > 0.0)
         .count();
     let dated_purchases = (0..records.len())
-        .filter(|&r| records.amount[r] > 0.0 && records.time_min[r] != NO_TIME)
+        .filter(|&r| records.amount[r] > 0.0 && records.time_min.get(r) != NO_TIME)
         .count();
     let mut campaign = Campaign {
         period: match settings.period {

@@ -305,7 +305,7 @@ pub fn bounds_of_records(
         *b = Some(b.map_or((t, t), |(lo, hi)| (lo.min(t), hi.max(t))));
     };
     let columns = records.time_min.iter().zip(&records.amount).zip(in_profile);
-    for ((&time, &amount), &profile) in columns {
+    for ((time, &amount), &profile) in columns {
         if time == crate::extract::NO_TIME || profile == crate::graph::NONE {
             continue;
         }
