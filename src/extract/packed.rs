@@ -49,14 +49,23 @@ impl PackedU64s {
     }
 
     /// The value at `i`. Panics when `i` is out of bounds, as a slice index does.
+    #[inline(always)]
     pub fn get(&self, i: usize) -> u64 {
         let low = u64::from(self.low[i]);
         if self.high.is_empty() {
-            return low;
+            low
+        } else {
+            (u64::from(self.high_word(i)) << 32) | low
         }
+    }
+
+    /// The high word of value `i`, from the runs (only past 2^32: kept out of the inlined
+    /// [`PackedU64s::get`], whose text and row lookups sit in hot loops).
+    #[cold]
+    #[inline(never)]
+    fn high_word(&self, i: usize) -> u32 {
         let runs = self.high.partition_point(|&(start, _)| start <= i);
-        let high = if runs == 0 { 0 } else { self.high[runs - 1].1 };
-        (u64::from(high) << 32) | low
+        if runs == 0 { 0 } else { self.high[runs - 1].1 }
     }
 
     /// The last value, if any.
@@ -134,15 +143,21 @@ impl PackedTimes {
     }
 
     /// The time at `i`, `NO_TIME` for none. Panics when `i` is out of bounds.
+    #[inline(always)]
     pub fn get(&self, i: usize) -> i64 {
         match self.low[i] {
             MISSING => NO_TIME,
-            OUTSIDE => {
-                let at = self.outside.partition_point(|&(j, _)| j < i);
-                self.outside[at].1
-            }
+            OUTSIDE => self.outside_at(i),
             t => i64::from(t),
         }
+    }
+
+    /// The time at `i` kept in `outside` (rare: kept out of the inlined [`PackedTimes::get`]).
+    #[cold]
+    #[inline(never)]
+    fn outside_at(&self, i: usize) -> i64 {
+        let at = self.outside.partition_point(|&(j, _)| j < i);
+        self.outside[at].1
     }
 
     /// Every time, in order.

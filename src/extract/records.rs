@@ -74,11 +74,13 @@ impl StrColumn {
     }
 
     /// Where value `i` starts in the arena.
+    #[inline(always)]
     fn start(&self, i: usize) -> u64 {
         if i == 0 { 0 } else { self.ends.get(i - 1) }
     }
 
     /// The value at `i`, `None` when missing.
+    #[inline(always)]
     pub fn get(&self, i: usize) -> Option<&str> {
         let end = self.ends.get(i) as usize;
         let start = self.start(i) as usize;

@@ -128,6 +128,7 @@ impl Interner {
 
     /// The namespace and raw bytes of `id`, for ordering without UTF-8 checks. Byte order of
     /// UTF-8 equals the code point order of the strings.
+    #[inline]
     pub fn sort_key(&self, id: u32) -> (u16, &[u8]) {
         (
             self.namespace_of(id),

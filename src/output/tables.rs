@@ -489,6 +489,13 @@ fn write_profiles(
             .map(|&ident| extracted.interner.get(ident))
             .collect();
         let mut values = values.iter();
+        // So are the names (each is its record's, anywhere in the record columns).
+        let names: Vec<Option<&str>> = range
+            .clone()
+            .filter(|&p| !copied(p))
+            .map(|p| profiles.get(p).name(&extracted.records))
+            .collect();
+        let mut names = names.into_iter();
         for p in range {
             if let Some(row) = reuse.and_then(|t| t.row(p)) {
                 w.copy_rows(row);
@@ -509,7 +516,8 @@ fn write_profiles(
                 }
             }
             w.plain(&profile.id.text());
-            w.field(profile.name(&extracted.records).unwrap_or("").as_bytes());
+            let name = names.next().expect("one name per profile not copied");
+            w.field(name.unwrap_or("").as_bytes());
             w.plain(number.format(profile.records.len()).as_bytes());
             w.built(&mut scratch, |s| {
                 join_into(
