@@ -757,6 +757,68 @@ mod tests {
         assert_same(&saved, &read(&file[..]).unwrap());
     }
 
+    /// The one source of the tests' records.
+    fn web_source() -> Source {
+        Source {
+            name: "web".into(),
+            stem: "web".into(),
+            path: "web.csv".into(),
+            format: crate::input::Format {
+                container: "csv".into(),
+                encoding: "utf-8".into(),
+                delimiter: Some(b','),
+                headerless: false,
+                skipped: Vec::new(),
+            },
+            columns: Vec::new(),
+            rows_read: 3,
+            rows_unreadable: 0,
+            rows_unidentified: 1,
+            region: crate::extract::plan::Region {
+                code: None,
+                from: "none".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn record_columns_past_32_bits_round_trip() {
+        // Row numbers and times that the record store keeps outside its four bytes a value
+        // (`extract::packed`), next to ordinary ones: the state holds them as u64 and i64 and
+        // reads them back exactly.
+        use crate::extract::NO_TIME;
+        let mut saved = sample();
+        let mut records = Records::default();
+        let cases = [
+            (1u64, 1_700_000_000i64, NO_TIME),
+            (5_000_000_000, -86_400, 5_000_000_000),
+            (2, NO_TIME, i64::MAX),
+        ];
+        for (row, time_min, time_max) in cases {
+            let fields = crate::extract::records::RecordRef {
+                key: Some("k1"),
+                name: Some("Ann"),
+                time_min,
+                time_max,
+                amount: f64::NAN,
+            };
+            records.push_ref(0, row, RecordStatus::Unidentified, &fields, &[]);
+        }
+        saved.snapshot.extracted.records = records;
+        saved.snapshot.extracted.sources = vec![web_source()];
+        let mut file = Vec::new();
+        write(&mut file, &saved).unwrap();
+        let back = read(&file[..]).unwrap().snapshot.extracted.records;
+        for (i, (row, time_min, time_max)) in cases.into_iter().enumerate() {
+            let read = (back.row.get(i), back.time_min.get(i), back.time_max.get(i));
+            assert_eq!(read, (row, time_min, time_max));
+            assert_eq!(
+                (back.key.get(i), back.name.get(i)),
+                (Some("k1"), Some("Ann"))
+            );
+        }
+    }
+
     #[test]
     fn link_results_round_trip_and_a_state_without_them_reads_as_none() {
         let mut saved = sample();
@@ -784,26 +846,7 @@ mod tests {
             &settings,
         );
         saved.snapshot.extracted.records = records;
-        saved.snapshot.extracted.sources = vec![Source {
-            name: "web".into(),
-            stem: "web".into(),
-            path: "web.csv".into(),
-            format: crate::input::Format {
-                container: "csv".into(),
-                encoding: "utf-8".into(),
-                delimiter: Some(b','),
-                headerless: false,
-                skipped: Vec::new(),
-            },
-            columns: Vec::new(),
-            rows_read: 3,
-            rows_unreadable: 0,
-            rows_unidentified: 1,
-            region: crate::extract::plan::Region {
-                code: None,
-                from: "none".into(),
-            },
-        }];
+        saved.snapshot.extracted.sources = vec![web_source()];
         saved.snapshot.links = Some(clusters);
         let mut file = Vec::new();
         write(&mut file, &saved).unwrap();
