@@ -68,11 +68,6 @@ impl PackedU64s {
         if runs == 0 { 0 } else { self.high[runs - 1].1 }
     }
 
-    /// The last value, if any.
-    pub fn last(&self) -> Option<u64> {
-        self.len().checked_sub(1).map(|i| self.get(i))
-    }
-
     /// Every value, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = u64> + '_ {
         (0..self.len()).map(|i| self.get(i))
@@ -190,7 +185,6 @@ mod tests {
             column.iter().collect::<Vec<_>>(),
             [0, 7, u64::from(u32::MAX), 3]
         );
-        assert_eq!(column.last(), Some(3));
     }
 
     #[test]
