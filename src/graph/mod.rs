@@ -680,6 +680,38 @@ fn spanning_trees(
 mod tests {
     use super::*;
 
+    /// The clusters' roots are the union-find's (the smallest record of each component), and
+    /// `NONE` for records without an identifier; each spanning tree starts at its root.
+    #[test]
+    fn roots_are_the_smallest_record_of_each_cluster_and_none_without_identifiers() {
+        let mut interner = Interner::new();
+        let a = interner.intern(0, "a@example.com");
+        let b = interner.intern(0, "b@example.com");
+        let c = interner.intern(1, "+79161234567");
+        let mut records = Records::default();
+        let fields = crate::extract::records::RecordFields {
+            time_min: crate::extract::NO_TIME,
+            time_max: crate::extract::NO_TIME,
+            amount: f64::NAN,
+            ..Default::default()
+        };
+        let rows: [&[u32]; 5] = [&[b], &[], &[a], &[b, c], &[a]];
+        for (i, idents) in rows.iter().enumerate() {
+            let status = if idents.is_empty() {
+                RecordStatus::Unidentified
+            } else {
+                RecordStatus::Identified
+            };
+            records.push(0, i as u64 + 1, status, &fields, idents);
+        }
+        let namespaces = ["email".to_owned(), "phone".to_owned()];
+        let clusters = link(&records, &interner, &namespaces, &GuardSettings::default());
+        assert_eq!(clusters.root, [0, NONE, 2, 0, 2]);
+        assert_eq!(clusters.order, [0, 3, 2, 4]);
+        assert_eq!(clusters.parent, [NONE, NONE, NONE, 0, 2]);
+        assert_eq!(clusters.via, [NONE, NONE, NONE, b, a]);
+    }
+
     /// The `Vec<Vec<u32>>` per node that `ComponentNames` replaced, as the reference.
     fn merge_reference(lists: &mut [Vec<u32>], keep: usize, gone: usize) {
         for name in std::mem::take(&mut lists[gone]) {

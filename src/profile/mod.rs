@@ -408,16 +408,19 @@ fn fill_golden(
     columns: &mut Columns,
     per_round: usize,
 ) {
-    let profiles: Vec<u32> = (0..ids.len() as u32).collect();
-    for round in profiles.chunks(per_round) {
-        let chunks: Vec<Columns> = round
-            .par_chunks(CHUNK_PROFILES)
-            .map_init(Gathered::default, |gathered, chunk| {
-                let members = |p: u32| &columns.records[range(&columns.record_ends, p as usize)];
-                gathered.fill(extracted, generic, chunk.iter().map(|&p| members(p)));
+    let profiles = ids.len();
+    for round in (0..profiles).step_by(per_round) {
+        let round_end = profiles.min(round.saturating_add(per_round));
+        let chunk_starts: Vec<usize> = (round..round_end).step_by(CHUNK_PROFILES).collect();
+        let chunks: Vec<Columns> = chunk_starts
+            .into_par_iter()
+            .map_init(Gathered::default, |gathered, start| {
+                let chunk = start..round_end.min(start + CHUNK_PROFILES);
+                let members = |p: usize| &columns.records[range(&columns.record_ends, p)];
+                gathered.fill(extracted, generic, chunk.clone().map(members));
                 let mut out = Columns::default();
-                for (k, &p) in chunk.iter().enumerate() {
-                    golden(gathered, k, ids[p as usize], &mut out);
+                for (k, p) in chunk.enumerate() {
+                    golden(gathered, k, ids[p], &mut out);
                 }
                 out
             })

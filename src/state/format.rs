@@ -370,7 +370,7 @@ fn read_links<R: Read>(dec: &mut Dec<R>, records: &Records) -> anyhow::Result<Op
     }
     let (record, identifier, rule) = (dec.u32s()?, dec.u32s()?, dec.u8s()?);
     let details = dec.str_column().map_err(|e| damaged(&e))?;
-    if [identifier.len(), rule.len(), details.parts().0.len()] != [record.len(); 3] {
+    if [identifier.len(), rule.len(), details.len()] != [record.len(); 3] {
         return Err(damaged("refused links"));
     }
     let refused = (0..record.len())
@@ -387,13 +387,7 @@ fn read_links<R: Read>(dec: &mut Dec<R>, records: &Records) -> anyhow::Result<Op
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (ids, holders, names, groups) = (dec.u32s()?, dec.u32s()?, dec.u32s()?, dec.u32s()?);
     let why = dec.str_column().map_err(|e| damaged(&e))?;
-    if [
-        holders.len(),
-        names.len(),
-        groups.len(),
-        why.parts().0.len(),
-    ] != [ids.len(); 4]
-    {
+    if [holders.len(), names.len(), groups.len(), why.len()] != [ids.len(); 4] {
         return Err(damaged("generic identifiers"));
     }
     let generic = (0..ids.len())
@@ -451,7 +445,7 @@ fn read_snapshot<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Snapshot> {
     }
     let namespaces = dec.u16s()?;
     let values = dec.str_column().map_err(damaged)?;
-    if values.parts().0.len() != namespaces.len()
+    if values.len() != namespaces.len()
         || namespaces
             .iter()
             .any(|&ns| ns as usize >= meta.namespaces.len())
