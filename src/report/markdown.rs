@@ -23,14 +23,26 @@ pub fn render(report: &Report) -> String {
         report.dedup.records_per_profile,
     );
     sources(&mut s, report);
+    identifier_quality(&mut s, report);
     overlap(&mut s, report);
+    channels_and_clusters(&mut s, report);
+    reachability(&mut s, report);
+    transactions(&mut s, &report.transactions);
+    campaign(&mut s, &report.campaign);
+    guards(&mut s, report);
+    s
+}
+
+/// Profiles by their number of sources, by their number of records, and the largest ones.
+fn channels_and_clusters(s: &mut String, report: &Report) {
+    let t = &report.totals;
     let _ = writeln!(s, "### Channels per customer\n");
     let rows: Vec<Vec<String>> = report
         .channels_per_customer
         .iter()
         .map(|(k, v)| vec![k.clone(), v.to_string(), pct(share(*v, t.profiles))])
         .collect();
-    table(&mut s, &["sources", "profiles", "share"], &rows);
+    table(s, &["sources", "profiles", "share"], &rows);
     let _ = writeln!(s, "### Cluster sizes\n");
     let rows: Vec<Vec<String>> = report
         .cluster_sizes
@@ -38,7 +50,7 @@ pub fn render(report: &Report) -> String {
         .iter()
         .map(|b| vec![b.size.clone(), b.profiles.to_string()])
         .collect();
-    table(&mut s, &["records", "profiles"], &rows);
+    table(s, &["records", "profiles"], &rows);
     let rows: Vec<Vec<String>> = report
         .cluster_sizes
         .largest
@@ -54,12 +66,15 @@ pub fn render(report: &Report) -> String {
         .collect();
     if !rows.is_empty() {
         let _ = writeln!(s, "Largest profiles (`omni explain OUT_DIR <id>`):\n");
-        table(&mut s, &["profile", "records", "sources"], &rows);
+        table(s, &["profile", "records", "sources"], &rows);
     }
+}
+
+fn reachability(s: &mut String, report: &Report) {
     let r = &report.reachability;
     let _ = writeln!(s, "### Reachability\n");
     table(
-        &mut s,
+        s,
         &["email", "phone", "both", "neither", "gained a channel"],
         &[vec![
             r.email.to_string(),
@@ -69,8 +84,9 @@ pub fn render(report: &Report) -> String {
             r.gained_a_channel.to_string(),
         ]],
     );
-    transactions(&mut s, &report.transactions);
-    campaign(&mut s, &report.campaign);
+}
+
+fn guards(s: &mut String, report: &Report) {
     let g = &report.guards;
     let _ = writeln!(s, "### Guards\n");
     let refused: Vec<String> = g
@@ -87,7 +103,6 @@ pub fn render(report: &Report) -> String {
         g.alarms.total,
         g.settings.alarm_size,
     );
-    s
 }
 
 fn sources(s: &mut String, report: &Report) {
@@ -122,6 +137,9 @@ fn sources(s: &mut String, report: &Report) {
         ],
         &rows,
     );
+}
+
+fn identifier_quality(s: &mut String, report: &Report) {
     let _ = writeln!(s, "### Identifier quality\n");
     let mut rows = Vec::new();
     for x in &report.sources {
@@ -264,32 +282,7 @@ fn campaign(s: &mut String, c: &super::campaign::Campaign) {
         );
     }
     if let Some(x) = &c.cross_channel {
-        let _ = writeln!(
-            s,
-            "First bought in another channel than first seen: {} of {} buyers ({}); first \
-             contact to first purchase: median {:.1} days.\n",
-            x.cross_channel,
-            x.buyers,
-            pct(x.share),
-            x.median_days
-        );
-        let rows: Vec<Vec<String>> = x
-            .pairs
-            .iter()
-            .map(|p| {
-                vec![
-                    p.first_contact.clone(),
-                    p.first_purchase.clone(),
-                    p.buyers.to_string(),
-                    format!("{:.1}", p.median_days),
-                ]
-            })
-            .collect();
-        table(
-            s,
-            &["first contact", "first purchase", "buyers", "median days"],
-            &rows,
-        );
+        campaign_cross_channel(s, x);
     }
     if let Some(m) = &c.multichannel {
         let _ = writeln!(
@@ -299,6 +292,36 @@ fn campaign(s: &mut String, c: &super::campaign::Campaign) {
             pct(m.share)
         );
     }
+}
+
+/// Buyers who first bought in another channel than the one they were first seen in.
+fn campaign_cross_channel(s: &mut String, x: &super::campaign::CrossChannel) {
+    let _ = writeln!(
+        s,
+        "First bought in another channel than first seen: {} of {} buyers ({}); first \
+         contact to first purchase: median {:.1} days.\n",
+        x.cross_channel,
+        x.buyers,
+        pct(x.share),
+        x.median_days
+    );
+    let rows: Vec<Vec<String>> = x
+        .pairs
+        .iter()
+        .map(|p| {
+            vec![
+                p.first_contact.clone(),
+                p.first_purchase.clone(),
+                p.buyers.to_string(),
+                format!("{:.1}", p.median_days),
+            ]
+        })
+        .collect();
+    table(
+        s,
+        &["first contact", "first purchase", "buyers", "median days"],
+        &rows,
+    );
 }
 
 fn campaign_ltv(s: &mut String, l: &super::campaign::Ltv) {

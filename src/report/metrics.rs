@@ -247,129 +247,34 @@ pub fn compute(
     profiles: &Profiles,
     guards: &crate::graph::guards::GuardSettings,
 ) -> Report {
-    let records = &extracted.records;
-    let source_count = extracted.sources.len();
     let names: Vec<String> = extracted.sources.iter().map(|s| s.name.clone()).collect();
     let rows_read: Vec<u64> = extracted.sources.iter().map(|s| s.rows_read).collect();
     let groups = OverlapGroups::new(&rows_read, OVERLAP_SOURCES);
-
-    // The sections are independent and each walks every profile or record once: they run
-    // side by side on the pool's threads, each one as it ran alone, so every figure (floats
-    // summed in the same order included) is what one thread computes.
-    let (
-        ((in_profiles, matched, several), (overlap, per_source, channels)),
-        ((blocked, cluster_sizes), ((reachability, guards_report), transactions)),
-    ) = rayon::join(
-        || {
-            rayon::join(
-                || matched_per_source(records, profiles, source_count),
-                || overlap_and_channels(profiles, &groups),
-            )
-        },
-        || {
-            rayon::join(
-                || {
-                    rayon::join(
-                        || super::blocked::by_column(extracted, clusters),
-                        || cluster_sizes(extracted, profiles, &names),
-                    )
-                },
-                || {
-                    rayon::join(
-                        || {
-                            rayon::join(
-                                || reachability(extracted, profiles),
-                                || super::guards::compute(extracted, clusters, profiles, guards),
-                            )
-                        },
-                        || super::transactions::compute(extracted, profiles),
-                    )
-                },
-            )
-        },
-    );
+    let walks = Walks::compute(extracted, clusters, profiles, guards, &groups, &names);
     let profile_count = profiles.len() as u64;
     let sources: Vec<SourceReport> = extracted
         .sources
         .iter()
         .enumerate()
-        .map(|(i, s)| SourceReport {
-            name: s.name.clone(),
-            path: s.path.display().to_string(),
-            format: s.format.container.clone(),
-            encoding: s.format.encoding.clone(),
-            delimiter: s
-                .format
-                .delimiter
-                .map(display_delimiter)
-                .unwrap_or_default(),
-            phone_region: s.region.code.clone().unwrap_or_default(),
-            phone_region_from: s.region.from.clone(),
-            rows_read: s.rows_read,
-            records_in_profiles: in_profiles[i],
-            rows_unidentified: s.rows_unidentified,
-            rows_unreadable: s.rows_unreadable,
-            profiles: per_source[i],
-            records_matched: matched[i],
-            match_rate: share(matched[i], in_profiles[i]),
-            duplicates_within: in_profiles[i] - per_source[i],
-            columns: s
-                .columns
-                .iter()
-                .zip(&blocked[i])
-                .map(|(c, blocked)| ColumnQuality {
-                    name: c.name.clone(),
-                    role: c.role.as_config(),
-                    detected_by: c.why.clone(),
-                    fill_rate: share(c.filled, s.rows_read - s.rows_unreadable),
-                    valid_rate: share(c.valid, c.filled),
-                    filled: c.filled,
-                    valid: c.valid,
-                    rejected: c
-                        .rejected
-                        .iter()
-                        .map(|(r, n)| (r.code().to_owned(), *n))
-                        .collect(),
-                    blocked: blocked.clone(),
-                    local_numbers: c.local,
-                })
-                .collect(),
-            no_identifier: s.no_identifier_hint(None),
-        })
+        .map(|(i, s)| source_report(i, s, &walks))
         .collect();
-
-    let records_in_profiles: u64 = in_profiles.iter().sum();
-    let values_rejected = extracted
-        .rejects
-        .iter()
-        .filter(|r| r.reason.is_identifier_value())
-        .count() as u64;
+    let records_in_profiles: u64 = walks.in_profiles.iter().sum();
     Report {
         schema_version: SCHEMA_VERSION,
         omni_version: env!("CARGO_PKG_VERSION").to_owned(),
         // The default mode; `merge` sets the run's.
         csv_escape: CsvEscape::default(),
-        totals: Totals {
-            sources: source_count as u64,
-            rows_read: extracted.sources.iter().map(|s| s.rows_read).sum(),
-            records_in_profiles,
-            rows_unidentified: extracted.sources.iter().map(|s| s.rows_unidentified).sum(),
-            rows_unreadable: extracted.sources.iter().map(|s| s.rows_unreadable).sum(),
-            profiles: profile_count,
-            values_rejected,
-            distinct_identifiers: extracted.interner.len() as u64
-                - report_probabilistic_links(extracted),
-        },
+        totals: totals(extracted, records_in_profiles, profile_count),
         match_rate: MatchRate {
-            overall: share(several, profile_count),
-            profiles_in_several_sources: several,
+            overall: share(walks.several, profile_count),
+            profiles_in_several_sources: walks.several,
             per_source: names
                 .iter()
                 .enumerate()
-                .map(|(i, n)| (n.clone(), share(matched[i], in_profiles[i])))
+                .map(|(i, n)| (n.clone(), share(walks.matched[i], walks.in_profiles[i])))
                 .collect(),
         },
-        overlap: groups.overlap(&names, overlap),
+        overlap: groups.overlap(&names, walks.overlap),
         dedup: Dedup {
             records_per_profile: if profile_count == 0 {
                 0.0
@@ -379,18 +284,184 @@ pub fn compute(
             records_merged: records_in_profiles - profile_count,
             duplicates_within_sources: sources.iter().map(|s| s.duplicates_within).sum(),
         },
-        channels_per_customer: channels
+        channels_per_customer: walks
+            .channels
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
-        cluster_sizes,
-        reachability,
-        guards: guards_report,
-        transactions,
+        cluster_sizes: walks.cluster_sizes,
+        reachability: walks.reachability,
+        guards: walks.guards,
+        transactions: walks.transactions,
         sources,
         campaign: super::campaign::Campaign::default(),
         since_previous: None,
         probabilistic: None,
+    }
+}
+
+/// The report's figures that each walk every profile or record once.
+struct Walks {
+    /// Per source: records in profiles.
+    in_profiles: Vec<u64>,
+    /// Per source: records in a profile spanning several sources.
+    matched: Vec<u64>,
+    /// Profiles spanning several sources.
+    several: u64,
+    /// Profiles per pair of overlap matrix rows.
+    overlap: Vec<Vec<u64>>,
+    /// Per source: profiles with a record in it.
+    per_source: Vec<u64>,
+    /// Profiles by their number of sources.
+    channels: BTreeMap<usize, u64>,
+    /// Per source and column: valid values whose link a guard refused, by rule.
+    blocked: Vec<Vec<BTreeMap<String, u64>>>,
+    cluster_sizes: ClusterSizes,
+    reachability: Reachability,
+    guards: super::guards::GuardsReport,
+    transactions: super::transactions::Transactions,
+}
+
+impl Walks {
+    /// The sections are independent and each walks every profile or record once: they run
+    /// side by side on the pool's threads, each one as it ran alone, so every figure (floats
+    /// summed in the same order included) is what one thread computes.
+    fn compute(
+        extracted: &Extracted,
+        clusters: &crate::graph::Clusters,
+        profiles: &Profiles,
+        guards: &crate::graph::guards::GuardSettings,
+        groups: &OverlapGroups,
+        names: &[String],
+    ) -> Walks {
+        let records = &extracted.records;
+        let source_count = extracted.sources.len();
+        let (
+            ((in_profiles, matched, several), (overlap, per_source, channels)),
+            ((blocked, cluster_sizes), ((reachability, guards), transactions)),
+        ) = rayon::join(
+            || {
+                rayon::join(
+                    || matched_per_source(records, profiles, source_count),
+                    || overlap_and_channels(profiles, groups),
+                )
+            },
+            || {
+                rayon::join(
+                    || {
+                        rayon::join(
+                            || super::blocked::by_column(extracted, clusters),
+                            || cluster_sizes(extracted, profiles, names),
+                        )
+                    },
+                    || {
+                        rayon::join(
+                            || {
+                                rayon::join(
+                                    || reachability(extracted, profiles),
+                                    || {
+                                        super::guards::compute(
+                                            extracted, clusters, profiles, guards,
+                                        )
+                                    },
+                                )
+                            },
+                            || super::transactions::compute(extracted, profiles),
+                        )
+                    },
+                )
+            },
+        );
+        Walks {
+            in_profiles,
+            matched,
+            several,
+            overlap,
+            per_source,
+            channels,
+            blocked,
+            cluster_sizes,
+            reachability,
+            guards,
+            transactions,
+        }
+    }
+}
+
+/// Source `i`'s accounting, quality and dedup.
+fn source_report(i: usize, s: &crate::extract::Source, walks: &Walks) -> SourceReport {
+    let (in_profiles, matched) = (walks.in_profiles[i], walks.matched[i]);
+    SourceReport {
+        name: s.name.clone(),
+        path: s.path.display().to_string(),
+        format: s.format.container.clone(),
+        encoding: s.format.encoding.clone(),
+        delimiter: s
+            .format
+            .delimiter
+            .map(display_delimiter)
+            .unwrap_or_default(),
+        phone_region: s.region.code.clone().unwrap_or_default(),
+        phone_region_from: s.region.from.clone(),
+        rows_read: s.rows_read,
+        records_in_profiles: in_profiles,
+        rows_unidentified: s.rows_unidentified,
+        rows_unreadable: s.rows_unreadable,
+        profiles: walks.per_source[i],
+        records_matched: matched,
+        match_rate: share(matched, in_profiles),
+        duplicates_within: in_profiles - walks.per_source[i],
+        columns: s
+            .columns
+            .iter()
+            .zip(&walks.blocked[i])
+            .map(|(c, blocked)| column_quality(s, c, blocked))
+            .collect(),
+        no_identifier: s.no_identifier_hint(None),
+    }
+}
+
+/// The quality of column `c` of source `s`.
+fn column_quality(
+    s: &crate::extract::Source,
+    c: &crate::extract::ColumnReport,
+    blocked: &BTreeMap<String, u64>,
+) -> ColumnQuality {
+    ColumnQuality {
+        name: c.name.clone(),
+        role: c.role.as_config(),
+        detected_by: c.why.clone(),
+        fill_rate: share(c.filled, s.rows_read - s.rows_unreadable),
+        valid_rate: share(c.valid, c.filled),
+        filled: c.filled,
+        valid: c.valid,
+        rejected: c
+            .rejected
+            .iter()
+            .map(|(r, n)| (r.code().to_owned(), *n))
+            .collect(),
+        blocked: blocked.clone(),
+        local_numbers: c.local,
+    }
+}
+
+/// Run-wide counts.
+fn totals(extracted: &Extracted, records_in_profiles: u64, profiles: u64) -> Totals {
+    let values_rejected = extracted
+        .rejects
+        .iter()
+        .filter(|r| r.reason.is_identifier_value())
+        .count() as u64;
+    Totals {
+        sources: extracted.sources.len() as u64,
+        rows_read: extracted.sources.iter().map(|s| s.rows_read).sum(),
+        records_in_profiles,
+        rows_unidentified: extracted.sources.iter().map(|s| s.rows_unidentified).sum(),
+        rows_unreadable: extracted.sources.iter().map(|s| s.rows_unreadable).sum(),
+        profiles,
+        values_rejected,
+        distinct_identifiers: extracted.interner.len() as u64
+            - report_probabilistic_links(extracted),
     }
 }
 
@@ -540,6 +611,18 @@ const BUCKETS: [(&str, usize, usize); 7] = [
 ];
 
 fn cluster_sizes(extracted: &Extracted, profiles: &Profiles, names: &[String]) -> ClusterSizes {
+    let largest = largest_profiles(profiles)
+        .into_iter()
+        .map(|p| large_profile(extracted, profiles.get(p as usize), names))
+        .collect();
+    ClusterSizes {
+        histogram: histogram(profiles),
+        largest,
+    }
+}
+
+/// Profiles by record count, in [`BUCKETS`].
+fn histogram(profiles: &Profiles) -> Vec<Bucket> {
     let mut histogram: Vec<Bucket> = BUCKETS
         .iter()
         .map(|(label, _, _)| Bucket {
@@ -555,6 +638,11 @@ fn cluster_sizes(extracted: &Extracted, profiles: &Profiles, names: &[String]) -
             .expect("buckets cover every size >= 1");
         histogram[bucket].profiles += 1;
     }
+    histogram
+}
+
+/// The indices of the ten largest profiles, by record count, then id.
+fn largest_profiles(profiles: &Profiles) -> Vec<u32> {
     // Profile indices, not views: a view is about 100 bytes, an index 4.
     let mut by_size: Vec<u32> = (0..profiles.len() as u32).collect();
     // Compared by record count and id alone (a whole view per comparison made this selection
@@ -573,34 +661,35 @@ fn cluster_sizes(extracted: &Extracted, profiles: &Profiles, names: &[String]) -
         by_size.truncate(10);
     }
     by_size.sort_by(larger_first);
-    let largest = by_size
-        .into_iter()
-        .map(|p| profiles.get(p as usize))
-        .map(|p| {
-            let count = |kind: Kind| {
-                p.identifiers
-                    .iter()
-                    .filter(|&&i| {
-                        extracted.namespaces[extracted.interner.namespace_of(i) as usize]
-                            == kind.as_str()
-                    })
-                    .count() as u64
-            };
-            LargeProfile {
-                profile_id: p.id.to_string(),
-                records: p.records.len() as u64,
-                sources: p
-                    .sources
-                    .iter()
-                    .map(|&s| names[s as usize].clone())
-                    .collect(),
-                emails: count(Kind::Email),
-                phones: count(Kind::Phone),
-                cards: count(Kind::Card),
-            }
-        })
-        .collect();
-    ClusterSizes { histogram, largest }
+    by_size
+}
+
+/// One of the largest profiles, with its distinct emails, phones and cards counted.
+fn large_profile(
+    extracted: &Extracted,
+    p: crate::profile::Profile<'_>,
+    names: &[String],
+) -> LargeProfile {
+    let count = |kind: Kind| {
+        p.identifiers
+            .iter()
+            .filter(|&&i| {
+                extracted.namespaces[extracted.interner.namespace_of(i) as usize] == kind.as_str()
+            })
+            .count() as u64
+    };
+    LargeProfile {
+        profile_id: p.id.to_string(),
+        records: p.records.len() as u64,
+        sources: p
+            .sources
+            .iter()
+            .map(|&s| names[s as usize].clone())
+            .collect(),
+        emails: count(Kind::Email),
+        phones: count(Kind::Phone),
+        cards: count(Kind::Card),
+    }
 }
 
 fn reachability(extracted: &Extracted, profiles: &Profiles) -> Reachability {

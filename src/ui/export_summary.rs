@@ -32,6 +32,19 @@ pub fn render(summary: &ExportSummary) -> String {
             count(skipped, "cell"),
         );
     }
+    send_lists(&mut s, summary);
+    audiences(&mut s, summary);
+    let dir = summary.dir.display().to_string();
+    let _ = writeln!(
+        s,
+        "\nwrote {}/: send/, cascade.csv, audiences/",
+        dir.trim_end_matches('/')
+    );
+    s
+}
+
+/// The rows of each send list, then the cascade step by step (channels aligned alike).
+fn send_lists(s: &mut String, summary: &ExportSummary) {
     let _ = writeln!(s, "\nsend lists (one row per profile):");
     let width = summary
         .lists
@@ -54,6 +67,10 @@ pub fn render(summary: &ExportSummary) -> String {
         );
     }
     let _ = writeln!(s, "  unreachable  {}", summary.cascade.unreachable);
+}
+
+/// The rows of each audience file.
+fn audiences(s: &mut String, summary: &ExportSummary) {
     let _ = writeln!(s, "\naudiences (hashed, no clear values):");
     let width = summary
         .audiences
@@ -64,11 +81,4 @@ pub fn render(summary: &ExportSummary) -> String {
     for audience in &summary.audiences {
         let _ = writeln!(s, "  {:<width$}  {}", audience.file, audience.rows);
     }
-    let dir = summary.dir.display().to_string();
-    let _ = writeln!(
-        s,
-        "\nwrote {}/: send/, cascade.csv, audiences/",
-        dir.trim_end_matches('/')
-    );
-    s
 }

@@ -75,6 +75,28 @@ pub fn render_report(report: &Report) -> String {
         report.match_rate.profiles_in_several_sources,
     );
     let _ = writeln!(s);
+    source_table(&mut s, report);
+    let _ = writeln!(s);
+    profile_lines(&mut s, report);
+    let _ = writeln!(s, "{}", guards_line(report));
+    if let Some(line) = transactions_line(report) {
+        let _ = writeln!(s, "{line}");
+    }
+    if let Some(line) = campaign_line(report) {
+        let _ = writeln!(s, "{line}");
+    }
+    if let Some(p) = &report.probabilistic {
+        s.push_str(&probabilistic_text(p));
+    }
+    if let Some(since) = &report.since_previous {
+        let _ = writeln!(s, "{}", since_previous_line(since));
+    }
+    s
+}
+
+/// The per-source table with its total row.
+fn source_table(s: &mut String, report: &Report) {
+    let t = &report.totals;
     let width = report
         .sources
         .iter()
@@ -112,7 +134,12 @@ pub fn render_report(report: &Report) -> String {
         t.profiles,
         percent(report.match_rate.overall),
     );
-    let _ = writeln!(s);
+}
+
+/// Dedup and reachability, the largest profile, the rejected rows and values, and the sources
+/// that link nobody.
+fn profile_lines(s: &mut String, report: &Report) {
+    let t = &report.totals;
     let _ = writeln!(
         s,
         "dedup: {:.2} records per profile; reachable by email {}, by phone {}, by both {}",
@@ -145,6 +172,10 @@ pub fn render_report(report: &Report) -> String {
             src.name
         );
     }
+}
+
+/// One line on what the over-merge guards did.
+fn guards_line(report: &Report) -> String {
     let g = &report.guards;
     let refused: u64 = g.refused_links.values().sum();
     let by_rule: Vec<String> = g
@@ -153,8 +184,7 @@ pub fn render_report(report: &Report) -> String {
         .filter(|(_, n)| **n > 0)
         .map(|(rule, n)| format!("{rule} {n}"))
         .collect();
-    let _ = writeln!(
-        s,
+    format!(
         "guards: {}, {} refused{}, {} above {} (see refused.csv)",
         count(g.generic_identifiers.total, "generic identifier"),
         count(refused, "link"),
@@ -165,35 +195,26 @@ pub fn render_report(report: &Report) -> String {
         },
         count(g.alarms.total, "profile"),
         count(g.settings.alarm_size, "record"),
-    );
-    if let Some(line) = transactions_line(report) {
-        let _ = writeln!(s, "{line}");
-    }
-    if let Some(line) = campaign_line(report) {
-        let _ = writeln!(s, "{line}");
-    }
-    if let Some(p) = &report.probabilistic {
-        s.push_str(&probabilistic_text(p));
-    }
-    if let Some(since) = &report.since_previous {
-        let _ = writeln!(
-            s,
-            "since the previous run ({}): {} new, {} grown, {} merged ({} ids absorbed), {} split, {} retired; match rate {} -> {} ({:+.1} pts), largest profile {} -> {} (see changes.csv, redirects.csv)",
-            since.previous_run_at,
-            since.new,
-            since.grown,
-            since.merged,
-            since.absorbed_ids,
-            since.split,
-            since.retired,
-            percent(since.match_rate_before),
-            percent(since.match_rate_after),
-            since.match_rate_change_points,
-            since.largest_profile_before,
-            since.largest_profile_after,
-        );
-    }
-    s
+    )
+}
+
+/// One line on the change since the previous run (`--state`).
+fn since_previous_line(since: &crate::report::changes::SincePrevious) -> String {
+    format!(
+        "since the previous run ({}): {} new, {} grown, {} merged ({} ids absorbed), {} split, {} retired; match rate {} -> {} ({:+.1} pts), largest profile {} -> {} (see changes.csv, redirects.csv)",
+        since.previous_run_at,
+        since.new,
+        since.grown,
+        since.merged,
+        since.absorbed_ids,
+        since.split,
+        since.retired,
+        percent(since.match_rate_before),
+        percent(since.match_rate_after),
+        since.match_rate_change_points,
+        since.largest_profile_before,
+        since.largest_profile_after,
+    )
 }
 
 /// One line on buyers, when the exports carry amounts.

@@ -321,46 +321,86 @@ fn compute_in_chunks(
         ..Campaign::default()
     };
     campaign.missing = missing_notes(purchases, dated_purchases);
-    let (dated, bought) = periods::bounds_of_records(records, &profiles.of_record, settings.period);
-    let mut ltv = (purchases > 0).then(ltv::Tally::default);
-    let mut multichannel = periods::MultiChannelTally::new(dated, settings.period);
-    let mut retention =
-        (dated_purchases > 0).then(|| periods::RetentionTally::new(bought, settings.period));
-    let mut cross_channel = (dated_purchases > 0).then(ropo::CrossChannelTally::default);
-    let mut ropo = if dated_purchases > 0 {
-        ropo::RopoTally::new(&campaign.sources, &mut campaign.missing)
-    } else {
-        None
-    };
+    let mut tallies = Tallies::new(
+        records,
+        profiles,
+        settings.period,
+        (purchases, dated_purchases),
+        &mut campaign,
+    );
     for start in (0..profiles.len()).step_by(per_chunk) {
         let chunk = start..(start + per_chunk).min(profiles.len());
-        let events = events::gather(records, profiles, chunk);
-        if let Some(tally) = &mut ltv {
-            tally.add(&events);
-        }
-        multichannel.add(&events);
-        if let Some(tally) = &mut retention {
-            tally.add(&events);
-        }
-        if let Some(tally) = &mut cross_channel {
-            tally.add(&events);
-        }
-        if let Some(tally) = &mut ropo {
-            tally.add(&events);
-        }
+        tallies.add(&events::gather(records, profiles, chunk));
     }
-    campaign.ltv = ltv.map(ltv::Tally::finish);
+    tallies.finish(&mut campaign, &names);
     campaign.available = dated_purchases > 0;
-    campaign.multichannel = multichannel.finish();
-    campaign.retention = retention.map(periods::RetentionTally::finish);
-    campaign.cross_channel = cross_channel.map(|tally| tally.finish(&names));
-    campaign.ropo = ropo.map(ropo::RopoTally::finish);
     if campaign.multichannel.is_none() {
         campaign
             .missing
             .push("no record carries a date: channel use per period needs timestamps".to_owned());
     }
     campaign
+}
+
+/// The metrics' tallies, each fed the events of one chunk of profiles at a time; those that
+/// need amounts or dated purchases only when the records carry some.
+struct Tallies {
+    ltv: Option<ltv::Tally>,
+    multichannel: periods::MultiChannelTally,
+    retention: Option<periods::RetentionTally>,
+    cross_channel: Option<ropo::CrossChannelTally>,
+    ropo: Option<ropo::RopoTally>,
+}
+
+impl Tallies {
+    /// Empty tallies, given the number of purchases and of dated purchases; ROPO's note on
+    /// sources without a touch goes to `campaign.missing`.
+    fn new(
+        records: &crate::extract::Records,
+        profiles: &Profiles,
+        period: Period,
+        (purchases, dated_purchases): (usize, usize),
+        campaign: &mut Campaign,
+    ) -> Tallies {
+        let (dated, bought) = periods::bounds_of_records(records, &profiles.of_record, period);
+        Tallies {
+            ltv: (purchases > 0).then(ltv::Tally::default),
+            multichannel: periods::MultiChannelTally::new(dated, period),
+            retention: (dated_purchases > 0).then(|| periods::RetentionTally::new(bought, period)),
+            cross_channel: (dated_purchases > 0).then(ropo::CrossChannelTally::default),
+            ropo: if dated_purchases > 0 {
+                ropo::RopoTally::new(&campaign.sources, &mut campaign.missing)
+            } else {
+                None
+            },
+        }
+    }
+
+    /// Counts one chunk's events in every tally.
+    fn add(&mut self, events: &events::Events) {
+        if let Some(tally) = &mut self.ltv {
+            tally.add(events);
+        }
+        self.multichannel.add(events);
+        if let Some(tally) = &mut self.retention {
+            tally.add(events);
+        }
+        if let Some(tally) = &mut self.cross_channel {
+            tally.add(events);
+        }
+        if let Some(tally) = &mut self.ropo {
+            tally.add(events);
+        }
+    }
+
+    /// The metrics into `campaign`.
+    fn finish(self, campaign: &mut Campaign, names: &[&str]) {
+        campaign.ltv = self.ltv.map(ltv::Tally::finish);
+        campaign.multichannel = self.multichannel.finish();
+        campaign.retention = self.retention.map(periods::RetentionTally::finish);
+        campaign.cross_channel = self.cross_channel.map(|tally| tally.finish(names));
+        campaign.ropo = self.ropo.map(ropo::RopoTally::finish);
+    }
 }
 
 /// What the exports lack for the figures that need amounts or dated purchases.

@@ -196,6 +196,12 @@ fn match_rates(s: &mut String, report: &Report) {
         })
         .collect();
     s.push_str(&svg::hbars("Match rate per source", &bars, 1.0));
+    source_table(s, report);
+    s.push_str("</section>\n");
+}
+
+/// Every source's accounting and match rate.
+fn source_table(s: &mut String, report: &Report) {
     let rows: Vec<Vec<Cell>> = report
         .sources
         .iter()
@@ -230,7 +236,6 @@ fn match_rates(s: &mut String, report: &Report) {
         ],
         &rows,
     );
-    s.push_str("</section>\n");
 }
 
 /// The sources a chart shows: all of them, or the `OVERLAP_SOURCES` with the most rows (in
@@ -562,6 +567,19 @@ fn transactions(s: &mut String, tx: &Transactions) {
         money(p.revenue_without_profile),
         esc(&tx.amount_columns.join(", ")),
     );
+    revenue_by_channel_count(s, tx);
+    if let Some(fp) = &tx.first_purchase {
+        s.push_str(&first_purchase_paragraph(fp));
+        first_purchase_chart(s, fp);
+    }
+    if !tx.note.is_empty() {
+        let _ = write!(s, "<p class=\"note\">{}.</p>", esc(&tx.note));
+    }
+    s.push_str("</section>\n");
+}
+
+/// Revenue per profile by the number of sources it appears in: a chart and a table.
+fn revenue_by_channel_count(s: &mut String, tx: &Transactions) {
     let bars: Vec<Bar> = tx
         .by_channel_count
         .iter()
@@ -588,28 +606,25 @@ fn transactions(s: &mut String, tx: &Transactions) {
         .map(|r| r.cells(money).iter().map(|v| Cell::right(v)).collect())
         .collect();
     table(s, &ChannelCountRow::HEADERS, &rows);
-    if let Some(fp) = &tx.first_purchase {
-        s.push_str(&first_purchase_paragraph(fp));
-        let bars: Vec<Bar> = fp
-            .histogram
-            .iter()
-            .map(|b| Bar {
-                label: b.delay.replace(" (the purchase was the first contact)", ""),
-                value: b.buyers as f64,
-                text: b.buyers.to_string(),
-            })
-            .collect();
-        s.push_str(&svg::columns(
-            "First contact to first purchase",
-            &bars,
-            "time from first contact to first purchase (0 = the purchase was the first contact)",
-            720.0,
-        ));
-    }
-    if !tx.note.is_empty() {
-        let _ = write!(s, "<p class=\"note\">{}.</p>", esc(&tx.note));
-    }
-    s.push_str("</section>\n");
+}
+
+/// Buyers by the time from their first contact to their first purchase.
+fn first_purchase_chart(s: &mut String, fp: &FirstPurchase) {
+    let bars: Vec<Bar> = fp
+        .histogram
+        .iter()
+        .map(|b| Bar {
+            label: b.delay.replace(" (the purchase was the first contact)", ""),
+            value: b.buyers as f64,
+            text: b.buyers.to_string(),
+        })
+        .collect();
+    s.push_str(&svg::columns(
+        "First contact to first purchase",
+        &bars,
+        "time from first contact to first purchase (0 = the purchase was the first contact)",
+        720.0,
+    ));
 }
 
 fn guards(s: &mut String, report: &Report) {
@@ -633,6 +648,13 @@ fn guards(s: &mut String, report: &Report) {
         g.settings.alarm_size,
         esc(&g.settings.alarm_size_from),
     );
+    junk_and_generic(s, g);
+    alarms(s, g);
+    s.push_str("</section>\n");
+}
+
+/// The most frequent junk values and the generic identifiers, when there are any.
+fn junk_and_generic(s: &mut String, g: &crate::report::guards::GuardsReport) {
     if !g.junk_values.top.is_empty() {
         s.push_str("<h3>Most frequent junk values</h3>");
         let rows: Vec<Vec<Cell>> = g
@@ -662,28 +684,32 @@ fn guards(s: &mut String, report: &Report) {
             .collect();
         table(s, &["kind", "value", "records", "why"], &rows);
     }
-    if !g.alarms.top.is_empty() {
-        s.push_str("<h3>Alarms</h3>");
-        let rows: Vec<Vec<Cell>> = g
-            .alarms
-            .top
-            .iter()
-            .map(|a| {
-                let bridges: Vec<String> = a
-                    .bridges
-                    .iter()
-                    .map(|b| format!("{} {} ({} parts)", b.kind, b.value, b.parts))
-                    .collect();
-                vec![
-                    Cell::code(&a.profile_id),
-                    Cell::num(a.records),
-                    Cell::text(&bridges.join("; ")),
-                ]
-            })
-            .collect();
-        table(s, &["profile", "records", "bridged by"], &rows);
+}
+
+/// The profiles above the alarm size and the identifiers bridging them, when there are any.
+fn alarms(s: &mut String, g: &crate::report::guards::GuardsReport) {
+    if g.alarms.top.is_empty() {
+        return;
     }
-    s.push_str("</section>\n");
+    s.push_str("<h3>Alarms</h3>");
+    let rows: Vec<Vec<Cell>> = g
+        .alarms
+        .top
+        .iter()
+        .map(|a| {
+            let bridges: Vec<String> = a
+                .bridges
+                .iter()
+                .map(|b| format!("{} {} ({} parts)", b.kind, b.value, b.parts))
+                .collect();
+            vec![
+                Cell::code(&a.profile_id),
+                Cell::num(a.records),
+                Cell::text(&bridges.join("; ")),
+            ]
+        })
+        .collect();
+    table(s, &["profile", "records", "bridged by"], &rows);
 }
 
 #[cfg(test)]
