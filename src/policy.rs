@@ -2,6 +2,7 @@
 //! makes `omni merge` exit with code 3, so a cron job can alert while the outputs stay usable.
 
 use crate::report::Report;
+use crate::report::changes::SincePrevious;
 
 /// One `--fail-on` condition.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,40 +104,14 @@ impl FailOn {
     /// run never hold without one (a first run, or no `--state`).
     pub fn check(&self, report: &Report) -> Option<String> {
         let t = &report.totals;
-        let since = report.since_previous.as_ref();
         match *self {
-            FailOn::MatchRateDrop(limit) => since.and_then(|s| {
-                let drop = s.match_rate_before - s.match_rate_after;
-                (drop > limit + 1e-9).then(|| {
-                    format!(
-                        "match rate fell from {:.1}% to {:.1}% since the previous run (match-rate-drop={:.1}%)",
-                        s.match_rate_before * 100.0,
-                        s.match_rate_after * 100.0,
-                        limit * 100.0
-                    )
-                })
-            }),
-            FailOn::LargestProfileGrowth(limit) => since.and_then(|s| {
-                let (before, after) = (s.largest_profile_before, s.largest_profile_after);
-                (after as f64 > before as f64 * (1.0 + limit) + 1e-9).then(|| {
-                    format!(
-                        "largest profile grew from {before} to {after} records since the previous run (largest-profile-growth={:.0}%)",
-                        limit * 100.0
-                    )
-                })
-            }),
-            FailOn::RejectShareJump(limit) => since.and_then(|s| {
-                let jump = s.reject_share_after - s.reject_share_before;
-                (jump > limit + 1e-9).then(|| {
-                    format!(
-                        "share of rows that joined no profile rose from {:.1}% to {:.1}% since the previous run (reject-share-jump={:.1}%)",
-                        s.reject_share_before * 100.0,
-                        s.reject_share_after * 100.0,
-                        limit * 100.0
-                    )
-                })
-            }),
-            FailOn::LtvDrop(limit) => since.and_then(|s| ltv_drop(&s.campaign, limit)),
+            FailOn::MatchRateDrop(_)
+            | FailOn::LargestProfileGrowth(_)
+            | FailOn::RejectShareJump(_)
+            | FailOn::LtvDrop(_) => report
+                .since_previous
+                .as_ref()
+                .and_then(|since| self.check_drift(since)),
             FailOn::MaxProfileSize(limit) => {
                 let largest = report
                     .cluster_sizes
@@ -148,19 +123,7 @@ impl FailOn {
                 })
             }
             FailOn::Rejects(limit) => {
-                let unused = t.rows_unidentified + t.rows_unreadable;
-                let share = if t.rows_read == 0 {
-                    0.0
-                } else {
-                    unused as f64 / t.rows_read as f64
-                };
-                (share > limit).then(|| {
-                    format!(
-                        "{:.1}% of rows joined no profile (rejects={:.1}%)",
-                        share * 100.0,
-                        limit * 100.0
-                    )
-                })
+                rejects(t.rows_unidentified + t.rows_unreadable, t.rows_read, limit)
             }
             FailOn::Alarms(limit) => {
                 let n = report.guards.alarms.total;
@@ -178,18 +141,76 @@ impl FailOn {
                 let rate = report.campaign.ropo.as_ref().map(|r| r.share);
                 below("ROPO share", "ropo-below", rate, limit)
             }
-            FailOn::MatchRateBelow(limit) => {
-                let rate = report.match_rate.overall;
-                (rate < limit).then(|| {
+            FailOn::MatchRateBelow(limit) => match_rate_below(report.match_rate.overall, limit),
+        }
+    }
+
+    /// `check` for a condition relative to the previous run (`is_drift`), given the comparison
+    /// with it; `None` for any other condition.
+    fn check_drift(&self, s: &SincePrevious) -> Option<String> {
+        match *self {
+            FailOn::MatchRateDrop(limit) => {
+                let drop = s.match_rate_before - s.match_rate_after;
+                (drop > limit + 1e-9).then(|| {
                     format!(
-                        "match rate {:.1}% (match-rate-below={:.1}%)",
-                        rate * 100.0,
+                        "match rate fell from {:.1}% to {:.1}% since the previous run (match-rate-drop={:.1}%)",
+                        s.match_rate_before * 100.0,
+                        s.match_rate_after * 100.0,
                         limit * 100.0
                     )
                 })
             }
+            FailOn::LargestProfileGrowth(limit) => {
+                let (before, after) = (s.largest_profile_before, s.largest_profile_after);
+                (after as f64 > before as f64 * (1.0 + limit) + 1e-9).then(|| {
+                    format!(
+                        "largest profile grew from {before} to {after} records since the previous run (largest-profile-growth={:.0}%)",
+                        limit * 100.0
+                    )
+                })
+            }
+            FailOn::RejectShareJump(limit) => {
+                let jump = s.reject_share_after - s.reject_share_before;
+                (jump > limit + 1e-9).then(|| {
+                    format!(
+                        "share of rows that joined no profile rose from {:.1}% to {:.1}% since the previous run (reject-share-jump={:.1}%)",
+                        s.reject_share_before * 100.0,
+                        s.reject_share_after * 100.0,
+                        limit * 100.0
+                    )
+                })
+            }
+            FailOn::LtvDrop(limit) => ltv_drop(&s.campaign, limit),
+            _ => None,
         }
     }
+}
+
+/// The message when more than `limit` of the `read` rows (`unused` of them) joined no profile.
+fn rejects(unused: u64, read: u64, limit: f64) -> Option<String> {
+    let share = if read == 0 {
+        0.0
+    } else {
+        unused as f64 / read as f64
+    };
+    (share > limit).then(|| {
+        format!(
+            "{:.1}% of rows joined no profile (rejects={:.1}%)",
+            share * 100.0,
+            limit * 100.0
+        )
+    })
+}
+
+/// The message when the match rate `rate` is below `limit`.
+fn match_rate_below(rate: f64, limit: f64) -> Option<String> {
+    (rate < limit).then(|| {
+        format!(
+            "match rate {:.1}% (match-rate-below={:.1}%)",
+            rate * 100.0,
+            limit * 100.0
+        )
+    })
 }
 
 /// The message when the mean LTV fell by more than `limit` of its previous value (measured in

@@ -106,36 +106,19 @@ fn write_file(
         format,
         sample,
     } = planned;
-    let f = &format;
-    let delimiter = match f.delimiter {
-        Some(b'\t') => ", tab-separated".to_owned(),
-        Some(d) => format!(", '{}'-separated", d as char),
-        None => String::new(),
-    };
-    let encoding = if f.encoding.is_empty() {
-        String::new()
-    } else {
-        format!(", {}", f.encoding)
-    };
-    // Issue 7: a file whose first line is data has no header; say how it was read.
-    let header = if f.headerless {
-        ", no header row: line 1 is data"
-    } else {
-        ""
-    };
     let _ = writeln!(
         text,
-        "{} -> source \"{}\" ({}{encoding}{delimiter}{header}; {} rows sampled)",
+        "{} -> source \"{}\" ({}; {} rows sampled)",
         file.path.display(),
         file.name,
-        f.container,
+        how_read(&format),
         sample.len()
     );
-    if !f.skipped.is_empty() {
+    if !format.skipped.is_empty() {
         let _ = writeln!(
             text,
             "  columns not read: {}",
-            crate::input::parquet::skipped_list(&f.skipped)
+            crate::input::parquet::skipped_list(&format.skipped)
         );
     }
     let _ = writeln!(
@@ -159,6 +142,28 @@ fn write_file(
         }
     }
     let _ = writeln!(text);
+}
+
+/// How a file is read, as its heading says it: container, encoding, delimiter, and whether
+/// line 1 is data.
+fn how_read(f: &crate::input::Format) -> String {
+    let delimiter = match f.delimiter {
+        Some(b'\t') => ", tab-separated".to_owned(),
+        Some(d) => format!(", '{}'-separated", d as char),
+        None => String::new(),
+    };
+    let encoding = if f.encoding.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", f.encoding)
+    };
+    // Issue 7: a file whose first line is data has no header; say how it was read.
+    let header = if f.headerless {
+        ", no header row: line 1 is data"
+    } else {
+        ""
+    };
+    format!("{}{encoding}{delimiter}{header}", f.container)
 }
 
 /// One line per column: role, fill and valid shares on the sample, samples (normalized for

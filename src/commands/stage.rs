@@ -1,13 +1,14 @@
 //! `omni stage ...` (hidden): the steps `spark/omni_spark.py` runs, on the driver (`plan`,
 //! `generic`, `finish`) or in Spark tasks (`extract`, `link`). See docs/spark.md.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 use crate::cli::{FinishArgs, LinkArgs, StageCommand};
 use crate::exit::ExitStatus;
 use crate::output::format::{self, TableFormat};
+use crate::output::reuse::TableStamp;
 use crate::output::{OutDir, tables, write_json, write_text};
 use crate::stage::extract::Summary;
 use crate::stage::table::{self, Table, Values};
@@ -137,13 +138,14 @@ fn finish(args: &FinishArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
         report.since_previous = session.since_previous(ids, false, &metrics);
     }
     let escape = format::table_escape(args.format, settings.csv_escape);
-    let mut stamps =
-        tables::write_tables(&mut out, escape, &extracted, &clusters, &profiles, None)?;
-    crate::output::contacts::write(&mut out, escape, &extracted, &profiles)?;
-    if args.format == TableFormat::Parquet {
-        format::convert_tables(&mut out)?;
-        stamps.clear();
-    }
+    let stamps = write_tables(
+        &mut out,
+        args.format,
+        escape,
+        &extracted,
+        &clusters,
+        &profiles,
+    )?;
     let changes = ids.as_ref().map(|ids| &ids.carried);
     write_rest(&mut out, changes, &files, &extracted, &mut report)?;
     let pending = match (&session, ids) {
@@ -165,13 +167,43 @@ fn finish(args: &FinishArgs, ui: &Ui) -> anyhow::Result<ExitStatus> {
     if let (Some(session), Some(pending)) = (session, pending) {
         session.commit(pending)?;
     }
+    tell(ui, &report, &args.out, &written)
+}
+
+/// The profile tables and contacts, as `omni merge` writes them (converted to Parquet with
+/// `--format parquet`). Returns the tables' stamps for the state: none once converted, as
+/// there is then nothing for the next run to copy rows from.
+fn write_tables(
+    out: &mut OutDir,
+    table_format: TableFormat,
+    escape: crate::output::escape::CsvEscape,
+    extracted: &extract::Extracted,
+    clusters: &crate::graph::Clusters,
+    profiles: &profile::Profiles,
+) -> anyhow::Result<Vec<TableStamp>> {
+    let mut stamps = tables::write_tables(out, escape, extracted, clusters, profiles, None)?;
+    crate::output::contacts::write(out, escape, extracted, profiles)?;
+    if table_format == TableFormat::Parquet {
+        format::convert_tables(out)?;
+        stamps.clear();
+    }
+    Ok(stamps)
+}
+
+/// The run's summary on screen, and its exit status: as `omni merge` (issue 15), a file that
+/// links nobody fails the run after every output.
+fn tell(
+    ui: &Ui,
+    report: &report::Report,
+    out: &Path,
+    written: &[String],
+) -> anyhow::Result<ExitStatus> {
     ui.result(&summary::render(
-        &report,
-        &args.out.display().to_string(),
-        &written,
+        report,
+        &out.display().to_string(),
+        written,
     ))?;
-    // As `omni merge` (issue 15): a file that links nobody fails the run after every output.
-    Ok(match super::merge::finish::tell_not_linked(ui, &report) {
+    Ok(match super::merge::finish::tell_not_linked(ui, report) {
         true => ExitStatus::Failure,
         false => ExitStatus::Success,
     })

@@ -78,36 +78,8 @@ pub fn open(
         let truncated = sample.len() == DELIMITER_SNIFF_LEN;
         sniff_delimiter(&sample, truncated, is_tsv_name(&path))
     });
-    // Issue 7: `RecordCap` bounds the bytes one record may buffer (memory on giant lines) and
-    // reports a quote left open at the end of the file.
-    let cap = super::guard::RecordCap::new(
-        LineEnds::new(chain(sample, text)),
-        delimiter,
-        opts.limits.max_record_bytes,
-        opts.limits.max_columns,
-    );
-    let unclosed_quote_line = cap.unclosed_quote_line();
-    let rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(DELIMITER_SNIFF_LEN)
-        .from_reader(Box::new(cap) as Box<dyn Read + Send>);
-
-    let mut rows = CsvRows {
-        path: path.clone(),
-        rdr,
-        record: ByteRecord::new(),
-        width: 0,
-        pad_from: 0,
-        delimiter,
-        row: 0,
-        prev_line: 1,
-        bytes_read: source.bytes_read,
-        gzip: source.gzip,
-        done: false,
-        unclosed_quote_line,
-    };
+    let text = chain(sample, text);
+    let mut rows = CsvRows::new(path.clone(), text, delimiter, &opts.limits, &source);
     let headers = rows.read_header()?;
     let format = Format {
         container: if source.gzip { "csv.gz" } else { "csv" }.to_owned(),
@@ -290,6 +262,46 @@ struct CsvRows {
 }
 
 impl CsvRows {
+    /// The row stream of `text` (decoded, the sniffed sample put back in front) under
+    /// `delimiter`, before its header is read.
+    fn new(
+        path: PathBuf,
+        text: Box<dyn Read + Send>,
+        delimiter: u8,
+        limits: &super::guard::Limits,
+        source: &Source,
+    ) -> CsvRows {
+        // Issue 7: `RecordCap` bounds the bytes one record may buffer (memory on giant lines)
+        // and reports a quote left open at the end of the file.
+        let cap = super::guard::RecordCap::new(
+            LineEnds::new(text),
+            delimiter,
+            limits.max_record_bytes,
+            limits.max_columns,
+        );
+        let unclosed_quote_line = cap.unclosed_quote_line();
+        let rdr = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(DELIMITER_SNIFF_LEN)
+            .from_reader(Box::new(cap) as Box<dyn Read + Send>);
+        CsvRows {
+            path,
+            rdr,
+            record: ByteRecord::new(),
+            width: 0,
+            pad_from: 0,
+            delimiter,
+            row: 0,
+            prev_line: 1,
+            bytes_read: Arc::clone(&source.bytes_read),
+            gzip: source.gzip,
+            done: false,
+            unclosed_quote_line,
+        }
+    }
+
     /// Reads the next non-blank record into `self.record`; returns its start line.
     /// Parse errors other than I/O are returned as `Next::Unreadable` (the reader resumes
     /// after them); I/O errors are fatal.

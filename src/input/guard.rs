@@ -52,40 +52,42 @@ impl Default for Limits {
 /// Bytes of a file's decoded start that [`check_text`] looks at.
 const TEXT_CHECK_LEN: usize = 8 * 1024;
 
+/// Known binary signatures at the start of a file, and what each one is.
+const SIGNATURES: [(&[u8], &str); 9] = [
+    (
+        b"PK\x03\x04",
+        "a zip archive or an Excel .xlsx workbook; save the sheet as CSV (UTF-8) or unzip it",
+    ),
+    (
+        b"\xD0\xCF\x11\xE0",
+        "an Excel .xls workbook; save the sheet as CSV (UTF-8)",
+    ),
+    (b"%PDF", "a PDF document, not a table"),
+    (b"\x7FELF", "a program (ELF executable), not a table"),
+    (b"MZ\x90\x00", "a Windows program, not a table"),
+    (
+        b"\x28\xB5\x2F\xFD",
+        "zstd-compressed; decompress it first (omni reads .csv.gz)",
+    ),
+    (
+        b"BZh",
+        "bzip2-compressed; decompress it first (omni reads .csv.gz)",
+    ),
+    (
+        b"\xFD7zXZ",
+        "xz-compressed; decompress it first (omni reads .csv.gz)",
+    ),
+    (
+        b"SQLite format 3\0",
+        "an SQLite database; export the table as CSV",
+    ),
+];
+
 /// Refuses a file whose start is not text: known binary signatures (Excel, zip, PDF, executables,
 /// other compressors) and a first line with NUL bytes or many control characters. `sample` is
 /// the file's first bytes after gunzipping, before decoding. UTF-16 (which is full of NULs) is
 /// not checked when a BOM or `--encoding utf16` says it is UTF-16.
 pub fn check_text(path: &Path, sample: &[u8], utf16: bool) -> anyhow::Result<()> {
-    const SIGNATURES: [(&[u8], &str); 9] = [
-        (
-            b"PK\x03\x04",
-            "a zip archive or an Excel .xlsx workbook; save the sheet as CSV (UTF-8) or unzip it",
-        ),
-        (
-            b"\xD0\xCF\x11\xE0",
-            "an Excel .xls workbook; save the sheet as CSV (UTF-8)",
-        ),
-        (b"%PDF", "a PDF document, not a table"),
-        (b"\x7FELF", "a program (ELF executable), not a table"),
-        (b"MZ\x90\x00", "a Windows program, not a table"),
-        (
-            b"\x28\xB5\x2F\xFD",
-            "zstd-compressed; decompress it first (omni reads .csv.gz)",
-        ),
-        (
-            b"BZh",
-            "bzip2-compressed; decompress it first (omni reads .csv.gz)",
-        ),
-        (
-            b"\xFD7zXZ",
-            "xz-compressed; decompress it first (omni reads .csv.gz)",
-        ),
-        (
-            b"SQLite format 3\0",
-            "an SQLite database; export the table as CSV",
-        ),
-    ];
     for (magic, what) in SIGNATURES {
         if sample.starts_with(magic) {
             bail!("{}: not a CSV file: this looks like {what}", path.display());
@@ -94,7 +96,13 @@ pub fn check_text(path: &Path, sample: &[u8], utf16: bool) -> anyhow::Result<()>
     if utf16 || sample.starts_with(&[0xFF, 0xFE]) || sample.starts_with(&[0xFE, 0xFF]) {
         return Ok(());
     }
-    let head = &sample[..sample.len().min(TEXT_CHECK_LEN)];
+    check_first_line(path, &sample[..sample.len().min(TEXT_CHECK_LEN)])
+}
+
+/// Refuses `head` (the start of a file not known to be UTF-16) when its first line has a NUL
+/// byte or more than one control byte in twenty, with a hint (UTF-16 without a byte order mark,
+/// or a binary file).
+fn check_first_line(path: &Path, head: &[u8]) -> anyhow::Result<()> {
     let first_line = head
         .split(|&b| b == b'\n')
         .next()

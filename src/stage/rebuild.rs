@@ -77,6 +77,18 @@ fn find(interner: &mut Interner, (ns, value): &(u16, String)) -> anyhow::Result<
     Ok(id)
 }
 
+/// The record number of record key `key` among the sorted `keys` (`NONE` for a negative key,
+/// no record); an error when no record has it.
+fn index_of(keys: &[i64], key: i64) -> anyhow::Result<u32> {
+    if key < 0 {
+        return Ok(NONE);
+    }
+    keys.binary_search(&key)
+        .map(|i| i as u32)
+        .ok()
+        .with_context(|| format!("record {key} is linked but was not extracted"))
+}
+
 fn clusters_of(
     keys: &[i64],
     links: Vec<Link>,
@@ -84,15 +96,6 @@ fn clusters_of(
     generic: &[GenericEntry],
 ) -> anyhow::Result<Clusters> {
     let n = keys.len();
-    let index = |key: i64| -> anyhow::Result<u32> {
-        if key < 0 {
-            return Ok(NONE);
-        }
-        keys.binary_search(&key)
-            .map(|i| i as u32)
-            .ok()
-            .with_context(|| format!("record {key} is linked but was not extracted"))
-    };
     let mut clusters = Clusters {
         root: vec![NONE; n],
         parent: vec![NONE; n],
@@ -102,8 +105,8 @@ fn clusters_of(
     };
     let mut order: Vec<(u32, u32, u32)> = Vec::new();
     for (r, link) in links.into_iter().enumerate() {
-        clusters.root[r] = index(link.root)?;
-        clusters.parent[r] = index(link.parent)?;
+        clusters.root[r] = index_of(keys, link.root)?;
+        clusters.parent[r] = index_of(keys, link.parent)?;
         if let Some(x) = &link.via {
             clusters.via[r] = find(interner, x)?;
         }
@@ -125,9 +128,16 @@ fn clusters_of(
     order.sort_unstable();
     clusters.order = order.into_iter().map(|(_, _, r)| r).collect();
     clusters.refused.sort_by_key(|r| (r.record, r.identifier));
+    clusters.generic = generic_of(generic, interner)?;
+    Ok(clusters)
+}
+
+/// The generic identifiers, by identifier.
+fn generic_of(generic: &[GenericEntry], interner: &mut Interner) -> anyhow::Result<Vec<Generic>> {
+    let mut out = Vec::with_capacity(generic.len());
     for g in generic {
         let (ns, value) = codec::split_identifier(&g.key)?;
-        clusters.generic.push(Generic {
+        out.push(Generic {
             identifier: find(interner, &(ns, value.to_owned()))?,
             records: g.records,
             names: g.names,
@@ -135,6 +145,6 @@ fn clusters_of(
             why: g.why.clone(),
         });
     }
-    clusters.generic.sort_by_key(|g| g.identifier);
-    Ok(clusters)
+    out.sort_by_key(|g| g.identifier);
+    Ok(out)
 }

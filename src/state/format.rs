@@ -207,7 +207,18 @@ fn write_snapshot<W: Write>(enc: &mut Enc<W>, snapshot: &Snapshot) -> anyhow::Re
         reject_reasons: reasons.clone(),
     };
     enc.bytes(&serde_json::to_vec(&meta)?)?;
-    let rec = &x.records;
+    write_records(enc, &x.records)?;
+    write_identifiers(enc, snapshot)?;
+    write_rejects(enc, &x.rejects, &reasons)?;
+    match &snapshot.links {
+        Some(links) => write_links(enc, links, &x.records),
+        None => Ok(()),
+    }
+}
+
+/// The record columns, identifier lists included (the mirror of `read_record_columns` and the
+/// identifier parts `read_snapshot` reads after them).
+fn write_records<W: Write>(enc: &mut Enc<W>, rec: &Records) -> anyhow::Result<()> {
     enc.u16s(&rec.source)?;
     enc.packed(&rec.row)?;
     enc.u8s(
@@ -224,6 +235,11 @@ fn write_snapshot<W: Write>(enc: &mut Enc<W>, snapshot: &Snapshot) -> anyhow::Re
     let (ends, idents) = rec.identifier_parts();
     enc.u32s(ends)?;
     enc.u32s(idents)?;
+    Ok(())
+}
+
+/// The identifier table: each identifier's namespace and value.
+fn write_identifiers<W: Write>(enc: &mut Enc<W>, snapshot: &Snapshot) -> anyhow::Result<()> {
     // Through `identifier`, so a snapshot as read (identifiers not interned) is written too.
     let count = snapshot.identifier_count();
     let mut namespaces = Vec::with_capacity(count);
@@ -235,7 +251,15 @@ fn write_snapshot<W: Write>(enc: &mut Enc<W>, snapshot: &Snapshot) -> anyhow::Re
     }
     enc.u16s(&namespaces)?;
     enc.str_column(&values)?;
-    let rj = &x.rejects;
+    Ok(())
+}
+
+/// The reject columns; each reason as its index in `reasons` (sorted, listed in the metadata).
+fn write_rejects<W: Write>(
+    enc: &mut Enc<W>,
+    rj: &[Reject],
+    reasons: &[RejectReason],
+) -> anyhow::Result<()> {
     enc.u16s(&rj.iter().map(|r| r.source).collect::<Vec<_>>())?;
     enc.u64s(&rj.iter().map(|r| r.row).collect::<Vec<_>>())?;
     let reason_index = |reason| reasons.binary_search(&reason).expect("listed above") as u8;
@@ -252,10 +276,7 @@ fn write_snapshot<W: Write>(enc: &mut Enc<W>, snapshot: &Snapshot) -> anyhow::Re
     }
     enc.str_column(&columns)?;
     enc.str_column(&raw)?;
-    match &snapshot.links {
-        Some(links) => write_links(enc, links, rec),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// Tag of the link columns at the end of the snapshot section (their own layout version).
@@ -336,23 +357,41 @@ fn rule_code(rule: Rule) -> u8 {
         .expect("every rule is in Rule::ALL") as u8
 }
 
+/// The error for damaged link columns.
+fn links_damaged(e: &str) -> anyhow::Error {
+    anyhow::anyhow!("the state's link results are damaged: {e}")
+}
+
 /// Reads the link columns when the snapshot section has them (`None` at the end of a state
 /// written before they existed: the next incremental run links in full once).
 fn read_links<R: Read>(dec: &mut Dec<R>, records: &Records) -> anyhow::Result<Option<Clusters>> {
     let Some(tag) = dec.optional_u8s()? else {
         return Ok(None);
     };
-    let damaged = |e: &str| anyhow::anyhow!("the state's link results are damaged: {e}");
     if tag != [LINKS_TAG] {
-        return Err(damaged("unknown layout"));
+        return Err(links_damaged("unknown layout"));
     }
+    let (order, parent, via) = read_trees(dec, records)?;
+    let refused = read_refused(dec)?;
+    let generic = read_generic(dec)?;
+    crate::graph::carry::from_tree(parent, via, order, refused, generic)
+        .map(Some)
+        .ok_or_else(|| links_damaged("spanning trees"))
+}
+
+/// The spanning trees as `write_links` wrote them: `order`, and each record's `parent` and `via`
+/// rebuilt from how far back its parent sits and which of its identifiers it was reached through.
+fn read_trees<R: Read>(
+    dec: &mut Dec<R>,
+    records: &Records,
+) -> anyhow::Result<(Vec<u32>, Vec<u32>, Vec<u32>)> {
     let (order, back, through) = (dec.u32s()?, dec.u32s()?, dec.u32s()?);
     let n = records.len();
     if [back.len(), through.len()] != [order.len(); 2]
         || order.len() > n
         || order.iter().any(|&u| u as usize >= n)
     {
-        return Err(damaged("spanning trees"));
+        return Err(links_damaged("spanning trees"));
     }
     let (mut parent, mut via) = (vec![NONE; n], vec![NONE; n]);
     for (at, &u) in order.iter().enumerate() {
@@ -363,34 +402,43 @@ fn read_links<R: Read>(dec: &mut Dec<R>, records: &Records) -> anyhow::Result<Op
             at.checked_sub(back[at] as usize).and_then(|i| order.get(i)),
             records.identifiers_of(u).get(through[at] as usize),
         ) else {
-            return Err(damaged("spanning trees"));
+            return Err(links_damaged("spanning trees"));
         };
         parent[u as usize] = p;
         via[u as usize] = x;
     }
+    Ok((order, parent, via))
+}
+
+/// The refused links.
+fn read_refused<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Vec<Refused>> {
     let (record, identifier, rule) = (dec.u32s()?, dec.u32s()?, dec.u8s()?);
-    let details = dec.str_column().map_err(|e| damaged(&e))?;
+    let details = dec.str_column().map_err(|e| links_damaged(&e))?;
     if [identifier.len(), rule.len(), details.len()] != [record.len(); 3] {
-        return Err(damaged("refused links"));
+        return Err(links_damaged("refused links"));
     }
-    let refused = (0..record.len())
+    (0..record.len())
         .map(|i| {
             Ok(Refused {
                 record: record[i],
                 identifier: identifier[i],
                 rule: *Rule::ALL
                     .get(rule[i] as usize)
-                    .ok_or_else(|| damaged("a rule code"))?,
+                    .ok_or_else(|| links_damaged("a rule code"))?,
                 detail: details.get(i).unwrap_or("").to_owned(),
             })
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect()
+}
+
+/// The generic identifiers.
+fn read_generic<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Vec<Generic>> {
     let (ids, holders, names, groups) = (dec.u32s()?, dec.u32s()?, dec.u32s()?, dec.u32s()?);
-    let why = dec.str_column().map_err(|e| damaged(&e))?;
+    let why = dec.str_column().map_err(|e| links_damaged(&e))?;
     if [holders.len(), names.len(), groups.len(), why.len()] != [ids.len(); 4] {
-        return Err(damaged("generic identifiers"));
+        return Err(links_damaged("generic identifiers"));
     }
-    let generic = (0..ids.len())
+    Ok((0..ids.len())
         .map(|i| Generic {
             identifier: ids[i],
             records: holders[i],
@@ -398,34 +446,18 @@ fn read_links<R: Read>(dec: &mut Dec<R>, records: &Records) -> anyhow::Result<Op
             groups: groups[i],
             why: why.get(i).unwrap_or("").to_owned(),
         })
-        .collect();
-    crate::graph::carry::from_tree(parent, via, order, refused, generic)
-        .map(Some)
-        .ok_or_else(|| damaged("spanning trees"))
+        .collect())
+}
+
+/// The error for damaged record, identifier or reject columns.
+fn records_damaged(e: String) -> anyhow::Error {
+    anyhow::anyhow!("the state's records are damaged: {e}")
 }
 
 fn read_snapshot<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Snapshot> {
     let meta: SnapshotSources =
         serde_json::from_slice(&dec.bytes()?).context("the state's source list is damaged")?;
-    let damaged = |e: String| anyhow::anyhow!("the state's records are damaged: {e}");
-    let mut records = Records::default();
-    records.source = dec.u16s()?;
-    records.row = dec.u64s()?.into_iter().collect();
-    records.status = dec
-        .u8s()?
-        .into_iter()
-        .map(|s| match s {
-            0 => Ok(RecordStatus::Identified),
-            1 => Ok(RecordStatus::Unidentified),
-            2 => Ok(RecordStatus::Unreadable),
-            _ => Err(damaged(format!("record status {s}"))),
-        })
-        .collect::<anyhow::Result<_>>()?;
-    records.key = dec.str_column().map_err(damaged)?;
-    records.name = dec.str_column().map_err(damaged)?;
-    records.time_min = dec.i64s()?.into_iter().collect();
-    records.time_max = dec.i64s()?.into_iter().collect();
-    records.amount = dec.f64s()?;
+    let mut records = read_record_columns(dec)?;
     let (ends, idents) = (dec.u32s()?, dec.u32s()?);
     let n = records.source.len();
     let columns_agree = [
@@ -441,43 +473,15 @@ fn read_snapshot<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Snapshot> {
             .iter()
             .any(|&s| s as usize >= meta.sources.len())
     {
-        return Err(damaged("column lengths or source references".into()));
+        return Err(records_damaged(
+            "column lengths or source references".into(),
+        ));
     }
-    let namespaces = dec.u16s()?;
-    let values = dec.str_column().map_err(damaged)?;
-    if values.len() != namespaces.len()
-        || namespaces
-            .iter()
-            .any(|&ns| ns as usize >= meta.namespaces.len())
-    {
-        return Err(damaged("identifier table".into()));
-    }
+    let identifiers = read_identifiers(dec, meta.namespaces.len())?;
     records
-        .set_identifier_parts(ends, idents, namespaces.len())
-        .map_err(damaged)?;
-    let (sources, rows, reasons) = (dec.u16s()?, dec.u64s()?, dec.u8s()?);
-    let (columns, raw) = (
-        dec.str_column().map_err(damaged)?,
-        dec.str_column().map_err(damaged)?,
-    );
-    if [rows.len(), reasons.len()] != [sources.len(); 2] {
-        return Err(damaged("reject columns".into()));
-    }
-    let rejects = (0..sources.len())
-        .map(|i| {
-            let reason = *meta
-                .reject_reasons
-                .get(reasons[i] as usize)
-                .ok_or_else(|| damaged("reject reason".into()))?;
-            Ok(Reject {
-                source: sources[i],
-                row: rows[i],
-                column: columns.get(i).unwrap_or("").to_owned(),
-                value: raw.get(i).unwrap_or("").to_owned(),
-                reason,
-            })
-        })
-        .collect::<anyhow::Result<_>>()?;
+        .set_identifier_parts(ends, idents, identifiers.namespaces.len())
+        .map_err(records_damaged)?;
+    let rejects = read_rejects(dec, &meta.reject_reasons)?;
     let links = read_links(dec, &records)?;
     Ok(Snapshot {
         extracted: Extracted {
@@ -490,9 +494,78 @@ fn read_snapshot<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Snapshot> {
         base_names: meta.base_names,
         canonical_paths: meta.canonical_paths,
         content_fingerprints: meta.content_fingerprints,
-        loaded_identifiers: Some(super::LoadedIdentifiers { namespaces, values }),
+        loaded_identifiers: Some(identifiers),
         links,
     })
+}
+
+/// The record columns up to the identifier lists (their lengths checked by `read_snapshot`).
+fn read_record_columns<R: Read>(dec: &mut Dec<R>) -> anyhow::Result<Records> {
+    let mut records = Records::default();
+    records.source = dec.u16s()?;
+    records.row = dec.u64s()?.into_iter().collect();
+    records.status = dec
+        .u8s()?
+        .into_iter()
+        .map(|s| match s {
+            0 => Ok(RecordStatus::Identified),
+            1 => Ok(RecordStatus::Unidentified),
+            2 => Ok(RecordStatus::Unreadable),
+            _ => Err(records_damaged(format!("record status {s}"))),
+        })
+        .collect::<anyhow::Result<_>>()?;
+    records.key = dec.str_column().map_err(records_damaged)?;
+    records.name = dec.str_column().map_err(records_damaged)?;
+    records.time_min = dec.i64s()?.into_iter().collect();
+    records.time_max = dec.i64s()?.into_iter().collect();
+    records.amount = dec.f64s()?;
+    Ok(records)
+}
+
+/// The identifier table, checked against the `namespaces` the metadata lists.
+fn read_identifiers<R: Read>(
+    dec: &mut Dec<R>,
+    namespaces: usize,
+) -> anyhow::Result<super::LoadedIdentifiers> {
+    let ids = super::LoadedIdentifiers {
+        namespaces: dec.u16s()?,
+        values: dec.str_column().map_err(records_damaged)?,
+    };
+    if ids.values.len() != ids.namespaces.len()
+        || ids.namespaces.iter().any(|&ns| ns as usize >= namespaces)
+    {
+        return Err(records_damaged("identifier table".into()));
+    }
+    Ok(ids)
+}
+
+/// The reject columns; each reason is an index into `reasons` (the metadata's list).
+fn read_rejects<R: Read>(
+    dec: &mut Dec<R>,
+    reasons_listed: &[RejectReason],
+) -> anyhow::Result<Vec<Reject>> {
+    let (sources, rows, reasons) = (dec.u16s()?, dec.u64s()?, dec.u8s()?);
+    let (columns, raw) = (
+        dec.str_column().map_err(records_damaged)?,
+        dec.str_column().map_err(records_damaged)?,
+    );
+    if [rows.len(), reasons.len()] != [sources.len(); 2] {
+        return Err(records_damaged("reject columns".into()));
+    }
+    (0..sources.len())
+        .map(|i| {
+            let reason = *reasons_listed
+                .get(reasons[i] as usize)
+                .ok_or_else(|| records_damaged("reject reason".into()))?;
+            Ok(Reject {
+                source: sources[i],
+                row: rows[i],
+                column: columns.get(i).unwrap_or("").to_owned(),
+                value: raw.get(i).unwrap_or("").to_owned(),
+                reason,
+            })
+        })
+        .collect()
 }
 
 /// Bytes converted at a time by `Enc` and `Dec` (stays in cache between the copy and the

@@ -356,11 +356,50 @@ pub fn carry(
 ) -> Carried {
     // The previous profile of each record (`NONE` for a record the previous run did not have).
     let before = record_hashes.join(previous.record_hashes, previous.record_profiles);
-    let votes: Vec<Votes> = (0..profiles.len())
+    let votes = votes(extracted, profiles, previous, &before);
+    let owned = Owned::new(&votes, previous.ids.len());
+    let (final_ids, births) = final_ids(profiles, previous, &owned, run);
+
+    let mut log = ChangeLog {
+        previous,
+        carried: Carried::default(),
+        absorbed_into: HashMap::new(),
+    };
+    let mut held = vec![false; previous.ids.len()];
+    for (p, v) in votes.iter().enumerate() {
+        for &(j, _) in v.counts.iter() {
+            held[j as usize] = true;
+        }
+        let after = profiles.get(p).records.len() as u64;
+        log.profile(final_ids[p], v, owned.of(p), after);
+    }
+    let retired = log.retire(&held);
+    let ChangeLog {
+        mut carried,
+        absorbed_into,
+        ..
+    } = log;
+    carried.changes.sort();
+    carried.absorbed = absorbed_into.len() as u64;
+    carried.redirects = update_redirects(previous.redirects, &absorbed_into, &retired, run);
+
+    carried.births = relabel(profiles, &final_ids, &births);
+    carried
+}
+
+/// Every profile's votes: its records' previous profiles, or when none of its records is known,
+/// its identifiers' previous profiles.
+fn votes(
+    extracted: &Extracted,
+    profiles: &Profiles,
+    previous: &Previous,
+    before: &[u32],
+) -> Vec<Votes> {
+    (0..profiles.len())
         .into_par_iter()
         .map(|p| profiles.get(p))
         .map(|profile| {
-            let counts = record_votes(profile.records, &before);
+            let counts = record_votes(profile.records, before);
             if !counts.is_empty() {
                 return Votes {
                     counts,
@@ -377,45 +416,69 @@ pub fn carry(
                 by_identifier: true,
             }
         })
-        .collect();
-    // Owner of each previous id: most records (record votes beat identifier votes); ties go to
-    // the earlier profile, i.e. the smaller default id.
-    let mut owner: Vec<Option<(usize, (bool, u32))>> = vec![None; previous.ids.len()];
-    for (p, v) in votes.iter().enumerate() {
-        for &(j, n) in v.counts.iter() {
-            let key = (!v.by_identifier, n);
-            let slot = &mut owner[j as usize];
-            if slot.is_none_or(|(_, best)| key > best) {
-                *slot = Some((p, key));
+        .collect()
+}
+
+/// The previous ids each profile owns, as one list per profile in shared vectors (a vector per
+/// profile would be millions of allocations).
+struct Owned {
+    ends: Vec<usize>,
+    items: Vec<u32>,
+}
+
+impl Owned {
+    /// Gives each previous id to its owner: the profile with most votes for it (record votes
+    /// beat identifier votes); ties go to the earlier profile, i.e. the smaller default id.
+    fn new(votes: &[Votes], previous_ids: usize) -> Owned {
+        let mut owner: Vec<Option<(usize, (bool, u32))>> = vec![None; previous_ids];
+        for (p, v) in votes.iter().enumerate() {
+            for &(j, n) in v.counts.iter() {
+                let key = (!v.by_identifier, n);
+                let slot = &mut owner[j as usize];
+                if slot.is_none_or(|(_, best)| key > best) {
+                    *slot = Some((p, key));
+                }
             }
         }
+        let mut ends: Vec<usize> = Vec::with_capacity(votes.len() + 1);
+        let mut items: Vec<u32> = Vec::with_capacity(previous_ids);
+        ends.push(0);
+        for (p, v) in votes.iter().enumerate() {
+            items.extend(
+                v.counts
+                    .iter()
+                    .map(|&(j, _)| j)
+                    .filter(|&j| owner[j as usize].is_some_and(|(o, _)| o == p)),
+            );
+            ends.push(items.len());
+        }
+        Owned { ends, items }
     }
-    // The previous ids each profile owns, as one list per profile in shared vectors (a vector
-    // per profile would be millions of allocations).
-    let mut owned_ends: Vec<usize> = Vec::with_capacity(votes.len() + 1);
-    let mut owned_items: Vec<u32> = Vec::with_capacity(previous.ids.len());
-    owned_ends.push(0);
-    for (p, v) in votes.iter().enumerate() {
-        owned_items.extend(
-            v.counts
-                .iter()
-                .map(|&(j, _)| j)
-                .filter(|&j| owner[j as usize].is_some_and(|(o, _)| o == p)),
-        );
-        owned_ends.push(owned_items.len());
+
+    /// The previous ids profile `p` owns.
+    fn of(&self, p: usize) -> &[u32] {
+        &self.items[self.ends[p]..self.ends[p + 1]]
     }
-    let owned = |p: usize| &owned_items[owned_ends[p]..owned_ends[p + 1]];
+}
+
+/// Every profile's final id and birth run: its surviving (oldest owned) previous id and that
+/// id's birth, or a new id and this run (a new id never equals a previous one, see `new_id`).
+fn final_ids(
+    profiles: &Profiles,
+    previous: &Previous,
+    owned: &Owned,
+    run: u32,
+) -> (Vec<u64>, Vec<u32>) {
     let oldest = |js: &[u32]| -> Option<u32> {
         js.iter()
             .copied()
             .min_by_key(|&j| (previous.births[j as usize], previous.ids[j as usize]))
     };
-    // Birth run of each profile: its surviving previous id's, or this run for a new id (a new
-    // id never equals a previous one, see `taken`).
-    let mut births: Vec<u32> = vec![run; votes.len()];
-    let mut final_ids: Vec<Option<u64>> = (0..votes.len())
+    let n = profiles.len();
+    let mut births: Vec<u32> = vec![run; n];
+    let mut final_ids: Vec<Option<u64>> = (0..n)
         .map(|p| {
-            oldest(owned(p)).map(|j| {
+            oldest(owned.of(p)).map(|j| {
                 births[p] = previous.births[j as usize];
                 previous.ids[j as usize]
             })
@@ -424,99 +487,115 @@ pub fn carry(
     let mut taken = Taken::new(previous);
     for (p, id) in final_ids.iter_mut().enumerate() {
         if id.is_none() {
-            let default = profiles.id(p).to_string();
-            let mut candidate = profiles.id(p).0;
-            let mut attempt = 0u32;
-            while taken.contains(candidate) {
-                attempt += 1;
-                candidate = xxh3_64(format!("{default}#{attempt}").as_bytes());
-            }
-            taken.insert(candidate);
-            *id = Some(candidate);
+            *id = Some(new_id(profiles.id(p), &mut taken));
         }
     }
-    let final_ids: Vec<u64> = final_ids
+    let final_ids = final_ids
         .into_iter()
         .map(|id| id.expect("every profile got an id above"))
         .collect();
+    (final_ids, births)
+}
 
-    let mut carried = Carried::default();
-    let mut absorbed_into: HashMap<u64, u64> = HashMap::new();
-    let mut held = vec![false; previous.ids.len()];
-    for (p, v) in votes.iter().enumerate() {
-        // Formatted only for a profile with an event (most have none on a nightly run).
-        let id = || format_id(final_ids[p]);
-        let after = profiles.get(p).records.len() as u64;
-        let size = |j: u32| u64::from(previous.sizes[j as usize]);
-        let mine = owned(p);
-        for &(j, _) in v.counts.iter() {
-            held[j as usize] = true;
-        }
-        match mine.len() {
-            0 if v.counts.is_empty() => carried.changes.push(Change {
-                profile_id: id(),
-                event: Event::New,
-                previous_ids: Vec::new(),
-                records_before: 0,
-                records_after: after,
-            }),
-            0 => {}
-            1 => {
-                let before = size(mine[0]);
-                if after > before {
-                    carried.changes.push(Change {
-                        profile_id: id(),
-                        event: Event::Grown,
-                        previous_ids: vec![id()],
-                        records_before: before,
-                        records_after: after,
-                    });
-                } else if after == before && v.counts.len() == 1 {
-                    carried.unchanged += 1;
-                }
-            }
-            _ => {
-                let mut merged: Vec<u64> = mine.iter().map(|&j| previous.ids[j as usize]).collect();
-                merged.sort_unstable();
-                for &old in merged.iter().filter(|&&old| old != final_ids[p]) {
-                    absorbed_into.insert(old, final_ids[p]);
-                }
-                carried.changes.push(Change {
-                    profile_id: id(),
-                    event: Event::Merged,
-                    previous_ids: merged.into_iter().map(format_id).collect(),
-                    records_before: mine.iter().map(|&j| size(j)).sum(),
-                    records_after: after,
-                });
-            }
-        }
-        for &(j, _) in v.counts.iter().filter(|(j, _)| !mine.contains(j)) {
-            carried.changes.push(Change {
-                profile_id: id(),
-                event: Event::Split,
-                previous_ids: vec![format_id(previous.ids[j as usize])],
-                records_before: size(j),
-                records_after: after,
-            });
-        }
+/// A profile's default id, re-hashed with a `#n` suffix while it is taken; marked taken.
+fn new_id(default: ProfileId, taken: &mut Taken) -> u64 {
+    let text = default.to_string();
+    let mut candidate = default.0;
+    let mut attempt = 0u32;
+    while taken.contains(candidate) {
+        attempt += 1;
+        candidate = xxh3_64(format!("{text}#{attempt}").as_bytes());
     }
-    let mut retired: HashSet<u64> = HashSet::new();
-    for (j, _) in held.iter().enumerate().filter(|(_, h)| !**h) {
-        retired.insert(previous.ids[j]);
-        carried.changes.push(Change {
-            profile_id: format_id(previous.ids[j]),
-            event: Event::Retired,
-            previous_ids: Vec::new(),
-            records_before: u64::from(previous.sizes[j]),
-            records_after: 0,
+    taken.insert(candidate);
+    candidate
+}
+
+/// The change events of a run as they are found, and which previous ids were absorbed into
+/// which final ones.
+struct ChangeLog<'p, 'a> {
+    previous: &'p Previous<'a>,
+    carried: Carried,
+    absorbed_into: HashMap<u64, u64>,
+}
+
+impl ChangeLog<'_, '_> {
+    /// Adds one change; `sizes` are its records before and after.
+    fn push(
+        &mut self,
+        profile_id: String,
+        event: Event,
+        previous_ids: Vec<String>,
+        sizes: (u64, u64),
+    ) {
+        self.carried.changes.push(Change {
+            profile_id,
+            event,
+            previous_ids,
+            records_before: sizes.0,
+            records_after: sizes.1,
         });
     }
-    carried.changes.sort();
-    carried.absorbed = absorbed_into.len() as u64;
-    carried.redirects = update_redirects(previous.redirects, &absorbed_into, &retired, run);
 
-    carried.births = relabel(profiles, &final_ids, &births);
-    carried
+    /// Records of previous profile `j`.
+    fn size(&self, j: u32) -> u64 {
+        u64::from(self.previous.sizes[j as usize])
+    }
+
+    /// The events of the profile given final id `final_id`, with votes `v`, owning the previous
+    /// ids `mine` and holding `after` records.
+    fn profile(&mut self, final_id: u64, v: &Votes, mine: &[u32], after: u64) {
+        // Formatted only for a profile with an event (most have none on a nightly run).
+        let id = || format_id(final_id);
+        match mine.len() {
+            0 if v.counts.is_empty() => self.push(id(), Event::New, Vec::new(), (0, after)),
+            0 => {}
+            1 => {
+                let before = self.size(mine[0]);
+                if after > before {
+                    self.push(id(), Event::Grown, vec![id()], (before, after));
+                } else if after == before && v.counts.len() == 1 {
+                    self.carried.unchanged += 1;
+                }
+            }
+            _ => self.merged(final_id, mine, after),
+        }
+        for &(j, _) in v.counts.iter().filter(|(j, _)| !mine.contains(j)) {
+            let previous_ids = vec![format_id(self.previous.ids[j as usize])];
+            self.push(id(), Event::Split, previous_ids, (self.size(j), after));
+        }
+    }
+
+    /// A profile that owns several previous ids: all but its final id are absorbed into it.
+    fn merged(&mut self, final_id: u64, mine: &[u32], after: u64) {
+        let mut merged: Vec<u64> = mine
+            .iter()
+            .map(|&j| self.previous.ids[j as usize])
+            .collect();
+        merged.sort_unstable();
+        for &old in merged.iter().filter(|&&old| old != final_id) {
+            self.absorbed_into.insert(old, final_id);
+        }
+        let before = mine.iter().map(|&j| self.size(j)).sum();
+        let previous_ids = merged.into_iter().map(format_id).collect();
+        self.push(
+            format_id(final_id),
+            Event::Merged,
+            previous_ids,
+            (before, after),
+        );
+    }
+
+    /// Retires every previous id no record or identifier voted for; returns them.
+    fn retire(&mut self, held: &[bool]) -> HashSet<u64> {
+        let mut retired: HashSet<u64> = HashSet::new();
+        for (j, _) in held.iter().enumerate().filter(|(_, h)| !**h) {
+            let old = self.previous.ids[j];
+            retired.insert(old);
+            let before = u64::from(self.previous.sizes[j]);
+            self.push(format_id(old), Event::Retired, Vec::new(), (before, 0));
+        }
+        retired
+    }
 }
 
 /// Every id ever given: the previous ids and the redirected ones (searched in their sorted
