@@ -637,29 +637,7 @@ fn extract_file(
     let mut more = table.rows.next_rows(BATCH_ROWS, &mut batch)?;
     let PlannedFile { plan, region, .. } = planned;
     let compiled = compile(&plan, &mut out.namespaces, region.code.clone());
-    let mut source = Source {
-        name: file.name.clone(),
-        stem: file.stem.clone(),
-        path: file.path.clone(),
-        format: table.format.clone(),
-        columns: plan
-            .columns
-            .iter()
-            .map(|c| ColumnReport {
-                name: c.name.clone(),
-                role: c.role.clone(),
-                why: c.why.clone(),
-                filled: 0,
-                valid: 0,
-                rejected: BTreeMap::new(),
-                local: 0,
-            })
-            .collect(),
-        rows_read: 0,
-        rows_unreadable: 0,
-        rows_unidentified: 0,
-        region,
-    };
+    let mut source = new_source(file, table.format.clone(), &plan, region);
     let mut idents = Vec::new();
     let mut pending: Vec<Processed> = Vec::new();
     // Three stages overlap: reading batch k+1 (parsing, gunzipping), normalizing batch k in
@@ -673,17 +651,7 @@ fn extract_file(
             || {
                 rayon::join(
                     || more.then(|| rows.next_rows(BATCH_ROWS, &mut next)),
-                    || {
-                        let starts: Vec<usize> = (0..batch.len()).step_by(CHUNK_ROWS).collect();
-                        starts
-                            .par_iter()
-                            .map(|&start| {
-                                let end = (start + CHUNK_ROWS).min(batch.len());
-                                let range = start..end;
-                                process_rows(&batch, range, &compiled, normalizers)
-                            })
-                            .collect::<Vec<Processed>>()
-                    },
+                    || process_batch(&batch, &compiled, normalizers),
                 )
             },
             || {
@@ -709,6 +677,50 @@ fn extract_file(
     Ok(source)
 }
 
+/// The report of `file` before any row is read: its columns as planned, nothing counted.
+fn new_source(file: &InputFile, format: Format, plan: &Plan, region: plan::Region) -> Source {
+    Source {
+        name: file.name.clone(),
+        stem: file.stem.clone(),
+        path: file.path.clone(),
+        format,
+        columns: plan
+            .columns
+            .iter()
+            .map(|c| ColumnReport {
+                name: c.name.clone(),
+                role: c.role.clone(),
+                why: c.why.clone(),
+                filled: 0,
+                valid: 0,
+                rejected: BTreeMap::new(),
+                local: 0,
+            })
+            .collect(),
+        rows_read: 0,
+        rows_unreadable: 0,
+        rows_unidentified: 0,
+        region,
+    }
+}
+
+/// Normalizes a batch on every thread, [`CHUNK_ROWS`] rows per task, chunks in row order.
+fn process_batch(
+    batch: &RowBatch,
+    compiled: &Compiled,
+    normalizers: &Normalizers,
+) -> Vec<Processed> {
+    let starts: Vec<usize> = (0..batch.len()).step_by(CHUNK_ROWS).collect();
+    starts
+        .par_iter()
+        .map(|&start| {
+            let end = (start + CHUNK_ROWS).min(batch.len());
+            let range = start..end;
+            process_rows(batch, range, compiled, normalizers)
+        })
+        .collect::<Vec<Processed>>()
+}
+
 /// Appends processed rows to the records, the interner, the stats and the rejects.
 fn append(
     index: u16,
@@ -719,32 +731,25 @@ fn append(
     out: &mut Extracted,
     idents: &mut Vec<u32>,
 ) {
+    let mut to = Appender {
+        index,
+        chunk,
+        plan,
+        source,
+        out,
+    };
     let width = compiled.identifiers.len();
     let mut values = chunk.values.chunks_exact(width.max(1));
     let mut invalid = chunk.invalid.iter().peekable();
     for (i, row) in chunk.rows.iter().enumerate() {
         while let Some(cell) = invalid.next_if(|c| c.row == i) {
-            out.rejects.push(cell.reject(index, row.row, plan, chunk));
+            to.out
+                .rejects
+                .push(cell.reject(index, row.row, plan, chunk));
         }
-        source.rows_read += 1;
+        to.source.rows_read += 1;
         if let Some(reason) = row.bad {
-            source.rows_unreadable += 1;
-            let fields = RecordRef {
-                key: None,
-                name: None,
-                time_min: NO_TIME,
-                time_max: NO_TIME,
-                amount: f64::NAN,
-            };
-            out.records
-                .push_ref(index, row.row, RecordStatus::Unreadable, &fields, &[]);
-            out.rejects.push(Reject {
-                source: index,
-                row: row.row,
-                column: String::new(),
-                value: chunk.str(row.raw).to_owned(),
-                reason,
-            });
+            to.unreadable(row, reason);
             continue;
         }
         let row_values = if width == 0 {
@@ -754,42 +759,98 @@ fn append(
         };
         idents.clear();
         for (column, value) in compiled.identifiers.iter().zip(row_values) {
-            let report = &mut source.columns[column.column];
-            match *value {
-                Value::Empty => {}
-                Value::Valid(span, tag) | Value::Local(span, tag) => {
-                    let local = matches!(value, Value::Local(..));
-                    report.filled += 1;
-                    report.valid += 1;
-                    report.local += u64::from(local);
-                    let namespace = match local {
-                        true => column
-                            .local_namespace
-                            .expect("local numbers only come from phone columns"),
-                        false => column.namespace,
-                    };
-                    let id = out.interner.intern_tagged(namespace, chunk.str(span), tag);
-                    if !idents.contains(&id) {
-                        idents.push(id);
-                    }
-                }
-                Value::Rejected(reason, span) => {
-                    report.filled += 1;
-                    *report.rejected.entry(reason).or_default() += 1;
-                    out.rejects.push(Reject {
-                        source: index,
-                        row: row.row,
-                        column: plan.columns[column.column].name.clone(),
-                        value: chunk.str(span).to_owned(),
-                        reason,
-                    });
+            to.value(row, column, value, idents);
+        }
+        to.record(row, idents);
+    }
+}
+
+/// What [`append`] adds a chunk's rows to.
+struct Appender<'a> {
+    /// The source's index.
+    index: u16,
+    chunk: &'a Processed,
+    plan: &'a Plan,
+    source: &'a mut Source,
+    out: &'a mut Extracted,
+}
+
+impl Appender<'_> {
+    /// A row that could not be read: an unreadable record and its reject.
+    fn unreadable(&mut self, row: &ProcessedRow, reason: RejectReason) {
+        self.source.rows_unreadable += 1;
+        let fields = RecordRef {
+            key: None,
+            name: None,
+            time_min: NO_TIME,
+            time_max: NO_TIME,
+            amount: f64::NAN,
+        };
+        self.out
+            .records
+            .push_ref(self.index, row.row, RecordStatus::Unreadable, &fields, &[]);
+        self.out.rejects.push(Reject {
+            source: self.index,
+            row: row.row,
+            column: String::new(),
+            value: self.chunk.str(row.raw).to_owned(),
+            reason,
+        });
+    }
+
+    /// One identifier cell of `row`: counted in its column's report, then interned (its id
+    /// added to `idents` once) or noted as a reject.
+    #[inline]
+    fn value(
+        &mut self,
+        row: &ProcessedRow,
+        column: &IdentifierColumn,
+        value: &Value,
+        idents: &mut Vec<u32>,
+    ) {
+        let report = &mut self.source.columns[column.column];
+        match *value {
+            Value::Empty => {}
+            Value::Valid(span, tag) | Value::Local(span, tag) => {
+                let local = matches!(value, Value::Local(..));
+                report.filled += 1;
+                report.valid += 1;
+                report.local += u64::from(local);
+                let namespace = match local {
+                    true => column
+                        .local_namespace
+                        .expect("local numbers only come from phone columns"),
+                    false => column.namespace,
+                };
+                let id = self
+                    .out
+                    .interner
+                    .intern_tagged(namespace, self.chunk.str(span), tag);
+                if !idents.contains(&id) {
+                    idents.push(id);
                 }
             }
+            Value::Rejected(reason, span) => {
+                report.filled += 1;
+                *report.rejected.entry(reason).or_default() += 1;
+                self.out.rejects.push(Reject {
+                    source: self.index,
+                    row: row.row,
+                    column: self.plan.columns[column.column].name.clone(),
+                    value: self.chunk.str(span).to_owned(),
+                    reason,
+                });
+            }
         }
+    }
+
+    /// The record of a readable row with identifiers `idents` (a reject when it has none).
+    #[inline]
+    fn record(&mut self, row: &ProcessedRow, idents: &[u32]) {
         let status = if idents.is_empty() {
-            source.rows_unidentified += 1;
-            out.rejects.push(Reject {
-                source: index,
+            self.source.rows_unidentified += 1;
+            self.out.rejects.push(Reject {
+                source: self.index,
                 row: row.row,
                 column: String::new(),
                 value: String::new(),
@@ -800,14 +861,15 @@ fn append(
             RecordStatus::Identified
         };
         let fields = RecordRef {
-            key: row.key.map(|s| chunk.str(s)),
-            name: row.name.map(|s| chunk.str(s)),
+            key: row.key.map(|s| self.chunk.str(s)),
+            name: row.name.map(|s| self.chunk.str(s)),
             time_min: row.time_min,
             time_max: row.time_max,
             amount: row.amount,
         };
-        out.records
-            .push_ref(index, row.row, status, &fields, idents);
+        self.out
+            .records
+            .push_ref(self.index, row.row, status, &fields, idents);
     }
 }
 

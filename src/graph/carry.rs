@@ -151,7 +151,54 @@ pub fn link_carried(
     lineage: Lineage,
 ) -> Result<(Clusters, CarryStats), &'static str> {
     let n = records.len();
-    let m = interner.len();
+    check_shape(&lineage, n, interner.len())?;
+    let saved_of = saved_numbers(&lineage.records, n);
+    let (identifier_component, touched) =
+        touched_components(records, interner.len(), &lineage, &saved_of);
+    let carried_component = |c: u32| c != NONE && !touched[c as usize];
+    // Records without identifiers (no component) are carried too: nothing can reach them.
+    let carried_or_alone = |c: u32| c == NONE || !touched[c as usize];
+    // The carry needs the identifiers of untouched components in their saved relative order.
+    let kept_identifiers = lineage
+        .identifiers
+        .iter()
+        .copied()
+        .filter(|&x| x != NONE && carried_component(identifier_component[x as usize]));
+    if !increasing(kept_identifiers) {
+        return Err("the saved identifiers are in another order");
+    }
+    // Per combined record: is its saved link result carried (saved, component untouched)?
+    let carried: Vec<bool> = saved_of
+        .iter()
+        .map(|&s| s != NONE && carried_or_alone(lineage.components[s as usize]))
+        .collect();
+
+    // The sub-problem: touched and new records, identifiers in combined order.
+    let sub_records: Vec<u32> = (0..n as u32).filter(|&r| !carried[r as usize]).collect();
+    let sub = super::components::sub_problem(records, interner, &sub_records);
+    let linked = link(&sub.records, &sub.interner, namespaces, settings);
+
+    let clusters = assemble(
+        n,
+        lineage,
+        &carried,
+        &|c| carried_component(c),
+        &identifier_component,
+        &sub_records,
+        &sub.identifiers,
+        linked,
+    );
+    let stats = CarryStats {
+        carried: n - sub_records.len(),
+        relinked: sub_records.len(),
+        carried_records: carried,
+    };
+    Ok((clusters, stats))
+}
+
+/// `Err(why)` when the lineage does not fit `n` combined records and `m` identifiers: columns
+/// of other lengths, numbers out of range, or saved records in another order.
+fn check_shape(lineage: &Lineage, n: usize, m: usize) -> Result<(), &'static str> {
     let saved = &lineage.clusters;
     let saved_n = lineage.records.len();
     let saved_m = lineage.identifiers.len();
@@ -189,18 +236,33 @@ pub fn link_carried(
     if !increasing(lineage.records.iter().copied()) {
         return Err("the saved records are in another order");
     }
+    Ok(())
+}
+
+/// Combined record → saved record (`NONE` for a new one), from saved → combined.
+fn saved_numbers(saved_records: &[u32], n: usize) -> Vec<u32> {
     let mut saved_of = vec![NONE; n];
-    for (s, &r) in lineage.records.iter().enumerate() {
+    for (s, &r) in saved_records.iter().enumerate() {
         if r != NONE {
             saved_of[r as usize] = s as u32;
         }
     }
-    // Which saved components the new records reach, and those that lost records.
-    let component_of = |s: usize| lineage.components[s];
+    saved_of
+}
+
+/// The saved raw component of each of the `m` combined identifiers (`NONE` for one no kept
+/// saved record holds), and per saved component whether it is touched: a new record holds one
+/// of its identifiers, or one of its records left.
+fn touched_components(
+    records: &Records,
+    m: usize,
+    lineage: &Lineage,
+    saved_of: &[u32],
+) -> (Vec<u32>, Vec<bool>) {
     let mut identifier_component = vec![NONE; m];
-    let mut touched = vec![false; saved_n];
+    let mut touched = vec![false; lineage.records.len()];
     for (s, &r) in lineage.records.iter().enumerate() {
-        let c = component_of(s);
+        let c = lineage.components[s];
         if c == NONE {
             continue;
         }
@@ -212,7 +274,7 @@ pub fn link_carried(
             identifier_component[x as usize] = c;
         }
     }
-    for r in 0..n as u32 {
+    for r in 0..records.len() as u32 {
         if saved_of[r as usize] == NONE {
             for &x in records.identifiers_of(r) {
                 let c = identifier_component[x as usize];
@@ -222,45 +284,7 @@ pub fn link_carried(
             }
         }
     }
-    let carried_component = |c: u32| c != NONE && !touched[c as usize];
-    // Records without identifiers (no component) are carried too: nothing can reach them.
-    let carried_or_alone = |c: u32| c == NONE || !touched[c as usize];
-    // The carry needs the identifiers of untouched components in their saved relative order.
-    let kept_identifiers = lineage
-        .identifiers
-        .iter()
-        .copied()
-        .filter(|&x| x != NONE && carried_component(identifier_component[x as usize]));
-    if !increasing(kept_identifiers) {
-        return Err("the saved identifiers are in another order");
-    }
-    // Per combined record: is its saved link result carried (saved, component untouched)?
-    let carried: Vec<bool> = saved_of
-        .iter()
-        .map(|&s| s != NONE && carried_or_alone(component_of(s as usize)))
-        .collect();
-
-    // The sub-problem: touched and new records, identifiers in combined order.
-    let sub_records: Vec<u32> = (0..n as u32).filter(|&r| !carried[r as usize]).collect();
-    let sub = super::components::sub_problem(records, interner, &sub_records);
-    let linked = link(&sub.records, &sub.interner, namespaces, settings);
-
-    let clusters = assemble(
-        n,
-        lineage,
-        &carried,
-        &|c| carried_component(c),
-        &identifier_component,
-        &sub_records,
-        &sub.identifiers,
-        linked,
-    );
-    let stats = CarryStats {
-        carried: n - sub_records.len(),
-        relinked: sub_records.len(),
-        carried_records: carried,
-    };
-    Ok((clusters, stats))
+    (identifier_component, touched)
 }
 
 /// Links `records`, carrying what `lineage` saved when it can: gives the clusters, a note on
@@ -316,116 +340,174 @@ fn assemble(
     sub_identifiers: &[u32],
     linked: Clusters,
 ) -> Clusters {
+    let to = Renumber {
+        records: &lineage.records,
+        identifiers: &lineage.identifiers,
+        sub_records,
+        sub_identifiers,
+    };
     let saved = &lineage.clusters;
-    let record = |s: u32| {
-        if s == NONE {
-            NONE
-        } else {
-            lineage.records[s as usize]
-        }
-    };
-    let identifier = |x: u32| {
-        if x == NONE {
-            NONE
-        } else {
-            lineage.identifiers[x as usize]
-        }
-    };
-    let sub_record = |i: u32| {
-        if i == NONE {
-            NONE
-        } else {
-            sub_records[i as usize]
-        }
-    };
-    let sub_identifier = |i: u32| {
-        if i == NONE {
-            NONE
-        } else {
-            sub_identifiers[i as usize]
-        }
-    };
     let mut out = Clusters {
         root: vec![NONE; n],
         parent: vec![NONE; n],
         via: vec![NONE; n],
         matched_by: vec![NONE; n],
-        order: Vec::with_capacity(saved.order.len() + linked.order.len()),
+        order: Vec::new(),
         refused: Vec::new(),
         generic: Vec::new(),
     };
-    for (s, &r) in lineage.records.iter().enumerate() {
-        if r == NONE || !is_carried[r as usize] {
-            continue;
-        }
-        let r = r as usize;
-        out.root[r] = record(saved.root[s]);
-        out.parent[r] = record(saved.parent[s]);
-        out.via[r] = identifier(saved.via[s]);
-        out.matched_by[r] = identifier(saved.matched_by[s]);
-    }
-    for (i, &r) in sub_records.iter().enumerate() {
-        let r = r as usize;
-        out.root[r] = sub_record(linked.root[i]);
-        out.parent[r] = sub_record(linked.parent[i]);
-        out.via[r] = sub_identifier(linked.via[i]);
-        out.matched_by[r] = sub_identifier(linked.matched_by[i]);
-    }
-    // Both orders list whole clusters by increasing root: merge them cluster by cluster.
-    let carried_order: Vec<u32> = saved
-        .order
-        .iter()
-        .map(|&s| record(s))
-        .filter(|&r| r != NONE && is_carried[r as usize])
-        .collect();
-    let sub_order: Vec<u32> = linked.order.iter().map(|&i| sub_record(i)).collect();
-    let (mut a, mut b) = (0, 0);
-    while a < carried_order.len() || b < sub_order.len() {
-        let root_a = carried_order.get(a).map_or(NONE, |&r| out.root[r as usize]);
-        let root_b = sub_order.get(b).map_or(NONE, |&r| out.root[r as usize]);
-        let (from, at) = if root_a < root_b {
-            (&carried_order, &mut a)
-        } else {
-            (&sub_order, &mut b)
-        };
-        let root = root_a.min(root_b);
-        while let Some(&r) = from.get(*at).filter(|&&r| out.root[r as usize] == root) {
-            out.order.push(r);
-            *at += 1;
-        }
-    }
-    out.refused = std::mem::take(&mut lineage.clusters.refused)
-        .into_iter()
-        .filter(|f| {
-            let r = record(f.record);
-            r != NONE && is_carried[r as usize]
-        })
-        .map(|f| super::Refused {
-            record: record(f.record),
-            identifier: identifier(f.identifier),
-            ..f
-        })
-        .chain(linked.refused.into_iter().map(|f| super::Refused {
-            record: sub_record(f.record),
-            identifier: sub_identifier(f.identifier),
-            ..f
-        }))
-        .collect();
-    out.refused.sort_by_key(|f| (f.record, f.identifier));
+    to.tree_columns(&mut out, saved, &linked, is_carried);
+    out.order = to.merged_order(&out.root, &saved.order, &linked.order, is_carried);
+    out.refused = to.merged_refused(
+        std::mem::take(&mut lineage.clusters.refused),
+        linked.refused,
+        is_carried,
+    );
     out.generic = std::mem::take(&mut lineage.clusters.generic)
         .into_iter()
         .filter_map(|g| {
-            let x = identifier(g.identifier);
+            let x = to.identifier(g.identifier);
             (x != NONE && carried_component(identifier_component[x as usize]))
                 .then_some(super::guards::Generic { identifier: x, ..g })
         })
         .chain(linked.generic.into_iter().map(|g| super::guards::Generic {
-            identifier: sub_identifier(g.identifier),
+            identifier: to.sub_identifier(g.identifier),
             ..g
         }))
         .collect();
     out.generic.sort_by_key(|g| g.identifier);
     out
+}
+
+/// Saved and sub-problem numbers to combined ones (`NONE` stays `NONE`).
+struct Renumber<'a> {
+    /// Saved record → combined record.
+    records: &'a [u32],
+    /// Saved identifier → combined identifier.
+    identifiers: &'a [u32],
+    /// Sub-problem record → combined record.
+    sub_records: &'a [u32],
+    /// Sub-problem identifier → combined identifier.
+    sub_identifiers: &'a [u32],
+}
+
+/// `map[i]`, or `NONE` for `NONE`.
+#[inline]
+fn renumbered(map: &[u32], i: u32) -> u32 {
+    if i == NONE { NONE } else { map[i as usize] }
+}
+
+impl Renumber<'_> {
+    #[inline]
+    fn record(&self, s: u32) -> u32 {
+        renumbered(self.records, s)
+    }
+
+    #[inline]
+    fn identifier(&self, x: u32) -> u32 {
+        renumbered(self.identifiers, x)
+    }
+
+    #[inline]
+    fn sub_record(&self, i: u32) -> u32 {
+        renumbered(self.sub_records, i)
+    }
+
+    #[inline]
+    fn sub_identifier(&self, i: u32) -> u32 {
+        renumbered(self.sub_identifiers, i)
+    }
+
+    /// `root`, `parent`, `via` and `matched_by` of the carried records (from `saved`) and of
+    /// the re-linked ones (from `linked`), renumbered into `out`.
+    fn tree_columns(
+        &self,
+        out: &mut Clusters,
+        saved: &Clusters,
+        linked: &Clusters,
+        is_carried: &[bool],
+    ) {
+        for (s, &r) in self.records.iter().enumerate() {
+            if r == NONE || !is_carried[r as usize] {
+                continue;
+            }
+            let r = r as usize;
+            out.root[r] = self.record(saved.root[s]);
+            out.parent[r] = self.record(saved.parent[s]);
+            out.via[r] = self.identifier(saved.via[s]);
+            out.matched_by[r] = self.identifier(saved.matched_by[s]);
+        }
+        for (i, &r) in self.sub_records.iter().enumerate() {
+            let r = r as usize;
+            out.root[r] = self.sub_record(linked.root[i]);
+            out.parent[r] = self.sub_record(linked.parent[i]);
+            out.via[r] = self.sub_identifier(linked.via[i]);
+            out.matched_by[r] = self.sub_identifier(linked.matched_by[i]);
+        }
+    }
+
+    /// The carried records of `saved_order` and the records of `linked_order`, renumbered: both
+    /// list whole clusters by increasing root (`root`, combined), merged cluster by cluster.
+    fn merged_order(
+        &self,
+        root: &[u32],
+        saved_order: &[u32],
+        linked_order: &[u32],
+        is_carried: &[bool],
+    ) -> Vec<u32> {
+        let mut order = Vec::with_capacity(saved_order.len() + linked_order.len());
+        let carried_order: Vec<u32> = saved_order
+            .iter()
+            .map(|&s| self.record(s))
+            .filter(|&r| r != NONE && is_carried[r as usize])
+            .collect();
+        let sub_order: Vec<u32> = linked_order.iter().map(|&i| self.sub_record(i)).collect();
+        let (mut a, mut b) = (0, 0);
+        while a < carried_order.len() || b < sub_order.len() {
+            let root_a = carried_order.get(a).map_or(NONE, |&r| root[r as usize]);
+            let root_b = sub_order.get(b).map_or(NONE, |&r| root[r as usize]);
+            let (from, at) = if root_a < root_b {
+                (&carried_order, &mut a)
+            } else {
+                (&sub_order, &mut b)
+            };
+            let cluster = root_a.min(root_b);
+            while let Some(&r) = from.get(*at).filter(|&&r| root[r as usize] == cluster) {
+                order.push(r);
+                *at += 1;
+            }
+        }
+        order
+    }
+
+    /// The saved refusals of carried records and the re-linked ones, renumbered, by record
+    /// then identifier.
+    fn merged_refused(
+        &self,
+        saved: Vec<super::Refused>,
+        linked: Vec<super::Refused>,
+        is_carried: &[bool],
+    ) -> Vec<super::Refused> {
+        let mut refused: Vec<super::Refused> = saved
+            .into_iter()
+            .filter(|f| {
+                let r = self.record(f.record);
+                r != NONE && is_carried[r as usize]
+            })
+            .map(|f| super::Refused {
+                record: self.record(f.record),
+                identifier: self.identifier(f.identifier),
+                ..f
+            })
+            .chain(linked.into_iter().map(|f| super::Refused {
+                record: self.sub_record(f.record),
+                identifier: self.sub_identifier(f.identifier),
+                ..f
+            }))
+            .collect();
+        refused.sort_by_key(|f| (f.record, f.identifier));
+        refused
+    }
 }
 
 #[cfg(test)]

@@ -305,33 +305,52 @@ pub fn link_known(
             records, interner, namespaces, settings, &holders, &name_of, &folded,
         )
     });
-    let mut is_generic = vec![false; m];
-    for g in &generic {
+    let is_generic = generic_flags(&generic, m);
+    // The large arrays are allocated in this order, the union-find last: the link stage's
+    // memory peak was measured with it (glibc places them, and reuses their space, by it).
+    let caps = CapCounters::new(interner, namespaces, settings, n);
+    let comp_names = ComponentNames::new(&name_of, n + m);
+    let name_checked = name_checked(namespaces, settings);
+    let order = link_order(interner, namespaces, settings);
+    let mut linker = Linker {
+        interner,
+        namespaces,
+        settings,
+        generic: &generic,
+        is_generic: &is_generic,
+        folded: &folded,
+        name_checked,
+        records: n,
+        comp_names,
+        caps,
+        uf: UnionFind::new(n + m),
+        refused: Vec::new(),
+    };
+    for x in order {
+        linker.link_identifier(x, &mut holders);
+    }
+    // What the links were decided by goes before the trees are built: kept to the end of the
+    // function, it sat under the link stage's memory peak (issue 19).
+    let (uf, refused) = linker.finish();
+    drop((name_of, folded, is_generic));
+    let mut roots = uf.into_roots();
+    roots.truncate(n);
+    roots.shrink_to_fit();
+    spanning_trees(records, &holders, roots, refused, generic)
+}
+
+/// Per identifier id: is it generic?
+fn generic_flags(generic: &[Generic], identifiers: usize) -> Vec<bool> {
+    let mut is_generic = vec![false; identifiers];
+    for g in generic {
         is_generic[g.identifier as usize] = true;
     }
+    is_generic
+}
 
-    // Capped namespaces get a counter slot each.
-    let capped: Vec<(u16, u32)> = namespaces
-        .iter()
-        .enumerate()
-        .filter_map(|(ns, name)| settings.caps.get(name).map(|&cap| (ns as u16, cap)))
-        .collect();
-    let slots = capped.len();
-    let mut counts = vec![0u32; (n + m) * slots];
-    for x in 0..m {
-        if let Some(slot) = capped
-            .iter()
-            .position(|&(ns, _)| ns == interner.namespace_of(x as u32))
-        {
-            counts[(n + x) * slots + slot] = 1;
-        }
-    }
-    let mut comp_names = ComponentNames::new(&name_of, n + m);
-
-    // Links are tried in priority order, each kind in first-seen order.
-    // Per namespace once, not per identifier (or per comparison of the sort).
-    let rank: Vec<usize> = namespaces.iter().map(|ns| settings.rank(ns)).collect();
-    let checked: Vec<bool> = namespaces
+/// Per namespace: are its links checked against the names (`name_check`)?
+fn name_checked(namespaces: &[String], settings: &GuardSettings) -> Vec<bool> {
+    namespaces
         .iter()
         .map(|namespace| {
             settings
@@ -339,155 +358,260 @@ pub fn link_known(
                 .iter()
                 .any(|k| k == namespace || (k == "id" && namespace.starts_with("id:")))
         })
-        .collect();
-    let mut order: Vec<u32> = (0..m as u32).collect();
+        .collect()
+}
+
+/// The order links are tried in: by priority rank of the namespace, each rank in first-seen
+/// (id) order.
+fn link_order(interner: &Interner, namespaces: &[String], settings: &GuardSettings) -> Vec<u32> {
+    // Per namespace once, not per identifier (or per comparison of the sort).
+    let rank: Vec<usize> = namespaces.iter().map(|ns| settings.rank(ns)).collect();
+    let mut order: Vec<u32> = (0..interner.len() as u32).collect();
     // Stable: within a rank, identifiers stay in id (first-seen) order.
     order.sort_by_key(|&x| rank[interner.namespace_of(x) as usize]);
+    order
+}
 
-    let mut uf = UnionFind::new(n + m);
-    let mut refused = Vec::new();
-    for x in order {
-        let namespace = &namespaces[interner.namespace_of(x) as usize];
-        let name_checked = checked[interner.namespace_of(x) as usize];
-        let node = (n + x as usize) as u32;
+/// The per-profile counters of the capped namespaces: a slot per capped namespace for every
+/// union-find node (records, then identifiers; an identifier counts one in its namespace).
+struct CapCounters {
+    /// The capped namespaces and their caps, one per slot.
+    capped: Vec<(u16, u32)>,
+    counts: Vec<u32>,
+}
+
+impl CapCounters {
+    fn new(
+        interner: &Interner,
+        namespaces: &[String],
+        settings: &GuardSettings,
+        records: usize,
+    ) -> CapCounters {
+        let m = interner.len();
+        let capped: Vec<(u16, u32)> = namespaces
+            .iter()
+            .enumerate()
+            .filter_map(|(ns, name)| settings.caps.get(name).map(|&cap| (ns as u16, cap)))
+            .collect();
+        let slots = capped.len();
+        let mut counts = vec![0u32; (records + m) * slots];
+        for x in 0..m {
+            if let Some(slot) = capped
+                .iter()
+                .position(|&(ns, _)| ns == interner.namespace_of(x as u32))
+            {
+                counts[(records + x) * slots + slot] = 1;
+            }
+        }
+        CapCounters { capped, counts }
+    }
+
+    /// `Some(why)` when joining components `a` and `b` would break a cap.
+    fn breach(&self, namespaces: &[String], a: u32, b: u32) -> Option<String> {
+        let slots = self.capped.len();
+        (0..slots).find_map(|s| {
+            let (ca, cb) = (
+                self.counts[a as usize * slots + s],
+                self.counts[b as usize * slots + s],
+            );
+            let (ns, cap) = self.capped[s];
+            (ca + cb > cap && ca + cb > ca.max(cb)).then(|| {
+                format!(
+                    "would give the profile {} {} values (cap {cap})",
+                    ca + cb,
+                    namespaces[ns as usize]
+                )
+            })
+        })
+    }
+
+    /// Adds the counts of `gone` to those of `keep`.
+    #[inline]
+    fn merge(&mut self, keep: u32, gone: u32) {
+        let slots = self.capped.len();
+        let (keep, gone) = (keep as usize, gone as usize);
+        for s in 0..slots {
+            self.counts[keep * slots + s] += self.counts[gone * slots + s];
+        }
+    }
+}
+
+/// The union-find over records and identifiers (identifier `x` is node `records + x`) and what
+/// the guards read of its components while the links are tried.
+struct Linker<'a> {
+    interner: &'a Interner,
+    namespaces: &'a [String],
+    settings: &'a GuardSettings,
+    generic: &'a [Generic],
+    is_generic: &'a [bool],
+    folded: &'a [FoldedName],
+    /// Per namespace: [`name_checked`].
+    name_checked: Vec<bool>,
+    /// The number of records (the first identifier node).
+    records: usize,
+    // Fields drop in this order when `finish` returns: the names, then the counters.
+    comp_names: ComponentNames,
+    caps: CapCounters,
+    uf: UnionFind,
+    refused: Vec<Refused>,
+}
+
+/// What the guards decide once per identifier, before its links are tried.
+struct IdentifierGuards<'a> {
+    /// Why the identifier is generic (it links nobody).
+    generic_why: Option<&'a String>,
+    /// Its namespace is checked against the names.
+    name_checked: bool,
+    /// `Some(why)` when the groups already holding it carry names that disagree.
+    contested: Option<String>,
+    /// The landline guard applies (a phone a named profile holds, shared by several records).
+    landline: bool,
+    /// Whether the phone is a fixed line, decided on first need.
+    fixed_line: Option<bool>,
+}
+
+impl<'a> Linker<'a> {
+    /// Tries the links of every holder of `x`, marking those accepted in `holders`.
+    fn link_identifier(&mut self, x: u32, holders: &mut Holders) {
+        let mut guards = self.identifier_guards(x, holders);
+        let node = (self.records + x as usize) as u32;
+        for slot in holders.range(x) {
+            let record = holders.records[slot];
+            match self.join(record, x, node, &mut guards) {
+                Ok(()) => holders.accepted[slot] = true,
+                Err((rule, detail)) => self.refused.push(Refused {
+                    record,
+                    identifier: x,
+                    rule,
+                    detail,
+                }),
+            }
+        }
+    }
+
+    /// The guards of identifier `x` that depend only on the components of its holders.
+    fn identifier_guards(&mut self, x: u32, holders: &Holders) -> IdentifierGuards<'a> {
+        let namespace = self.interner.namespace_of(x) as usize;
+        let name_checked = self.name_checked[namespace];
+        let is_generic = self.is_generic[x as usize];
         // An identifier already shared by people whose names disagree (a household landline)
         // cannot place a record without a name: linking it to either person is a coin toss.
-        let contested = (name_checked && !is_generic[x as usize])
+        let contested = (name_checked && !is_generic)
             .then(|| {
                 contested_by(
                     holders.of(x),
-                    &mut uf,
-                    &comp_names,
-                    &folded,
-                    settings.name_similarity,
+                    &mut self.uf,
+                    &self.comp_names,
+                    self.folded,
+                    self.settings.name_similarity,
                 )
             })
             .flatten();
         // A landline belongs to a household, not a person: once a named profile holds it, a
         // record without a name that only it ties there may be anyone in that household.
-        let landline_guard = !settings.landlines_place_nameless
-            && namespace == "phone"
-            && !is_generic[x as usize]
+        let landline = !self.settings.landlines_place_nameless
+            && self.namespaces[namespace] == "phone"
+            && !is_generic
             && holders.of(x).len() > 1
             && holders
                 .of(x)
                 .iter()
-                .any(|&r| !comp_names.is_empty(uf.find(r)));
-        let mut fixed_line: Option<bool> = None;
-        let generic_why = is_generic[x as usize].then(|| {
+                .any(|&r| !self.comp_names.is_empty(self.uf.find(r)));
+        let generic = self.generic;
+        let generic_why = is_generic.then(|| {
             let at = generic
                 .binary_search_by_key(&x, |g| g.identifier)
                 .expect("generic identifiers are listed, by id");
             &generic[at].why
         });
-        for slot in holders.range(x) {
-            let record = holders.records[slot];
-            if let Some(why) = generic_why {
-                refused.push(Refused {
-                    record,
-                    identifier: x,
-                    rule: Rule::Generic,
-                    detail: why.clone(),
-                });
-                continue;
-            }
-            let (a, b) = (uf.find(record), uf.find(node));
-            if a != b {
-                if let Some(detail) = cap_breach(&counts, slots, &capped, namespaces, a, b) {
-                    refused.push(Refused {
-                        record,
-                        identifier: x,
-                        rule: Rule::Cap,
-                        detail,
-                    });
-                    continue;
-                }
-                if let (Some(why), true) = (&contested, comp_names.is_empty(a)) {
-                    refused.push(Refused {
-                        record,
-                        identifier: x,
-                        rule: Rule::NameMismatch,
-                        detail: format!("{why}; a record without a name cannot be placed"),
-                    });
-                    continue;
-                }
-                if landline_guard
-                    && comp_names.is_empty(a)
-                    && *fixed_line.get_or_insert_with(|| {
-                        crate::normalize::phone::is_fixed_line(interner.get(x).1)
-                    })
-                {
-                    refused.push(Refused {
-                        record,
-                        identifier: x,
-                        rule: Rule::Landline,
-                        detail: "a landline is shared by a household; a record without a name \
-                                 cannot be placed by it alone"
-                            .to_owned(),
-                    });
-                    continue;
-                }
-                let mismatch = name_checked
-                    .then(|| {
-                        names_disagree(
-                            comp_names.of(a),
-                            comp_names.of(b),
-                            &folded,
-                            settings.name_similarity,
-                        )
-                    })
-                    .flatten();
-                if let Some(detail) = mismatch {
-                    refused.push(Refused {
-                        record,
-                        identifier: x,
-                        rule: Rule::NameMismatch,
-                        detail,
-                    });
-                    continue;
-                }
-                uf.union(a, b);
-                let (keep, gone) = (a.min(b) as usize, a.max(b) as usize);
-                for s in 0..slots {
-                    counts[keep * slots + s] += counts[gone * slots + s];
-                }
-                comp_names.merge(keep as u32, gone as u32);
-            }
-            holders.accepted[slot] = true;
+        IdentifierGuards {
+            generic_why,
+            name_checked,
+            contested,
+            landline,
+            fixed_line: None,
         }
     }
-    refused.sort_by_key(|r| (r.record, r.identifier));
-    // What the links were decided by goes before the trees are built: kept to the end of the
-    // function, it sat under the link stage's memory peak (issue 19).
-    drop((comp_names, counts, name_of, folded, is_generic));
-    let mut roots = uf.into_roots();
-    roots.truncate(n);
-    roots.shrink_to_fit();
-    spanning_trees(records, &holders, roots, refused, generic)
-}
 
-fn cap_breach(
-    counts: &[u32],
-    slots: usize,
-    capped: &[(u16, u32)],
-    namespaces: &[String],
-    a: u32,
-    b: u32,
-) -> Option<String> {
-    (0..slots).find_map(|s| {
-        let (ca, cb) = (
-            counts[a as usize * slots + s],
-            counts[b as usize * slots + s],
-        );
-        let (ns, cap) = capped[s];
-        (ca + cb > cap && ca + cb > ca.max(cb)).then(|| {
-            format!(
-                "would give the profile {} {} values (cap {cap})",
-                ca + cb,
-                namespaces[ns as usize]
-            )
-        })
-    })
+    /// Joins `record` to identifier `x` (union-find node `node`), unless a guard refuses:
+    /// then `Err` says which and why.
+    #[inline]
+    fn join(
+        &mut self,
+        record: u32,
+        x: u32,
+        node: u32,
+        guards: &mut IdentifierGuards<'_>,
+    ) -> Result<(), (Rule, String)> {
+        if let Some(why) = guards.generic_why {
+            return Err((Rule::Generic, why.clone()));
+        }
+        let (a, b) = (self.uf.find(record), self.uf.find(node));
+        if a == b {
+            return Ok(());
+        }
+        self.check(a, b, x, guards)?;
+        self.uf.union(a, b);
+        let (keep, gone) = (a.min(b), a.max(b));
+        self.caps.merge(keep, gone);
+        self.comp_names.merge(keep, gone);
+        Ok(())
+    }
+
+    /// The per-link guards on joining component `a` (the record's) to `b` (identifier `x`'s).
+    fn check(
+        &self,
+        a: u32,
+        b: u32,
+        x: u32,
+        guards: &mut IdentifierGuards<'_>,
+    ) -> Result<(), (Rule, String)> {
+        if let Some(detail) = self.caps.breach(self.namespaces, a, b) {
+            return Err((Rule::Cap, detail));
+        }
+        let nameless = self.comp_names.is_empty(a);
+        if let (Some(why), true) = (&guards.contested, nameless) {
+            return Err((
+                Rule::NameMismatch,
+                format!("{why}; a record without a name cannot be placed"),
+            ));
+        }
+        if guards.landline
+            && nameless
+            && *guards.fixed_line.get_or_insert_with(|| {
+                crate::normalize::phone::is_fixed_line(self.interner.get(x).1)
+            })
+        {
+            return Err((
+                Rule::Landline,
+                "a landline is shared by a household; a record without a name cannot be \
+                 placed by it alone"
+                    .to_owned(),
+            ));
+        }
+        let mismatch = guards
+            .name_checked
+            .then(|| {
+                names_disagree(
+                    self.comp_names.of(a),
+                    self.comp_names.of(b),
+                    self.folded,
+                    self.settings.name_similarity,
+                )
+            })
+            .flatten();
+        match mismatch {
+            Some(detail) => Err((Rule::NameMismatch, detail)),
+            None => Ok(()),
+        }
+    }
+
+    /// The union-find and the refusals (by record then identifier); the rest is freed here.
+    fn finish(self) -> (UnionFind, Vec<Refused>) {
+        let mut refused = self.refused;
+        refused.sort_by_key(|r| (r.record, r.identifier));
+        (self.uf, refused)
+    }
 }
 
 /// `Some(why)` when the groups holding an identifier carry names that clearly disagree.
@@ -544,7 +668,41 @@ fn detect_generic(
     name_of: &[u32],
     folded: &[FoldedName],
 ) -> Vec<Generic> {
-    let candidates: Vec<(u32, u32)> = (0..interner.len() as u32)
+    let candidates = generic_candidates(interner, namespaces, settings, holders);
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+    let mut is_candidate = vec![false; interner.len()];
+    for &(x, _) in &candidates {
+        is_candidate[x as usize] = true;
+    }
+    let cluster_of = clusters_without(records.len(), holders, &is_candidate);
+    let (start, names) = names_by_cluster(name_of, &cluster_of);
+    let holders_of = |x: u32| holders.of(x).to_vec();
+    let cluster_names =
+        |c: u32| names[start[c as usize] as usize..start[c as usize + 1] as usize].to_vec();
+    let mut generic = guards::find_generic(
+        &candidates,
+        settings.generic_groups,
+        &holders_of,
+        &cluster_of,
+        &cluster_names,
+        folded,
+        settings.name_similarity,
+    );
+    generic.sort_by_key(|g| g.identifier);
+    generic
+}
+
+/// The identifiers that may be generic, with their name limit: more holders than the limit of
+/// their namespace or than `generic_groups`.
+fn generic_candidates(
+    interner: &Interner,
+    namespaces: &[String],
+    settings: &GuardSettings,
+    holders: &Holders,
+) -> Vec<(u32, u32)> {
+    (0..interner.len() as u32)
         .filter_map(|x| {
             let limit = settings.generic_limit(&namespaces[interner.namespace_of(x) as usize]);
             let holding = holders.of(x).len();
@@ -553,17 +711,14 @@ fn detect_generic(
                 settings.generic_groups > 0 && holding > settings.generic_groups as usize;
             (by_names || by_groups).then_some((x, limit))
         })
-        .collect();
-    if candidates.is_empty() {
-        return Vec::new();
-    }
-    let mut is_candidate = vec![false; interner.len()];
-    for &(x, _) in &candidates {
-        is_candidate[x as usize] = true;
-    }
-    let n = records.len();
+        .collect()
+}
+
+/// The cluster (union-find root) of each of the `n` records, joined through every identifier
+/// but the candidates (`is_candidate`, per identifier).
+fn clusters_without(n: usize, holders: &Holders, is_candidate: &[bool]) -> Vec<u32> {
     let mut uf = UnionFind::new(n);
-    for x in 0..interner.len() as u32 {
+    for x in 0..is_candidate.len() as u32 {
         if let Some((&first, rest)) = holders
             .of(x)
             .split_first()
@@ -574,8 +729,13 @@ fn detect_generic(
             }
         }
     }
-    let cluster_of = uf.into_roots();
-    // Names per cluster, as a compressed list.
+    uf.into_roots()
+}
+
+/// The names of the records of each cluster, as a compressed list: cluster `c`'s are
+/// `names[start[c]..start[c + 1]]`, in record order.
+fn names_by_cluster(name_of: &[u32], cluster_of: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let n = name_of.len();
     let mut start = vec![0u32; n + 1];
     for r in 0..n {
         if name_of[r] != NONE {
@@ -594,20 +754,7 @@ fn detect_generic(
             fill[c] += 1;
         }
     }
-    let holders_of = |x: u32| holders.of(x).to_vec();
-    let cluster_names =
-        |c: u32| names[start[c as usize] as usize..start[c as usize + 1] as usize].to_vec();
-    let mut generic = guards::find_generic(
-        &candidates,
-        settings.generic_groups,
-        &holders_of,
-        &cluster_of,
-        &cluster_names,
-        folded,
-        settings.name_similarity,
-    );
-    generic.sort_by_key(|g| g.identifier);
-    generic
+    (start, names)
 }
 
 /// Breadth-first spanning trees over the accepted links, one per cluster. `roots` are the
@@ -635,45 +782,70 @@ fn spanning_trees(
         refused,
         generic,
     };
-    let mut visited = vec![false; n];
-    let mut expanded = vec![false; holders.start.len() - 1];
-    let mut queue = std::collections::VecDeque::new();
+    let mut walk = TreeWalk {
+        records,
+        holders,
+        visited: vec![false; n],
+        expanded: vec![false; holders.start.len() - 1],
+        queue: std::collections::VecDeque::new(),
+    };
     for start in 0..n as u32 {
-        if visited[start as usize] || records.status[start as usize] != RecordStatus::Identified {
+        if walk.visited[start as usize]
+            || records.status[start as usize] != RecordStatus::Identified
+        {
             continue;
         }
+        walk.tree(&mut clusters, start);
+    }
+    clusters
+}
+
+/// The breadth-first walk of [`spanning_trees`], cluster after cluster.
+struct TreeWalk<'a> {
+    records: &'a Records,
+    holders: &'a Holders,
+    /// Per record: reached by a tree.
+    visited: Vec<bool>,
+    /// Per identifier: its holders were reached through it.
+    expanded: Vec<bool>,
+    queue: std::collections::VecDeque<u32>,
+}
+
+impl TreeWalk<'_> {
+    /// The spanning tree of the cluster of `start` (not yet visited, its root) into `clusters`.
+    fn tree(&mut self, clusters: &mut Clusters, start: u32) {
         let root = clusters.root[start as usize];
         debug_assert_eq!(
             root, start,
             "records are visited in index order, roots first"
         );
-        visited[start as usize] = true;
-        queue.push_back(start);
-        while let Some(u) = queue.pop_front() {
+        let holders = self.holders;
+        self.visited[start as usize] = true;
+        self.queue.push_back(start);
+        while let Some(u) = self.queue.pop_front() {
             debug_assert_eq!(clusters.root[u as usize], root, "a tree is a component");
             clusters.order.push(u);
-            for &x in records.identifiers_of(u) {
-                if expanded[x as usize] || !holders.accepted[holders.slot(x, u)] {
+            for &x in self.records.identifiers_of(u) {
+                if self.expanded[x as usize] || !holders.accepted[holders.slot(x, u)] {
                     continue;
                 }
-                expanded[x as usize] = true;
+                self.expanded[x as usize] = true;
                 for slot in holders.range(x) {
                     let s = holders.records[slot];
-                    if holders.accepted[slot] && !visited[s as usize] {
-                        visited[s as usize] = true;
+                    if holders.accepted[slot] && !self.visited[s as usize] {
+                        self.visited[s as usize] = true;
                         clusters.parent[s as usize] = u;
                         clusters.via[s as usize] = x;
                         clusters.matched_by[s as usize] = x;
                         if clusters.matched_by[root as usize] == NONE {
                             clusters.matched_by[root as usize] = x;
                         }
-                        queue.push_back(s);
+                        self.queue.push_back(s);
                     }
                 }
             }
         }
     }
-    clusters
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use rayon::prelude::*;
 use crate::extract::{Extracted, NO_TIME};
 use crate::graph::{Clusters, NONE};
 use crate::normalize::datetime::{civil_from_days, format_timestamp};
-use crate::profile::Profiles;
 use crate::profile::ids::ProfileId;
+use crate::profile::{Profile, Profiles};
 
 use super::OutDir;
 use super::escape::CsvEscape;
@@ -475,10 +475,6 @@ fn write_profiles(
 ) -> anyhow::Result<TableStamp> {
     w.row(PROFILES_HEADER)?;
     write_parallel(&mut w, profiles.len(), PROFILES_PER_TASK, |w, range| {
-        let mut lists: [Vec<&str>; 3] = Default::default();
-        let mut ids: Vec<(&str, &str)> = Vec::new();
-        let mut scratch = Vec::new();
-        let mut number = itoa::Buffer::new();
         // Every identifier of the task's profiles looked up in the interner first, in one loop
         // of independent loads (they are all over it), profile after profile.
         let copied = |p: usize| reuse.is_some_and(|t| t.row(p).is_some());
@@ -496,70 +492,104 @@ fn write_profiles(
             .map(|p| profiles.get(p).name(&extracted.records))
             .collect();
         let mut names = names.into_iter();
+        let mut row = ProfileRow::default();
         for p in range {
-            if let Some(row) = reuse.and_then(|t| t.row(p)) {
-                w.copy_rows(row);
+            if let Some(copied) = reuse.and_then(|t| t.row(p)) {
+                w.copy_rows(copied);
                 continue;
             }
             let profile = profiles.get(p);
-            lists.iter_mut().for_each(Vec::clear);
-            ids.clear();
-            for &(namespace, value) in values.by_ref().take(profile.identifiers.len()) {
-                match namespace {
-                    0..=2 => lists[namespace as usize].push(value),
-                    _ => ids.push((
-                        extracted
-                            .namespace_name(namespace)
-                            .trim_start_matches("id:"),
-                        value,
-                    )),
-                }
-            }
-            w.plain(&profile.id.text());
+            row.split(
+                extracted,
+                values.by_ref().take(profile.identifiers.len()).copied(),
+            );
             let name = names.next().expect("one name per profile not copied");
-            w.field(name.unwrap_or("").as_bytes());
-            w.plain(number.format(profile.records.len()).as_bytes());
-            w.built(&mut scratch, |s| {
-                join_into(
-                    s,
-                    profile
-                        .sources
-                        .iter()
-                        .map(|&i| extracted.sources[i as usize].name.as_bytes()),
-                )
-            });
-            for list in &lists {
-                w.built(&mut scratch, |s| {
-                    join_into(s, list.iter().map(|v| v.as_bytes()))
-                });
-            }
-            w.built(&mut scratch, |s| {
-                for (i, (namespace, value)) in ids.iter().enumerate() {
-                    if i > 0 {
-                        s.extend_from_slice(LIST_SEPARATOR);
-                    }
-                    s.extend_from_slice(namespace.as_bytes());
-                    s.push(b':');
-                    s.extend_from_slice(value.as_bytes());
-                }
-            });
-            for t in [profile.first_seen, profile.last_seen] {
-                if t == NO_TIME {
-                    w.plain(b"");
-                } else {
-                    w.plain_with(|buf| push_timestamp(buf, t));
-                }
-            }
-            w.plain(number.format(profile.purchases).as_bytes());
-            if profile.purchases == 0 {
-                w.plain(b"");
-            } else {
-                w.plain_with(|buf| push_amount(buf, profile.amount_total));
-            }
-            w.end_row_in_memory();
+            row.write(w, extracted, &profile, name);
         }
     })?;
     finish(w, "profiles.csv")
+}
+
+/// The buffers a task of `profiles.csv` reuses from row to row, and the formatting of a row.
+#[derive(Default)]
+struct ProfileRow<'a> {
+    /// The profile's emails, phones and cards (namespaces 0, 1, 2).
+    lists: [Vec<&'a str>; 3],
+    /// Its other identifiers: namespace (without `id:`) and value.
+    ids: Vec<(&'a str, &'a str)>,
+    scratch: Vec<u8>,
+    number: itoa::Buffer,
+}
+
+impl<'a> ProfileRow<'a> {
+    /// Sorts a profile's identifiers (namespace, value) into `lists` and `ids`.
+    fn split(&mut self, extracted: &'a Extracted, values: impl Iterator<Item = (u16, &'a str)>) {
+        self.lists.iter_mut().for_each(Vec::clear);
+        self.ids.clear();
+        for (namespace, value) in values {
+            match namespace {
+                0..=2 => self.lists[namespace as usize].push(value),
+                _ => self.ids.push((
+                    extracted
+                        .namespace_name(namespace)
+                        .trim_start_matches("id:"),
+                    value,
+                )),
+            }
+        }
+    }
+
+    /// Writes the row of `profile`, whose identifiers were [`split`](Self::split) last.
+    fn write(
+        &mut self,
+        w: &mut CsvSink<Vec<u8>>,
+        extracted: &Extracted,
+        profile: &Profile<'_>,
+        name: Option<&str>,
+    ) {
+        w.plain(&profile.id.text());
+        w.field(name.unwrap_or("").as_bytes());
+        w.plain(self.number.format(profile.records.len()).as_bytes());
+        w.built(&mut self.scratch, |s| {
+            join_into(
+                s,
+                profile
+                    .sources
+                    .iter()
+                    .map(|&i| extracted.sources[i as usize].name.as_bytes()),
+            )
+        });
+        for list in &self.lists {
+            w.built(&mut self.scratch, |s| {
+                join_into(s, list.iter().map(|v| v.as_bytes()))
+            });
+        }
+        let ids = &self.ids;
+        w.built(&mut self.scratch, |s| {
+            for (i, (namespace, value)) in ids.iter().enumerate() {
+                if i > 0 {
+                    s.extend_from_slice(LIST_SEPARATOR);
+                }
+                s.extend_from_slice(namespace.as_bytes());
+                s.push(b':');
+                s.extend_from_slice(value.as_bytes());
+            }
+        });
+        for t in [profile.first_seen, profile.last_seen] {
+            if t == NO_TIME {
+                w.plain(b"");
+            } else {
+                w.plain_with(|buf| push_timestamp(buf, t));
+            }
+        }
+        w.plain(self.number.format(profile.purchases).as_bytes());
+        if profile.purchases == 0 {
+            w.plain(b"");
+        } else {
+            w.plain_with(|buf| push_amount(buf, profile.amount_total));
+        }
+        w.end_row_in_memory();
+    }
 }
 
 /// Profiles per task of `profiles.csv` (about 150 bytes a row).
@@ -652,9 +682,26 @@ fn write_edges(
     reuse: Option<&CopiedTable>,
 ) -> anyhow::Result<TableStamp> {
     w.row(EDGES_HEADER)?;
-    let records = &extracted.records;
-    let source_name = |s: u16| extracted.sources[s as usize].name.as_bytes();
-    // Profiles by id; within a profile, the tree order `graph` produced.
+    let start_of_profile = tree_starts(clusters, profiles);
+    // Formatted on every thread, profiles in id order. A profile's records lie all over the
+    // columns, so each task first gathers what its rows show in loops of independent loads
+    // (many cache misses in flight at once), then formats from what it gathered.
+    write_parallel(
+        &mut w,
+        start_of_profile.len(),
+        EDGE_PROFILES_PER_TASK,
+        |w, range| {
+            let task = &start_of_profile[range];
+            let rows = edge_rows(extracted, clusters, profiles, reuse, task);
+            write_edge_rows(w, extracted, profiles, reuse, task, &rows);
+        },
+    )?;
+    finish(w, "edges.csv")
+}
+
+/// Every profile with the position in `clusters.order` where its tree starts, by profile
+/// (id order); within a profile, the tree order `graph` produced.
+fn tree_starts(clusters: &Clusters, profiles: &Profiles) -> Vec<(u32, u32)> {
     // Positions as `u32` (record indices are): 8 bytes a profile, not 16, held while every
     // table is written (issue 19, the memory peak).
     let mut start_of_profile: Vec<(u32, u32)> = Vec::with_capacity(profiles.len());
@@ -665,89 +712,104 @@ fn write_edges(
         }
     }
     start_of_profile.sort_unstable();
-    // Formatted on every thread, profiles in id order. A profile's records lie all over the
-    // columns, so each task first gathers what its rows show in loops of independent loads
-    // (many cache misses in flight at once), then formats from what it gathered.
-    write_parallel(
-        &mut w,
-        start_of_profile.len(),
-        EDGE_PROFILES_PER_TASK,
-        |w, range| {
-            let mut number = itoa::Buffer::new();
-            let mut rows: Vec<EdgeRow<'_>> = Vec::new();
-            // The task's records in tree order, profile after profile (copied trees have none).
-            let mut tree: Vec<u32> = Vec::new();
-            for &(profile, start) in &start_of_profile[range.clone()] {
-                let start = start as usize;
-                if reuse.is_some_and(|t| t.rows_with_id(profile as usize).is_some()) {
-                    continue;
-                }
-                let size = profiles.record_count(profile as usize);
-                let members = &clusters.order[start..start + size];
-                debug_assert!(
-                    members
-                        .iter()
-                        .all(|&r| profiles.of_record[r as usize] == profile)
-                );
-                tree.extend_from_slice(members);
+    start_of_profile
+}
+
+/// The rows of the trees of a task's profiles (from [`tree_starts`]) in tree order, profile
+/// after profile, gathered from the columns; copied trees have none.
+fn edge_rows<'a>(
+    extracted: &'a Extracted,
+    clusters: &Clusters,
+    profiles: &Profiles,
+    reuse: Option<&CopiedTable>,
+    task: &[(u32, u32)],
+) -> Vec<EdgeRow<'a>> {
+    let records = &extracted.records;
+    let mut tree: Vec<u32> = Vec::new();
+    for &(profile, start) in task {
+        let start = start as usize;
+        if reuse.is_some_and(|t| t.rows_with_id(profile as usize).is_some()) {
+            continue;
+        }
+        let size = profiles.record_count(profile as usize);
+        let members = &clusters.order[start..start + size];
+        debug_assert!(
+            members
+                .iter()
+                .all(|&r| profiles.of_record[r as usize] == profile)
+        );
+        tree.extend_from_slice(members);
+    }
+    let mut rows: Vec<EdgeRow<'a>> = Vec::new();
+    rows.extend(tree.iter().map(|&r| {
+        let r = r as usize;
+        EdgeRow {
+            source: records.source[r],
+            row: records.row.get(r),
+            key: records.key.get(r).unwrap_or(""),
+            name: records.name.get(r).unwrap_or(""),
+            parent: clusters.parent[r],
+            via: clusters.via[r],
+            parent_source: 0,
+            parent_row: 0,
+            via_ns: 0,
+            via_value: "",
+        }
+    }));
+    for row in &mut rows {
+        if row.parent != NONE {
+            row.parent_source = records.source[row.parent as usize];
+            row.parent_row = records.row.get(row.parent as usize);
+        }
+        if row.via != NONE {
+            (row.via_ns, row.via_value) = extracted.interner.get(row.via);
+        }
+    }
+    rows
+}
+
+/// Formats the rows of a task's profiles: `rows` from [`edge_rows`], copied trees as the
+/// previous run wrote them.
+fn write_edge_rows(
+    w: &mut CsvSink<Vec<u8>>,
+    extracted: &Extracted,
+    profiles: &Profiles,
+    reuse: Option<&CopiedTable>,
+    task: &[(u32, u32)],
+    rows: &[EdgeRow<'_>],
+) {
+    let source_name = |s: u16| extracted.sources[s as usize].name.as_bytes();
+    let mut number = itoa::Buffer::new();
+    let mut next = rows.iter();
+    for &(profile, _) in task {
+        let id = profiles.id(profile as usize).text();
+        if let Some(tree) = reuse.and_then(|t| t.rows_with_id(profile as usize)) {
+            w.copy_rows(tree);
+            continue;
+        }
+        for row in next.by_ref().take(profiles.record_count(profile as usize)) {
+            w.plain(&id);
+            w.field(source_name(row.source));
+            w.plain(number.format(row.row).as_bytes());
+            w.field(row.key.as_bytes());
+            w.field(row.name.as_bytes());
+            if row.parent == NONE {
+                w.plain(b"");
+                w.plain(b"");
+            } else {
+                w.field(source_name(row.parent_source));
+                w.plain(number.format(row.parent_row).as_bytes());
             }
-            rows.extend(tree.iter().map(|&r| {
-                let r = r as usize;
-                EdgeRow {
-                    source: records.source[r],
-                    row: records.row.get(r),
-                    key: records.key.get(r).unwrap_or(""),
-                    name: records.name.get(r).unwrap_or(""),
-                    parent: clusters.parent[r],
-                    via: clusters.via[r],
-                    parent_source: 0,
-                    parent_row: 0,
-                    via_ns: 0,
-                    via_value: "",
-                }
-            }));
-            for row in &mut rows {
-                if row.parent != NONE {
-                    row.parent_source = records.source[row.parent as usize];
-                    row.parent_row = records.row.get(row.parent as usize);
-                }
-                if row.via != NONE {
-                    (row.via_ns, row.via_value) = extracted.interner.get(row.via);
-                }
+            if row.via == NONE {
+                w.plain(b"");
+                w.plain(b"");
+            } else {
+                w.field(extracted.namespace_name(row.via_ns).as_bytes());
+                w.field(row.via_value.as_bytes());
             }
-            let mut next = rows.iter();
-            for &(profile, _) in &start_of_profile[range] {
-                let id = profiles.id(profile as usize).text();
-                if let Some(tree) = reuse.and_then(|t| t.rows_with_id(profile as usize)) {
-                    w.copy_rows(tree);
-                    continue;
-                }
-                for row in next.by_ref().take(profiles.record_count(profile as usize)) {
-                    w.plain(&id);
-                    w.field(source_name(row.source));
-                    w.plain(number.format(row.row).as_bytes());
-                    w.field(row.key.as_bytes());
-                    w.field(row.name.as_bytes());
-                    if row.parent == NONE {
-                        w.plain(b"");
-                        w.plain(b"");
-                    } else {
-                        w.field(source_name(row.parent_source));
-                        w.plain(number.format(row.parent_row).as_bytes());
-                    }
-                    if row.via == NONE {
-                        w.plain(b"");
-                        w.plain(b"");
-                    } else {
-                        w.field(extracted.namespace_name(row.via_ns).as_bytes());
-                        w.field(row.via_value.as_bytes());
-                    }
-                    w.end_row_in_memory();
-                }
-            }
-        },
-    )?;
-    finish(w, "edges.csv")
+            w.end_row_in_memory();
+        }
+    }
 }
 
 /// One row of `edges.csv`, gathered from the columns before it is formatted.

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use crate::extract::packed::PackedTimes;
 use crate::extract::records::Records;
 use crate::extract::{Extracted, NO_TIME, RecordStatus};
+use crate::graph::intern::Interner;
 use crate::graph::{Clusters, NONE};
 
 /// One golden profile, borrowed from [`Profiles`].
@@ -467,16 +468,7 @@ impl<'a> Gathered<'a> {
         chunk: impl Iterator<Item = &'m [u32]>,
     ) {
         let data = &extracted.records;
-        self.profile_ends.clear();
-        self.source.clear();
-        self.time_min.clear();
-        self.time_max.clear();
-        self.amount.clear();
-        self.name.clear();
-        self.identifier_ends.clear();
-        self.identifiers.clear();
-        self.keys.clear();
-        self.records.clear();
+        self.clear();
         for members in chunk {
             self.records.extend_from_slice(members);
             self.profile_ends.push(end(self.records.len()));
@@ -488,8 +480,28 @@ impl<'a> Gathered<'a> {
         self.time_max.extend(all().map(|r| data.time_max.get(r)));
         self.amount.extend(all().map(|r| data.amount[r]));
         self.name.extend(all().map(|r| data.name.get(r)));
-        // The identifier lists of every record, back to back (a loop of independent loads),
-        // then per profile: generic ones left out, distinct ids (integers, in cache).
+        self.gather_identifiers(data, generic);
+        self.sort_identifiers(&extracted.interner);
+    }
+
+    /// Empties every column (keeping their capacity) for the next chunk; `raw` and `raw_ends`
+    /// are emptied by [`Gathered::gather_identifiers`].
+    fn clear(&mut self) {
+        self.profile_ends.clear();
+        self.source.clear();
+        self.time_min.clear();
+        self.time_max.clear();
+        self.amount.clear();
+        self.name.clear();
+        self.identifier_ends.clear();
+        self.identifiers.clear();
+        self.keys.clear();
+        self.records.clear();
+    }
+
+    /// The identifier lists of every record, back to back (a loop of independent loads), then
+    /// per profile: generic ones left out, distinct ids (integers, in cache), ascending.
+    fn gather_identifiers(&mut self, data: &Records, generic: &[bool]) {
         self.raw.clear();
         self.raw_ends.clear();
         for &r in &self.records {
@@ -517,7 +529,11 @@ impl<'a> Gathered<'a> {
             self.identifiers.truncate(start + kept);
             self.identifier_ends.push(end(self.identifiers.len()));
         }
-        let interner = &extracted.interner;
+    }
+
+    /// Orders each profile's identifiers by namespace and value (their sort keys, looked up
+    /// once each into `keys`).
+    fn sort_identifiers(&mut self, interner: &'a Interner) {
         self.keys
             .extend(self.identifiers.iter().map(|&x| interner.sort_key(x)));
         let mut pairs: Vec<((u16, &[u8]), u32)> = Vec::new();
