@@ -55,9 +55,9 @@ def samples(data):
             stamp = float(head)
         except ValueError:
             continue
-        symbol = re.sub(r"\s+\(.*\)$", "", rest.strip()) or "?"
-        symbol = re.sub(r"^[0-9a-f]+\s+", "", symbol)
-        yield stamp, short(symbol)
+        # `ip sym`: the address, then the symbol (absent where perf has none).
+        _, _, symbol = rest.strip().partition(" ")
+        yield stamp, short(symbol.strip() or "?")
 
 
 def short(symbol):
