@@ -103,15 +103,12 @@ impl FailOn {
     /// A message when the condition holds for `report`. Conditions relative to the previous
     /// run never hold without one (a first run, or no `--state`).
     pub fn check(&self, report: &Report) -> Option<String> {
-        let t = &report.totals;
+        let since = report.since_previous.as_ref();
         match *self {
-            FailOn::MatchRateDrop(_)
-            | FailOn::LargestProfileGrowth(_)
-            | FailOn::RejectShareJump(_)
-            | FailOn::LtvDrop(_) => report
-                .since_previous
-                .as_ref()
-                .and_then(|since| self.check_drift(since)),
+            FailOn::MatchRateDrop(limit) => since.and_then(|s| match_rate_drop(s, limit)),
+            FailOn::LargestProfileGrowth(limit) => since.and_then(|s| largest_growth(s, limit)),
+            FailOn::RejectShareJump(limit) => since.and_then(|s| reject_share_jump(s, limit)),
+            FailOn::LtvDrop(limit) => since.and_then(|s| ltv_drop(&s.campaign, limit)),
             FailOn::MaxProfileSize(limit) => {
                 let largest = report
                     .cluster_sizes
@@ -122,9 +119,7 @@ impl FailOn {
                     format!("largest profile has {largest} records (max-profile-size={limit})")
                 })
             }
-            FailOn::Rejects(limit) => {
-                rejects(t.rows_unidentified + t.rows_unreadable, t.rows_read, limit)
-            }
+            FailOn::Rejects(limit) => rejects(report.totals.reject_share(), limit),
             FailOn::Alarms(limit) => {
                 let n = report.guards.alarms.total;
                 (n > limit).then(|| format!("{n} profiles above the alarm size (alarms={limit})"))
@@ -144,55 +139,48 @@ impl FailOn {
             FailOn::MatchRateBelow(limit) => match_rate_below(report.match_rate.overall, limit),
         }
     }
-
-    /// `check` for a condition relative to the previous run (`is_drift`), given the comparison
-    /// with it; `None` for any other condition.
-    fn check_drift(&self, s: &SincePrevious) -> Option<String> {
-        match *self {
-            FailOn::MatchRateDrop(limit) => {
-                let drop = s.match_rate_before - s.match_rate_after;
-                (drop > limit + 1e-9).then(|| {
-                    format!(
-                        "match rate fell from {:.1}% to {:.1}% since the previous run (match-rate-drop={:.1}%)",
-                        s.match_rate_before * 100.0,
-                        s.match_rate_after * 100.0,
-                        limit * 100.0
-                    )
-                })
-            }
-            FailOn::LargestProfileGrowth(limit) => {
-                let (before, after) = (s.largest_profile_before, s.largest_profile_after);
-                (after as f64 > before as f64 * (1.0 + limit) + 1e-9).then(|| {
-                    format!(
-                        "largest profile grew from {before} to {after} records since the previous run (largest-profile-growth={:.0}%)",
-                        limit * 100.0
-                    )
-                })
-            }
-            FailOn::RejectShareJump(limit) => {
-                let jump = s.reject_share_after - s.reject_share_before;
-                (jump > limit + 1e-9).then(|| {
-                    format!(
-                        "share of rows that joined no profile rose from {:.1}% to {:.1}% since the previous run (reject-share-jump={:.1}%)",
-                        s.reject_share_before * 100.0,
-                        s.reject_share_after * 100.0,
-                        limit * 100.0
-                    )
-                })
-            }
-            FailOn::LtvDrop(limit) => ltv_drop(&s.campaign, limit),
-            _ => None,
-        }
-    }
 }
 
-/// The message when more than `limit` of the `read` rows (`unused` of them) joined no profile.
-fn rejects(unused: u64, read: u64, limit: f64) -> Option<String> {
-    let share = if read == 0 {
-        0.0
-    } else {
-        unused as f64 / read as f64
-    };
+/// The message when the match rate fell by more than `limit` since the previous run.
+fn match_rate_drop(s: &SincePrevious, limit: f64) -> Option<String> {
+    let drop = s.match_rate_before - s.match_rate_after;
+    (drop > limit + 1e-9).then(|| {
+        format!(
+            "match rate fell from {:.1}% to {:.1}% since the previous run (match-rate-drop={:.1}%)",
+            s.match_rate_before * 100.0,
+            s.match_rate_after * 100.0,
+            limit * 100.0
+        )
+    })
+}
+
+/// The message when the largest profile grew by more than `limit` since the previous run.
+fn largest_growth(s: &SincePrevious, limit: f64) -> Option<String> {
+    let (before, after) = (s.largest_profile_before, s.largest_profile_after);
+    (after as f64 > before as f64 * (1.0 + limit) + 1e-9).then(|| {
+        format!(
+            "largest profile grew from {before} to {after} records since the previous run (largest-profile-growth={:.0}%)",
+            limit * 100.0
+        )
+    })
+}
+
+/// The message when the share of rows that joined no profile rose by more than `limit` since
+/// the previous run.
+fn reject_share_jump(s: &SincePrevious, limit: f64) -> Option<String> {
+    let jump = s.reject_share_after - s.reject_share_before;
+    (jump > limit + 1e-9).then(|| {
+        format!(
+            "share of rows that joined no profile rose from {:.1}% to {:.1}% since the previous run (reject-share-jump={:.1}%)",
+            s.reject_share_before * 100.0,
+            s.reject_share_after * 100.0,
+            limit * 100.0
+        )
+    })
+}
+
+/// The message when more than `limit` of the rows read (`share` of them) joined no profile.
+fn rejects(share: f64, limit: f64) -> Option<String> {
     (share > limit).then(|| {
         format!(
             "{:.1}% of rows joined no profile (rejects={:.1}%)",

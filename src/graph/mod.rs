@@ -310,7 +310,7 @@ pub fn link_known(
     // memory peak was measured with it (glibc places them, and reuses their space, by it).
     let caps = CapCounters::new(interner, namespaces, settings, n);
     let comp_names = ComponentNames::new(&name_of, n + m);
-    let name_checked = name_checked(namespaces, settings);
+    let name_checked = name_checked_namespaces(namespaces, settings);
     let order = link_order(interner, namespaces, settings);
     let mut linker = Linker {
         interner,
@@ -349,7 +349,7 @@ fn generic_flags(generic: &[Generic], identifiers: usize) -> Vec<bool> {
 }
 
 /// Per namespace: are its links checked against the names (`name_check`)?
-fn name_checked(namespaces: &[String], settings: &GuardSettings) -> Vec<bool> {
+fn name_checked_namespaces(namespaces: &[String], settings: &GuardSettings) -> Vec<bool> {
     namespaces
         .iter()
         .map(|namespace| {
@@ -445,7 +445,7 @@ struct Linker<'a> {
     generic: &'a [Generic],
     is_generic: &'a [bool],
     folded: &'a [FoldedName],
-    /// Per namespace: [`name_checked`].
+    /// Per namespace: [`name_checked_namespaces`].
     name_checked: Vec<bool>,
     /// The number of records (the first identifier node).
     records: usize,

@@ -9,7 +9,7 @@
 //! default region from config.
 //!
 //! **Fast path.** Most rows are numbers in a handful of digit shapes (`8 916 123-45-67`,
-//! `+7 (916) 1234567`, `(415) 555-0100`, `+44 7911 123456`, `0049 171 2345678`, `06 12 34 56
+//! `+7 (916) 1234567`, `(415) 555-0100`, `+44 7400 123456`, `0049 171 2345678`, `06 12 34 56
 //! 78`). For Russia, the US, the UK, Germany and France the fast path builds the E.164 string
 //! directly, but only when the 3-digit prefix is in a table where libphonenumber's metadata says
 //! every number of that length is valid; anything else falls through to the library (issue 19:
@@ -23,8 +23,9 @@
 //!
 //! **What this does not do.** A wrong default region gives a *valid wrong* number: with `RU`,
 //! `(415) 555-0100` is `+74155550100`, because 415 is also a Russian area code. That is
-//! libphonenumber's behaviour and the reason for the per-row region hint. With no region at all
-//! and no leading `+`, nothing can be parsed: every such value is
+//! libphonenumber's behaviour and the reason for the per-row region hint. With no region at all,
+//! only international spellings are read (`+44 …`, `0044 …`, `011 44 …`, `810 44 …`, eleven
+//! or more digits without the `+`: see `international_reading`); a national form is
 //! [`RejectReason::PhoneUnparseable`]. Numbers libphonenumber calls valid but whose E.164 form
 //! is shorter than 8 digits (a few tiny Pacific numbering plans) are
 //! [`RejectReason::PhoneInvalid`], so every output matches `^\+\d{8,15}$`. Number type (mobile
@@ -1268,11 +1269,21 @@ mod tests {
         // library decides; and a national form under another region is not read as British.
         assert_eq!(fast_path("+44 7911 903412", None), None);
         assert_eq!(fast_path("07400 123456", Some(Region::FR)), None);
+        // A digit over the table's length, and `00` under a region whose international
+        // prefix it may not be, go to the library.
+        assert_eq!(fast_path("+33 6 44 99 12 42 1", None), None);
+        assert_eq!(fast_path("06 44 99 12 42 1", Some(Region::FR)), None);
+        assert_eq!(fast_path("0044 7400 123456", Some(Region::KZ)), None);
+        assert_eq!(
+            fast_path("0044 7400 123456", Some(Region::GB)).as_deref(),
+            Some("+447400123456")
+        );
     }
 
     #[test]
     fn foreign_fast_path_agrees_with_libphonenumber() {
         let mut rng = crate::synth::rng::Rng::stream(0x7E57_F0E1, 0, 0);
+        // The regions the `00` forms are read under, and three where they are not.
         let regions = [
             None,
             Some(Region::RU),
@@ -1280,6 +1291,9 @@ mod tests {
             Some(Region::GB),
             Some(Region::DE),
             Some(Region::FR),
+            Some(Region::KZ),
+            Some(Region::IT),
+            Some(Region::CN),
         ];
         let (mut checked, mut fast) = (0, 0);
         let mut check = |raw: String, region: Option<Region>| {
@@ -1299,6 +1313,12 @@ mod tests {
                     check(spell(&mut rng, &format!("00{code}"), &national), other);
                     check(spell(&mut rng, "0", &national), Some(country.region));
                     check(spell(&mut rng, "0", &national), other);
+                    // A digit short or a digit over: only the table's length is read.
+                    let short = &national[..len - 1];
+                    let long = format!("{national}{}", rng.digits(1));
+                    check(spell(&mut rng, &format!("+{code}"), short), other);
+                    check(spell(&mut rng, &format!("00{code}"), &long), other);
+                    check(spell(&mut rng, "0", &long), Some(country.region));
                 }
             }
         }
@@ -1307,6 +1327,8 @@ mod tests {
             let other = *rng.pick(&regions);
             check(spell(&mut rng, "007", &national), other);
             check(spell(&mut rng, "00 1", &national), other);
+            check(spell(&mut rng, "+7", &national[..9]), other);
+            check(spell(&mut rng, "+1", &format!("{national}5")), other);
         }
         // The fast path must actually be taken for a good share, or the test proves nothing.
         assert!(

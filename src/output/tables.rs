@@ -494,8 +494,8 @@ fn write_profiles(
         let mut names = names.into_iter();
         let mut row = ProfileRow::default();
         for p in range {
-            if let Some(copied) = reuse.and_then(|t| t.row(p)) {
-                w.copy_rows(copied);
+            if let Some(rows) = reuse.and_then(|t| t.row(p)) {
+                w.copy_rows(rows);
                 continue;
             }
             let profile = profiles.get(p);

@@ -484,10 +484,11 @@ impl<'a> Gathered<'a> {
         self.sort_identifiers(&extracted.interner);
     }
 
-    /// Empties every column (keeping their capacity) for the next chunk; `raw` and `raw_ends`
-    /// are emptied by [`Gathered::gather_identifiers`].
+    /// Empties every column (keeping their capacity) for the next chunk.
     fn clear(&mut self) {
         self.profile_ends.clear();
+        self.raw.clear();
+        self.raw_ends.clear();
         self.source.clear();
         self.time_min.clear();
         self.time_max.clear();
@@ -502,8 +503,6 @@ impl<'a> Gathered<'a> {
     /// The identifier lists of every record, back to back (a loop of independent loads), then
     /// per profile: generic ones left out, distinct ids (integers, in cache), ascending.
     fn gather_identifiers(&mut self, data: &Records, generic: &[bool]) {
-        self.raw.clear();
-        self.raw_ends.clear();
         for &r in &self.records {
             self.raw.extend_from_slice(data.identifiers_of(r));
             self.raw_ends.push(end(self.raw.len()));

@@ -39,11 +39,7 @@ impl RunMetrics {
                 .largest
                 .first()
                 .map_or(0, |p| p.records),
-            reject_share: if t.rows_read == 0 {
-                0.0
-            } else {
-                (t.rows_unidentified + t.rows_unreadable) as f64 / t.rows_read as f64
-            },
+            reject_share: t.reject_share(),
             campaign: Some(crate::report::campaign::CampaignFigures::of(
                 &report.campaign,
             )),

@@ -74,6 +74,18 @@ pub struct Totals {
     pub distinct_identifiers: u64,
 }
 
+impl Totals {
+    /// The share of rows read that joined no profile (no identifier, or unreadable); 0 when
+    /// nothing was read. Unrounded: `--fail-on rejects=` and the state compare it as it is.
+    pub fn reject_share(&self) -> f64 {
+        if self.rows_read == 0 {
+            0.0
+        } else {
+            (self.rows_unidentified + self.rows_unreadable) as f64 / self.rows_read as f64
+        }
+    }
+}
+
 /// Match rate: share of profiles present in two or more sources.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MatchRate {
@@ -338,7 +350,7 @@ impl Walks {
         let source_count = extracted.sources.len();
         let (
             ((in_profiles, matched, several), (overlap, per_source, channels)),
-            ((blocked, cluster_sizes), ((reachability, guards), transactions)),
+            ((blocked, cluster_sizes), ((reachability, guards_report), transactions)),
         ) = rayon::join(
             || {
                 rayon::join(
@@ -382,7 +394,7 @@ impl Walks {
             blocked,
             cluster_sizes,
             reachability,
-            guards,
+            guards: guards_report,
             transactions,
         }
     }

@@ -371,7 +371,7 @@ fn read_links<R: Read>(dec: &mut Dec<R>, records: &Records) -> anyhow::Result<Op
     if tag != [LINKS_TAG] {
         return Err(links_damaged("unknown layout"));
     }
-    let (order, parent, via) = read_trees(dec, records)?;
+    let (parent, via, order) = read_trees(dec, records)?;
     let refused = read_refused(dec)?;
     let generic = read_generic(dec)?;
     crate::graph::carry::from_tree(parent, via, order, refused, generic)
@@ -379,8 +379,9 @@ fn read_links<R: Read>(dec: &mut Dec<R>, records: &Records) -> anyhow::Result<Op
         .ok_or_else(|| links_damaged("spanning trees"))
 }
 
-/// The spanning trees as `write_links` wrote them: `order`, and each record's `parent` and `via`
-/// rebuilt from how far back its parent sits and which of its identifiers it was reached through.
+/// The spanning trees as `write_links` wrote them: each record's `parent` and `via` (rebuilt
+/// from how far back its parent sits and which of its identifiers it was reached through) and
+/// `order`, in the order `graph::carry::from_tree` takes them.
 fn read_trees<R: Read>(
     dec: &mut Dec<R>,
     records: &Records,
@@ -407,7 +408,7 @@ fn read_trees<R: Read>(
         parent[u as usize] = p;
         via[u as usize] = x;
     }
-    Ok((order, parent, via))
+    Ok((parent, via, order))
 }
 
 /// The refused links.
@@ -539,11 +540,9 @@ fn read_identifiers<R: Read>(
     Ok(ids)
 }
 
-/// The reject columns; each reason is an index into `reasons` (the metadata's list).
-fn read_rejects<R: Read>(
-    dec: &mut Dec<R>,
-    reasons_listed: &[RejectReason],
-) -> anyhow::Result<Vec<Reject>> {
+/// The reject columns; each reject's reason is stored as an index into `listed` (the
+/// metadata's list of reasons).
+fn read_rejects<R: Read>(dec: &mut Dec<R>, listed: &[RejectReason]) -> anyhow::Result<Vec<Reject>> {
     let (sources, rows, reasons) = (dec.u16s()?, dec.u64s()?, dec.u8s()?);
     let (columns, raw) = (
         dec.str_column().map_err(records_damaged)?,
@@ -554,7 +553,7 @@ fn read_rejects<R: Read>(
     }
     (0..sources.len())
         .map(|i| {
-            let reason = *reasons_listed
+            let reason = *listed
                 .get(reasons[i] as usize)
                 .ok_or_else(|| records_damaged("reject reason".into()))?;
             Ok(Reject {

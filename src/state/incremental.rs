@@ -317,7 +317,7 @@ fn combine(
         let index = index as u16;
         match entry.origin {
             Origin::Saved(i) => {
-                let part = Part {
+                let part = PartSource {
                     extracted: &saved.extracted,
                     local: i,
                     spans: &saved_ranges[i],
@@ -328,7 +328,7 @@ fn combine(
                 copy_source(x, part, index, name, identifier, Some(&mut record_map));
             }
             Origin::New(i) => {
-                let part = Part {
+                let part = PartSource {
                     extracted: &new,
                     local: i,
                     spans: &new_ranges[i],
@@ -346,7 +346,7 @@ fn combine(
 }
 
 /// One source of a part (the saved snapshot or the new files) as `combine` copies it.
-struct Part<'a> {
+struct PartSource<'a> {
     /// The part's extraction (its rejects taken out into `rejects`).
     extracted: &'a Extracted,
     /// The source's index in the part.
@@ -364,7 +364,7 @@ struct Part<'a> {
 /// gets each record's combined number.
 fn copy_source<'s>(
     x: &mut Extracted,
-    mut part: Part<'_>,
+    mut part: PartSource<'_>,
     index: u16,
     name: &str,
     identifier: impl Fn(u32) -> (u16, &'s str),
@@ -413,7 +413,7 @@ fn namespace_map(x: &mut Extracted, source: &Source, namespaces: &[String]) -> V
 /// Appends the records of `part`'s source to `x` as source `index`.
 fn copy_records<'s>(
     x: &mut Extracted,
-    part: &mut Part<'_>,
+    part: &mut PartSource<'_>,
     index: u16,
     ns_map: &[u16],
     identifier: impl Fn(u32) -> (u16, &'s str),

@@ -370,7 +370,7 @@ pub fn carry(
         for &(j, _) in v.counts.iter() {
             held[j as usize] = true;
         }
-        let after = profiles.get(p).records.len() as u64;
+        let after = profiles.record_count(p) as u64;
         log.profile(final_ids[p], v, owned.of(p), after);
     }
     let retired = log.retire(&held);
